@@ -1,0 +1,207 @@
+//! The access policy: the one place that decides what a practitioner may see of a patient.
+//!
+//! First version (foundation): staff of an organisation taking part in a neighbourhood see the
+//! full record of that neighbourhood's patients; VCSE staff and commissioners see no identifiable
+//! patient data (commissioners get aggregates). Later rules (open referral to the caller's
+//! organisation, MDT attendance, a plan shared with the organisation) add grants here, with their
+//! own `AccessReason`, without touching resolvers.
+
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::ColumnTrait;
+use uuid::Uuid;
+
+use entity::{patient, OrganisationKind, ProfessionalRole};
+
+use super::Caller;
+use crate::error::{AppError, AppResult};
+
+/// How much of a patient's record a grant opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
+pub enum PatientAccessLevel {
+    /// Nothing identifiable.
+    None,
+    /// What the person agreed to share with the caller's organisation (shared plan summary).
+    SharedSummary,
+    /// The full record.
+    Full,
+}
+
+/// Why access was granted; recorded with every audited read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessReason {
+    /// The caller's organisation takes part in the patient's neighbourhood.
+    NeighbourhoodMember,
+}
+
+impl AccessReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NeighbourhoodMember => "neighbourhood_member",
+        }
+    }
+}
+
+/// A decision to show a patient to a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub level: PatientAccessLevel,
+    pub reason: AccessReason,
+}
+
+/// The patients a caller may reach, as a condition every patient select must carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientScope {
+    neighbourhood_ids: Vec<Uuid>,
+}
+
+impl PatientScope {
+    /// The condition to add to every select that can return patient rows.
+    pub fn condition(&self) -> Condition {
+        if self.neighbourhood_ids.is_empty() {
+            // Never true: an empty scope selects nothing, on both databases.
+            Condition::all().add(Expr::val(1).eq(0))
+        } else {
+            Condition::all().add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()))
+        }
+    }
+
+    pub fn covers_neighbourhood(&self, id: Uuid) -> bool {
+        self.neighbourhood_ids.contains(&id)
+    }
+}
+
+impl Caller {
+    /// Whether the caller's role and organisation can ever see identifiable patient data.
+    fn may_see_identifiable(&self) -> bool {
+        let aggregate_only_role = matches!(self.role, ProfessionalRole::Commissioner | ProfessionalRole::VcseWorker);
+        let aggregate_only_org = matches!(self.organisation_kind, OrganisationKind::Vcse | OrganisationKind::Icb);
+        !aggregate_only_role && !aggregate_only_org
+    }
+
+    /// The patients this caller may list. Refuses callers who may see no identifiable data at all,
+    /// so that they learn why instead of receiving an empty list.
+    pub fn patient_scope(&self) -> AppResult<PatientScope> {
+        if !self.may_see_identifiable() {
+            return Err(AppError::forbidden(format!(
+                "{} staff do not see identifiable patient records; {}",
+                self.describe(),
+                if self.role == ProfessionalRole::Commissioner {
+                    "use the aggregate figures (cohort member counts) instead"
+                } else {
+                    "you see only what a person has agreed to share with your organisation"
+                }
+            )));
+        }
+        Ok(PatientScope { neighbourhood_ids: self.neighbourhood_ids.clone() })
+    }
+
+    /// The decision for one patient record; `None` means no access.
+    pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
+        (self.may_see_identifiable() && self.neighbourhood_ids.contains(&patient.neighbourhood_id))
+            .then_some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::NeighbourhoodMember })
+    }
+
+    /// The caller's level for patients of their neighbourhoods (shown by `me`).
+    pub fn patient_access_level(&self) -> PatientAccessLevel {
+        if self.may_see_identifiable() && !self.neighbourhood_ids.is_empty() {
+            PatientAccessLevel::Full
+        } else {
+            PatientAccessLevel::None
+        }
+    }
+
+    /// Whether the caller may see non-identifiable figures (cohort definitions and counts) for a
+    /// neighbourhood: its participants, and commissioners for every neighbourhood.
+    pub fn may_see_aggregates(&self, neighbourhood_id: Uuid) -> bool {
+        self.role == ProfessionalRole::Commissioner || self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// Whether the caller may define cohorts for a neighbourhood (those who can see its members).
+    pub fn may_manage_cohorts(&self, neighbourhood_id: Uuid) -> bool {
+        self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    fn describe(&self) -> &'static str {
+        match (self.role, self.organisation_kind) {
+            (ProfessionalRole::Commissioner, _) | (_, OrganisationKind::Icb) => "Commissioning",
+            _ => "VCSE",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: ProfessionalRole, kind: OrganisationKind, neighbourhoods: Vec<Uuid>) -> Caller {
+        Caller {
+            practitioner_id: Uuid::nil(),
+            name: "Test".into(),
+            role,
+            organisation_id: Uuid::nil(),
+            organisation_kind: kind,
+            neighbourhood_ids: neighbourhoods,
+        }
+    }
+
+    /// Table-driven: who sees a patient of neighbourhood A, and at what level.
+    #[test]
+    fn policy_matrix() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        use OrganisationKind as K;
+        use ProfessionalRole as R;
+        let cases = [
+            (R::IntCoordinator, K::Pcn, vec![a], Some(PatientAccessLevel::Full)),
+            (R::Gp, K::GpPractice, vec![a], Some(PatientAccessLevel::Full)),
+            (R::SocialWorker, K::AdultSocialCare, vec![a, b], Some(PatientAccessLevel::Full)),
+            (R::MentalHealthPractitioner, K::MentalHealthTrust, vec![a], Some(PatientAccessLevel::Full)),
+            (R::SocialPrescribingLinkWorker, K::SplwProvider, vec![a], Some(PatientAccessLevel::Full)),
+            (R::Gp, K::GpPractice, vec![b], None),
+            (R::IntCoordinator, K::Pcn, vec![], None),
+            (R::VcseWorker, K::Vcse, vec![a], None),
+            (R::SocialWorker, K::Vcse, vec![a], None),
+            (R::Commissioner, K::Icb, vec![a], None),
+        ];
+        let patient_model = |neighbourhood_id| patient::Model {
+            id: Uuid::from_u128(9),
+            nhs_number: "9990000018".into(),
+            given_name: "A".into(),
+            family_name: "B".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1944, 1, 1).unwrap(),
+            sex: entity::Sex::Female,
+            postcode: "NG5 6AA".into(),
+            deprivation_decile: None,
+            registered_practice_id: Uuid::nil(),
+            neighbourhood_id,
+            efi_score: None,
+            efi_calculated_on: None,
+            clinical_frailty_scale: None,
+            cfs_assessed_on: None,
+            lives_alone: true,
+            is_carer: false,
+            hearing_impairment: false,
+            visual_impairment: false,
+            interpreter_language: None,
+            national_data_opt_out: false,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        for (role, kind, neighbourhoods, expected) in cases {
+            let c = caller(role, kind, neighbourhoods);
+            let got = c.grant_for(&patient_model(a)).map(|g| g.level);
+            assert_eq!(got, expected, "{role:?} at {kind:?}");
+            assert_eq!(c.patient_scope().is_ok(), !matches!(role, R::VcseWorker | R::Commissioner) && kind != K::Vcse);
+        }
+    }
+
+    #[test]
+    fn commissioners_see_aggregates_everywhere_vcse_only_where_they_take_part() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        assert!(caller(ProfessionalRole::Commissioner, OrganisationKind::Icb, vec![]).may_see_aggregates(b));
+        assert!(caller(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vec![a]).may_see_aggregates(a));
+        assert!(!caller(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vec![a]).may_see_aggregates(b));
+        assert!(!caller(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vec![a]).may_manage_cohorts(a));
+    }
+}

@@ -1,0 +1,104 @@
+//! What the `neighbourhood` subcommands do, apart from argument parsing (which lives in the binary).
+
+use anyhow::{bail, Context};
+use clap::ValueEnum;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use entity::{practitioner, ProfessionalRole};
+
+use crate::auth::JwtSigner;
+use crate::config::AuthArgs;
+
+/// Roles a development token can be minted for (the demo has practitioners of each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoRole {
+    /// INT coordinator (prepares MDT meetings, works cohorts).
+    Coordinator,
+    /// Social prescribing link worker.
+    LinkWorker,
+    Gp,
+    PracticeNurse,
+    Pharmacist,
+    Receptionist,
+    /// Adult social care social worker.
+    SocialCare,
+    /// Community mental health practitioner.
+    MentalHealth,
+    DistrictNurse,
+    OccupationalTherapist,
+    CareCoordinator,
+    WellbeingCoach,
+    /// VCSE partner worker (no identifiable patient data).
+    Vcse,
+    /// ICB commissioner (aggregates only).
+    Commissioner,
+}
+
+impl DemoRole {
+    pub fn professional_role(self) -> ProfessionalRole {
+        match self {
+            Self::Coordinator => ProfessionalRole::IntCoordinator,
+            Self::LinkWorker => ProfessionalRole::SocialPrescribingLinkWorker,
+            Self::Gp => ProfessionalRole::Gp,
+            Self::PracticeNurse => ProfessionalRole::PracticeNurse,
+            Self::Pharmacist => ProfessionalRole::Pharmacist,
+            Self::Receptionist => ProfessionalRole::Receptionist,
+            Self::SocialCare => ProfessionalRole::SocialWorker,
+            Self::MentalHealth => ProfessionalRole::MentalHealthPractitioner,
+            Self::DistrictNurse => ProfessionalRole::DistrictNurse,
+            Self::OccupationalTherapist => ProfessionalRole::OccupationalTherapist,
+            Self::CareCoordinator => ProfessionalRole::CareCoordinator,
+            Self::WellbeingCoach => ProfessionalRole::HealthAndWellbeingCoach,
+            Self::Vcse => ProfessionalRole::VcseWorker,
+            Self::Commissioner => ProfessionalRole::Commissioner,
+        }
+    }
+}
+
+/// Who a token is for: a practitioner by id, or the first active practitioner of a role.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenSubject {
+    Role(DemoRole),
+    Practitioner(Uuid),
+}
+
+/// Finds the practitioner a token is for.
+pub async fn token_practitioner(
+    db: &impl ConnectionTrait,
+    subject: TokenSubject,
+) -> anyhow::Result<practitioner::Model> {
+    let found = match subject {
+        TokenSubject::Practitioner(id) => practitioner::Entity::find_by_id(id).one(db).await?,
+        TokenSubject::Role(role) => {
+            practitioner::Entity::find()
+                .filter(practitioner::Column::ProfessionalRole.eq(role.professional_role()))
+                .filter(practitioner::Column::Active.eq(true))
+                .order_by_asc(practitioner::Column::CreatedAt)
+                .order_by_asc(practitioner::Column::Id)
+                .one(db)
+                .await?
+        }
+    };
+    match (found, subject) {
+        (Some(p), _) if p.active => Ok(p),
+        (Some(p), _) => bail!("practitioner {} is not active", p.id),
+        (None, TokenSubject::Role(role)) => bail!(
+            "no active practitioner has the role {:?}; seed the demo first (`neighbourhood seed-demo` or `neighbourhood serve --demo`)",
+            role.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
+        ),
+        (None, TokenSubject::Practitioner(id)) => bail!("no practitioner has id {id}"),
+    }
+}
+
+/// Mints a signed development token for a practitioner.
+pub async fn mint_token(
+    db: &impl ConnectionTrait,
+    auth: &AuthArgs,
+    subject: TokenSubject,
+    lifetime: chrono::Duration,
+) -> anyhow::Result<String> {
+    let practitioner = token_practitioner(db, subject).await?;
+    let signer = JwtSigner::from_config(auth).context("JWT signing configuration")?;
+    signer.sign(&signer.claims_for(&practitioner, lifetime))
+}

@@ -1,0 +1,216 @@
+//! GraphQL for cohorts: definitions and member counts (aggregate), members (identifiable, audited).
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::Cohort;
+use crate::conditions;
+use crate::connection_type;
+use crate::context::request;
+use crate::error::AppError;
+use crate::frailty::FrailtyCategory;
+use crate::neighbourhoods::NeighbourhoodNode;
+use crate::organisations::{parse_id, OrganisationNode};
+use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
+use crate::patients::{ConditionMatch, PatientSelection};
+use crate::practitioners::PractitionerNode;
+
+#[derive(Clone)]
+pub struct CohortNode(pub Cohort);
+
+/// A cohort's criteria, as saved.
+pub struct CohortDefinition(Cohort);
+
+#[Object]
+impl CohortDefinition {
+    async fn frailty_categories(&self) -> &[FrailtyCategory] {
+        &self.0.criteria.frailty_categories
+    }
+
+    async fn min_condition_count(&self) -> Option<u32> {
+        self.0.criteria.min_condition_count
+    }
+
+    async fn conditions(&self) -> Vec<LongTermCondition> {
+        self.0
+            .criteria
+            .condition_codes
+            .iter()
+            .filter_map(|code| conditions::by_code(code))
+            .map(|c| LongTermCondition {
+                key: c.key.clone(),
+                name: c.name.clone(),
+                code: c.snomed_code.clone(),
+                snomed_term: c.snomed_term.clone(),
+                qof_cluster: c.qof_cluster.clone(),
+            })
+            .collect()
+    }
+
+    async fn condition_match(&self) -> ConditionMatch {
+        self.0.criteria.condition_match
+    }
+
+    async fn age_min(&self) -> Option<u32> {
+        self.0.criteria.age_min
+    }
+
+    async fn age_max(&self) -> Option<u32> {
+        self.0.criteria.age_max
+    }
+
+    async fn practice(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        let Some(id) = self.0.criteria.practice_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+    }
+}
+
+#[Object(name = "Cohort")]
+impl CohortNode {
+    async fn id(&self) -> ID {
+        ID(self.0.model.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.model.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.model.description.as_deref()
+    }
+
+    async fn definition(&self) -> CohortDefinition {
+        CohortDefinition(self.0.clone())
+    }
+
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<NeighbourhoodNode> {
+        let id = self.0.model.neighbourhood_id;
+        let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?)
+    }
+
+    /// How many people in the neighbourhood meet the definition now (aggregate, not identifiable).
+    async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        Ok(request(ctx)?.loaders.cohort_counts.load_one(self.0.model.id).await?.unwrap_or(0))
+    }
+
+    /// The people who meet the definition now, by name. Identifiable: every record is audited.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> async_graphql::Result<PatientConnection> {
+        let req = request(ctx)?;
+        let selection = PatientSelection {
+            scope: req.caller.patient_scope()?,
+            criteria: vec![self.0.criteria.clone()],
+            neighbourhood_id: Some(self.0.model.neighbourhood_id),
+            search,
+            today: req.today,
+        };
+        patient_page(ctx, req, selection, first, after).await
+    }
+
+    async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.model.created_by).await?.map(Into::into))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.model.created_at
+    }
+}
+
+connection_type!(CohortConnection, CohortEdge, CohortNode, "A page of saved cohorts, by name.");
+
+#[derive(Default)]
+pub struct CohortQuery;
+
+#[Object]
+impl CohortQuery {
+    /// Saved cohorts of the caller's neighbourhoods (commissioners: all), by name.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn cohorts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        neighbourhood_id: Option<ID>,
+    ) -> async_graphql::Result<CohortConnection> {
+        let req = request(ctx)?;
+        let neighbourhood_id = neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
+        let page =
+            super::list(&req.db, &req.caller, neighbourhood_id, crate::pagination::PageRequest::new(first, after)?)
+                .await?;
+        let crate::pagination::Page { items, page_info, total } = page;
+        Ok(CohortConnection(crate::pagination::Page {
+            items: items.into_iter().map(|(c, cohort)| (c, CohortNode(cohort))).collect(),
+            page_info,
+            total,
+        }))
+    }
+
+    async fn cohort(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<CohortNode> {
+        let req = request(ctx)?;
+        Ok(CohortNode(super::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateCohortInput {
+    pub neighbourhood_id: ID,
+    /// Unique within the neighbourhood, e.g. "Moderate or severe frailty with 2+ long-term conditions".
+    pub name: String,
+    pub description: Option<String>,
+    pub criteria: PatientCriteriaInput,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateCohortPayload {
+    pub cohort: CohortNode,
+}
+
+#[derive(InputObject)]
+pub struct DeleteCohortInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteCohortPayload {
+    pub deleted_cohort_id: ID,
+}
+
+#[derive(Default)]
+pub struct CohortMutation;
+
+#[Object]
+impl CohortMutation {
+    /// Saves a named cohort definition for a neighbourhood.
+    async fn create_cohort(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCohortInput,
+    ) -> async_graphql::Result<CreateCohortPayload> {
+        let req = request(ctx)?;
+        let new = super::NewCohort {
+            neighbourhood_id: parse_id("neighbourhoodId", &input.neighbourhood_id)?,
+            name: input.name,
+            description: input.description,
+            criteria: input.criteria.into_criteria()?,
+        };
+        Ok(CreateCohortPayload { cohort: CohortNode(super::create(&req.db, &req.caller, new).await?) })
+    }
+
+    /// Deletes a saved cohort definition.
+    async fn delete_cohort(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteCohortInput,
+    ) -> async_graphql::Result<DeleteCohortPayload> {
+        let req = request(ctx)?;
+        let id = super::delete(&req.db, &req.caller, parse_id("id", &input.id)?).await?;
+        Ok(DeleteCohortPayload { deleted_cohort_id: ID(id.to_string()) })
+    }
+}

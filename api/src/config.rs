@@ -1,0 +1,183 @@
+//! Typed configuration, read once at start from flags and environment variables (clap) and
+//! checked before anything else happens: a bad value stops the process with a message naming it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+/// Where the embedded default database lives when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/neighbourhood.db?mode=rwc";
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database to use: `sqlite://path?mode=rwc` (embedded default) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Maximum connections in the pool (PostgreSQL; SQLite uses one writer).
+    #[arg(long, env = "NEIGHBOURHOOD_DB_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=500), global = true)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum JwtAlgorithm {
+    /// Shared secret; development and tests.
+    Hs256,
+    /// RSA public key (PEM); production.
+    Rs256,
+    /// ECDSA P-256 public key (PEM); production.
+    Es256,
+}
+
+impl JwtAlgorithm {
+    pub fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Hs256 => jsonwebtoken::Algorithm::HS256,
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// Signature algorithm every token must use; any other is refused.
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_ALGORITHM", value_enum, default_value = "HS256", global = true)]
+    pub jwt_algorithm: JwtAlgorithm,
+
+    /// HS256 shared secret (at least 32 bytes). When unset, a development secret is generated
+    /// once in `NEIGHBOURHOOD_DEV_SECRET_FILE` and used by both `serve` and `token`.
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<SecretString>,
+
+    /// PEM public key for RS256/ES256 verification.
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<PathBuf>,
+
+    /// PEM private key for RS256/ES256 signing (only the `token` command uses it).
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// Required `iss` claim.
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_ISSUER", default_value = "neighbourhood-dev", global = true)]
+    pub jwt_issuer: String,
+
+    /// Required `aud` claim.
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_AUDIENCE", default_value = "neighbourhood-api", global = true)]
+    pub jwt_audience: String,
+
+    /// Where the generated development HS256 secret is kept.
+    #[arg(long, env = "NEIGHBOURHOOD_DEV_SECRET_FILE", default_value = "data/dev-jwt-secret", global = true)]
+    pub dev_secret_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NEIGHBOURHOOD_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Seed the demo neighbourhood when the database is empty, and turn on GraphiQL and
+    /// introspection unless they are set explicitly.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Population of the demo neighbourhood (with --demo).
+    #[arg(long, default_value_t = 50_000)]
+    pub population: u32,
+
+    /// Serve GraphiQL on GET /graphql (default: on with --demo, off otherwise).
+    #[arg(long, env = "NEIGHBOURHOOD_GRAPHIQL")]
+    pub graphiql: Option<bool>,
+
+    /// Answer introspection queries (default: on with --demo, off otherwise).
+    #[arg(long, env = "NEIGHBOURHOOD_INTROSPECTION")]
+    pub introspection: Option<bool>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Log format.
+    #[arg(long, env = "NEIGHBOURHOOD_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Request limits. Every request is bounded in size, batch, depth, complexity and aliases.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest request body accepted, in bytes (larger gets 413).
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_BODY_BYTES", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1_024..=10_485_760))]
+    pub max_body_bytes: u64,
+
+    /// Most operations in one batched request.
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_BATCH", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_batch: u32,
+
+    /// Deepest selection nesting.
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_DEPTH", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(2..=64))]
+    pub max_depth: u32,
+
+    /// Highest query complexity (each field costs 1; list fields multiply by their page size).
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_COMPLEXITY", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+    pub max_complexity: u32,
+
+    /// Most aliased fields in one request (aliases of `__typename` included).
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_ALIASES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(0..=1_000))]
+    pub max_aliases: u32,
+
+    /// Most field selections in one request after expanding fragments (`__typename` included).
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_FIELDS", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub max_fields: u32,
+
+    /// Answer with "did you mean …" suggestions on unknown fields.
+    #[arg(long, env = "NEIGHBOURHOOD_FIELD_SUGGESTIONS", default_value_t = false)]
+    pub field_suggestions: bool,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 65_536,
+            max_batch: 10,
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            max_fields: 500,
+            field_suggestions: false,
+        }
+    }
+}
+
+/// Largest page any connection returns; `first` above it is refused, not silently trimmed.
+pub const MAX_PAGE_SIZE: u64 = 100;
+/// Page size when `first` is not given.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+
+/// What the schema needs to know at build time.
+#[derive(Debug, Clone)]
+pub struct SchemaSettings {
+    pub limits: LimitArgs,
+    pub introspection: bool,
+}
+
+impl Default for SchemaSettings {
+    fn default() -> Self {
+        Self { limits: LimitArgs::default(), introspection: false }
+    }
+}

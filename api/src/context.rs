@@ -1,0 +1,42 @@
+//! Per-request context handed to every resolver: the caller, the connection, the request's
+//! loaders and what the audit trail needs to name the operation.
+
+use async_graphql::Context;
+use chrono::NaiveDate;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::loaders::Loaders;
+
+pub struct RequestContext {
+    pub caller: Caller,
+    pub db: DatabaseConnection,
+    pub loaders: Loaders,
+    /// `query Name` / `mutation Name` as sent by the client (`anonymous` when unnamed).
+    pub operation: String,
+    pub request_id: String,
+    /// The date ages are computed against.
+    pub today: NaiveDate,
+}
+
+impl RequestContext {
+    pub fn new(caller: Caller, db: DatabaseConnection, operation: String, request_id: String) -> Self {
+        let loaders = Loaders::new(&db);
+        Self { caller, db, loaders, operation, request_id, today: chrono::Utc::now().date_naive() }
+    }
+
+    /// The operation and the field path being resolved, for the audit trail.
+    pub fn operation_at(&self, ctx: &Context<'_>) -> String {
+        match ctx.path_node {
+            Some(path) => format!("{} / {}", self.operation, path),
+            None => self.operation.clone(),
+        }
+    }
+}
+
+/// The request context, or an internal error if the schema was executed without one.
+pub fn request<'a>(ctx: &Context<'a>) -> AppResult<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("request executed without a RequestContext")))
+}

@@ -1,0 +1,106 @@
+//! One error type for the whole service, with the stable `extensions.code` values clients act on.
+//! Internal causes are logged with a correlation id and never sent to the client.
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// Stable codes carried in `extensions.code`.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The request could not be parsed or failed validation (including the server's limits).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+}
+
+/// Everything a domain function can fail with. Deliberately not `Display`: the only way out to a
+/// client is `From<AppError> for async_graphql::Error`, which hides internal causes.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    Unauthenticated(String),
+    Forbidden(String),
+    NotFound { what: &'static str, id: String },
+    BadUserInput { field: Option<String>, message: String },
+    Conflict(String),
+    Internal(Arc<anyhow::Error>),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        Self::NotFound { what, id: id.to_string() }
+    }
+
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        Self::BadUserInput { field: Some(field.to_owned()), message: message.into() }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(Arc::new(cause.into()))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
+            Self::Forbidden(_) => code::FORBIDDEN,
+            Self::NotFound { .. } => code::NOT_FOUND,
+            Self::BadUserInput { .. } => code::BAD_USER_INPUT,
+            Self::Conflict(_) => code::CONFLICT,
+            Self::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// What the client is told. For internal errors this logs the cause and returns only a reference.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
+            Self::NotFound { what, id } => format!("no {what} with id {id} exists"),
+            Self::BadUserInput { field: Some(f), message } => format!("{f}: {message}"),
+            Self::BadUserInput { field: None, message } => message.clone(),
+            Self::Internal(cause) => {
+                let reference = crate::telemetry::current_request_id();
+                tracing::error!(error = ?cause, request_id = %reference, "internal error");
+                format!("internal error; quote reference {reference} to the service desk")
+            }
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<Arc<DbErr>> for AppError {
+    fn from(e: Arc<DbErr>) -> Self {
+        Self::internal(anyhow::anyhow!("{e}"))
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        let mut error = async_graphql::Error::new(self.client_message());
+        error = error.extend_with(|_, ext| ext.set("code", self.code()));
+        if let Self::BadUserInput { field: Some(field), .. } = self {
+            error = error.extend_with(|_, ext| ext.set("field", field.as_str()));
+        }
+        error
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(e: AppError) -> Self {
+        e.extend()
+    }
+}

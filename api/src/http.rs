@@ -1,0 +1,355 @@
+//! The HTTP surface: POST /graphql (GraphQL over HTTP with content negotiation), GraphiQL on GET
+//! when enabled (GET never executes an operation), /livez and /readyz. Bodies, batches and
+//! queries are bounded; every request gets a correlation id; errors never carry database text.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse, ServerError};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{self, JwtVerifier};
+use crate::context::RequestContext;
+use crate::error::{code, AppError};
+use crate::schema::AppSchema;
+use crate::telemetry;
+
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+    pub graphiql: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: DatabaseConnection,
+    pub verifier: Arc<JwtVerifier>,
+    pub settings: Arc<HttpSettings>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(header::HeaderName::from_static(REQUEST_ID_HEADER)))
+        .layer(SetRequestIdLayer::new(header::HeaderName::from_static(REQUEST_ID_HEADER), MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database did not answer in time").into_response(),
+    }
+}
+
+async fn graphiql(State(state): State<AppState>) -> Response {
+    if state.settings.graphiql {
+        Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+    } else {
+        let mut response = (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GraphQL requests are POSTed to /graphql (GraphiQL is disabled on this server)",
+        )
+            .into_response();
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        response
+    }
+}
+
+/// Which media type the client asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResponseMedia {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl ResponseMedia {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+            Self::Json => APPLICATION_JSON,
+        }
+    }
+}
+
+/// GraphQL over HTTP: `application/graphql-response+json` when accepted, else `application/json`;
+/// `None` when the client accepts neither.
+fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(ResponseMedia::Json);
+    };
+    let types: Vec<String> =
+        accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).collect();
+    if types.iter().any(|t| t == GRAPHQL_RESPONSE_JSON) {
+        Some(ResponseMedia::GraphqlResponseJson)
+    } else if types.iter().any(|t| t == APPLICATION_JSON || t == "application/*" || t == "*/*") {
+        Some(ResponseMedia::Json)
+    } else {
+        None
+    }
+}
+
+fn error_body(error: &AppError) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": error.client_message(), "extensions": { "code": error.code() } }] })
+}
+
+fn reply(status: StatusCode, media: ResponseMedia, body: &impl serde::Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec());
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media.as_str()));
+    response
+}
+
+fn refuse(status: StatusCode, media: ResponseMedia, error: AppError) -> Response {
+    let mut response = reply(status, media, &error_body(&error));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    request_id: Option<axum::Extension<RequestId>>,
+    body: Bytes,
+) -> Response {
+    debug_assert_eq!(method, Method::POST);
+    let request_id = request_id
+        .and_then(|axum::Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    telemetry::with_request_id(request_id.clone(), handle_graphql(state, headers, request_id, body)).await
+}
+
+async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            ResponseMedia::Json,
+            AppError::BadUserInput {
+                field: None,
+                message: format!(
+                    "responses are {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}; the Accept header allows neither"
+                ),
+            },
+        );
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != APPLICATION_JSON {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            AppError::BadUserInput {
+                field: None,
+                message: "POST a JSON body with Content-Type: application/json".to_owned(),
+            },
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                AppError::BadUserInput { field: None, message: format!("the body is not a GraphQL request: {e}") },
+            )
+        }
+    };
+    let requests = match batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) => {
+            if requests.is_empty() || requests.len() > state.settings.max_batch {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    AppError::BadUserInput {
+                        field: None,
+                        message: format!(
+                            "a batch holds 1 to {} operations, this one holds {}",
+                            state.settings.max_batch,
+                            requests.len()
+                        ),
+                    },
+                );
+            }
+            return execute_batch(&state, &headers, media, request_id, requests).await;
+        }
+    };
+    let caller = match authenticate(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(e) => return refuse(status_for(&e), media, e),
+    };
+    let Some(request) = requests.into_iter().next() else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            media,
+            AppError::BadUserInput { field: None, message: "the request holds no operation".to_owned() },
+        );
+    };
+    let response = execute_one(&state, caller, request_id, request).await;
+    let status = if is_request_error(&response) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    reply(status, media, &response)
+}
+
+async fn execute_batch(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: ResponseMedia,
+    request_id: String,
+    requests: Vec<async_graphql::Request>,
+) -> Response {
+    let caller = match authenticate(state, headers).await {
+        Ok(caller) => caller,
+        Err(e) => return refuse(status_for(&e), media, e),
+    };
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        responses.push(execute_one(state, caller.clone(), request_id.clone(), request).await);
+    }
+    reply(StatusCode::OK, media, &BatchResponse::Batch(responses))
+}
+
+fn status_for(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<auth::Caller, AppError> {
+    let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let token = auth::bearer_token(header)?;
+    auth::authenticate(&state.db, &state.verifier, token).await
+}
+
+async fn execute_one(
+    state: &AppState,
+    caller: auth::Caller,
+    request_id: String,
+    request: async_graphql::Request,
+) -> GqlResponse {
+    let operation = operation_label(&request);
+    let context = RequestContext::new(caller, state.db.clone(), operation, request_id);
+    let response = state.schema.execute(request.data(context)).await;
+    sanitise(response)
+}
+
+/// `query Name` / `mutation Name` for the audit trail: the `operationName` the client sent, else
+/// the name written in the document (read lexically: the document is parsed once, by the schema).
+fn operation_label(request: &async_graphql::Request) -> String {
+    let text: String =
+        request.query.lines().map(|line| line.split('#').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
+    let head = text.split('{').next().unwrap_or("");
+    let mut words = head.split(|c: char| c.is_whitespace() || c == '(' || c == '@').filter(|w| !w.is_empty());
+    let (kind, written_name) = match words.next() {
+        Some(kind @ ("query" | "mutation" | "subscription")) => (kind, words.next()),
+        _ => ("query", None),
+    };
+    let name = request.operation_name.as_deref().or(written_name).unwrap_or("anonymous");
+    format!("{kind} {name}")
+}
+
+/// A response that failed before execution (parse, validation, limits): no data and no path.
+fn is_request_error(response: &GqlResponse) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Gives every error a code. An execution error without one did not come from `AppError`, so its
+/// text may hold internals: log it and send only a reference.
+fn sanitise(mut response: GqlResponse) -> GqlResponse {
+    for error in &mut response.errors {
+        let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        if error.path.is_empty() {
+            set_code(error, code::GRAPHQL_VALIDATION_FAILED);
+        } else {
+            let reference = telemetry::current_request_id();
+            tracing::error!(message = %error.message, path = ?error.path, request_id = %reference, "uncoded resolver error");
+            error.message = format!("internal error; quote reference {reference} to the service desk");
+            set_code(error, code::INTERNAL);
+        }
+    }
+    response
+}
+
+fn set_code(error: &mut ServerError, value: &str) {
+    let mut extensions = error.extensions.take().unwrap_or_else(ErrorExtensionValues::default);
+    extensions.set("code", value);
+    error.extensions = Some(extensions);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_name_the_operation() {
+        let label = |q: &str, name: Option<&str>| {
+            let mut r = async_graphql::Request::new(q);
+            if let Some(n) = name {
+                r = r.operation_name(n);
+            }
+            operation_label(&r)
+        };
+        assert_eq!(label("query Caseload { patients { totalCount } }", None), "query Caseload");
+        assert_eq!(label("query Page($first: Int) { x }", None), "query Page");
+        assert_eq!(label("# comment\nmutation Save{ x }", None), "mutation Save");
+        assert_eq!(label("{ me { role } }", None), "query anonymous");
+        assert_eq!(label("query { me { role } }", None), "query anonymous");
+        assert_eq!(label("query A { a } query B { b }", Some("B")), "query B");
+    }
+
+    #[test]
+    fn uncoded_resolver_errors_are_replaced_and_validation_errors_coded() {
+        let mut leaky = ServerError::new("error returned from database: relation \"patient\" does not exist", None);
+        leaky.path = vec![async_graphql::PathSegment::Field("patients".into())];
+        let parse = ServerError::new("Unknown field \"rol\"", None);
+        let response = sanitise(GqlResponse::from_errors(vec![leaky, parse]));
+        assert!(response.errors[0].message.starts_with("internal error; quote reference"));
+        assert!(!response.errors[0].message.contains("relation"));
+        let code = |e: &ServerError| e.extensions.as_ref().and_then(|x| x.get("code")).cloned();
+        assert_eq!(code(&response.errors[0]), Some(async_graphql::Value::from("INTERNAL")));
+        assert_eq!(code(&response.errors[1]), Some(async_graphql::Value::from("GRAPHQL_VALIDATION_FAILED")));
+        assert!(response.errors[1].message.contains("rol"));
+    }
+}

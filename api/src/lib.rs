@@ -1,0 +1,30 @@
+//! Neighbourhood: the GraphQL service shared by an Integrated Neighbourhood Team.
+//!
+//! Domain areas (patients, cohorts, organisations, neighbourhoods, practitioners) keep their
+//! GraphQL types and domain rules side by side; cross-cutting pieces (auth and the access policy,
+//! loaders, errors, pagination, config, telemetry) have their own modules. Resolvers authorise,
+//! call a domain function, map the result; domain functions take a connection and know nothing of
+//! GraphQL.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod cohorts;
+pub mod conditions;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod frailty;
+pub mod http;
+pub mod loaders;
+pub mod neighbourhoods;
+pub mod nhs_number;
+pub mod organisations;
+pub mod pagination;
+pub mod patients;
+pub mod practitioners;
+pub mod schema;
+pub mod server;
+pub mod telemetry;

@@ -1,0 +1,116 @@
+//! Per-request DataLoaders: every relationship a list can reach is batched by key, so the number of
+//! SQL statements for a query does not grow with the rows it returns. Built per request (they
+//! cache per caller). Loaders only fetch; access decisions happen before a loader is reached.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use entity::{neighbourhood, neighbourhood_organisation, organisation, patient_condition, practitioner};
+
+use crate::error::AppError;
+
+/// Keeps batches well under both databases' bind-parameter limits.
+const MAX_BATCH: usize = 1_000;
+
+macro_rules! by_id_loader {
+    ($name:ident, $entity:ident) => {
+        pub struct $name(pub DatabaseConnection);
+
+        impl Loader<Uuid> for $name {
+            type Value = $entity::Model;
+            type Error = AppError;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                if keys.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::Id.is_in(keys.iter().copied()))
+                    .all(&self.0)
+                    .await?;
+                Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+            }
+        }
+    };
+}
+
+by_id_loader!(OrganisationLoader, organisation);
+by_id_loader!(NeighbourhoodLoader, neighbourhood);
+by_id_loader!(PractitionerLoader, practitioner);
+
+/// A patient's long-term conditions, oldest diagnosis first.
+pub struct ConditionsByPatientLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for ConditionsByPatientLoader {
+    type Value = Vec<patient_condition::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let rows = patient_condition::Entity::find()
+            .filter(patient_condition::Column::PatientId.is_in(keys.iter().copied()))
+            .order_by_asc(patient_condition::Column::DiagnosedOn)
+            .order_by_asc(patient_condition::Column::SnomedCode)
+            .all(&self.0)
+            .await?;
+        for row in rows {
+            out.entry(row.patient_id).or_default().push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// The organisations taking part in a neighbourhood (ids; names come through `OrganisationLoader`).
+pub struct NeighbourhoodMembersLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for NeighbourhoodMembersLoader {
+    type Value = Vec<Uuid>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let rows = neighbourhood_organisation::Entity::find()
+            .filter(neighbourhood_organisation::Column::NeighbourhoodId.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        for row in rows {
+            out.entry(row.neighbourhood_id).or_default().push(row.organisation_id);
+        }
+        Ok(out)
+    }
+}
+
+/// All of a request's loaders, registered together as request data.
+pub struct Loaders {
+    pub organisation: DataLoader<OrganisationLoader>,
+    pub neighbourhood: DataLoader<NeighbourhoodLoader>,
+    pub practitioner: DataLoader<PractitionerLoader>,
+    pub conditions: DataLoader<ConditionsByPatientLoader>,
+    pub neighbourhood_members: DataLoader<NeighbourhoodMembersLoader>,
+    pub cohort_counts: DataLoader<crate::cohorts::CohortCountLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        fn make<L: Loader<Uuid>>(loader: L) -> DataLoader<L> {
+            DataLoader::new(loader, tokio::spawn).max_batch_size(MAX_BATCH)
+        }
+        Self {
+            organisation: make(OrganisationLoader(db.clone())),
+            neighbourhood: make(NeighbourhoodLoader(db.clone())),
+            practitioner: make(PractitionerLoader(db.clone())),
+            conditions: make(ConditionsByPatientLoader(db.clone())),
+            neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
+            cohort_counts: make(crate::cohorts::CohortCountLoader::new(db.clone())),
+        }
+    }
+}

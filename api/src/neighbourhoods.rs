@@ -1,0 +1,108 @@
+//! Neighbourhoods (Integrated Neighbourhood Teams): a defined population and the organisations
+//! that take part in serving it.
+
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use entity::neighbourhood;
+
+use crate::connection_type;
+use crate::context::request;
+use crate::error::{AppError, AppResult};
+use crate::organisations::{after_name_key, parse_id, NameKey, OrganisationNode};
+use crate::pagination::{LazyCount, Page, PageRequest};
+
+#[derive(Clone, SimpleObject)]
+#[graphql(complex, name = "Neighbourhood")]
+pub struct NeighbourhoodNode {
+    #[graphql(skip)]
+    pub model: neighbourhood::Model,
+    pub id: ID,
+    pub name: String,
+    /// The population the team was set up to serve.
+    pub planned_population: i32,
+}
+
+impl From<neighbourhood::Model> for NeighbourhoodNode {
+    fn from(model: neighbourhood::Model) -> Self {
+        Self {
+            id: ID(model.id.to_string()),
+            name: model.name.clone(),
+            planned_population: model.planned_population,
+            model,
+        }
+    }
+}
+
+#[ComplexObject]
+impl NeighbourhoodNode {
+    /// Organisations taking part in this neighbourhood, by name.
+    async fn organisations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrganisationNode>> {
+        let req = request(ctx)?;
+        let ids = req.loaders.neighbourhood_members.load_one(self.model.id).await?.unwrap_or_default();
+        let mut orgs: Vec<OrganisationNode> =
+            req.loaders.organisation.load_many(ids).await?.into_values().map(Into::into).collect();
+        orgs.sort_by(|a, b| a.name.cmp(&b.name).then(a.model.id.cmp(&b.model.id)));
+        Ok(orgs)
+    }
+
+    /// Whether the signed-in practitioner's organisation takes part here.
+    async fn is_member(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(request(ctx)?.caller.neighbourhood_ids.contains(&self.model.id))
+    }
+}
+
+connection_type!(NeighbourhoodConnection, NeighbourhoodEdge, NeighbourhoodNode, "A page of neighbourhoods, by name.");
+
+pub async fn list(
+    db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+    page: PageRequest<NameKey>,
+) -> AppResult<Page<NeighbourhoodNode>> {
+    let count_db = db.clone();
+    let total = LazyCount::new(move || {
+        let db = count_db.clone();
+        Box::pin(async move { Ok(neighbourhood::Entity::find().count(&db).await?) })
+    });
+    let mut query = neighbourhood::Entity::find();
+    if let Some(after) = &page.after {
+        query = query.filter(after_name_key(neighbourhood::Column::Name, neighbourhood::Column::Id, after));
+    }
+    let rows = query
+        .order_by_asc(neighbourhood::Column::Name)
+        .order_by_asc(neighbourhood::Column::Id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        page.limit,
+        page.after.is_some(),
+        |m| (m.name.clone(), m.id),
+        NeighbourhoodNode::from,
+        total,
+    ))
+}
+
+#[derive(Default)]
+pub struct NeighbourhoodQuery;
+
+#[Object]
+impl NeighbourhoodQuery {
+    /// All neighbourhoods of this deployment, by name.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn neighbourhoods(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<NeighbourhoodConnection> {
+        let req = request(ctx)?;
+        Ok(NeighbourhoodConnection(list(&req.db, PageRequest::new(first, after)?).await?))
+    }
+
+    async fn neighbourhood(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<NeighbourhoodNode> {
+        let id = parse_id("id", &id)?;
+        let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?)
+    }
+}

@@ -1,0 +1,367 @@
+//! GraphQL for patients. `PatientNode` carries the grant that let the caller see the record; every
+//! field asks it again, so nested paths cannot outrun the policy.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::{Datelike, NaiveDate};
+
+use entity::{patient, patient_condition};
+
+use super::criteria::{ConditionMatch, PatientCriteria};
+use super::query::{self, PatientSelection};
+use crate::audit;
+use crate::auth::{Grant, PatientAccessLevel};
+use crate::conditions;
+use crate::connection_type;
+use crate::context::{request, RequestContext};
+use crate::error::{AppError, AppResult};
+use crate::frailty::{clinical_frailty_scale_label, FrailtyCategory};
+use crate::neighbourhoods::NeighbourhoodNode;
+use crate::nhs_number::NhsNumber;
+use crate::organisations::{parse_id, OrganisationNode};
+use crate::pagination::{Page, PageRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(remote = "entity::Sex")]
+pub enum Sex {
+    Female,
+    Male,
+    Other,
+    Unknown,
+}
+
+/// A patient record as the signed-in practitioner may see it.
+#[derive(Clone)]
+pub struct PatientNode {
+    model: patient::Model,
+    grant: Grant,
+}
+
+impl PatientNode {
+    pub fn new(model: patient::Model, grant: Grant) -> Self {
+        Self { model, grant }
+    }
+
+    /// The record, if the grant opens the full record.
+    fn full(&self) -> AppResult<&patient::Model> {
+        if self.grant.level == PatientAccessLevel::Full {
+            Ok(&self.model)
+        } else {
+            Err(AppError::forbidden("this field is part of the full record, which your access does not include"))
+        }
+    }
+}
+
+/// Age in whole years on `today`.
+pub fn age_on(date_of_birth: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - date_of_birth.year();
+    if (today.month(), today.day()) < (date_of_birth.month(), date_of_birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+#[Object(name = "Patient")]
+impl PatientNode {
+    async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+
+    /// The level of access the signed-in practitioner has to this record.
+    async fn access_level(&self) -> PatientAccessLevel {
+        self.grant.level
+    }
+
+    /// Ten digits, e.g. `9990000018`.
+    async fn nhs_number(&self) -> AppResult<String> {
+        Ok(self.full()?.nhs_number.clone())
+    }
+
+    /// Grouped for reading, e.g. `999 000 0018`.
+    async fn nhs_number_formatted(&self) -> AppResult<String> {
+        let digits = &self.full()?.nhs_number;
+        Ok(NhsNumber::parse(digits).map(|n| n.to_display_form()).unwrap_or_else(|_| digits.clone()))
+    }
+
+    async fn given_name(&self) -> AppResult<&str> {
+        Ok(&self.full()?.given_name)
+    }
+
+    async fn family_name(&self) -> AppResult<&str> {
+        Ok(&self.full()?.family_name)
+    }
+
+    async fn name(&self) -> AppResult<String> {
+        let m = self.full()?;
+        Ok(format!("{} {}", m.given_name, m.family_name))
+    }
+
+    async fn date_of_birth(&self) -> AppResult<NaiveDate> {
+        Ok(self.full()?.date_of_birth)
+    }
+
+    /// Age in whole years today.
+    async fn age(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        Ok(age_on(self.full()?.date_of_birth, request(ctx)?.today))
+    }
+
+    async fn sex(&self) -> AppResult<Sex> {
+        Ok(self.full()?.sex.into())
+    }
+
+    async fn postcode(&self) -> AppResult<&str> {
+        Ok(&self.full()?.postcode)
+    }
+
+    /// Index of Multiple Deprivation decile (1 = most deprived 10%).
+    async fn deprivation_decile(&self) -> AppResult<Option<i16>> {
+        Ok(self.full()?.deprivation_decile)
+    }
+
+    async fn registered_practice(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+        let id = self.full()?.registered_practice_id;
+        let found = request(ctx)?.loaders.organisation.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
+    }
+
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<NeighbourhoodNode> {
+        let id = self.full()?.neighbourhood_id;
+        let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?)
+    }
+
+    async fn frailty(&self) -> AppResult<Frailty> {
+        let m = self.full()?;
+        Ok(Frailty {
+            efi_score: m.efi_score,
+            category: m.efi_score.map(FrailtyCategory::from_efi),
+            efi_calculated_on: m.efi_calculated_on,
+            clinical_frailty_scale: m.clinical_frailty_scale,
+            clinical_frailty_scale_label: m
+                .clinical_frailty_scale
+                .and_then(clinical_frailty_scale_label)
+                .map(str::to_owned),
+            cfs_assessed_on: m.cfs_assessed_on,
+        })
+    }
+
+    /// Coded long-term conditions, oldest diagnosis first.
+    async fn conditions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PatientCondition>> {
+        let id = self.full()?.id;
+        let rows = request(ctx)?.loaders.conditions.load_one(id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(PatientCondition).collect())
+    }
+
+    async fn condition_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
+        let id = self.full()?.id;
+        Ok(request(ctx)?.loaders.conditions.load_one(id).await?.map_or(0, |rows| rows.len()))
+    }
+
+    /// What the team must know to reach and support the person.
+    async fn needs(&self) -> AppResult<AccessNeeds> {
+        let m = self.full()?;
+        Ok(AccessNeeds {
+            lives_alone: m.lives_alone,
+            is_carer: m.is_carer,
+            hearing_impairment: m.hearing_impairment,
+            visual_impairment: m.visual_impairment,
+            interpreter_needed: m.interpreter_language.is_some(),
+            interpreter_language: m.interpreter_language.clone(),
+        })
+    }
+
+    /// The person has registered a national data opt-out (their data must not be used beyond their care).
+    async fn national_data_opt_out(&self) -> AppResult<bool> {
+        Ok(self.full()?.national_data_opt_out)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Frailty {
+    /// Electronic Frailty Index score, 0–1 (deficits present / 36); absent under 50 or when not calculated.
+    pub efi_score: Option<f64>,
+    /// eFI category: fit ≤ 0.12 < mild ≤ 0.24 < moderate ≤ 0.36 < severe.
+    pub category: Option<FrailtyCategory>,
+    pub efi_calculated_on: Option<NaiveDate>,
+    /// Clinical Frailty Scale 1–9, when a clinician has assessed it.
+    pub clinical_frailty_scale: Option<i16>,
+    pub clinical_frailty_scale_label: Option<String>,
+    pub cfs_assessed_on: Option<NaiveDate>,
+}
+
+#[derive(SimpleObject)]
+pub struct AccessNeeds {
+    pub lives_alone: bool,
+    pub is_carer: bool,
+    pub hearing_impairment: bool,
+    pub visual_impairment: bool,
+    pub interpreter_needed: bool,
+    pub interpreter_language: Option<String>,
+}
+
+/// A long-term condition on a patient's record.
+pub struct PatientCondition(patient_condition::Model);
+
+#[Object]
+impl PatientCondition {
+    /// SNOMED CT concept id.
+    async fn code(&self) -> &str {
+        &self.0.snomed_code
+    }
+
+    async fn name(&self) -> String {
+        conditions::by_code(&self.0.snomed_code).map_or_else(|| self.0.snomed_code.clone(), |c| c.name.clone())
+    }
+
+    /// Catalogue key, e.g. `heart_failure`.
+    async fn key(&self) -> Option<&str> {
+        conditions::by_code(&self.0.snomed_code).map(|c| c.key.as_str())
+    }
+
+    async fn diagnosed_on(&self) -> Option<NaiveDate> {
+        self.0.diagnosed_on
+    }
+}
+
+/// A coded long-term condition the service knows (SNOMED CT, with its QOF cluster).
+#[derive(SimpleObject)]
+pub struct LongTermCondition {
+    pub key: String,
+    pub name: String,
+    pub code: String,
+    pub snomed_term: String,
+    pub qof_cluster: Option<String>,
+}
+
+connection_type!(PatientConnection, PatientEdge, PatientNode, "A page of patients, by family name then given name.");
+
+/// Criteria shared by the `patients` filter and cohort definitions.
+#[derive(InputObject, Default, Clone)]
+pub struct PatientCriteriaInput {
+    /// Any of these eFI categories.
+    pub frailty_categories: Option<Vec<FrailtyCategory>>,
+    /// At least this many coded long-term conditions.
+    pub min_condition_count: Option<i32>,
+    /// SNOMED CT codes (or catalogue keys) of long-term conditions.
+    pub condition_codes: Option<Vec<String>>,
+    /// Whether all listed conditions are required (default) or any one.
+    pub condition_match: Option<ConditionMatch>,
+    /// Age in whole years, inclusive.
+    pub age_min: Option<i32>,
+    pub age_max: Option<i32>,
+    /// Registered GP practice.
+    pub practice_id: Option<ID>,
+}
+
+impl PatientCriteriaInput {
+    pub fn into_criteria(self) -> AppResult<PatientCriteria> {
+        let non_negative = |field: &str, v: Option<i32>| -> AppResult<Option<u32>> {
+            v.map(|n| {
+                u32::try_from(n).map_err(|_| AppError::bad_input(field, format!("must not be negative, got {n}")))
+            })
+            .transpose()
+        };
+        PatientCriteria {
+            frailty_categories: self.frailty_categories.unwrap_or_default(),
+            min_condition_count: non_negative("minConditionCount", self.min_condition_count)?,
+            condition_codes: self.condition_codes.unwrap_or_default(),
+            condition_match: self.condition_match.unwrap_or_default(),
+            age_min: non_negative("ageMin", self.age_min)?,
+            age_max: non_negative("ageMax", self.age_max)?,
+            practice_id: self.practice_id.as_ref().map(|id| parse_id("practiceId", id)).transpose()?,
+        }
+        .validated()
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct PatientFilterInput {
+    /// Only this neighbourhood (must be one the caller's organisation takes part in).
+    pub neighbourhood_id: Option<ID>,
+    /// Members of this saved cohort.
+    pub cohort_id: Option<ID>,
+    #[graphql(flatten)]
+    pub criteria: PatientCriteriaInput,
+    /// Start of a name (any word), or the first digits of an NHS number.
+    pub search: Option<String>,
+}
+
+/// Reads a page of patients through `selection`, auditing every record returned.
+pub async fn patient_page(
+    ctx: &Context<'_>,
+    req: &RequestContext,
+    selection: PatientSelection,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<PatientConnection> {
+    let page = selection.page(&req.db, &req.caller, PageRequest::new(first, after)?).await?;
+    let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
+    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+    let Page { items, page_info, total } = page;
+    Ok(PatientConnection(Page {
+        items: items.into_iter().map(|(cursor, (m, g))| (cursor, PatientNode::new(m, g))).collect(),
+        page_info,
+        total,
+    }))
+}
+
+#[derive(Default)]
+pub struct PatientQuery;
+
+#[Object]
+impl PatientQuery {
+    /// One patient's record. Every read is audited.
+    async fn patient(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PatientNode> {
+        let req = request(ctx)?;
+        let id = parse_id("id", &id)?;
+        let (model, grant) = query::get(&req.db, &req.caller, id).await?;
+        audit::record_reads(&req.db, &req.caller, &[(model.id, grant.reason)], &req.operation_at(ctx), &req.request_id)
+            .await?;
+        Ok(PatientNode::new(model, grant))
+    }
+
+    /// Patients of the caller's neighbourhoods, by name, narrowed by `filter`. Every record
+    /// returned is audited.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn patients(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<PatientFilterInput>,
+    ) -> async_graphql::Result<PatientConnection> {
+        let req = request(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let mut criteria = vec![filter.criteria.into_criteria()?];
+        let scope = req.caller.patient_scope()?;
+        let mut neighbourhood_id =
+            filter.neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
+        if let Some(cohort_id) = &filter.cohort_id {
+            let cohort = crate::cohorts::get(&req.db, &req.caller, parse_id("cohortId", cohort_id)?).await?;
+            if neighbourhood_id.is_some_and(|n| n != cohort.model.neighbourhood_id) {
+                return Err(AppError::bad_input(
+                    "cohortId",
+                    "the cohort belongs to a different neighbourhood from neighbourhoodId",
+                )
+                .into());
+            }
+            neighbourhood_id = Some(cohort.model.neighbourhood_id);
+            criteria.push(cohort.criteria);
+        }
+        let selection = PatientSelection { scope, criteria, neighbourhood_id, search: filter.search, today: req.today };
+        patient_page(ctx, req, selection, first, after).await
+    }
+
+    /// The coded long-term conditions the service knows.
+    async fn long_term_conditions(&self) -> Vec<LongTermCondition> {
+        conditions::catalogue()
+            .iter()
+            .map(|c| LongTermCondition {
+                key: c.key.clone(),
+                name: c.name.clone(),
+                code: c.snomed_code.clone(),
+                snomed_term: c.snomed_term.clone(),
+                qof_cluster: c.qof_cluster.clone(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,213 @@
+//! Selecting patients: the caller's scope, saved or ad-hoc criteria, search, keyset pages. Every
+//! select that can return patient rows is built here, so the scope condition cannot be forgotten.
+
+use chrono::{Months, NaiveDate};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SubQueryStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use entity::{patient, patient_condition};
+
+use super::criteria::{ConditionMatch, PatientCriteria};
+use crate::auth::{Caller, Grant, PatientScope};
+use crate::error::{AppError, AppResult};
+use crate::frailty::FrailtyCategory;
+use crate::organisations::{like_pattern, lower_like};
+use crate::pagination::{LazyCount, Page, PageRequest};
+
+/// Keyset for patient pages ordered by (family name, given name, id).
+pub type PatientKey = (String, String, Uuid);
+
+/// Everything that narrows a patient list. `criteria` are AND-ed (a cohort plus extra filters).
+#[derive(Debug, Clone)]
+pub struct PatientSelection {
+    pub scope: PatientScope,
+    pub criteria: Vec<PatientCriteria>,
+    pub neighbourhood_id: Option<Uuid>,
+    pub search: Option<String>,
+    pub today: NaiveDate,
+}
+
+fn condition_count_subquery() -> sea_orm::sea_query::SimpleExpr {
+    let count = Query::select()
+        .expr(Expr::col((patient_condition::Entity, patient_condition::Column::Id)).count())
+        .from(patient_condition::Entity)
+        .and_where(
+            Expr::col((patient_condition::Entity, patient_condition::Column::PatientId))
+                .equals((patient::Entity, patient::Column::Id)),
+        )
+        .to_owned();
+    sea_orm::sea_query::SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count)))
+}
+
+fn has_condition(codes: &[String]) -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(patient_condition::Entity)
+            .and_where(
+                Expr::col((patient_condition::Entity, patient_condition::Column::PatientId))
+                    .equals((patient::Entity, patient::Column::Id)),
+            )
+            .and_where(patient_condition::Column::SnomedCode.is_in(codes.iter().cloned()))
+            .to_owned(),
+    )
+}
+
+fn years_before(today: NaiveDate, years: u32) -> NaiveDate {
+    today.checked_sub_months(Months::new(years * 12)).unwrap_or(NaiveDate::MIN)
+}
+
+/// The SQL condition for one set of criteria (assumed validated).
+pub fn criteria_condition(criteria: &PatientCriteria, today: NaiveDate) -> Condition {
+    use patient::Column as P;
+    let mut cond = Condition::all();
+    if !criteria.frailty_categories.is_empty() {
+        let mut any = Condition::any();
+        for category in &criteria.frailty_categories {
+            let mut range = Condition::all().add(P::EfiScore.is_not_null());
+            let (lower, upper) = FrailtyCategory::efi_bounds(*category);
+            if let Some(lower) = lower {
+                range = range.add(P::EfiScore.gt(lower));
+            }
+            if let Some(upper) = upper {
+                range = range.add(P::EfiScore.lte(upper));
+            }
+            any = any.add(range);
+        }
+        cond = cond.add(any);
+    }
+    if let Some(min) = criteria.min_condition_count.filter(|m| *m > 0) {
+        cond = cond.add(Expr::expr(condition_count_subquery()).gte(min));
+    }
+    if !criteria.condition_codes.is_empty() {
+        match criteria.condition_match {
+            ConditionMatch::Any => cond = cond.add(has_condition(&criteria.condition_codes)),
+            ConditionMatch::All => {
+                for code in &criteria.condition_codes {
+                    cond = cond.add(has_condition(std::slice::from_ref(code)));
+                }
+            }
+        }
+    }
+    if let Some(min) = criteria.age_min {
+        cond = cond.add(P::DateOfBirth.lte(years_before(today, min)));
+    }
+    if let Some(max) = criteria.age_max {
+        cond = cond.add(P::DateOfBirth.gt(years_before(today, max + 1)));
+    }
+    if let Some(practice) = criteria.practice_id {
+        cond = cond.add(P::RegisteredPracticeId.eq(practice));
+    }
+    cond
+}
+
+/// Name or NHS number search: digits match the start of the NHS number, words the start of a name.
+fn search_condition(search: &str) -> Option<Condition> {
+    let search = search.trim();
+    if search.is_empty() {
+        return None;
+    }
+    let compact: String = search.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit()) {
+        return Some(Condition::all().add(patient::Column::NhsNumber.like(format!("{compact}%"))));
+    }
+    let mut cond = Condition::all();
+    for word in search.split_whitespace() {
+        let pattern = like_pattern(word, true);
+        cond = cond.add(
+            Condition::any()
+                .add(lower_like((patient::Entity, patient::Column::FamilyName), pattern.clone()))
+                .add(lower_like((patient::Entity, patient::Column::GivenName), pattern)),
+        );
+    }
+    Some(cond)
+}
+
+impl PatientSelection {
+    pub fn select(&self) -> AppResult<Select<patient::Entity>> {
+        let mut cond = self.scope.condition();
+        if let Some(neighbourhood_id) = self.neighbourhood_id {
+            if !self.scope.covers_neighbourhood(neighbourhood_id) {
+                return Err(AppError::forbidden(
+                    "your organisation does not take part in that neighbourhood, so its patients are not visible to you",
+                ));
+            }
+            cond = cond.add(patient::Column::NeighbourhoodId.eq(neighbourhood_id));
+        }
+        for criteria in &self.criteria {
+            cond = cond.add(criteria_condition(criteria, self.today));
+        }
+        if let Some(search) = self.search.as_deref().and_then(search_condition) {
+            cond = cond.add(search);
+        }
+        Ok(patient::Entity::find().filter(cond))
+    }
+
+    pub async fn count(&self, db: &impl ConnectionTrait) -> AppResult<u64> {
+        Ok(self.select()?.count(db).await?)
+    }
+
+    /// One page of patients, by name, each with the grant that lets the caller see it.
+    pub async fn page(
+        &self,
+        db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+        caller: &Caller,
+        page: PageRequest<PatientKey>,
+    ) -> AppResult<Page<(patient::Model, Grant)>> {
+        use patient::Column as P;
+        let base = self.select()?;
+        let (count_query, count_db) = (base.clone(), db.clone());
+        let total = LazyCount::new(move || {
+            let (q, db) = (count_query.clone(), count_db.clone());
+            Box::pin(async move { Ok(q.count(&db).await?) })
+        });
+        let mut query = base;
+        if let Some((family, given, id)) = &page.after {
+            query = query.filter(
+                Condition::any()
+                    .add(P::FamilyName.gt(family.clone()))
+                    .add(Condition::all().add(P::FamilyName.eq(family.clone())).add(P::GivenName.gt(given.clone())))
+                    .add(
+                        Condition::all()
+                            .add(P::FamilyName.eq(family.clone()))
+                            .add(P::GivenName.eq(given.clone()))
+                            .add(P::Id.gt(*id)),
+                    ),
+            );
+        }
+        let rows = query
+            .order_by_asc(P::FamilyName)
+            .order_by_asc(P::GivenName)
+            .order_by_asc(P::Id)
+            .limit(page.limit + 1)
+            .all(db)
+            .await?;
+        // The scope is in the query; the per-row decision is checked again so that a scope bug
+        // can never reveal a record the policy would refuse.
+        let rows: Vec<(patient::Model, Grant)> =
+            rows.into_iter().filter_map(|m| caller.grant_for(&m).map(|g| (m, g))).collect();
+        Ok(Page::from_rows(
+            rows,
+            page.limit,
+            page.after.is_some(),
+            |(m, _)| (m.family_name.clone(), m.given_name.clone(), m.id),
+            |row| row,
+            total,
+        ))
+    }
+}
+
+/// One patient, if the caller may see them: NOT_FOUND when no such patient, FORBIDDEN when the
+/// policy refuses.
+pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<(patient::Model, Grant)> {
+    // A caller with no identifiable access at all learns why, before anything is read.
+    caller.patient_scope()?;
+    let model = patient::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+    let grant = caller
+        .grant_for(&model)
+        .ok_or_else(|| AppError::forbidden("you have no care relationship that opens this patient's record"))?;
+    Ok((model, grant))
+}

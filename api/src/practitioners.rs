@@ -1,0 +1,243 @@
+//! Practitioners: the people of the team, their discipline, organisation and capacity.
+
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use sea_orm::sea_query::{Condition, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use entity::{neighbourhood_organisation, practitioner};
+
+use crate::auth::PatientAccessLevel;
+use crate::connection_type;
+use crate::context::request;
+use crate::error::{AppError, AppResult};
+use crate::neighbourhoods::NeighbourhoodNode;
+use crate::organisations::{like_pattern, lower_like, parse_id, OrganisationNode};
+use crate::pagination::{LazyCount, Page, PageRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ProfessionalRole")]
+pub enum ProfessionalRole {
+    Gp,
+    PracticeNurse,
+    Pharmacist,
+    Receptionist,
+    SocialPrescribingLinkWorker,
+    HealthAndWellbeingCoach,
+    CareCoordinator,
+    SocialWorker,
+    MentalHealthPractitioner,
+    DistrictNurse,
+    OccupationalTherapist,
+    VcseWorker,
+    IntCoordinator,
+    Commissioner,
+}
+
+#[derive(Clone, SimpleObject)]
+#[graphql(complex, name = "Practitioner")]
+pub struct PractitionerNode {
+    #[graphql(skip)]
+    pub model: practitioner::Model,
+    pub id: ID,
+    pub given_name: String,
+    pub family_name: String,
+    pub professional_role: ProfessionalRole,
+    /// Whole-time equivalent.
+    pub fte: f64,
+    /// How many people this practitioner can hold at once (caseload-holding roles).
+    pub caseload_capacity: Option<i32>,
+    pub active: bool,
+}
+
+impl From<practitioner::Model> for PractitionerNode {
+    fn from(model: practitioner::Model) -> Self {
+        Self {
+            id: ID(model.id.to_string()),
+            given_name: model.given_name.clone(),
+            family_name: model.family_name.clone(),
+            professional_role: model.professional_role.into(),
+            fte: model.fte,
+            caseload_capacity: model.caseload_capacity,
+            active: model.active,
+            model,
+        }
+    }
+}
+
+#[ComplexObject]
+impl PractitionerNode {
+    async fn name(&self) -> String {
+        format!("{} {}", self.model.given_name, self.model.family_name)
+    }
+
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+        let id = self.model.organisation_id;
+        let found = request(ctx)?.loaders.organisation.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
+    }
+}
+
+connection_type!(
+    PractitionerConnection,
+    PractitionerEdge,
+    PractitionerNode,
+    "A page of practitioners, by family name."
+);
+
+/// Keyset for practitioners ordered by (family name, given name, id).
+type PractitionerKey = (String, String, Uuid);
+
+#[derive(Debug, Clone, Default)]
+pub struct PractitionerFilter {
+    pub organisation_id: Option<Uuid>,
+    pub neighbourhood_id: Option<Uuid>,
+    pub role: Option<entity::ProfessionalRole>,
+    pub search: Option<String>,
+}
+
+pub async fn list(
+    db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+    filter: PractitionerFilter,
+    page: PageRequest<PractitionerKey>,
+) -> AppResult<Page<PractitionerNode>> {
+    use practitioner::Column as C;
+    let mut cond = Condition::all().add(C::Active.eq(true));
+    if let Some(org) = filter.organisation_id {
+        cond = cond.add(C::OrganisationId.eq(org));
+    }
+    if let Some(neighbourhood_id) = filter.neighbourhood_id {
+        let members = Query::select()
+            .column(neighbourhood_organisation::Column::OrganisationId)
+            .from(neighbourhood_organisation::Entity)
+            .and_where(neighbourhood_organisation::Column::NeighbourhoodId.eq(neighbourhood_id))
+            .to_owned();
+        cond = cond.add(C::OrganisationId.in_subquery(members));
+    }
+    if let Some(role) = filter.role {
+        cond = cond.add(C::ProfessionalRole.eq(role));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        for word in search.split_whitespace() {
+            let pattern = like_pattern(word, true);
+            cond = cond.add(
+                Condition::any()
+                    .add(lower_like((practitioner::Entity, C::FamilyName), pattern.clone()))
+                    .add(lower_like((practitioner::Entity, C::GivenName), pattern)),
+            );
+        }
+    }
+    let base = practitioner::Entity::find().filter(cond);
+    let (count_query, count_db) = (base.clone(), db.clone());
+    let total = LazyCount::new(move || {
+        let (q, db) = (count_query.clone(), count_db.clone());
+        Box::pin(async move { Ok(q.count(&db).await?) })
+    });
+    let mut query = base;
+    if let Some((family, given, id)) = &page.after {
+        query = query.filter(
+            Condition::any()
+                .add(C::FamilyName.gt(family.clone()))
+                .add(Condition::all().add(C::FamilyName.eq(family.clone())).add(C::GivenName.gt(given.clone())))
+                .add(
+                    Condition::all()
+                        .add(C::FamilyName.eq(family.clone()))
+                        .add(C::GivenName.eq(given.clone()))
+                        .add(C::Id.gt(*id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(C::FamilyName)
+        .order_by_asc(C::GivenName)
+        .order_by_asc(C::Id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        page.limit,
+        page.after.is_some(),
+        |m| (m.family_name.clone(), m.given_name.clone(), m.id),
+        PractitionerNode::from,
+        total,
+    ))
+}
+
+/// The signed-in practitioner and what they may reach.
+pub struct Me;
+
+#[Object]
+impl Me {
+    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<PractitionerNode> {
+        let req = request(ctx)?;
+        let id = req.caller.practitioner_id;
+        let found = req.loaders.practitioner.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("practitioner", id))?)
+    }
+
+    async fn role(&self, ctx: &Context<'_>) -> async_graphql::Result<ProfessionalRole> {
+        Ok(request(ctx)?.caller.role.into())
+    }
+
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+        let req = request(ctx)?;
+        let id = req.caller.organisation_id;
+        let found = req.loaders.organisation.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
+    }
+
+    /// Neighbourhoods the practitioner's organisation takes part in.
+    async fn neighbourhoods(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<NeighbourhoodNode>> {
+        let req = request(ctx)?;
+        let found = req.loaders.neighbourhood.load_many(req.caller.neighbourhood_ids.iter().copied()).await?;
+        let mut nodes: Vec<NeighbourhoodNode> = found.into_values().map(Into::into).collect();
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(nodes)
+    }
+
+    /// The access the practitioner has to the records of their neighbourhoods' patients.
+    async fn patient_access(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientAccessLevel> {
+        Ok(request(ctx)?.caller.patient_access_level())
+    }
+}
+
+#[derive(Default)]
+pub struct PractitionerQuery;
+
+#[Object]
+impl PractitionerQuery {
+    /// The signed-in practitioner.
+    async fn me(&self) -> Me {
+        Me
+    }
+
+    /// Active practitioners, by family name; filter by organisation, neighbourhood, role or name.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn practitioners(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        organisation_id: Option<ID>,
+        neighbourhood_id: Option<ID>,
+        role: Option<ProfessionalRole>,
+        search: Option<String>,
+    ) -> async_graphql::Result<PractitionerConnection> {
+        let req = request(ctx)?;
+        let filter = PractitionerFilter {
+            organisation_id: organisation_id.as_ref().map(|id| parse_id("organisationId", id)).transpose()?,
+            neighbourhood_id: neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?,
+            role: role.map(Into::into),
+            search,
+        };
+        Ok(PractitionerConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
+    }
+
+    async fn practitioner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PractitionerNode> {
+        let id = parse_id("id", &id)?;
+        let found = request(ctx)?.loaders.practitioner.load_one(id).await?;
+        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("practitioner", id))?)
+    }
+}

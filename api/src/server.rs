@@ -1,0 +1,98 @@
+//! Starting the service: configuration checked, database migrated (and seeded for the demo),
+//! schema built once, then HTTP until a shutdown signal.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::auth::JwtVerifier;
+use crate::config::{AuthArgs, DatabaseArgs, SchemaSettings, ServeArgs};
+use crate::http::{router, AppState, HttpSettings};
+use crate::schema::build_schema;
+use crate::{db, demo};
+
+/// Everything `serve` needs, already validated.
+pub struct ServerConfig {
+    pub database: DatabaseArgs,
+    pub auth: AuthArgs,
+    pub serve: ServeArgs,
+}
+
+/// The state the router needs, built from configuration (shared by `serve` and the tests).
+pub async fn build_state(
+    db: sea_orm::DatabaseConnection,
+    auth: &AuthArgs,
+    serve: &ServeArgs,
+) -> anyhow::Result<AppState> {
+    let verifier = JwtVerifier::from_config(auth).context("JWT configuration")?;
+    let settings =
+        SchemaSettings { limits: serve.limits.clone(), introspection: serve.introspection.unwrap_or(serve.demo) };
+    Ok(AppState {
+        schema: build_schema(&settings),
+        db,
+        verifier: Arc::new(verifier),
+        settings: Arc::new(HttpSettings {
+            max_body_bytes: serve.limits.max_body_bytes as usize,
+            max_batch: serve.limits.max_batch as usize,
+            graphiql: serve.graphiql.unwrap_or(serve.demo),
+        }),
+    })
+}
+
+pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let ServerConfig { database, auth, serve } = config;
+    let db = db::connect_and_migrate(&database).await?;
+    if serve.demo {
+        if demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!("checking for data: {}", e.client_message()))? {
+            let options = demo::DemoOptions {
+                population: serve.population,
+                today: chrono::Utc::now().date_naive(),
+                ..demo::DemoOptions::default()
+            };
+            let started = std::time::Instant::now();
+            tracing::info!(population = options.population, "seeding the demo neighbourhood");
+            let summary = demo::seed_demo(&db, &options)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding the demo: {}", e.client_message()))?;
+            tracing::info!(?summary, elapsed_ms = started.elapsed().as_millis() as u64, "demo data ready");
+        } else {
+            tracing::info!("database already holds data; not seeding the demo");
+        }
+    }
+    let state = build_state(db, &auth, &serve).await?;
+    let graphiql = state.settings.graphiql;
+    let listener = TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %db::redact(&database.database_url), "Neighbourhood is listening");
+    println!();
+    if graphiql {
+        println!("  GraphiQL:   http://{addr}/graphql");
+    } else {
+        println!("  GraphQL:    POST http://{addr}/graphql");
+    }
+    println!("  Get a token: cargo run -- token --role coordinator");
+    println!("  then send the header  Authorization: Bearer <token>");
+    println!();
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

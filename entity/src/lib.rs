@@ -1,0 +1,14 @@
+//! sea-orm entities for Neighbourhood: one module per table, no logic beyond the model.
+//! Enumerations stored as text live here so every crate reads and writes the same values.
+
+pub mod access_audit;
+pub mod cohort;
+pub mod enums;
+pub mod neighbourhood;
+pub mod neighbourhood_organisation;
+pub mod organisation;
+pub mod patient;
+pub mod patient_condition;
+pub mod practitioner;
+
+pub use enums::{OrganisationKind, ProfessionalRole, Sex};

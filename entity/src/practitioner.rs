@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+use crate::enums::ProfessionalRole;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "practitioner")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub professional_role: ProfessionalRole,
+    pub organisation_id: Uuid,
+    /// Whole-time equivalent, 0 < fte <= 1.
+    pub fte: f64,
+    /// How many people this practitioner can hold at once (caseload-holding roles only).
+    pub caseload_capacity: Option<i32>,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,13 @@
+//! Database migrations. Each migration is frozen once it has landed: a change is a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_core;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_core::Migration)]
+    }
+}

@@ -1,0 +1,137 @@
+//! `neighbourhood`: the command line of the service. Parsing only; the work lives in `api`.
+
+use std::process::ExitCode;
+
+use api::cli::{DemoRole, TokenSubject};
+use api::config::{AuthArgs, DatabaseArgs, LogFormat, ServeArgs};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "neighbourhood", version, about = "GraphQL backend for Integrated Neighbourhood Teams")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    database: DatabaseArgs,
+
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+#[derive(Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the GraphQL server (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the synthetic demo neighbourhood(s) into an empty database.
+    SeedDemo {
+        /// People in total, split across the neighbourhoods.
+        #[arg(long, default_value_t = 50_000)]
+        population: u32,
+        /// Number of neighbourhoods (INTs).
+        #[arg(long, default_value_t = 1)]
+        neighbourhoods: u32,
+        /// Seed of the generator: the same seed and date give the same data.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Date the ages are computed against (default: today), as YYYY-MM-DD.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
+    /// Print a signed development token (and nothing else) for a demo practitioner.
+    Token {
+        /// Mint for the first active demo practitioner with this role.
+        #[arg(long, value_enum, required_unless_present = "practitioner", conflicts_with = "practitioner")]
+        role: Option<DemoRole>,
+        /// Mint for this practitioner id.
+        #[arg(long)]
+        practitioner: Option<uuid::Uuid>,
+        /// Lifetime in minutes.
+        #[arg(long, default_value_t = 480, value_parser = clap::value_parser!(i64).range(1..=10_080))]
+        ttl_minutes: i64,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(command) => command,
+        // Bare `neighbourhood` serves, configured from the environment.
+        None => Command::Serve(ServeOnly::parse_from(["neighbourhood"]).serve),
+    };
+    let log_format = match &command {
+        Command::Serve(args) => args.log_format,
+        _ => LogFormat::Text,
+    };
+    init_tracing(log_format);
+    match run(command, cli.database, cli.auth).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(serve) => api::server::serve(api::server::ServerConfig { database, auth, serve }).await,
+        Command::Migrate => {
+            api::db::connect_and_migrate(&database).await?;
+            eprintln!("migrations applied to {}", api::db::redact(&database.database_url));
+            Ok(())
+        }
+        Command::SeedDemo { population, neighbourhoods, seed, today } => {
+            let db = api::db::connect_and_migrate(&database).await?;
+            if !api::demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!(e.client_message()))? {
+                anyhow::bail!("the database already holds data; seed-demo only fills an empty database");
+            }
+            let options = api::demo::DemoOptions {
+                population,
+                neighbourhoods,
+                seed,
+                today: today.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+            };
+            let started = std::time::Instant::now();
+            let summary = api::demo::seed_demo(&db, &options).await.map_err(|e| anyhow::anyhow!(e.client_message()))?;
+            eprintln!("seeded in {:.1}s: {summary:?}", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Token { role, practitioner, ttl_minutes } => {
+            let db = api::db::connect_and_migrate(&database).await?;
+            let subject = match (role, practitioner) {
+                (_, Some(id)) => TokenSubject::Practitioner(id),
+                (Some(role), None) => TokenSubject::Role(role),
+                (None, None) => anyhow::bail!("give --role or --practitioner"),
+            };
+            let token = api::cli::mint_token(&db, &auth, subject, chrono::Duration::minutes(ttl_minutes)).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", api::schema::sdl());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The access policy seen from outside: who gets identifiable data, who gets aggregates only.
+
+use api::cli::DemoRole;
+use entity::ProfessionalRole;
+use sea_orm::EntityTrait;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+const PATIENT_LIST: &str = "{ patients(first: 5) { totalCount nodes { id name nhsNumber } } }";
+
+#[tokio::test]
+async fn vcse_staff_get_no_identifiable_patient_data() {
+    let app = spawn_app().await;
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let vcse = app.token(DemoRole::Vcse).await;
+    let some_id = app.gql(&coordinator, "{ patients(first: 1) { nodes { id } } }", json!({})).await.data()["patients"]
+        ["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let list = app.gql(&vcse, PATIENT_LIST, json!({})).await;
+    assert_eq!(list.error_code(), "FORBIDDEN");
+    assert!(list.error_message().contains("VCSE"), "{}", list.error_message());
+    assert!(list.body["data"].is_null() || list.body["data"]["patients"].is_null());
+
+    let one =
+        app.gql(&vcse, "query($id: ID!) { patient(id: $id) { id name nhsNumber } }", json!({ "id": some_id })).await;
+    assert_eq!(one.error_code(), "FORBIDDEN");
+    assert!(!one.body.to_string().contains("nhsNumber\":\""), "no NHS number leaks: {}", one.body);
+
+    // Cohort definitions and counts are aggregates VCSE partners may see; members are not.
+    let counts = app.gql(&vcse, "{ cohorts { nodes { name memberCount } } }", json!({})).await;
+    assert!(!counts.data()["cohorts"]["nodes"].as_array().unwrap().is_empty());
+    let members =
+        app.gql(&vcse, "{ cohorts { nodes { members(first: 3) { nodes { nhsNumber } } } } }", json!({})).await;
+    assert_eq!(members.error_code(), "FORBIDDEN");
+    assert!(!members.body.to_string().contains("\"nhsNumber\":\""), "{}", members.body);
+
+    let me = app.gql(&vcse, "{ me { role patientAccess organisation { kind } } }", json!({})).await;
+    assert_eq!(me.data()["me"]["patientAccess"], "NONE");
+    assert_eq!(me.data()["me"]["organisation"]["kind"], "VCSE");
+
+    let audited = entity::access_audit::Entity::find().all(&app.db).await.unwrap();
+    let vcse_practitioner = app.practitioner(DemoRole::Vcse).await;
+    assert!(audited.iter().all(|a| a.practitioner_id != vcse_practitioner.id), "nothing was read, nothing audited");
+}
+
+#[tokio::test]
+async fn commissioners_see_counts_but_not_people() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Commissioner).await;
+    let counts = app
+        .gql(
+            &token,
+            "{ cohorts(first: 50) { totalCount nodes { name memberCount neighbourhood { name } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = counts.data()["cohorts"]["nodes"].as_array().unwrap().clone();
+    let neighbourhoods = app.neighbourhoods().await;
+    assert!(nodes.len() >= 2 * neighbourhoods.len(), "commissioners see every neighbourhood's cohorts");
+    assert!(nodes.iter().all(|n| n["memberCount"].as_u64().is_some()));
+
+    let people = app.gql(&token, PATIENT_LIST, json!({})).await;
+    assert_eq!(people.error_code(), "FORBIDDEN");
+    let members = app.gql(&token, "{ cohorts(first: 1) { nodes { members { nodes { name } } } } }", json!({})).await;
+    assert_eq!(members.error_code(), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
+    let app = spawn_app().await;
+    let neighbourhoods = app.neighbourhoods().await;
+    assert_eq!(neighbourhoods.len(), 2);
+    let (a, b) = (&neighbourhoods[0], &neighbourhoods[1]);
+    let gp_a = app.practitioner_in(ProfessionalRole::Gp, a.id).await;
+    let gp_b = app.practitioner_in(ProfessionalRole::Gp, b.id).await;
+    let token_a = app.token_for_practitioner(&gp_a);
+    let token_b = app.token_for_practitioner(&gp_b);
+
+    let list_a =
+        app.gql(&token_a, "{ patients(first: 100) { totalCount nodes { neighbourhood { id } } } }", json!({})).await;
+    let nodes = list_a.data()["patients"]["nodes"].as_array().unwrap().clone();
+    assert!(!nodes.is_empty());
+    assert!(nodes.iter().all(|n| n["neighbourhood"]["id"] == a.id.to_string()));
+
+    let b_patient = app.gql(&token_b, "{ patients(first: 1) { nodes { id } } }", json!({})).await.data()["patients"]
+        ["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cross = app.gql(&token_a, "query($id: ID!) { patient(id: $id) { name } }", json!({ "id": b_patient })).await;
+    assert_eq!(cross.error_code(), "FORBIDDEN");
+    let cross_list = app
+        .gql(
+            &token_a,
+            "query($n: ID) { patients(filter: { neighbourhoodId: $n }) { totalCount } }",
+            json!({ "n": b.id.to_string() }),
+        )
+        .await;
+    assert_eq!(cross_list.error_code(), "FORBIDDEN");
+
+    // Staff of an organisation serving both (adult social care) see both.
+    let social = app.token(DemoRole::SocialCare).await;
+    let both = app.gql(&social, "{ me { neighbourhoods { id } } patients { totalCount } }", json!({})).await;
+    assert_eq!(both.data()["me"]["neighbourhoods"].as_array().unwrap().len(), 2);
+    assert_eq!(both.data()["patients"]["totalCount"].as_u64().unwrap(), crate::helpers::TEST_POPULATION as u64);
+}

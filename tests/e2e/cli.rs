@@ -1,0 +1,60 @@
+//! The binary's interface that operators and scripts rely on: `token --role` prints only a token,
+//! `schema` prints the SDL, bad configuration is refused with a message naming it.
+
+use std::process::Command;
+
+use crate::helpers::{spawn_app_with, AppOptions, AUDIENCE, ISSUER, SECRET};
+
+fn neighbourhood() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_neighbourhood"));
+    command
+        .env_remove("DATABASE_URL")
+        .env("NEIGHBOURHOOD_JWT_SECRET", SECRET)
+        .env("NEIGHBOURHOOD_JWT_ISSUER", ISSUER)
+        .env("NEIGHBOURHOOD_JWT_AUDIENCE", AUDIENCE);
+    command
+}
+
+#[tokio::test]
+async fn token_prints_only_a_token_the_server_accepts() {
+    let app = spawn_app_with(AppOptions { population: 300, neighbourhoods: 1, ..AppOptions::default() }).await;
+    let database_url = app.database_url();
+    for role in ["coordinator", "link-worker", "gp", "social-care", "mental-health", "vcse", "commissioner"] {
+        let output =
+            neighbourhood().env("DATABASE_URL", &database_url).args(["token", "--role", role]).output().expect("run");
+        assert!(output.status.success(), "{role}: {}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let token = stdout.trim_end_matches('\n');
+        assert_eq!(token.lines().count(), 1, "only the token on stdout");
+        assert_eq!(token.split('.').count(), 3);
+        let reply = app.post_raw(Some(token), serde_json::json!({ "query": "{ me { role } }" })).await;
+        assert_eq!(reply.status, 200, "{role}: {}", reply.body);
+    }
+    let unknown =
+        neighbourhood().env("DATABASE_URL", &database_url).args(["token", "--role", "astronaut"]).output().unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("possible values"));
+}
+
+#[test]
+fn schema_command_prints_the_sdl() {
+    let output = neighbourhood().arg("schema").output().expect("run");
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), api::schema::sdl());
+}
+
+#[test]
+fn bad_configuration_is_named_in_the_error() {
+    let output = neighbourhood().env("NEIGHBOURHOOD_ADDR", "not-an-address").arg("serve").output().expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not-an-address") && stderr.contains("--addr"), "{stderr}");
+
+    let output = neighbourhood().env("NEIGHBOURHOOD_MAX_BATCH", "0").arg("serve").output().expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("max-batch"));
+
+    let output = neighbourhood().env("DATABASE_URL", "mysql://nope").arg("migrate").output().expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL must start with"));
+}

@@ -1,0 +1,270 @@
+//! `spawn_app()`: a migrated, seeded database of its own and the real router on port 0.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use api::auth::{Claims, JwtSigner};
+use api::cli::DemoRole;
+use api::config::{AuthArgs, DatabaseArgs, JwtAlgorithm, LimitArgs, ServeArgs};
+use sea_orm::{ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "an-hs256-test-secret-of-at-least-32-bytes!";
+pub const ISSUER: &str = "neighbourhood-test";
+pub const AUDIENCE: &str = "neighbourhood-api";
+
+/// Small enough to seed in well under a second, large enough to fill several pages of every cohort.
+pub const TEST_POPULATION: u32 = 3_000;
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    pub statements: Arc<AtomicUsize>,
+    database: TestDatabase,
+    database_url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+enum TestDatabase {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        match &self.database {
+            TestDatabase::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    rt.block_on(async move {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn hs256_auth() -> AuthArgs {
+    AuthArgs {
+        jwt_algorithm: JwtAlgorithm::Hs256,
+        jwt_secret: Some(SECRET.to_owned().into()),
+        jwt_public_key_file: None,
+        jwt_private_key_file: None,
+        jwt_issuer: ISSUER.to_owned(),
+        jwt_audience: AUDIENCE.to_owned(),
+        dev_secret_file: std::env::temp_dir().join("neighbourhood-test-unused-dev-secret"),
+    }
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures").join(name)
+}
+
+pub fn serve_args(limits: LimitArgs) -> ServeArgs {
+    ServeArgs {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        demo: false,
+        population: TEST_POPULATION,
+        graphiql: Some(false),
+        introspection: Some(false),
+        limits,
+        log_format: api::config::LogFormat::Text,
+    }
+}
+
+/// Options for `spawn_app_with`.
+pub struct AppOptions {
+    pub population: u32,
+    pub neighbourhoods: u32,
+    pub auth: AuthArgs,
+    pub serve: ServeArgs,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            population: TEST_POPULATION,
+            neighbourhoods: 2,
+            auth: hs256_auth(),
+            serve: serve_args(LimitArgs::default()),
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("NEIGHBOURHOOD_TEST_DATABASE").ok().filter(|v| !v.trim().is_empty()) {
+        Some(server) => {
+            let server = server.trim_end_matches('/').to_owned();
+            let admin_url = format!("{server}/postgres");
+            let name = format!("nbh_test_{suffix}");
+            let admin = Database::connect(&admin_url).await.expect("connect to the PostgreSQL test server");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+            admin.close().await.expect("close admin connection");
+            (format!("{server}/{name}"), TestDatabase::Postgres { admin_url, name })
+        }
+        None => {
+            let path = std::env::temp_dir().join(format!("nbh-test-{suffix}.db"));
+            (format!("sqlite://{}?mode=rwc", path.display()), TestDatabase::Sqlite(path))
+        }
+    }
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let (url, database) = fresh_database().await;
+    let args = DatabaseArgs { database_url: url.clone(), db_max_connections: 5 };
+    let mut db = api::db::connect_and_migrate(&args).await.expect("connect and migrate");
+    let demo = api::demo::DemoOptions {
+        population: options.population,
+        neighbourhoods: options.neighbourhoods,
+        seed: 7,
+        today: chrono::Utc::now().date_naive(),
+    };
+    api::demo::seed_demo(&db, &demo).await.expect("seed demo");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let state = api::server::build_state(db.clone(), &options.auth, &options.serve).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        axum::serve(listener, api::http::router(state)).await.expect("serve");
+    });
+    TestApp { addr, db, client: reqwest::Client::new(), statements, database, database_url: url, server }
+}
+
+/// A GraphQL reply: HTTP status, content type and the JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn data(&self) -> &Value {
+        assert!(self.body.get("errors").is_none(), "unexpected errors: {}", self.body);
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of the first error.
+    pub fn error_code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+    }
+
+    pub fn error_message(&self) -> &str {
+        self.body["errors"][0]["message"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn practitioner(&self, role: DemoRole) -> entity::practitioner::Model {
+        api::cli::token_practitioner(&self.db, api::cli::TokenSubject::Role(role)).await.expect("demo practitioner")
+    }
+
+    /// A practitioner of `role` whose organisation takes part in the given neighbourhood only.
+    pub async fn practitioner_in(
+        &self,
+        role: entity::ProfessionalRole,
+        neighbourhood: uuid::Uuid,
+    ) -> entity::practitioner::Model {
+        use entity::{neighbourhood_organisation as no, practitioner as p};
+        let orgs: Vec<uuid::Uuid> = no::Entity::find()
+            .filter(no::Column::NeighbourhoodId.eq(neighbourhood))
+            .all(&self.db)
+            .await
+            .expect("members")
+            .into_iter()
+            .map(|m| m.organisation_id)
+            .collect();
+        p::Entity::find()
+            .filter(p::Column::ProfessionalRole.eq(role))
+            .filter(p::Column::OrganisationId.is_in(orgs))
+            .order_by_asc(p::Column::Id)
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("a practitioner of that role in the neighbourhood")
+    }
+
+    pub fn signer(&self) -> JwtSigner {
+        JwtSigner::hs256(SECRET.as_bytes(), ISSUER, AUDIENCE)
+    }
+
+    pub fn claims(&self, practitioner: &entity::practitioner::Model) -> Claims {
+        self.signer().claims_for(practitioner, chrono::Duration::hours(1))
+    }
+
+    pub fn token_for_practitioner(&self, practitioner: &entity::practitioner::Model) -> String {
+        let signer = self.signer();
+        signer.sign(&signer.claims_for(practitioner, chrono::Duration::hours(1))).expect("sign")
+    }
+
+    pub async fn token(&self, role: DemoRole) -> String {
+        let p = self.practitioner(role).await;
+        self.token_for_practitioner(&p)
+    }
+
+    pub async fn post_raw(&self, token: Option<&str>, body: Value) -> Reply {
+        let mut request = self.client.post(self.url("/graphql")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, content_type, body }
+    }
+
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Reply {
+        self.post_raw(Some(token), json!({ "query": query, "variables": variables })).await
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// The first neighbourhood (by name) and its id.
+    pub async fn neighbourhoods(&self) -> Vec<entity::neighbourhood::Model> {
+        entity::neighbourhood::Entity::find()
+            .order_by_asc(entity::neighbourhood::Column::Name)
+            .all(&self.db)
+            .await
+            .expect("neighbourhoods")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone()
+    }
+}

@@ -1,0 +1,176 @@
+//! The hardened HTTP surface: body, batch, depth, complexity, alias and field limits; GET never
+//! executes; introspection and suggestions as configured; GraphQL-over-HTTP negotiation.
+
+use api::cli::DemoRole;
+use api::config::LimitArgs;
+use serde_json::json;
+
+use crate::helpers::{hs256_auth, serve_args, spawn_app, spawn_app_with, AppOptions};
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let padding = " ".repeat(70_000);
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": format!("{{ me {{ role }} }}{padding}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn batches_are_capped() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let two = app
+        .post_raw(
+            Some(&token),
+            json!([{ "query": "{ me { role } }" }, { "query": "{ neighbourhoods { totalCount } }" }]),
+        )
+        .await;
+    assert_eq!(two.status, 200);
+    assert_eq!(two.body[0]["data"]["me"]["role"], "INT_COORDINATOR");
+    assert!(two.body[1]["data"]["neighbourhoods"]["totalCount"].as_u64().unwrap() >= 1);
+
+    let eleven: Vec<_> = (0..11).map(|_| json!({ "query": "{ me { role } }" })).collect();
+    let refused = app.post_raw(Some(&token), json!(eleven)).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.error_code(), "BAD_USER_INPUT");
+    assert!(refused.error_message().contains("1 to 10"), "{}", refused.error_message());
+}
+
+#[tokio::test]
+async fn depth_complexity_alias_and_field_limits() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+
+    let deep = "{ me { organisation { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } } } }";
+    let reply = app.gql(&token, deep, json!({})).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.error_code(), "GRAPHQL_VALIDATION_FAILED");
+
+    let complex = "{ a: patients(first: 100) { ...Everything } b: patients(first: 100) { ...Everything } } fragment Everything on PatientConnection { nodes { id name age sex postcode nhsNumber conditions { code name key diagnosedOn } registeredPractice { name odsCode kind parent { name odsCode kind } } neighbourhood { name plannedPopulation } frailty { efiScore category } needs { livesAlone isCarer } } }";
+    let reply = app.gql(&token, complex, json!({})).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.error_message().to_lowercase().contains("complex"), "{}", reply.error_message());
+
+    let aliases: String = (0..31).map(|i| format!("t{i}: __typename ")).collect();
+    let reply = app.gql(&token, &format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    assert!(reply.error_message().contains("aliases"), "{}", reply.error_message());
+    let within: String = (0..30).map(|i| format!("t{i}: __typename ")).collect();
+    assert_eq!(app.gql(&token, &format!("{{ {within} }}"), json!({})).await.status, 200);
+
+    // Fragments multiply: 8 spreads of 8 spreads of 10 __typename = 640 fields.
+    let many = format!(
+        "query {{ ...B }} fragment B on QueryRoot {{ {b} }} fragment C on QueryRoot {{ {c} }} fragment D on QueryRoot {{ {d} }}",
+        b = "...C ".repeat(8),
+        c = "...D ".repeat(8),
+        d = "__typename ".repeat(10)
+    );
+    let reply = app.gql(&token, &many, json!({})).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.error_message().contains("fields"), "{}", reply.error_message());
+}
+
+#[tokio::test]
+async fn parse_and_validation_errors_are_400_and_content_is_negotiated() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let parse = app.gql(&token, "{ me { role ", json!({})).await;
+    assert_eq!(parse.status, 400);
+    assert_eq!(parse.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    let unknown = app.gql(&token, "{ me { rol } }", json!({})).await;
+    assert_eq!(unknown.status, 400);
+    assert!(!unknown.error_message().contains("Did you mean"), "suggestions are off: {}", unknown.error_message());
+    assert!(unknown.content_type.starts_with("application/json"));
+
+    let send = |accept: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .json(&json!({ "query": "{ me { role } }" }))
+            .send()
+    };
+    let modern = send("application/graphql-response+json, application/json;q=0.9").await.unwrap();
+    assert_eq!(modern.status(), 200);
+    assert_eq!(modern.headers()["content-type"], "application/graphql-response+json");
+    let legacy = send("application/json").await.unwrap();
+    assert_eq!(legacy.headers()["content-type"], "application/json");
+    assert_eq!(send("text/html").await.unwrap().status(), 406);
+
+    let not_json = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{ me { role } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 415);
+    let bad_json = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), 400);
+
+    let id = app.client.get(app.url("/livez")).header("x-request-id", "trace-me-123").send().await.unwrap();
+    assert_eq!(id.status(), 200);
+    assert_eq!(id.headers()["x-request-id"], "trace-me-123");
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn introspection_and_graphiql_follow_configuration_and_get_never_executes() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let introspect = app.gql(&token, "{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(introspect.status, 400, "introspection off by default: {}", introspect.body);
+    assert!(introspect.error_message().contains("introspection is disabled"), "{}", introspect.body);
+    let get = app.client.get(app.url("/graphql")).send().await.unwrap();
+    assert_eq!(get.status(), 405);
+
+    let mut serve = serve_args(LimitArgs::default());
+    serve.graphiql = Some(true);
+    serve.introspection = Some(true);
+    let demo = spawn_app_with(AppOptions { serve, auth: hs256_auth(), population: 300, neighbourhoods: 1 }).await;
+    let token = demo.token(DemoRole::Coordinator).await;
+    let introspect = demo.gql(&token, "{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(introspect.data()["__schema"]["queryType"]["name"], "QueryRoot");
+    let page = demo.client.get(demo.url("/graphql")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
+
+    // A mutation sent over GET is never run, with or without GraphiQL.
+    let cohort_count = || async { entity::cohort::Entity::find().all(&demo.db).await.unwrap().len() };
+    use sea_orm::EntityTrait;
+    let before = cohort_count().await;
+    let neighbourhood = demo.neighbourhoods().await[0].id;
+    let mutation = format!("mutation {{ createCohort(input: {{ neighbourhoodId: \"{neighbourhood}\", name: \"via GET\", criteria: {{}} }}) {{ cohort {{ id }} }} }}");
+    let via_get = demo
+        .client
+        .get(demo.url("/graphql"))
+        .bearer_auth(&token)
+        .query(&[("query", mutation.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(via_get.status() == 200 || via_get.status() == 405);
+    assert_eq!(cohort_count().await, before);
+    let via_post = demo.gql(&token, &mutation, json!({})).await;
+    assert!(via_post.data()["createCohort"]["cohort"]["id"].is_string());
+    assert_eq!(cohort_count().await, before + 1);
+}

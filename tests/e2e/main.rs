@@ -1,0 +1,14 @@
+//! End-to-end tests: the real server over HTTP (and the schema directly), on a fresh database per
+//! test. SQLite by default; set `NEIGHBOURHOOD_TEST_DATABASE=postgres://user@host:port` to run
+//! every test against PostgreSQL (each test creates and drops its own database).
+
+mod helpers;
+
+mod access;
+mod cli;
+mod cohorts;
+mod http_limits;
+mod patients;
+mod schema_sync;
+mod statements;
+mod tokens;

@@ -1,0 +1,277 @@
+//! The coordinator's job: find the frail cohort, page through it, open one record. Results are
+//! checked against a brute-force evaluation over every row of the demo data.
+
+use std::collections::{HashMap, HashSet};
+
+use api::cli::DemoRole;
+use api::frailty::FrailtyCategory;
+use api::patients::graphql::age_on;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, TestApp};
+
+pub struct Population {
+    pub patients: Vec<entity::patient::Model>,
+    pub conditions: HashMap<Uuid, Vec<String>>,
+}
+
+pub async fn population(app: &TestApp, neighbourhoods: &[Uuid]) -> Population {
+    let patients = entity::patient::Entity::find()
+        .filter(entity::patient::Column::NeighbourhoodId.is_in(neighbourhoods.iter().copied()))
+        .all(&app.db)
+        .await
+        .expect("patients");
+    let mut conditions: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for c in entity::patient_condition::Entity::find().all(&app.db).await.expect("conditions") {
+        conditions.entry(c.patient_id).or_default().push(c.snomed_code);
+    }
+    Population { patients, conditions }
+}
+
+impl Population {
+    pub fn ids_where(&self, keep: impl Fn(&entity::patient::Model, &[String]) -> bool) -> HashSet<String> {
+        self.patients
+            .iter()
+            .filter(|p| keep(p, self.conditions.get(&p.id).map(Vec::as_slice).unwrap_or(&[])))
+            .map(|p| p.id.to_string())
+            .collect()
+    }
+}
+
+pub fn category(p: &entity::patient::Model) -> Option<FrailtyCategory> {
+    p.efi_score.map(FrailtyCategory::from_efi)
+}
+
+/// Pages through `patients(filter)` with `first` per page and returns every id, checking order,
+/// page sizes, cursors and totalCount along the way.
+pub async fn collect_ids(app: &TestApp, token: &str, filter: Value, first: i32) -> (HashSet<String>, u64) {
+    let query = r#"query Page($first: Int, $after: String, $filter: PatientFilterInput) {
+        patients(first: $first, after: $after, filter: $filter) {
+            totalCount
+            pageInfo { hasNextPage hasPreviousPage endCursor }
+            edges { cursor node { id familyName givenName } }
+        }
+    }"#;
+    let mut after: Option<String> = None;
+    let mut ids = HashSet::new();
+    let mut total = None;
+    let mut previous: Option<(String, String, String)> = None;
+    for page_number in 0.. {
+        let reply = app.gql(token, query, json!({ "first": first, "after": after, "filter": filter })).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let conn = &reply.data()["patients"];
+        let count = conn["totalCount"].as_u64().expect("totalCount");
+        assert_eq!(*total.get_or_insert(count), count, "totalCount is stable across pages");
+        assert_eq!(conn["pageInfo"]["hasPreviousPage"].as_bool(), Some(page_number > 0));
+        let edges = conn["edges"].as_array().expect("edges");
+        assert!(edges.len() <= first as usize);
+        for edge in edges {
+            let node = &edge["node"];
+            let key = (
+                node["familyName"].as_str().unwrap().to_owned(),
+                node["givenName"].as_str().unwrap().to_owned(),
+                node["id"].as_str().unwrap().to_owned(),
+            );
+            if let Some(prev) = &previous {
+                assert!(
+                    prev.0 < key.0 || (prev.0 == key.0 && prev.1 <= key.1),
+                    "ordered by name: {prev:?} then {key:?}"
+                );
+            }
+            assert!(ids.insert(key.2.clone()), "patient {} appeared twice", key.2);
+            previous = Some(key);
+        }
+        if conn["pageInfo"]["hasNextPage"].as_bool() != Some(true) {
+            assert_eq!(edges.len() as u64 + (page_number as u64 * first as u64), count);
+            break;
+        }
+        assert_eq!(edges.len(), first as usize, "only the last page is short");
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    (ids, total.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn coordinator_finds_the_frail_multimorbid_cohort_and_pages_through_it() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let me = app.gql(&token, "{ me { role neighbourhoods { id name } patientAccess } }", json!({})).await;
+    let me = me.data()["me"].clone();
+    assert_eq!(me["role"], "INT_COORDINATOR");
+    assert_eq!(me["patientAccess"], "FULL");
+    let neighbourhood: Uuid = me["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(me["neighbourhoods"].as_array().unwrap().len(), 1, "a coordinator serves one INT");
+
+    let pop = population(&app, &[neighbourhood]).await;
+    let expected = pop.ids_where(|p, c| {
+        matches!(category(p), Some(FrailtyCategory::Moderate | FrailtyCategory::Severe)) && c.len() >= 2
+    });
+    assert!(expected.len() > 40, "the demo has a real cohort to page through ({})", expected.len());
+
+    let filter = json!({ "frailtyCategories": ["MODERATE", "SEVERE"], "minConditionCount": 2 });
+    let (ids, total) = collect_ids(&app, &token, filter, 17).await;
+    assert_eq!(total as usize, expected.len());
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn every_filter_matches_a_brute_force_evaluation() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Gp).await;
+    let gp = app.practitioner(DemoRole::Gp).await;
+    let neighbourhood = entity::neighbourhood_organisation::Entity::find()
+        .filter(entity::neighbourhood_organisation::Column::OrganisationId.eq(gp.organisation_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .neighbourhood_id;
+    let pop = population(&app, &[neighbourhood]).await;
+    let today = chrono::Utc::now().date_naive();
+    let heart_failure = "84114007";
+    let copd = "13645005";
+    let practice = pop.patients[0].registered_practice_id;
+    let someone = pop.patients.iter().find(|p| p.family_name.len() > 3 && p.family_name.is_ascii()).unwrap().clone();
+    let prefix: String = someone.family_name.chars().take(3).collect();
+
+    let cases: Vec<(Value, HashSet<String>)> = vec![
+        (json!({}), pop.ids_where(|_, _| true)),
+        (
+            json!({ "frailtyCategories": ["SEVERE"] }),
+            pop.ids_where(|p, _| category(p) == Some(FrailtyCategory::Severe)),
+        ),
+        (json!({ "frailtyCategories": ["FIT"] }), pop.ids_where(|p, _| category(p) == Some(FrailtyCategory::Fit))),
+        (json!({ "conditionCodes": [heart_failure] }), pop.ids_where(|_, c| c.iter().any(|x| x == heart_failure))),
+        (
+            json!({ "conditionCodes": ["heart_failure", copd], "conditionMatch": "ANY" }),
+            pop.ids_where(|_, c| c.iter().any(|x| x == heart_failure || x == copd)),
+        ),
+        (
+            json!({ "conditionCodes": [heart_failure, copd] }),
+            pop.ids_where(|_, c| c.iter().any(|x| x == heart_failure) && c.iter().any(|x| x == copd)),
+        ),
+        (json!({ "minConditionCount": 3 }), pop.ids_where(|_, c| c.len() >= 3)),
+        (
+            json!({ "ageMin": 65, "ageMax": 79 }),
+            pop.ids_where(|p, _| (65..=79).contains(&age_on(p.date_of_birth, today))),
+        ),
+        (json!({ "ageMin": 90 }), pop.ids_where(|p, _| age_on(p.date_of_birth, today) >= 90)),
+        (json!({ "practiceId": practice.to_string() }), pop.ids_where(|p, _| p.registered_practice_id == practice)),
+        (json!({ "search": &someone.nhs_number }), pop.ids_where(|p, _| p.nhs_number == someone.nhs_number)),
+        (
+            json!({ "search": prefix.to_uppercase() }),
+            pop.ids_where(|p, _| {
+                let prefix = prefix.to_lowercase();
+                p.family_name.to_lowercase().starts_with(&prefix) || p.given_name.to_lowercase().starts_with(&prefix)
+            }),
+        ),
+    ];
+    for (filter, expected) in cases {
+        let (ids, total) = collect_ids(&app, &token, filter.clone(), 100).await;
+        assert_eq!(total as usize, expected.len(), "totalCount for {filter}");
+        assert_eq!(ids, expected, "members for {filter}");
+    }
+}
+
+#[tokio::test]
+async fn opening_one_record_shows_everything_and_is_audited() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let first = app
+        .gql(
+            &token,
+            r#"{ patients(first: 1, filter: { frailtyCategories: [SEVERE], minConditionCount: 2 }) { nodes { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let id = first.data()["patients"]["nodes"][0]["id"].as_str().unwrap().to_owned();
+    let query = r#"query OpenRecord($id: ID!) { patient(id: $id) {
+        id accessLevel nhsNumber nhsNumberFormatted name givenName familyName dateOfBirth age sex postcode deprivationDecile
+        registeredPractice { name odsCode kind parent { name kind } }
+        neighbourhood { name }
+        frailty { efiScore category efiCalculatedOn clinicalFrailtyScale clinicalFrailtyScaleLabel }
+        conditions { code name key diagnosedOn }
+        conditionCount
+        needs { livesAlone isCarer hearingImpairment visualImpairment interpreterNeeded interpreterLanguage }
+        nationalDataOptOut
+    } }"#;
+    let before = entity::access_audit::Entity::find().all(&app.db).await.unwrap().len();
+    let reply = app.gql(&token, query, json!({ "id": id })).await;
+    let p = &reply.data()["patient"];
+    assert_eq!(p["accessLevel"], "FULL");
+    assert_eq!(p["frailty"]["category"], "SEVERE");
+    assert!(p["frailty"]["efiScore"].as_f64().unwrap() > 0.36);
+    assert!(p["conditionCount"].as_u64().unwrap() >= 2);
+    assert_eq!(p["conditions"].as_array().unwrap().len() as u64, p["conditionCount"].as_u64().unwrap());
+    assert_eq!(p["registeredPractice"]["kind"], "GP_PRACTICE");
+    assert_eq!(p["registeredPractice"]["parent"]["kind"], "PCN");
+    let nhs = p["nhsNumber"].as_str().unwrap();
+    assert!(api::nhs_number::NhsNumber::parse(nhs).unwrap().is_test_number());
+    assert_eq!(p["nhsNumberFormatted"].as_str().unwrap().replace(' ', ""), nhs);
+
+    let audit = entity::access_audit::Entity::find()
+        .filter(entity::access_audit::Column::PatientId.eq(id.parse::<Uuid>().unwrap()))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let coordinator = app.practitioner(DemoRole::Coordinator).await;
+    let row = audit.iter().find(|a| a.operation.contains("OpenRecord")).expect("the read was audited");
+    assert_eq!(row.practitioner_id, coordinator.id);
+    assert_eq!(row.organisation_id, coordinator.organisation_id);
+    assert_eq!(row.professional_role, "int_coordinator");
+    assert_eq!(row.operation, "query OpenRecord / patient");
+    assert_eq!(row.access_reason, "neighbourhood_member");
+    assert!(row.request_id.is_some());
+    let after = entity::access_audit::Entity::find().all(&app.db).await.unwrap().len();
+    assert_eq!(after, before + 1, "one read, one audit row");
+}
+
+#[tokio::test]
+async fn every_patient_on_a_page_is_audited() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::LinkWorker).await;
+    let reply = app.gql(&token, "query Caseload { patients(first: 25) { nodes { id } } }", json!({})).await;
+    let ids: HashSet<Uuid> = reply.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 25);
+    let audited: HashSet<Uuid> = entity::access_audit::Entity::find()
+        .filter(entity::access_audit::Column::Operation.eq("query Caseload / patients"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.patient_id)
+        .collect();
+    assert_eq!(audited, ids);
+}
+
+#[tokio::test]
+async fn bad_filters_and_page_sizes_say_what_is_wrong() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let cases = [
+        (json!({ "first": 101 }), "first"),
+        (json!({ "first": 0 }), "first"),
+        (json!({ "after": "garbage" }), "after"),
+        (json!({ "filter": { "conditionCodes": ["not-a-code"] } }), "conditionCodes"),
+        (json!({ "filter": { "ageMin": 80, "ageMax": 70 } }), "ageMin"),
+        (json!({ "filter": { "ageMin": -1 } }), "ageMin"),
+        (json!({ "filter": { "minConditionCount": 99 } }), "minConditionCount"),
+        (json!({ "filter": { "practiceId": "nope" } }), "practiceId"),
+    ];
+    let query = "query($first: Int, $after: String, $filter: PatientFilterInput) { patients(first: $first, after: $after, filter: $filter) { totalCount nodes { id } } }";
+    for (variables, field) in cases {
+        let reply = app.gql(&token, query, variables.clone()).await;
+        assert_eq!(reply.error_code(), "BAD_USER_INPUT", "{variables}: {}", reply.body);
+        assert_eq!(reply.body["errors"][0]["extensions"]["field"], field, "{variables}");
+        assert!(reply.error_message().starts_with(field), "message names the field: {}", reply.error_message());
+    }
+    let missing = app.gql(&token, "{ patient(id: \"00000000-0000-0000-0000-000000000000\") { id } }", json!({})).await;
+    assert_eq!(missing.error_code(), "NOT_FOUND");
+}

@@ -1,0 +1,48 @@
+//! DataLoaders at work: a page of 50 patients with their practice, conditions and neighbourhood
+//! costs the same number of SQL statements as a page of 5. (Each loader is reached by one path in
+//! the query: two paths into one loader may share a batch window or not, which would make the
+//! count differ by one from run to run without growing with the page.)
+
+use api::cli::DemoRole;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+const PAGE: &str = r#"query Page($first: Int!) {
+    patients(first: $first, filter: { minConditionCount: 1 }) {
+        totalCount
+        nodes {
+            id name age
+            registeredPractice { name odsCode parent { name } }
+            neighbourhood { name plannedPopulation }
+            conditions { code name diagnosedOn }
+            frailty { category }
+        }
+    }
+}"#;
+
+#[tokio::test]
+async fn a_page_of_fifty_costs_the_same_statements_as_a_page_of_five() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let mut costs = Vec::new();
+    for first in [5, 50, 5, 50] {
+        let before = app.statement_count();
+        let reply = app.gql(&token, PAGE, json!({ "first": first })).await;
+        let nodes = reply.data()["patients"]["nodes"].as_array().unwrap().len();
+        assert_eq!(nodes, first);
+        costs.push(app.statement_count() - before);
+    }
+    assert_eq!(costs[0], costs[1], "statements for 5 vs 50 rows: {costs:?}");
+    assert_eq!(costs[2], costs[3], "{costs:?}");
+    // auth (3) + page + count + audit + practice + parent + neighbourhood + conditions
+    assert!(costs[1] <= 10, "a page should cost a handful of statements, got {}", costs[1]);
+
+    let cohort_query =
+        "{ cohorts(first: 20) { nodes { name memberCount createdBy { name } neighbourhood { name } } } }";
+    let before = app.statement_count();
+    let reply = app.gql(&token, cohort_query, json!({})).await;
+    assert!(reply.data()["cohorts"]["nodes"].as_array().unwrap().len() >= 3);
+    let cohort_cost = app.statement_count() - before;
+    assert!(cohort_cost <= 8, "cohort member counts are one batched statement, got {cohort_cost} statements");
+}
