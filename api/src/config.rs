@@ -170,14 +170,8 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
 /// What the schema needs to know at build time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SchemaSettings {
     pub limits: LimitArgs,
     pub introspection: bool,
-}
-
-impl Default for SchemaSettings {
-    fn default() -> Self {
-        Self { limits: LimitArgs::default(), introspection: false }
-    }
 }

@@ -35,6 +35,12 @@ impl RequestContext {
     }
 }
 
+/// Parses a GraphQL `ID` argument as a UUID, naming the argument when it is not one.
+pub fn parse_id(field: &str, id: &async_graphql::ID) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.as_str())
+        .map_err(|_| AppError::bad_input(field, format!("{:?} is not a valid id (expected a UUID)", id.as_str())))
+}
+
 /// The request context, or an internal error if the schema was executed without one.
 pub fn request<'a>(ctx: &Context<'a>) -> AppResult<&'a RequestContext> {
     ctx.data::<RequestContext>()

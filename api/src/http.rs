@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse, ServerError};
+use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse, ServerError};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -313,7 +313,7 @@ fn sanitise(mut response: GqlResponse) -> GqlResponse {
 }
 
 fn set_code(error: &mut ServerError, value: &str) {
-    let mut extensions = error.extensions.take().unwrap_or_else(ErrorExtensionValues::default);
+    let mut extensions = error.extensions.take().unwrap_or_default();
     extensions.set("code", value);
     error.extensions = Some(extensions);
 }

@@ -26,5 +26,6 @@ pub mod pagination;
 pub mod patients;
 pub mod practitioners;
 pub mod schema;
+pub mod search;
 pub mod server;
 pub mod telemetry;

@@ -2,15 +2,15 @@
 //! that take part in serving it.
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 use entity::neighbourhood;
 
 use crate::connection_type;
-use crate::context::request;
+use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
-use crate::organisations::{after_name_key, parse_id, NameKey, OrganisationNode};
-use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::organisations::OrganisationNode;
+use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Neighbourhood")]
@@ -55,32 +55,20 @@ impl NeighbourhoodNode {
 connection_type!(NeighbourhoodConnection, NeighbourhoodEdge, NeighbourhoodNode, "A page of neighbourhoods, by name.");
 
 pub async fn list(
-    db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
     page: PageRequest<NameKey>,
 ) -> AppResult<Page<NeighbourhoodNode>> {
-    let count_db = db.clone();
-    let total = LazyCount::new(move || {
-        let db = count_db.clone();
-        Box::pin(async move { Ok(neighbourhood::Entity::find().count(&db).await?) })
-    });
-    let mut query = neighbourhood::Entity::find();
-    if let Some(after) = &page.after {
-        query = query.filter(after_name_key(neighbourhood::Column::Name, neighbourhood::Column::Id, after));
-    }
-    let rows = query
-        .order_by_asc(neighbourhood::Column::Name)
-        .order_by_asc(neighbourhood::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(
-        rows,
-        page.limit,
-        page.after.is_some(),
+    use neighbourhood::Column as C;
+    let page = keyset_page(
+        db,
+        neighbourhood::Entity::find(),
+        page,
+        &[C::Name, C::Id],
+        |key| after_name(C::Name, C::Id, key),
         |m| (m.name.clone(), m.id),
-        NeighbourhoodNode::from,
-        total,
-    ))
+    )
+    .await?;
+    Ok(page.map(NeighbourhoodNode::from))
 }
 
 #[derive(Default)]

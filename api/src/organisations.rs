@@ -2,16 +2,17 @@
 //! by ODS code. Directory data, readable by every signed-in practitioner.
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use entity::{neighbourhood_organisation, organisation};
 
 use crate::connection_type;
-use crate::context::request;
+use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
+use crate::search::{like_pattern, lower_like};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::OrganisationKind")]
@@ -68,46 +69,6 @@ impl OrganisationNode {
 
 connection_type!(OrganisationConnection, OrganisationEdge, OrganisationNode, "A page of organisations, by name.");
 
-/// Parses a GraphQL `ID` argument as a UUID.
-pub fn parse_id(field: &str, id: &ID) -> AppResult<Uuid> {
-    Uuid::parse_str(id.as_str())
-        .map_err(|_| AppError::bad_input(field, format!("{:?} is not a valid id (expected a UUID)", id.as_str())))
-}
-
-/// Keyset for lists ordered by a name and then id.
-pub type NameKey = (String, Uuid);
-
-/// `name > a OR (name = a AND id > b)` for any table ordered by (name, id).
-pub fn after_name_key(name_col: impl ColumnTrait, id_col: impl ColumnTrait, key: &NameKey) -> Condition {
-    Condition::any()
-        .add(name_col.gt(key.0.clone()))
-        .add(Condition::all().add(name_col.eq(key.0.clone())).add(id_col.gt(key.1)))
-}
-
-/// Escapes LIKE wildcards in user text and lower-cases it, for `LOWER(col) LIKE pattern ESCAPE '\'`.
-pub fn like_pattern(text: &str, prefix_only: bool) -> String {
-    let escaped: String = text
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    if prefix_only {
-        format!("{escaped}%")
-    } else {
-        format!("%{escaped}%")
-    }
-}
-
-/// Case-insensitive match of a column against a LIKE pattern built by [`like_pattern`].
-pub fn lower_like(col: impl sea_orm::sea_query::IntoColumnRef, pattern: String) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::ExprTrait as _;
-    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(col)))
-        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct OrganisationFilter {
     pub kind: Option<entity::OrganisationKind>,
@@ -116,7 +77,7 @@ pub struct OrganisationFilter {
 }
 
 pub async fn list(
-    db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: OrganisationFilter,
     page: PageRequest<NameKey>,
 ) -> AppResult<Page<OrganisationNode>> {
@@ -140,31 +101,17 @@ pub async fn list(
                 .add(lower_like((organisation::Entity, organisation::Column::OdsCode), pattern)),
         );
     }
-    let base = organisation::Entity::find().filter(cond);
-    let count_query = base.clone();
-    let count_db = db.clone();
-    let total = LazyCount::new(move || {
-        let (q, db) = (count_query.clone(), count_db.clone());
-        Box::pin(async move { Ok(q.count(&db).await?) })
-    });
-    let mut query = base;
-    if let Some(after) = &page.after {
-        query = query.filter(after_name_key(organisation::Column::Name, organisation::Column::Id, after));
-    }
-    let rows = query
-        .order_by_asc(organisation::Column::Name)
-        .order_by_asc(organisation::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(
-        rows,
-        page.limit,
-        page.after.is_some(),
+    use organisation::Column as C;
+    let page = keyset_page(
+        db,
+        organisation::Entity::find().filter(cond),
+        page,
+        &[C::Name, C::Id],
+        |key| after_name(C::Name, C::Id, key),
         |m| (m.name.clone(), m.id),
-        OrganisationNode::from,
-        total,
-    ))
+    )
+    .await?;
+    Ok(page.map(OrganisationNode::from))
 }
 
 #[derive(Default)]

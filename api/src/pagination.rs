@@ -4,8 +4,13 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::future::BoxFuture;
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::config::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult};
@@ -73,8 +78,18 @@ impl LazyCount {
         Self(Box::new(f))
     }
 
-    pub fn known(n: u64) -> Self {
-        Self::new(move || Box::pin(async move { Ok(n) }))
+    /// Counts the rows `select` would return, when asked.
+    pub fn of<E, C>(db: &C, select: Select<E>) -> Self
+    where
+        E: EntityTrait,
+        E::Model: Send + Sync,
+        C: ConnectionTrait + Clone + Send + 'static,
+    {
+        let db = db.clone();
+        Self::new(move || {
+            let (select, db) = (select.clone(), db.clone());
+            Box::pin(async move { Ok(select.count(&db).await?) })
+        })
     }
 
     pub async fn get(&self) -> AppResult<u64> {
@@ -110,6 +125,77 @@ impl<N> Page<N> {
         };
         Self { items, page_info, total }
     }
+}
+
+impl<N> Page<N> {
+    pub fn map<M>(self, mut f: impl FnMut(N) -> M) -> Page<M> {
+        Page {
+            items: self.items.into_iter().map(|(cursor, node)| (cursor, f(node))).collect(),
+            page_info: self.page_info,
+            total: self.total,
+        }
+    }
+
+    /// Drops items `f` refuses; cursors and page info stay those of the rows fetched.
+    pub fn filter_map<M>(self, mut f: impl FnMut(N) -> Option<M>) -> Page<M> {
+        Page {
+            items: self.items.into_iter().filter_map(|(cursor, node)| f(node).map(|n| (cursor, n))).collect(),
+            page_info: self.page_info,
+            total: self.total,
+        }
+    }
+}
+
+/// Keyset for lists ordered by a name, then id.
+pub type NameKey = (String, Uuid);
+/// Keyset for lists of people ordered by family name, given name, then id.
+pub type PersonKey = (String, String, Uuid);
+
+/// Rows after `key` in (name, id) order.
+pub fn after_name(name: impl ColumnTrait, id: impl ColumnTrait, key: &NameKey) -> Condition {
+    Condition::any().add(name.gt(key.0.clone())).add(Condition::all().add(name.eq(key.0.clone())).add(id.gt(key.1)))
+}
+
+/// Rows after `key` in (family name, given name, id) order.
+pub fn after_person(
+    family: impl ColumnTrait,
+    given: impl ColumnTrait,
+    id: impl ColumnTrait,
+    key: &PersonKey,
+) -> Condition {
+    let (f, g, i) = key;
+    Condition::any()
+        .add(family.gt(f.clone()))
+        .add(Condition::all().add(family.eq(f.clone())).add(given.gt(g.clone())))
+        .add(Condition::all().add(family.eq(f.clone())).add(given.eq(g.clone())).add(id.gt(*i)))
+}
+
+/// One page of `base` in `order` (ascending; the last column unique), after the request's cursor,
+/// with a lazy total over `base`.
+pub async fn keyset_page<E, K, C>(
+    db: &C,
+    base: Select<E>,
+    page: PageRequest<K>,
+    order: &[E::Column],
+    after: impl Fn(&K) -> Condition,
+    key: impl Fn(&E::Model) -> K,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    K: Serialize,
+    C: ConnectionTrait + Clone + Send + 'static,
+{
+    let total = LazyCount::of(db, base.clone());
+    let mut query = base;
+    if let Some(cursor) = &page.after {
+        query = query.filter(after(cursor));
+    }
+    for column in order {
+        query = query.order_by_asc(*column);
+    }
+    let rows = query.limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_rows(rows, page.limit, page.after.is_some(), key, |m| m, total))
 }
 
 /// Declares `<Name>Connection` and `<Name>Edge` GraphQL types for a node type.

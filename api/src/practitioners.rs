@@ -2,18 +2,19 @@
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use sea_orm::sea_query::{Condition, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use entity::{neighbourhood_organisation, practitioner};
 
 use crate::auth::PatientAccessLevel;
 use crate::connection_type;
-use crate::context::request;
+use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
 use crate::neighbourhoods::NeighbourhoodNode;
-use crate::organisations::{like_pattern, lower_like, parse_id, OrganisationNode};
-use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::organisations::OrganisationNode;
+use crate::pagination::{after_person, keyset_page, Page, PageRequest, PersonKey};
+use crate::search::name_words;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::ProfessionalRole")]
@@ -85,9 +86,6 @@ connection_type!(
     "A page of practitioners, by family name."
 );
 
-/// Keyset for practitioners ordered by (family name, given name, id).
-type PractitionerKey = (String, String, Uuid);
-
 #[derive(Debug, Clone, Default)]
 pub struct PractitionerFilter {
     pub organisation_id: Option<Uuid>,
@@ -97,9 +95,9 @@ pub struct PractitionerFilter {
 }
 
 pub async fn list(
-    db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: PractitionerFilter,
-    page: PageRequest<PractitionerKey>,
+    page: PageRequest<PersonKey>,
 ) -> AppResult<Page<PractitionerNode>> {
     use practitioner::Column as C;
     let mut cond = Condition::all().add(C::Active.eq(true));
@@ -118,50 +116,19 @@ pub async fn list(
         cond = cond.add(C::ProfessionalRole.eq(role));
     }
     if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        for word in search.split_whitespace() {
-            let pattern = like_pattern(word, true);
-            cond = cond.add(
-                Condition::any()
-                    .add(lower_like((practitioner::Entity, C::FamilyName), pattern.clone()))
-                    .add(lower_like((practitioner::Entity, C::GivenName), pattern)),
-            );
-        }
+        cond =
+            cond.add(name_words((practitioner::Entity, C::FamilyName), (practitioner::Entity, C::GivenName), search));
     }
-    let base = practitioner::Entity::find().filter(cond);
-    let (count_query, count_db) = (base.clone(), db.clone());
-    let total = LazyCount::new(move || {
-        let (q, db) = (count_query.clone(), count_db.clone());
-        Box::pin(async move { Ok(q.count(&db).await?) })
-    });
-    let mut query = base;
-    if let Some((family, given, id)) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(C::FamilyName.gt(family.clone()))
-                .add(Condition::all().add(C::FamilyName.eq(family.clone())).add(C::GivenName.gt(given.clone())))
-                .add(
-                    Condition::all()
-                        .add(C::FamilyName.eq(family.clone()))
-                        .add(C::GivenName.eq(given.clone()))
-                        .add(C::Id.gt(*id)),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_asc(C::FamilyName)
-        .order_by_asc(C::GivenName)
-        .order_by_asc(C::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(
-        rows,
-        page.limit,
-        page.after.is_some(),
+    let page = keyset_page(
+        db,
+        practitioner::Entity::find().filter(cond),
+        page,
+        &[C::FamilyName, C::GivenName, C::Id],
+        |key| after_person(C::FamilyName, C::GivenName, C::Id, key),
         |m| (m.family_name.clone(), m.given_name.clone(), m.id),
-        PractitionerNode::from,
-        total,
-    ))
+    )
+    .await?;
+    Ok(page.map(PractitionerNode::from))
 }
 
 /// The signed-in practitioner and what they may reach.

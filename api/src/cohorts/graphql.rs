@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use super::Cohort;
 use crate::conditions;
 use crate::connection_type;
-use crate::context::request;
+use crate::context::{parse_id, request};
 use crate::error::AppError;
 use crate::frailty::FrailtyCategory;
 use crate::neighbourhoods::NeighbourhoodNode;
-use crate::organisations::{parse_id, OrganisationNode};
+use crate::organisations::OrganisationNode;
 use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
 use crate::patients::{ConditionMatch, PatientSelection};
 use crate::practitioners::PractitionerNode;
@@ -37,13 +37,7 @@ impl CohortDefinition {
             .condition_codes
             .iter()
             .filter_map(|code| conditions::by_code(code))
-            .map(|c| LongTermCondition {
-                key: c.key.clone(),
-                name: c.name.clone(),
-                code: c.snomed_code.clone(),
-                snomed_term: c.snomed_term.clone(),
-                qof_cluster: c.qof_cluster.clone(),
-            })
+            .map(LongTermCondition::from)
             .collect()
     }
 

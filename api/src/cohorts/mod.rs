@@ -8,18 +8,14 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, UnionType};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, SqlErr};
 use uuid::Uuid;
 
 use entity::{cohort, neighbourhood_organisation, organisation, patient, OrganisationKind};
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::organisations::{after_name_key, NameKey};
-use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
 use crate::patients::query::criteria_condition;
 use crate::patients::PatientCriteria;
 
@@ -54,7 +50,7 @@ pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppRes
 
 /// Cohorts the caller may see, by name; `neighbourhood_id` narrows to one neighbourhood.
 pub async fn list(
-    db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
     caller: &Caller,
     neighbourhood_id: Option<Uuid>,
     page: PageRequest<NameKey>,
@@ -69,19 +65,21 @@ pub async fn list(
         None if caller.role == entity::ProfessionalRole::Commissioner => {}
         None => cond = cond.add(C::NeighbourhoodId.is_in(caller.neighbourhood_ids.clone())),
     }
-    let base = cohort::Entity::find().filter(cond);
-    let (count_query, count_db) = (base.clone(), db.clone());
-    let total = LazyCount::new(move || {
-        let (q, db) = (count_query.clone(), count_db.clone());
-        Box::pin(async move { Ok(sea_orm::PaginatorTrait::count(q, &db).await?) })
-    });
-    let mut query = base;
-    if let Some(after) = &page.after {
-        query = query.filter(after_name_key(C::Name, C::Id, after));
-    }
-    let rows = query.order_by_asc(C::Name).order_by_asc(C::Id).limit(page.limit + 1).all(db).await?;
-    let cohorts = rows.into_iter().map(Cohort::from_model).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(cohorts, page.limit, page.after.is_some(), |c| (c.model.name.clone(), c.model.id), |c| c, total))
+    let page = keyset_page(
+        db,
+        cohort::Entity::find().filter(cond),
+        page,
+        &[C::Name, C::Id],
+        |key| after_name(C::Name, C::Id, key),
+        |m| (m.name.clone(), m.id),
+    )
+    .await?;
+    let Page { items, page_info, total } = page;
+    let items = items
+        .into_iter()
+        .map(|(cursor, model)| Cohort::from_model(model).map(|c| (cursor, c)))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page { items, page_info, total })
 }
 
 pub struct NewCohort {

@@ -9,9 +9,9 @@
 //! * Synthetic throughout. Names come from the lists in `names`; places are real Nottinghamshire
 //!   towns with real postcode districts but random sectors/units; NHS numbers all come from the test
 //!   range 999 000 0000–999 999 9999, which is never issued to real people.
-//! * ODS codes are invented: the reference pack holds none for these organisations, so every code
-//!   carries the `ZZ` prefix no real ODS code uses: practices `ZZP001…`, PCNs `ZZN001…`, and every
-//!   other organisation (the ICB, shared providers, VCSE, housing) `ZZX001…`.
+//! * ODS codes are invented: the reference pack holds none for these organisations, so each code
+//!   starts `ZZ` to mark it as synthetic: practices `ZZP001…`, PCNs `ZZN001…`, and every other
+//!   organisation (the ICB, shared providers, VCSE, housing) `ZZX001…`.
 //! * Shapes: ages follow ONS mid-2021 for England; frailty is tuned to the eFI figures in the
 //!   reference pack and the brief; condition prevalence is a shaped approximation, not a statistic
 //!   (see `population`).
@@ -463,7 +463,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         memberships: Vec::new(),
         practitioners: Vec::new(),
         patients: Vec::with_capacity(opts.population as usize),
-        conditions: Vec::with_capacity(opts.population as usize * 2),
+        conditions: Vec::with_capacity(opts.population as usize),
         cohorts: Vec::new(),
     };
 

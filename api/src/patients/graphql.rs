@@ -12,13 +12,13 @@ use crate::audit;
 use crate::auth::{Grant, PatientAccessLevel};
 use crate::conditions;
 use crate::connection_type;
-use crate::context::{request, RequestContext};
+use crate::context::{parse_id, request, RequestContext};
 use crate::error::{AppError, AppResult};
 use crate::frailty::{clinical_frailty_scale_label, FrailtyCategory};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::nhs_number::NhsNumber;
-use crate::organisations::{parse_id, OrganisationNode};
-use crate::pagination::{Page, PageRequest};
+use crate::organisations::OrganisationNode;
+use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 #[graphql(remote = "entity::Sex")]
@@ -232,6 +232,18 @@ pub struct LongTermCondition {
     pub qof_cluster: Option<String>,
 }
 
+impl From<&conditions::LongTermCondition> for LongTermCondition {
+    fn from(c: &conditions::LongTermCondition) -> Self {
+        Self {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            code: c.snomed_code.clone(),
+            snomed_term: c.snomed_term.clone(),
+            qof_cluster: c.qof_cluster.clone(),
+        }
+    }
+}
+
 connection_type!(PatientConnection, PatientEdge, PatientNode, "A page of patients, by family name then given name.");
 
 /// Criteria shared by the `patients` filter and cohort definitions.
@@ -296,12 +308,7 @@ pub async fn patient_page(
     let page = selection.page(&req.db, &req.caller, PageRequest::new(first, after)?).await?;
     let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
     audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
-    let Page { items, page_info, total } = page;
-    Ok(PatientConnection(Page {
-        items: items.into_iter().map(|(cursor, (m, g))| (cursor, PatientNode::new(m, g))).collect(),
-        page_info,
-        total,
-    }))
+    Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
 }
 
 #[derive(Default)]
@@ -353,15 +360,6 @@ impl PatientQuery {
 
     /// The coded long-term conditions the service knows.
     async fn long_term_conditions(&self) -> Vec<LongTermCondition> {
-        conditions::catalogue()
-            .iter()
-            .map(|c| LongTermCondition {
-                key: c.key.clone(),
-                name: c.name.clone(),
-                code: c.snomed_code.clone(),
-                snomed_term: c.snomed_term.clone(),
-                qof_cluster: c.qof_cluster.clone(),
-            })
-            .collect()
+        conditions::catalogue().iter().map(LongTermCondition::from).collect()
     }
 }

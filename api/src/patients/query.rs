@@ -3,9 +3,7 @@
 
 use chrono::{Months, NaiveDate};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SubQueryStatement};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use entity::{patient, patient_condition};
@@ -14,11 +12,8 @@ use super::criteria::{ConditionMatch, PatientCriteria};
 use crate::auth::{Caller, Grant, PatientScope};
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
-use crate::organisations::{like_pattern, lower_like};
-use crate::pagination::{LazyCount, Page, PageRequest};
-
-/// Keyset for patient pages ordered by (family name, given name, id).
-pub type PatientKey = (String, String, Uuid);
+use crate::pagination::{after_person, keyset_page, Page, PageRequest, PersonKey};
+use crate::search::name_words;
 
 /// Everything that narrows a patient list. `criteria` are AND-ed (a cohort plus extra filters).
 #[derive(Debug, Clone)]
@@ -114,16 +109,11 @@ fn search_condition(search: &str) -> Option<Condition> {
     if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit()) {
         return Some(Condition::all().add(patient::Column::NhsNumber.like(format!("{compact}%"))));
     }
-    let mut cond = Condition::all();
-    for word in search.split_whitespace() {
-        let pattern = like_pattern(word, true);
-        cond = cond.add(
-            Condition::any()
-                .add(lower_like((patient::Entity, patient::Column::FamilyName), pattern.clone()))
-                .add(lower_like((patient::Entity, patient::Column::GivenName), pattern)),
-        );
-    }
-    Some(cond)
+    Some(name_words(
+        (patient::Entity, patient::Column::FamilyName),
+        (patient::Entity, patient::Column::GivenName),
+        search,
+    ))
 }
 
 impl PatientSelection {
@@ -153,50 +143,23 @@ impl PatientSelection {
     /// One page of patients, by name, each with the grant that lets the caller see it.
     pub async fn page(
         &self,
-        db: &(impl ConnectionTrait + Clone + Send + Sync + 'static),
+        db: &(impl ConnectionTrait + Clone + Send + 'static),
         caller: &Caller,
-        page: PageRequest<PatientKey>,
+        page: PageRequest<PersonKey>,
     ) -> AppResult<Page<(patient::Model, Grant)>> {
         use patient::Column as P;
-        let base = self.select()?;
-        let (count_query, count_db) = (base.clone(), db.clone());
-        let total = LazyCount::new(move || {
-            let (q, db) = (count_query.clone(), count_db.clone());
-            Box::pin(async move { Ok(q.count(&db).await?) })
-        });
-        let mut query = base;
-        if let Some((family, given, id)) = &page.after {
-            query = query.filter(
-                Condition::any()
-                    .add(P::FamilyName.gt(family.clone()))
-                    .add(Condition::all().add(P::FamilyName.eq(family.clone())).add(P::GivenName.gt(given.clone())))
-                    .add(
-                        Condition::all()
-                            .add(P::FamilyName.eq(family.clone()))
-                            .add(P::GivenName.eq(given.clone()))
-                            .add(P::Id.gt(*id)),
-                    ),
-            );
-        }
-        let rows = query
-            .order_by_asc(P::FamilyName)
-            .order_by_asc(P::GivenName)
-            .order_by_asc(P::Id)
-            .limit(page.limit + 1)
-            .all(db)
-            .await?;
+        let page = keyset_page(
+            db,
+            self.select()?,
+            page,
+            &[P::FamilyName, P::GivenName, P::Id],
+            |key| after_person(P::FamilyName, P::GivenName, P::Id, key),
+            |m| (m.family_name.clone(), m.given_name.clone(), m.id),
+        )
+        .await?;
         // The scope is in the query; the per-row decision is checked again so that a scope bug
         // can never reveal a record the policy would refuse.
-        let rows: Vec<(patient::Model, Grant)> =
-            rows.into_iter().filter_map(|m| caller.grant_for(&m).map(|g| (m, g))).collect();
-        Ok(Page::from_rows(
-            rows,
-            page.limit,
-            page.after.is_some(),
-            |(m, _)| (m.family_name.clone(), m.given_name.clone(), m.id),
-            |row| row,
-            total,
-        ))
+        Ok(page.filter_map(|m| caller.grant_for(&m).map(|g| (m, g))))
     }
 }
 
