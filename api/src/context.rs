@@ -22,8 +22,9 @@ pub struct RequestContext {
 
 impl RequestContext {
     pub fn new(caller: Caller, db: DatabaseConnection, operation: String, request_id: String) -> Self {
-        let loaders = Loaders::new(&db);
-        Self { caller, db, loaders, operation, request_id, today: chrono::Utc::now().date_naive() }
+        let today = uk_today();
+        let loaders = Loaders::new(&db, today);
+        Self { caller, db, loaders, operation, request_id, today }
     }
 
     /// The operation and the field path being resolved, for the audit trail.
@@ -33,6 +34,11 @@ impl RequestContext {
             None => self.operation.clone(),
         }
     }
+}
+
+/// Today's date in England (ages turn over at UK midnight, not UTC midnight).
+pub fn uk_today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
 /// Parses a GraphQL `ID` argument as a UUID, naming the argument when it is not one.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -89,20 +89,23 @@ impl Loader<Uuid> for NeighbourhoodMembersLoader {
     }
 }
 
+/// A request's loader for `L`, caching what it has loaded for the rest of the request.
+pub type RequestLoader<L> = DataLoader<L, HashMapCache>;
+
 /// All of a request's loaders, registered together as request data.
 pub struct Loaders {
-    pub organisation: DataLoader<OrganisationLoader>,
-    pub neighbourhood: DataLoader<NeighbourhoodLoader>,
-    pub practitioner: DataLoader<PractitionerLoader>,
-    pub conditions: DataLoader<ConditionsByPatientLoader>,
-    pub neighbourhood_members: DataLoader<NeighbourhoodMembersLoader>,
-    pub cohort_counts: DataLoader<crate::cohorts::CohortCountLoader>,
+    pub organisation: RequestLoader<OrganisationLoader>,
+    pub neighbourhood: RequestLoader<NeighbourhoodLoader>,
+    pub practitioner: RequestLoader<PractitionerLoader>,
+    pub conditions: RequestLoader<ConditionsByPatientLoader>,
+    pub neighbourhood_members: RequestLoader<NeighbourhoodMembersLoader>,
+    pub cohort_counts: RequestLoader<crate::cohorts::CohortCountLoader>,
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
-        fn make<L: Loader<Uuid>>(loader: L) -> DataLoader<L> {
-            DataLoader::new(loader, tokio::spawn).max_batch_size(MAX_BATCH)
+    pub fn new(db: &DatabaseConnection, today: chrono::NaiveDate) -> Self {
+        fn make<L: Loader<Uuid>>(loader: L) -> RequestLoader<L> {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).max_batch_size(MAX_BATCH)
         }
         Self {
             organisation: make(OrganisationLoader(db.clone())),
@@ -110,7 +113,7 @@ impl Loaders {
             practitioner: make(PractitionerLoader(db.clone())),
             conditions: make(ConditionsByPatientLoader(db.clone())),
             neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
-            cohort_counts: make(crate::cohorts::CohortCountLoader::new(db.clone())),
+            cohort_counts: make(crate::cohorts::CohortCountLoader::new(db.clone(), today)),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::connection_type;
 use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
-use crate::search::{like_pattern, lower_like};
+use crate::search::{like_pattern, lower_like, SearchText};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::OrganisationKind")]
@@ -73,7 +73,7 @@ connection_type!(OrganisationConnection, OrganisationEdge, OrganisationNode, "A 
 pub struct OrganisationFilter {
     pub kind: Option<entity::OrganisationKind>,
     pub neighbourhood_id: Option<Uuid>,
-    pub search: Option<String>,
+    pub search: Option<SearchText>,
 }
 
 pub async fn list(
@@ -93,8 +93,8 @@ pub async fn list(
             .to_owned();
         cond = cond.add(organisation::Column::Id.in_subquery(members));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = like_pattern(search, false);
+    if let Some(search) = &filter.search {
+        let pattern = like_pattern(search.as_str(), false);
         cond = cond.add(
             Condition::any()
                 .add(lower_like((organisation::Entity, organisation::Column::Name), pattern.clone()))
@@ -134,7 +134,7 @@ impl OrganisationQuery {
         let filter = OrganisationFilter {
             kind: kind.map(Into::into),
             neighbourhood_id: neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?,
-            search,
+            search: SearchText::parse(search)?,
         };
         Ok(OrganisationConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
     }

@@ -128,6 +128,20 @@ impl<N> Page<N> {
 }
 
 impl<N> Page<N> {
+    /// A page that fetched no rows because only `totalCount` was asked for.
+    pub fn count_only(total: LazyCount) -> Self {
+        Self {
+            items: Vec::new(),
+            page_info: PageInfo {
+                has_next_page: false,
+                has_previous_page: false,
+                start_cursor: None,
+                end_cursor: None,
+            },
+            total,
+        }
+    }
+
     pub fn map<M>(self, mut f: impl FnMut(N) -> M) -> Page<M> {
         Page {
             items: self.items.into_iter().map(|(cursor, node)| (cursor, f(node))).collect(),

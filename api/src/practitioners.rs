@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::pagination::{after_person, keyset_page, Page, PageRequest, PersonKey};
-use crate::search::name_words;
+use crate::search::{name_words, SearchText};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::ProfessionalRole")]
@@ -91,7 +91,7 @@ pub struct PractitionerFilter {
     pub organisation_id: Option<Uuid>,
     pub neighbourhood_id: Option<Uuid>,
     pub role: Option<entity::ProfessionalRole>,
-    pub search: Option<String>,
+    pub search: Option<SearchText>,
 }
 
 pub async fn list(
@@ -115,9 +115,12 @@ pub async fn list(
     if let Some(role) = filter.role {
         cond = cond.add(C::ProfessionalRole.eq(role));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        cond =
-            cond.add(name_words((practitioner::Entity, C::FamilyName), (practitioner::Entity, C::GivenName), search));
+    if let Some(search) = &filter.search {
+        cond = cond.add(name_words(
+            (practitioner::Entity, C::FamilyName),
+            (practitioner::Entity, C::GivenName),
+            search.as_str(),
+        ));
     }
     let page = keyset_page(
         db,
@@ -197,7 +200,7 @@ impl PractitionerQuery {
             organisation_id: organisation_id.as_ref().map(|id| parse_id("organisationId", id)).transpose()?,
             neighbourhood_id: neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?,
             role: role.map(Into::into),
-            search,
+            search: SearchText::parse(search)?,
         };
         Ok(PractitionerConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
     }

@@ -2,12 +2,13 @@
 //! limit applied: depth, complexity, aliases and field count (`__typename` included), and
 //! introspection and suggestions as configured.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
-    EmptySubscription, ErrorExtensionValues, MergedObject, Schema, ServerError, ServerResult, Variables,
+    EmptySubscription, ErrorExtensionValues, MergedObject, Request, Schema, ServerError, ServerResult,
 };
 
 use crate::cohorts::{CohortMutation, CohortQuery};
@@ -71,43 +72,74 @@ impl ExtensionFactory for QueryShapeLimits {
     }
 }
 
-#[derive(Default)]
+/// What a selection set costs once every fragment spread is expanded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Tally {
-    aliases: usize,
     fields: usize,
+    aliases: usize,
     introspection: bool,
 }
 
-/// Fragment spreads are expanded (they multiply), with a nesting guard: cycles are reported by
-/// validation later, this walk only has to stop.
-const MAX_SPREAD_NESTING: usize = 32;
-
 impl Tally {
-    fn walk(&mut self, doc: &ExecutableDocument, set: &SelectionSet, nesting: usize, limits: &QueryShapeLimits) {
-        if nesting > MAX_SPREAD_NESTING || self.aliases > limits.max_aliases || self.fields > limits.max_fields {
-            return;
+    fn plus(self, other: Tally) -> Tally {
+        Tally {
+            fields: self.fields.saturating_add(other.fields),
+            aliases: self.aliases.saturating_add(other.aliases),
+            introspection: self.introspection || other.introspection,
         }
+    }
+}
+
+/// Walks a document once: each fragment is tallied a single time and reused wherever it is
+/// spread (spreads multiply, so expanding them naively is exponential in the document's size).
+/// Counts saturate instead of overflowing.
+struct Walker<'a> {
+    doc: &'a ExecutableDocument,
+    fragments: HashMap<&'a str, Tally>,
+    in_progress: HashSet<&'a str>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(doc: &'a ExecutableDocument) -> Self {
+        Self { doc, fragments: HashMap::new(), in_progress: HashSet::new() }
+    }
+
+    fn set(&mut self, set: &'a SelectionSet) -> Result<Tally, String> {
+        let mut tally = Tally::default();
         for selection in &set.items {
-            match &selection.node {
+            let part = match &selection.node {
                 Selection::Field(field) => {
-                    self.fields += 1;
                     let name = field.node.name.node.as_str();
-                    self.introspection |= name == "__schema" || name == "__type";
-                    if field.node.alias.is_some() {
-                        self.aliases += 1;
-                    }
-                    self.walk(doc, &field.node.selection_set.node, nesting, limits);
+                    let own = Tally {
+                        fields: 1,
+                        aliases: usize::from(field.node.alias.is_some()),
+                        introspection: name == "__schema" || name == "__type",
+                    };
+                    own.plus(self.set(&field.node.selection_set.node)?)
                 }
-                Selection::InlineFragment(fragment) => {
-                    self.walk(doc, &fragment.node.selection_set.node, nesting + 1, limits)
-                }
-                Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
-                        self.walk(doc, &fragment.node.selection_set.node, nesting + 1, limits);
-                    }
-                }
-            }
+                Selection::InlineFragment(fragment) => self.set(&fragment.node.selection_set.node)?,
+                Selection::FragmentSpread(spread) => self.fragment(spread.node.fragment_name.node.as_str())?,
+            };
+            tally = tally.plus(part);
         }
+        Ok(tally)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Result<Tally, String> {
+        if let Some(tally) = self.fragments.get(name) {
+            return Ok(*tally);
+        }
+        let Some((key, definition)) = self.doc.fragments.get_key_value(name) else {
+            return Err(format!("unknown fragment \"{name}\""));
+        };
+        let key = key.as_str();
+        if !self.in_progress.insert(key) {
+            return Err(format!("fragment \"{name}\" spreads itself"));
+        }
+        let tally = self.set(&definition.node.selection_set.node)?;
+        self.in_progress.remove(key);
+        self.fragments.insert(key, tally);
+        Ok(tally)
     }
 }
 
@@ -119,20 +151,26 @@ fn limit_error(message: String) -> ServerError {
     error
 }
 
+/// Runs before async-graphql's own checks: those (recursive depth, directive count) expand
+/// fragment spreads naively, so a small document of doubling fragments would hold a worker for
+/// minutes. The document is parsed here once and handed on, parsed, to the rest of the pipeline.
 #[async_trait::async_trait]
 impl Extension for QueryShapeLimits {
-    async fn parse_query(
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let mut tally = Tally::default();
-        for (_, operation) in doc.operations.iter() {
-            tally.walk(&doc, &operation.node.selection_set.node, 0, self);
-        }
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let tally = {
+            let doc = request.parsed_query()?;
+            let mut walker = Walker::new(doc);
+            let mut tally = Tally::default();
+            for (_, operation) in doc.operations.iter() {
+                tally = tally.plus(walker.set(&operation.node.selection_set.node).map_err(limit_error)?);
+            }
+            tally
+        };
         if tally.introspection && !self.introspection {
             return Err(limit_error(
                 "introspection is disabled on this server; the schema is published as schema.graphql".to_owned(),
@@ -150,6 +188,58 @@ impl Extension for QueryShapeLimits {
                 self.max_fields
             )));
         }
-        Ok(doc)
+        next.run(ctx, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(query: &str) -> Result<Tally, String> {
+        let doc = async_graphql::parser::parse_query(query).expect("parses");
+        let mut walker = Walker::new(&doc);
+        let mut total = Tally::default();
+        for (_, operation) in doc.operations.iter() {
+            total = total.plus(walker.set(&operation.node.selection_set.node)?);
+        }
+        Ok(total)
+    }
+
+    #[test]
+    fn fragments_multiply_and_are_walked_once() {
+        let t = tally("{ ...A } fragment A on Q { ...B ...B a: __typename } fragment B on Q { x y }").unwrap();
+        assert_eq!(t, Tally { fields: 5, aliases: 1, introspection: false });
+        // 60 levels of doubling: 2^60 fields, counted in microseconds and saturating, not overflowing.
+        let mut query = String::from("{ ...F0 }");
+        for i in 0..60 {
+            query.push_str(&format!(" fragment F{i} on Q {{ ...F{next} ...F{next} }}", next = i + 1));
+        }
+        query.push_str(" fragment F60 on Q { __typename }");
+        assert_eq!(tally(&query).unwrap().fields, 1 << 60);
+    }
+
+    /// async-graphql's own depth and directive checks expand spreads naively; ours must run first.
+    #[tokio::test]
+    async fn a_fragment_bomb_is_refused_before_anything_expands_it() {
+        let schema = build_schema(&SchemaSettings::default());
+        let mut bomb = String::from("{ ...F0 }");
+        for i in 0..40 {
+            bomb.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+        }
+        bomb.push_str(" fragment F40 on QueryRoot { __typename }");
+        let started = std::time::Instant::now();
+        let response = schema.execute(bomb.as_str()).await;
+        assert!(response.errors[0].message.contains("more than 500 fields"), "{:?}", response.errors);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn cycles_and_unknown_fragments_are_refused() {
+        assert!(tally("{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }")
+            .unwrap_err()
+            .contains("spreads itself"));
+        assert!(tally("{ ...Missing }").unwrap_err().contains("unknown fragment"));
+        assert!(tally("{ __schema { types { name } } }").unwrap().introspection);
     }
 }

@@ -3,6 +3,45 @@
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SimpleExpr};
 
+use crate::error::{AppError, AppResult};
+
+/// Longest search text accepted, in characters.
+pub const MAX_SEARCH_CHARS: usize = 100;
+/// Most words in a search (each word is a condition; unbounded, they would overflow the stack).
+pub const MAX_SEARCH_WORDS: usize = 6;
+
+/// Search text that has been trimmed and bounded at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchText(String);
+
+impl SearchText {
+    /// `None` for absent or blank text; BAD_USER_INPUT for text beyond the limits.
+    pub fn parse(text: Option<String>) -> AppResult<Option<Self>> {
+        let Some(text) = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let chars = text.chars().count();
+        if chars > MAX_SEARCH_CHARS {
+            return Err(AppError::bad_input(
+                "search",
+                format!("must be at most {MAX_SEARCH_CHARS} characters, got {chars}"),
+            ));
+        }
+        let words = text.split_whitespace().count();
+        if words > MAX_SEARCH_WORDS {
+            return Err(AppError::bad_input(
+                "search",
+                format!("must be at most {MAX_SEARCH_WORDS} words, got {words}"),
+            ));
+        }
+        Ok(Some(Self(text)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Lower-cases `text` and escapes `%`, `_` and `\\` for `LIKE … ESCAPE '\\'`.
 pub fn like_pattern(text: &str, prefix_only: bool) -> String {
     let escaped: String = text
@@ -40,6 +79,16 @@ pub fn name_words(family: impl IntoColumnRef + Clone, given: impl IntoColumnRef 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_text_is_bounded() {
+        assert_eq!(SearchText::parse(None).unwrap(), None);
+        assert_eq!(SearchText::parse(Some("   ".into())).unwrap(), None);
+        assert_eq!(SearchText::parse(Some(" Mary Smith ".into())).unwrap().unwrap().as_str(), "Mary Smith");
+        let many_words = ["a"; 7].join(" ");
+        assert_eq!(SearchText::parse(Some(many_words)).unwrap_err().code(), "BAD_USER_INPUT");
+        assert_eq!(SearchText::parse(Some("x".repeat(101))).unwrap_err().code(), "BAD_USER_INPUT");
+    }
 
     #[test]
     fn wildcards_in_user_text_are_escaped() {

@@ -77,6 +77,37 @@ async fn depth_complexity_alias_and_field_limits() {
     let reply = app.gql(&token, &many, json!({})).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.error_message().contains("fields"), "{}", reply.error_message());
+
+    // A fragment bomb: 60 levels of doubling. Refused at once (the walk tallies each fragment once).
+    let mut bomb = String::from("{ ...F0 }");
+    for i in 0..60 {
+        bomb.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+    }
+    bomb.push_str(" fragment F60 on QueryRoot { __typename }");
+    let started = std::time::Instant::now();
+    let reply = app.gql(&token, &bomb, json!({})).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "answered promptly");
+    let reply = app.gql(&token, "{ ...Missing }", json!({})).await;
+    assert_eq!(reply.status, 400);
+}
+
+#[tokio::test]
+async fn searches_are_bounded_so_they_cannot_exhaust_the_server() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Vcse).await;
+    let words = vec!["a"; 15_000].join(" ");
+    let reply =
+        app.gql(&token, "query($s: String) { practitioners(search: $s) { totalCount } }", json!({ "s": words })).await;
+    assert_eq!(reply.error_code(), "BAD_USER_INPUT");
+    assert_eq!(reply.body["errors"][0]["extensions"]["field"], "search");
+    let long = "x".repeat(101);
+    let reply =
+        app.gql(&token, "query($s: String) { organisations(search: $s) { totalCount } }", json!({ "s": long })).await;
+    assert_eq!(reply.error_code(), "BAD_USER_INPUT");
+    // The server is still up and answering.
+    let ok = app.gql(&token, "{ practitioners(search: \"a\") { totalCount } }", json!({})).await;
+    assert!(ok.data()["practitioners"]["totalCount"].as_u64().is_some());
 }
 
 #[tokio::test]

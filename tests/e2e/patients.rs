@@ -249,6 +249,13 @@ async fn every_patient_on_a_page_is_audited() {
         .map(|a| a.patient_id)
         .collect();
     assert_eq!(audited, ids);
+
+    // Counting reads no record: nothing is audited.
+    let before = entity::access_audit::Entity::find().all(&app.db).await.unwrap().len();
+    let count =
+        app.gql(&token, "query Count { patients(filter: { minConditionCount: 2 }) { totalCount } }", json!({})).await;
+    assert!(count.data()["patients"]["totalCount"].as_u64().unwrap() > 0);
+    assert_eq!(entity::access_audit::Entity::find().all(&app.db).await.unwrap().len(), before);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use crate::organisations::OrganisationNode;
 use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
 use crate::patients::{ConditionMatch, PatientSelection};
 use crate::practitioners::PractitionerNode;
+use crate::search::SearchText;
 
 #[derive(Clone)]
 pub struct CohortNode(pub Cohort);
@@ -102,7 +103,7 @@ impl CohortNode {
             scope: req.caller.patient_scope()?,
             criteria: vec![self.0.criteria.clone()],
             neighbourhood_id: Some(self.0.model.neighbourhood_id),
-            search,
+            search: SearchText::parse(search)?,
             today: req.today,
         };
         patient_page(ctx, req, selection, first, after).await

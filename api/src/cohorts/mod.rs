@@ -169,11 +169,13 @@ pub async fn delete(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> App
 /// under SQLite's compound-select limit).
 pub struct CohortCountLoader {
     db: DatabaseConnection,
+    /// The request's date, so that counts and member lists agree on everyone's age.
+    today: chrono::NaiveDate,
 }
 
 impl CohortCountLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, today: chrono::NaiveDate) -> Self {
+        Self { db, today }
     }
 }
 
@@ -224,6 +226,6 @@ impl Loader<Uuid> for CohortCountLoader {
         let models =
             cohort::Entity::find().filter(cohort::Column::Id.is_in(keys.iter().copied())).all(&self.db).await?;
         let cohorts = models.into_iter().map(Cohort::from_model).collect::<AppResult<Vec<_>>>()?;
-        member_counts(&self.db, &cohorts, Utc::now().date_naive()).await
+        member_counts(&self.db, &cohorts, self.today).await
     }
 }

@@ -18,7 +18,8 @@ use crate::frailty::{clinical_frailty_scale_label, FrailtyCategory};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::nhs_number::NhsNumber;
 use crate::organisations::OrganisationNode;
-use crate::pagination::PageRequest;
+use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::search::SearchText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 #[graphql(remote = "entity::Sex")]
@@ -297,7 +298,8 @@ pub struct PatientFilterInput {
     pub search: Option<String>,
 }
 
-/// Reads a page of patients through `selection`, auditing every record returned.
+/// Reads a page of patients through `selection`. Every record whose fields are returned is
+/// audited; a query that asks only for `totalCount` reads no record and writes no audit row.
 pub async fn patient_page(
     ctx: &Context<'_>,
     req: &RequestContext,
@@ -305,10 +307,53 @@ pub async fn patient_page(
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<PatientConnection> {
-    let page = selection.page(&req.db, &req.caller, PageRequest::new(first, after)?).await?;
-    let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
-    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let returns_records = nodes.iter().any(|n| n.exists());
+    let page_request = PageRequest::new(first, after)?;
+    if !returns_records && !look.field("pageInfo").exists() && !look.field("edges").exists() {
+        return Ok(PatientConnection(Page::count_only(LazyCount::of(&req.db, selection.select()?))));
+    }
+    let page = selection.page(&req.db, &req.caller, page_request).await?;
+    if returns_records {
+        let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
+        audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+        prime_loaders(req, &page, &nodes).await?;
+    }
     Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
+}
+
+/// Loads what the page's nodes select in one statement per relationship before the fields
+/// resolve, so that the statement count of a page never depends on how the resolvers of its rows
+/// happen to fall into DataLoader batch windows.
+async fn prime_loaders(
+    req: &RequestContext,
+    page: &Page<(patient::Model, Grant)>,
+    nodes: &[async_graphql::Lookahead<'_>],
+) -> AppResult<()> {
+    let selects = |path: &[&str]| {
+        nodes.iter().any(|node| {
+            let mut look = node.field(path[0]);
+            for name in &path[1..] {
+                look = look.field(name);
+            }
+            look.exists()
+        })
+    };
+    let rows = || page.items.iter().map(|(_, (m, _))| m);
+    if selects(&["registeredPractice"]) {
+        let practices = req.loaders.organisation.load_many(rows().map(|m| m.registered_practice_id)).await?;
+        if selects(&["registeredPractice", "parent"]) {
+            req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
+        }
+    }
+    if selects(&["neighbourhood"]) {
+        req.loaders.neighbourhood.load_many(rows().map(|m| m.neighbourhood_id)).await?;
+    }
+    if selects(&["conditions"]) || selects(&["conditionCount"]) {
+        req.loaders.conditions.load_many(rows().map(|m| m.id)).await?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -354,7 +399,13 @@ impl PatientQuery {
             neighbourhood_id = Some(cohort.model.neighbourhood_id);
             criteria.push(cohort.criteria);
         }
-        let selection = PatientSelection { scope, criteria, neighbourhood_id, search: filter.search, today: req.today };
+        let selection = PatientSelection {
+            scope,
+            criteria,
+            neighbourhood_id,
+            search: SearchText::parse(filter.search)?,
+            today: req.today,
+        };
         patient_page(ctx, req, selection, first, after).await
     }
 

@@ -13,7 +13,7 @@ use crate::auth::{Caller, Grant, PatientScope};
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
 use crate::pagination::{after_person, keyset_page, Page, PageRequest, PersonKey};
-use crate::search::name_words;
+use crate::search::{name_words, SearchText};
 
 /// Everything that narrows a patient list. `criteria` are AND-ed (a cohort plus extra filters).
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct PatientSelection {
     pub scope: PatientScope,
     pub criteria: Vec<PatientCriteria>,
     pub neighbourhood_id: Option<Uuid>,
-    pub search: Option<String>,
+    pub search: Option<SearchText>,
     pub today: NaiveDate,
 }
 
@@ -130,7 +130,7 @@ impl PatientSelection {
         for criteria in &self.criteria {
             cond = cond.add(criteria_condition(criteria, self.today));
         }
-        if let Some(search) = self.search.as_deref().and_then(search_condition) {
+        if let Some(search) = self.search.as_ref().and_then(|s| search_condition(s.as_str())) {
             cond = cond.add(search);
         }
         Ok(patient::Entity::find().filter(cond))
