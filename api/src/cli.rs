@@ -98,6 +98,13 @@ pub async fn mint_token(
     subject: TokenSubject,
     lifetime: chrono::Duration,
 ) -> anyhow::Result<String> {
+    if lifetime.num_minutes() > auth.jwt_max_lifetime_minutes {
+        bail!(
+            "--ttl-minutes {} is longer than the server accepts (NEIGHBOURHOOD_JWT_MAX_LIFETIME_MINUTES = {})",
+            lifetime.num_minutes(),
+            auth.jwt_max_lifetime_minutes
+        );
+    }
     let practitioner = token_practitioner(db, subject).await?;
     let signer = JwtSigner::from_config(auth).context("JWT signing configuration")?;
     signer.sign(&signer.claims_for(&practitioner, lifetime))

@@ -70,6 +70,11 @@ pub struct AuthArgs {
     #[arg(long, env = "NEIGHBOURHOOD_JWT_AUDIENCE", default_value = "neighbourhood-api", global = true)]
     pub jwt_audience: String,
 
+    /// Longest token lifetime accepted (`exp - iat`), in minutes; longer-lived tokens are refused.
+    #[arg(long, env = "NEIGHBOURHOOD_JWT_MAX_LIFETIME_MINUTES", default_value_t = 720,
+          value_parser = clap::value_parser!(i64).range(1..=10_080), global = true)]
+    pub jwt_max_lifetime_minutes: i64,
+
     /// Where the generated development HS256 secret is kept.
     #[arg(long, env = "NEIGHBOURHOOD_DEV_SECRET_FILE", default_value = "data/dev-jwt-secret", global = true)]
     pub dev_secret_file: PathBuf,

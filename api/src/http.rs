@@ -8,12 +8,11 @@ use std::time::Duration;
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse, ServerError};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sea_orm::DatabaseConnection;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, JwtVerifier};
@@ -25,6 +24,8 @@ use crate::telemetry;
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Where a client's own `x-request-id` is moved to (logged, never trusted).
+const CLIENT_REQUEST_ID_HEADER: &str = "x-client-request-id";
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -48,19 +49,34 @@ pub fn router(state: AppState) -> Router {
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get(REQUEST_ID_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(header::HeaderName::from_static(REQUEST_ID_HEADER)))
-        .layer(SetRequestIdLayer::new(header::HeaderName::from_static(REQUEST_ID_HEADER), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let id = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %id(REQUEST_ID_HEADER),
+                client_request_id = %id(CLIENT_REQUEST_ID_HEADER),
+            )
+        }))
+        .layer(axum::middleware::from_fn(assign_request_id))
         .with_state(state)
+}
+
+/// Gives every request a fresh server-generated id (UUID v7), returned as `x-request-id`. An id the
+/// client sent is kept only as `client_request_id` in the logs: it is never trusted as the
+/// correlation id, which the audit trail and error references record.
+async fn assign_request_id(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id = uuid::Uuid::now_v7().to_string();
+    let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("-"));
+    let headers = request.headers_mut();
+    if let Some(client) = headers.remove(REQUEST_ID_HEADER) {
+        headers.insert(CLIENT_REQUEST_ID_HEADER, client);
+    }
+    headers.insert(REQUEST_ID_HEADER, value.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    response
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -140,16 +156,11 @@ fn refuse(status: StatusCode, media: ResponseMedia, error: AppError) -> Response
     response
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-    request_id: Option<axum::Extension<RequestId>>,
-    body: Bytes,
-) -> Response {
-    debug_assert_eq!(method, Method::POST);
-    let request_id = request_id
-        .and_then(|axum::Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     telemetry::with_request_id(request_id.clone(), handle_graphql(state, headers, request_id, body)).await
 }

@@ -10,7 +10,7 @@ use crate::connection_type;
 use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
 use crate::organisations::OrganisationNode;
-use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
+use crate::pagination::{after_name, keyset_page, Page, PageRequest};
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Neighbourhood")]
@@ -56,7 +56,7 @@ connection_type!(NeighbourhoodConnection, NeighbourhoodEdge, NeighbourhoodNode, 
 
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
-    page: PageRequest<NameKey>,
+    page: PageRequest,
 ) -> AppResult<Page<NeighbourhoodNode>> {
     use neighbourhood::Column as C;
     let page = keyset_page(

@@ -11,7 +11,7 @@ use entity::{neighbourhood_organisation, organisation};
 use crate::connection_type;
 use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
+use crate::pagination::{after_name, keyset_page, Page, PageRequest};
 use crate::search::{like_pattern, lower_like, SearchText};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -79,7 +79,7 @@ pub struct OrganisationFilter {
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: OrganisationFilter,
-    page: PageRequest<NameKey>,
+    page: PageRequest,
 ) -> AppResult<Page<OrganisationNode>> {
     let mut cond = Condition::all();
     if let Some(kind) = filter.kind {

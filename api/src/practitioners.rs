@@ -13,7 +13,7 @@ use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{after_person, keyset_page, Page, PageRequest, PersonKey};
+use crate::pagination::{after_person, keyset_page, Page, PageRequest};
 use crate::search::{name_words, SearchText};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -97,7 +97,7 @@ pub struct PractitionerFilter {
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: PractitionerFilter,
-    page: PageRequest<PersonKey>,
+    page: PageRequest,
 ) -> AppResult<Page<PractitionerNode>> {
     use practitioner::Column as C;
     let mut cond = Condition::all().add(C::Active.eq(true));

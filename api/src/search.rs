@@ -64,14 +64,42 @@ pub fn lower_like(col: impl IntoColumnRef, pattern: String) -> SimpleExpr {
     Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('\\'))
 }
 
+/// `word` as names are written: first letter upper case, the rest lower (`łukasz` → `Łukasz`).
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
+        .unwrap_or_default()
+}
+
+/// A LIKE prefix pattern for `word` exactly as given (escaped, case kept).
+fn exact_prefix(word: &str) -> String {
+    let escaped: String = word
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("{escaped}%")
+}
+
+/// One column starts with `word`, ignoring case. SQLite's `LOWER()` folds only ASCII, so
+/// non-ASCII words are also matched in the capitalised form names are written in.
+fn starts_with(col: impl IntoColumnRef + Clone, word: &str) -> Condition {
+    let mut any = Condition::any().add(lower_like(col.clone(), like_pattern(word, true)));
+    if !word.is_ascii() {
+        any = any.add(Expr::col(col).like(LikeExpr::new(exact_prefix(&capitalised(word))).escape('\\')));
+    }
+    any
+}
+
 /// Every word of `text` starts the family or the given name.
 pub fn name_words(family: impl IntoColumnRef + Clone, given: impl IntoColumnRef + Clone, text: &str) -> Condition {
     let mut cond = Condition::all();
     for word in text.split_whitespace() {
-        let pattern = like_pattern(word, true);
-        cond = cond.add(
-            Condition::any().add(lower_like(family.clone(), pattern.clone())).add(lower_like(given.clone(), pattern)),
-        );
+        cond = cond.add(Condition::any().add(starts_with(family.clone(), word)).add(starts_with(given.clone(), word)));
     }
     cond
 }
@@ -88,6 +116,13 @@ mod tests {
         let many_words = ["a"; 7].join(" ");
         assert_eq!(SearchText::parse(Some(many_words)).unwrap_err().code(), "BAD_USER_INPUT");
         assert_eq!(SearchText::parse(Some("x".repeat(101))).unwrap_err().code(), "BAD_USER_INPUT");
+    }
+
+    #[test]
+    fn names_are_capitalised_as_written() {
+        assert_eq!(capitalised("łukasz"), "Łukasz");
+        assert_eq!(capitalised("ÖZTÜRK"), "Öztürk");
+        assert_eq!(exact_prefix("50%"), "50\\%%");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::JwtVerifier;
+use crate::auth::{DevSecret, JwtVerifier};
 use crate::config::{AuthArgs, DatabaseArgs, SchemaSettings, ServeArgs};
 use crate::http::{router, AppState, HttpSettings};
 use crate::schema::build_schema;
@@ -25,7 +25,8 @@ pub async fn build_state(
     auth: &AuthArgs,
     serve: &ServeArgs,
 ) -> anyhow::Result<AppState> {
-    let verifier = JwtVerifier::from_config(auth).context("JWT configuration")?;
+    let dev_secret = if serve.demo { DevSecret::Allowed } else { DevSecret::Refused };
+    let verifier = JwtVerifier::from_config(auth, dev_secret).context("JWT configuration")?;
     let settings =
         SchemaSettings { limits: serve.limits.clone(), introspection: serve.introspection.unwrap_or(serve.demo) };
     Ok(AppState {

@@ -61,7 +61,38 @@ async fn commissioners_see_counts_but_not_people() {
     let nodes = counts.data()["cohorts"]["nodes"].as_array().unwrap().clone();
     let neighbourhoods = app.neighbourhoods().await;
     assert!(nodes.len() >= 2 * neighbourhoods.len(), "commissioners see every neighbourhood's cohorts");
-    assert!(nodes.iter().all(|n| n["memberCount"].as_u64().is_some()));
+    assert!(nodes
+        .iter()
+        .all(|n| n["memberCount"].as_u64().is_some_and(|c| c == 0 || c >= 5) || n["memberCount"].is_null()));
+
+    // A coordinator's narrow cohort of one person is shown to the coordinator, withheld from the commissioner.
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let neighbourhood = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await.data()["me"]
+        ["neighbourhoods"][0]["id"]
+        .clone();
+    let oldest = app
+        .gql(&coordinator, "{ patients(first: 100, filter: { ageMin: 95 }) { nodes { age } } }", json!({}))
+        .await
+        .data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["age"].as_i64().unwrap())
+        .max()
+        .expect("someone aged 95 or over");
+    let created = app
+        .gql(
+            &coordinator,
+            "mutation($input: CreateCohortInput!) { createCohort(input: $input) { cohort { id memberCount } } }",
+            json!({ "input": { "neighbourhoodId": neighbourhood, "name": "The oldest", "criteria": { "ageMin": oldest } } }),
+        )
+        .await;
+    let cohort = created.data()["createCohort"]["cohort"].clone();
+    let exact = cohort["memberCount"].as_u64().unwrap();
+    assert!((1..5).contains(&exact), "a small cohort: {exact}");
+    let seen =
+        app.gql(&token, "query($id: ID!) { cohort(id: $id) { memberCount } }", json!({ "id": cohort["id"] })).await;
+    assert!(seen.data()["cohort"]["memberCount"].is_null(), "{}", seen.body);
 
     let people = app.gql(&token, PATIENT_LIST, json!({})).await;
     assert_eq!(people.error_code(), "FORBIDDEN");

@@ -68,6 +68,7 @@ pub fn hs256_auth() -> AuthArgs {
         jwt_private_key_file: None,
         jwt_issuer: ISSUER.to_owned(),
         jwt_audience: AUDIENCE.to_owned(),
+        jwt_max_lifetime_minutes: 720,
         dev_secret_file: std::env::temp_dir().join("neighbourhood-test-unused-dev-secret"),
     }
 }

@@ -158,9 +158,26 @@ async fn parse_and_validation_errors_are_400_and_content_is_negotiated() {
         .unwrap();
     assert_eq!(bad_json.status(), 400);
 
-    let id = app.client.get(app.url("/livez")).header("x-request-id", "trace-me-123").send().await.unwrap();
+    // The correlation id is always the server's own: a client's is not trusted (it is audited).
+    let id = app.client.get(app.url("/livez")).header("x-request-id", "forged-id").send().await.unwrap();
     assert_eq!(id.status(), 200);
-    assert_eq!(id.headers()["x-request-id"], "trace-me-123");
+    let server_id = id.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(server_id, "forged-id");
+    assert!(uuid::Uuid::parse_str(&server_id).is_ok());
+    let read = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .header("x-request-id", "forged-id")
+        .json(&json!({ "query": "{ patients(first: 1) { nodes { id } } }" }))
+        .send()
+        .await
+        .unwrap();
+    let server_id = read.headers()["x-request-id"].to_str().unwrap().to_owned();
+    use sea_orm::EntityTrait;
+    let audited = entity::access_audit::Entity::find().all(&app.db).await.unwrap();
+    assert!(audited.iter().all(|a| a.request_id.as_deref() != Some("forged-id")));
+    assert!(audited.iter().any(|a| a.request_id.as_deref() == Some(server_id.as_str())));
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
 

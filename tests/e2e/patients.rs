@@ -176,6 +176,41 @@ async fn every_filter_matches_a_brute_force_evaluation() {
 }
 
 #[tokio::test]
+async fn names_with_letters_beyond_ascii_are_found_whatever_their_case() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let coordinator = app.gql(&token, "{ me { neighbourhoods { id } } }", json!({})).await;
+    let neighbourhood: Uuid = coordinator.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
+    let pop = population(&app, &[neighbourhood]).await;
+    let person = pop
+        .patients
+        .iter()
+        .find(|p| !p.family_name.chars().next().unwrap().is_ascii())
+        .or_else(|| pop.patients.iter().find(|p| !p.given_name.chars().next().unwrap().is_ascii()))
+        .expect("the demo has names that begin beyond ASCII (Ł, Ö, Ş …)")
+        .clone();
+    let word =
+        if person.family_name.chars().next().unwrap().is_ascii() { &person.given_name } else { &person.family_name };
+    for search in [word.to_lowercase(), word.to_uppercase(), word.clone()] {
+        let reply = app
+            .gql(
+                &token,
+                "query($s: String) { patients(first: 100, filter: { search: $s }) { nodes { id } } }",
+                json!({ "s": search }),
+            )
+            .await;
+        let ids: Vec<&str> =
+            reply.data()["patients"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+        assert!(
+            ids.contains(&person.id.to_string().as_str()),
+            "searching {search:?} finds {} {}",
+            person.given_name,
+            person.family_name
+        );
+    }
+}
+
+#[tokio::test]
 async fn opening_one_record_shows_everything_and_is_audited() {
     let app = spawn_app().await;
     let token = app.token(DemoRole::Coordinator).await;

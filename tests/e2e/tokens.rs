@@ -102,9 +102,14 @@ async fn hs256_token_matrix() {
         "organisation claim disagrees",
     )
     .await;
-    let mut tampered = sign(&good, Algorithm::HS256, &key);
-    tampered.pop();
-    tampered.push('A');
+    // Change one character in the middle of the signature (the last base64url character may only
+    // carry padding bits, which would leave the signature bytes unchanged).
+    let token = sign(&good, Algorithm::HS256, &key);
+    let signature_start = token.rfind('.').unwrap() + 1;
+    let middle = signature_start + (token.len() - signature_start) / 2;
+    let mut tampered = token.into_bytes();
+    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
     assert_refused(&app, Some(&tampered), "tampered signature").await;
     let basic = app
         .client
@@ -185,16 +190,26 @@ async fn es256_tokens_verify_with_the_configured_public_key() {
 fn bad_key_configuration_is_refused_at_start_with_a_clear_message() {
     let mut auth = hs256_auth();
     auth.jwt_secret = Some("short".to_owned().into());
-    let err = api::auth::JwtVerifier::from_config(&auth).err().expect("short secret refused");
+    let err =
+        api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused).err().expect("short secret refused");
     assert!(format!("{err:#}").contains("at least 32 bytes"), "{err:#}");
 
     auth.jwt_algorithm = JwtAlgorithm::Rs256;
     auth.jwt_public_key_file = None;
-    let err = api::auth::JwtVerifier::from_config(&auth).err().expect("missing key refused");
+    let err =
+        api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused).err().expect("missing key refused");
     assert!(format!("{err:#}").contains("NEIGHBOURHOOD_JWT_PUBLIC_KEY_FILE"), "{err:#}");
 
     auth.jwt_public_key_file = Some(fixture("ec-public.pem"));
-    let err = api::auth::JwtVerifier::from_config(&auth).err().expect("wrong key type refused");
+    let err = api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused)
+        .err()
+        .expect("wrong key type refused");
     assert!(format!("{err:#}").contains("not an RSA public key"), "{err:#}");
+
+    // Outside demo mode, a server with no key configured refuses to start.
+    let mut auth = hs256_auth();
+    auth.jwt_secret = None;
+    let err = api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused).err().expect("no key refused");
+    assert!(format!("{err:#}").contains("NEIGHBOURHOOD_JWT_SECRET"), "{err:#}");
     let _ = (ISSUER, AUDIENCE);
 }

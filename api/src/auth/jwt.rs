@@ -34,17 +34,29 @@ pub struct Claims {
 /// Shortest acceptable HS256 secret (RFC 7518 §3.2: at least the hash size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// Checks tokens against the configured algorithm, key, issuer and audience.
+/// Whether an HS256 key may come from the generated development secret file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevSecret {
+    /// `serve --demo` and the `token` command.
+    Allowed,
+    /// A server outside demo mode must be given its key.
+    Refused,
+}
+
+/// Checks tokens against the configured algorithm, key, issuer, audience and maximum lifetime.
 #[derive(Clone)]
 pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
+    max_lifetime_seconds: i64,
 }
 
 impl JwtVerifier {
-    pub fn from_config(auth: &AuthArgs) -> anyhow::Result<Self> {
+    pub fn from_config(auth: &AuthArgs, dev_secret: DevSecret) -> anyhow::Result<Self> {
         let key = match auth.jwt_algorithm {
-            JwtAlgorithm::Hs256 => DecodingKey::from_secret(resolve_hs_secret(auth)?.expose_secret().as_bytes()),
+            JwtAlgorithm::Hs256 => {
+                DecodingKey::from_secret(resolve_hs_secret(auth, dev_secret)?.expose_secret().as_bytes())
+            }
             JwtAlgorithm::Rs256 => DecodingKey::from_rsa_pem(&read_pem(
                 auth.jwt_public_key_file.as_deref(),
                 "NEIGHBOURHOOD_JWT_PUBLIC_KEY_FILE",
@@ -56,10 +68,22 @@ impl JwtVerifier {
             )?)
             .context("NEIGHBOURHOOD_JWT_PUBLIC_KEY_FILE is not an EC (P-256) public key in PEM form")?,
         };
-        Ok(Self::new(key, auth.jwt_algorithm.to_jsonwebtoken(), &auth.jwt_issuer, &auth.jwt_audience))
+        Ok(Self::new(
+            key,
+            auth.jwt_algorithm.to_jsonwebtoken(),
+            &auth.jwt_issuer,
+            &auth.jwt_audience,
+            chrono::Duration::minutes(auth.jwt_max_lifetime_minutes),
+        ))
     }
 
-    pub fn new(key: DecodingKey, algorithm: Algorithm, issuer: &str, audience: &str) -> Self {
+    pub fn new(
+        key: DecodingKey,
+        algorithm: Algorithm,
+        issuer: &str,
+        audience: &str,
+        max_lifetime: chrono::Duration,
+    ) -> Self {
         let mut validation = Validation::new(algorithm);
         validation.algorithms = vec![algorithm];
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
@@ -68,11 +92,27 @@ impl JwtVerifier {
         validation.leeway = 30;
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        Self { key, validation }
+        Self { key, validation, max_lifetime_seconds: max_lifetime.num_seconds() }
     }
 
     /// Verifies a compact JWT. The error says which check failed, never echoing the token.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        let claims = self.decode(token)?;
+        let now = chrono::Utc::now().timestamp();
+        let refuse = |reason: &str| Err(AppError::Unauthenticated(format!("invalid bearer token: {reason}")));
+        if claims.iat > now + self.validation.leeway as i64 {
+            return refuse("the token claims to be issued in the future (iat)");
+        }
+        if claims.exp - claims.iat > self.max_lifetime_seconds {
+            return refuse(&format!(
+                "the token lives longer than this service accepts ({} minutes at most)",
+                self.max_lifetime_seconds / 60
+            ));
+        }
+        Ok(claims)
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, AppError> {
         use jsonwebtoken::errors::ErrorKind;
         decode::<Claims>(token, &self.key, &self.validation).map(|data| data.claims).map_err(|e| {
             let reason = match e.kind() {
@@ -105,7 +145,9 @@ pub struct JwtSigner {
 impl JwtSigner {
     pub fn from_config(auth: &AuthArgs) -> anyhow::Result<Self> {
         let key = match auth.jwt_algorithm {
-            JwtAlgorithm::Hs256 => EncodingKey::from_secret(resolve_hs_secret(auth)?.expose_secret().as_bytes()),
+            JwtAlgorithm::Hs256 => {
+                EncodingKey::from_secret(resolve_hs_secret(auth, DevSecret::Allowed)?.expose_secret().as_bytes())
+            }
             JwtAlgorithm::Rs256 => EncodingKey::from_rsa_pem(&read_pem(
                 auth.jwt_private_key_file.as_deref(),
                 "NEIGHBOURHOOD_JWT_PRIVATE_KEY_FILE",
@@ -164,13 +206,20 @@ fn read_pem(path: Option<&Path>, variable: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("{variable}: cannot read {}", path.display()))
 }
 
-/// The configured HS256 secret, or the development secret file (created on first use).
-fn resolve_hs_secret(auth: &AuthArgs) -> anyhow::Result<SecretString> {
+/// The configured HS256 secret, or (where allowed) the development secret file, created on
+/// first use.
+fn resolve_hs_secret(auth: &AuthArgs, dev_secret: DevSecret) -> anyhow::Result<SecretString> {
     if let Some(secret) = &auth.jwt_secret {
         if secret.expose_secret().len() < MIN_SECRET_BYTES {
             bail!("NEIGHBOURHOOD_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
         }
         return Ok(secret.clone());
+    }
+    if dev_secret == DevSecret::Refused {
+        bail!(
+            "no token key is configured: set NEIGHBOURHOOD_JWT_SECRET (HS256), or NEIGHBOURHOOD_JWT_ALGORITHM=RS256/ES256 \
+             with NEIGHBOURHOOD_JWT_PUBLIC_KEY_FILE; the generated development secret is used only with `serve --demo`"
+        );
     }
     let path = &auth.dev_secret_file;
     if let Ok(existing) = std::fs::read_to_string(path) {

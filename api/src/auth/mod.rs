@@ -10,7 +10,7 @@ use uuid::Uuid;
 use entity::{neighbourhood_organisation, organisation, practitioner, OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
-pub use jwt::{Claims, JwtSigner, JwtVerifier};
+pub use jwt::{Claims, DevSecret, JwtSigner, JwtVerifier};
 pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope};
 
 /// The authenticated practitioner, with what the access policy needs to decide.

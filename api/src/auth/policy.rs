@@ -15,6 +15,10 @@ use entity::{patient, OrganisationKind, ProfessionalRole};
 use super::Caller;
 use crate::error::{AppError, AppResult};
 
+/// Counts below this are withheld from callers who may not see identifiable data (the usual
+/// small-number suppression rule for published health statistics).
+pub const SMALL_NUMBER_THRESHOLD: u64 = 5;
+
 /// How much of a patient's record a grant opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
 pub enum PatientAccessLevel {
@@ -116,6 +120,17 @@ impl Caller {
         self.role == ProfessionalRole::Commissioner || self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
+    /// An aggregate count as this caller may see it. Callers without access to identifiable data
+    /// do not see counts of 1 to 4 (`None`): a narrow definition (one practice, one age, a rare
+    /// condition) could otherwise single a person out. Zero is shown.
+    pub fn disclosable_count(&self, count: u64) -> Option<u64> {
+        if self.may_see_identifiable() || count == 0 || count >= SMALL_NUMBER_THRESHOLD {
+            Some(count)
+        } else {
+            None
+        }
+    }
+
     /// Whether the caller may define cohorts for a neighbourhood (those who can see its members).
     pub fn may_manage_cohorts(&self, neighbourhood_id: Uuid) -> bool {
         self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
@@ -193,6 +208,17 @@ mod tests {
             assert_eq!(got, expected, "{role:?} at {kind:?}");
             assert_eq!(c.patient_scope().is_ok(), !matches!(role, R::VcseWorker | R::Commissioner) && kind != K::Vcse);
         }
+    }
+
+    #[test]
+    fn small_counts_are_withheld_from_aggregate_only_callers() {
+        let commissioner = caller(ProfessionalRole::Commissioner, OrganisationKind::Icb, vec![]);
+        let gp = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![Uuid::from_u128(1)]);
+        assert_eq!(
+            [0, 1, 4, 5, 1_808].map(|n| commissioner.disclosable_count(n)),
+            [Some(0), None, None, Some(5), Some(1_808)]
+        );
+        assert_eq!([1, 4].map(|n| gp.disclosable_count(n)), [Some(1), Some(4)]);
     }
 
     #[test]

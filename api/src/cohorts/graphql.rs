@@ -85,8 +85,12 @@ impl CohortNode {
     }
 
     /// How many people in the neighbourhood meet the definition now (aggregate, not identifiable).
-    async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        Ok(request(ctx)?.loaders.cohort_counts.load_one(self.0.model.id).await?.unwrap_or(0))
+    /// Null when the count is 1 to 4 and the caller may not see identifiable data (small-number
+    /// suppression).
+    async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<u64>> {
+        let req = request(ctx)?;
+        let count = req.loaders.cohort_counts.load_one(self.0.model.id).await?.unwrap_or(0);
+        Ok(req.caller.disclosable_count(count))
     }
 
     /// The people who meet the definition now, by name. Identifiable: every record is audited.

@@ -15,7 +15,7 @@ use entity::{cohort, neighbourhood_organisation, organisation, patient, Organisa
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{after_name, keyset_page, NameKey, Page, PageRequest};
+use crate::pagination::{after_name, keyset_page, Page, PageRequest};
 use crate::patients::query::criteria_condition;
 use crate::patients::PatientCriteria;
 
@@ -53,7 +53,7 @@ pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     caller: &Caller,
     neighbourhood_id: Option<Uuid>,
-    page: PageRequest<NameKey>,
+    page: PageRequest,
 ) -> AppResult<Page<Cohort>> {
     use cohort::Column as C;
     let mut cond = Condition::all();

@@ -12,7 +12,7 @@ use super::criteria::{ConditionMatch, PatientCriteria};
 use crate::auth::{Caller, Grant, PatientScope};
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
-use crate::pagination::{after_person, keyset_page, Page, PageRequest, PersonKey};
+use crate::pagination::{after_person, keyset_page, Page, PageRequest};
 use crate::search::{name_words, SearchText};
 
 /// Everything that narrows a patient list. `criteria` are AND-ed (a cohort plus extra filters).
@@ -145,7 +145,7 @@ impl PatientSelection {
         &self,
         db: &(impl ConnectionTrait + Clone + Send + 'static),
         caller: &Caller,
-        page: PageRequest<PersonKey>,
+        page: PageRequest,
     ) -> AppResult<Page<(patient::Model, Grant)>> {
         use patient::Column as P;
         let page = keyset_page(
