@@ -130,20 +130,21 @@ async fn hs256_token_matrix() {
     assert_refused(&app, Some(&token), "deactivated practitioner").await;
 }
 
+/// A small app whose tokens must be signed with `algorithm` and the fixture key pair `keys`.
+async fn app_pinned_to(algorithm: JwtAlgorithm, keys: &str) -> (TestApp, api::config::AuthArgs) {
+    let mut auth = hs256_auth();
+    auth.jwt_algorithm = algorithm;
+    auth.jwt_secret = None;
+    auth.jwt_public_key_file = Some(fixture(&format!("{keys}-public.pem")));
+    auth.jwt_private_key_file = Some(fixture(&format!("{keys}-private.pem")));
+    let options =
+        AppOptions { auth: auth.clone(), serve: serve_args(LimitArgs::default()), population: 300, neighbourhoods: 1 };
+    (spawn_app_with(options).await, auth)
+}
+
 #[tokio::test]
 async fn rs256_pinned_server_refuses_key_confusion() {
-    let mut auth = hs256_auth();
-    auth.jwt_algorithm = JwtAlgorithm::Rs256;
-    auth.jwt_secret = None;
-    auth.jwt_public_key_file = Some(fixture("rsa-public.pem"));
-    auth.jwt_private_key_file = Some(fixture("rsa-private.pem"));
-    let app = spawn_app_with(AppOptions {
-        auth: auth.clone(),
-        serve: serve_args(LimitArgs::default()),
-        population: 300,
-        neighbourhoods: 1,
-    })
-    .await;
+    let (app, auth) = app_pinned_to(JwtAlgorithm::Rs256, "rsa").await;
     let practitioner = app.practitioner(DemoRole::Gp).await;
     let signer = api::auth::JwtSigner::from_config(&auth).unwrap();
     let claims = signer.claims_for(&practitioner, chrono::Duration::minutes(5));
@@ -162,18 +163,7 @@ async fn rs256_pinned_server_refuses_key_confusion() {
 
 #[tokio::test]
 async fn es256_tokens_verify_with_the_configured_public_key() {
-    let mut auth = hs256_auth();
-    auth.jwt_algorithm = JwtAlgorithm::Es256;
-    auth.jwt_secret = None;
-    auth.jwt_public_key_file = Some(fixture("ec-public.pem"));
-    auth.jwt_private_key_file = Some(fixture("ec-private.pem"));
-    let app = spawn_app_with(AppOptions {
-        auth: auth.clone(),
-        serve: serve_args(LimitArgs::default()),
-        population: 300,
-        neighbourhoods: 1,
-    })
-    .await;
+    let (app, auth) = app_pinned_to(JwtAlgorithm::Es256, "ec").await;
     let practitioner = app.practitioner(DemoRole::LinkWorker).await;
     let signer = api::auth::JwtSigner::from_config(&auth).unwrap();
     let ok = app
