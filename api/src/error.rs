@@ -13,6 +13,7 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const CONFLICT: &str = "CONFLICT";
+    pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
     pub const INTERNAL: &str = "INTERNAL";
     /// The request could not be parsed or failed validation (including the server's limits).
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -24,9 +25,21 @@ pub mod code {
 pub enum AppError {
     Unauthenticated(String),
     Forbidden(String),
-    NotFound { what: &'static str, id: String },
-    BadUserInput { field: Option<String>, message: String },
-    Conflict(String),
+    NotFound {
+        what: &'static str,
+        id: String,
+    },
+    BadUserInput {
+        field: Option<String>,
+        message: String,
+    },
+    /// The request clashes with what is stored; `existing_id` names the record it clashes with.
+    Conflict {
+        message: String,
+        existing_id: Option<String>,
+    },
+    /// A state machine refused a move; the message names the current state and the allowed moves.
+    InvalidTransition(String),
     Internal(Arc<anyhow::Error>),
 }
 
@@ -39,6 +52,14 @@ impl AppError {
 
     pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
         Self::BadUserInput { field: Some(field.to_owned()), message: message.into() }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict { message: message.into(), existing_id: None }
+    }
+
+    pub fn conflict_with(message: impl Into<String>, existing_id: impl ToString) -> Self {
+        Self::Conflict { message: message.into(), existing_id: Some(existing_id.to_string()) }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -55,7 +76,8 @@ impl AppError {
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,
-            Self::Conflict(_) => code::CONFLICT,
+            Self::Conflict { .. } => code::CONFLICT,
+            Self::InvalidTransition(_) => code::INVALID_TRANSITION,
             Self::Internal(_) => code::INTERNAL,
         }
     }
@@ -63,7 +85,8 @@ impl AppError {
     /// What the client is told. For internal errors this logs the cause and returns only a reference.
     pub fn client_message(&self) -> String {
         match self {
-            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::InvalidTransition(m) => m.clone(),
+            Self::Conflict { message, .. } => message.clone(),
             Self::NotFound { what, id } => format!("no {what} with id {id} exists"),
             Self::BadUserInput { field: Some(f), message } => format!("{f}: {message}"),
             Self::BadUserInput { field: None, message } => message.clone(),
@@ -94,6 +117,9 @@ impl ErrorExtensions for AppError {
         error = error.extend_with(|_, ext| ext.set("code", self.code()));
         if let Self::BadUserInput { field: Some(field), .. } = self {
             error = error.extend_with(|_, ext| ext.set("field", field.as_str()));
+        }
+        if let Self::Conflict { existing_id: Some(id), .. } = self {
+            error = error.extend_with(|_, ext| ext.set("existingId", id.as_str()));
         }
         error
     }

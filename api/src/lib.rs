@@ -25,6 +25,7 @@ pub mod organisations;
 pub mod pagination;
 pub mod patients;
 pub mod practitioners;
+pub mod referrals;
 pub mod schema;
 pub mod search;
 pub mod server;

@@ -8,7 +8,10 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use entity::{neighbourhood, neighbourhood_organisation, organisation, patient_condition, practitioner};
+use entity::{
+    neighbourhood, neighbourhood_organisation, organisation, patient, patient_condition, practitioner, referral_event,
+    referral_need,
+};
 
 use crate::error::AppError;
 
@@ -40,31 +43,49 @@ macro_rules! by_id_loader {
 by_id_loader!(OrganisationLoader, organisation);
 by_id_loader!(NeighbourhoodLoader, neighbourhood);
 by_id_loader!(PractitionerLoader, practitioner);
+by_id_loader!(PatientLoader, patient);
 
-/// A patient's long-term conditions, oldest diagnosis first.
-pub struct ConditionsByPatientLoader(pub DatabaseConnection);
+/// Rows of a child table grouped by their parent's id (`$column` / `$field`), in `$order`.
+macro_rules! children_loader {
+    ($(#[$doc:meta])* $name:ident, $entity:ident, $column:ident, $field:ident, [$($order:ident),+]) => {
+        $(#[$doc])*
+        pub struct $name(pub DatabaseConnection);
 
-impl Loader<Uuid> for ConditionsByPatientLoader {
-    type Value = Vec<patient_condition::Model>;
-    type Error = AppError;
+        impl Loader<Uuid> for $name {
+            type Value = Vec<$entity::Model>;
+            type Error = AppError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        if keys.is_empty() {
-            return Ok(out);
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+                if keys.is_empty() {
+                    return Ok(out);
+                }
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::$column.is_in(keys.iter().copied()))
+                    $(.order_by_asc($entity::Column::$order))+
+                    .all(&self.0)
+                    .await?;
+                for row in rows {
+                    out.entry(row.$field).or_default().push(row);
+                }
+                Ok(out)
+            }
         }
-        let rows = patient_condition::Entity::find()
-            .filter(patient_condition::Column::PatientId.is_in(keys.iter().copied()))
-            .order_by_asc(patient_condition::Column::DiagnosedOn)
-            .order_by_asc(patient_condition::Column::SnomedCode)
-            .all(&self.0)
-            .await?;
-        for row in rows {
-            out.entry(row.patient_id).or_default().push(row);
-        }
-        Ok(out)
-    }
+    };
 }
+
+children_loader!(
+    /// A patient's long-term conditions, oldest diagnosis first.
+    ConditionsByPatientLoader, patient_condition, PatientId, patient_id, [DiagnosedOn, SnomedCode]
+);
+children_loader!(
+    /// A referral's history, oldest first.
+    ReferralEventsLoader, referral_event, ReferralId, referral_id, [OccurredAt, Id]
+);
+children_loader!(
+    /// A referral's coded needs.
+    ReferralNeedsLoader, referral_need, ReferralId, referral_id, [Need]
+);
 
 /// The organisations taking part in a neighbourhood (ids; names come through `OrganisationLoader`).
 pub struct NeighbourhoodMembersLoader(pub DatabaseConnection);
@@ -100,6 +121,9 @@ pub struct Loaders {
     pub conditions: RequestLoader<ConditionsByPatientLoader>,
     pub neighbourhood_members: RequestLoader<NeighbourhoodMembersLoader>,
     pub cohort_counts: RequestLoader<crate::cohorts::CohortCountLoader>,
+    pub patient: RequestLoader<PatientLoader>,
+    pub referral_events: RequestLoader<ReferralEventsLoader>,
+    pub referral_needs: RequestLoader<ReferralNeedsLoader>,
 }
 
 impl Loaders {
@@ -114,6 +138,9 @@ impl Loaders {
             conditions: make(ConditionsByPatientLoader(db.clone())),
             neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
             cohort_counts: make(crate::cohorts::CohortCountLoader::new(db.clone(), today)),
+            patient: make(PatientLoader(db.clone())),
+            referral_events: make(ReferralEventsLoader(db.clone())),
+            referral_needs: make(ReferralNeedsLoader(db.clone())),
         }
     }
 }

@@ -18,12 +18,20 @@ use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::patients::PatientQuery;
 use crate::practitioners::PractitionerQuery;
+use crate::referrals::{ReferralMutation, ReferralQuery};
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(PractitionerQuery, NeighbourhoodQuery, OrganisationQuery, PatientQuery, CohortQuery);
+pub struct QueryRoot(
+    PractitionerQuery,
+    NeighbourhoodQuery,
+    OrganisationQuery,
+    PatientQuery,
+    CohortQuery,
+    ReferralQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CohortMutation);
+pub struct MutationRoot(CohortMutation, ReferralMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

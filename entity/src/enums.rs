@@ -75,3 +75,134 @@ pub enum Sex {
     #[sea_orm(string_value = "unknown")]
     Unknown,
 }
+
+/// Where a referral comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ReferralSource {
+    #[sea_orm(string_value = "gp")]
+    Gp,
+    #[sea_orm(string_value = "practice_nurse")]
+    PracticeNurse,
+    #[sea_orm(string_value = "pharmacist")]
+    Pharmacist,
+    #[sea_orm(string_value = "receptionist")]
+    Receptionist,
+    #[sea_orm(string_value = "other_practice_staff")]
+    OtherPracticeStaff,
+    #[sea_orm(string_value = "adult_social_care")]
+    AdultSocialCare,
+    #[sea_orm(string_value = "mental_health")]
+    MentalHealth,
+    #[sea_orm(string_value = "community_health")]
+    CommunityHealth,
+    #[sea_orm(string_value = "vcse")]
+    Vcse,
+    #[sea_orm(string_value = "secondary_care")]
+    SecondaryCare,
+    #[sea_orm(string_value = "self_referral")]
+    SelfReferral,
+}
+
+/// The receiving service of an INT a referral goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ReferralService {
+    #[sea_orm(string_value = "social_prescribing")]
+    SocialPrescribing,
+    #[sea_orm(string_value = "adult_social_care")]
+    AdultSocialCare,
+    #[sea_orm(string_value = "community_mental_health")]
+    CommunityMentalHealth,
+    #[sea_orm(string_value = "community_nursing")]
+    CommunityNursing,
+    #[sea_orm(string_value = "vcse")]
+    Vcse,
+}
+
+/// Where a referral stands; it moves only through the referral state machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ReferralStatus {
+    #[sea_orm(string_value = "received")]
+    Received,
+    #[sea_orm(string_value = "awaiting_contact")]
+    AwaitingContact,
+    #[sea_orm(string_value = "contacted")]
+    Contacted,
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+    #[sea_orm(string_value = "declined_by_patient")]
+    DeclinedByPatient,
+    #[sea_orm(string_value = "rejected_by_service")]
+    RejectedByService,
+    #[sea_orm(string_value = "unable_to_contact")]
+    UnableToContact,
+    #[sea_orm(string_value = "cancelled_by_referrer")]
+    CancelledByReferrer,
+}
+
+/// How a closed referral ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ReferralOutcome {
+    #[sea_orm(string_value = "goals_met")]
+    GoalsMet,
+    #[sea_orm(string_value = "goals_partly_met")]
+    GoalsPartlyMet,
+    #[sea_orm(string_value = "moved_to_another_service")]
+    MovedToAnotherService,
+    #[sea_orm(string_value = "patient_withdrew")]
+    PatientWithdrew,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Urgency {
+    #[sea_orm(string_value = "routine")]
+    Routine,
+    #[sea_orm(string_value = "urgent")]
+    Urgent,
+}
+
+/// A need or reason for referral, from the coded list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(40))")]
+pub enum ReferralNeed {
+    #[sea_orm(string_value = "loneliness_or_isolation")]
+    LonelinessOrIsolation,
+    #[sea_orm(string_value = "housing")]
+    Housing,
+    #[sea_orm(string_value = "debt_and_money")]
+    DebtAndMoney,
+    #[sea_orm(string_value = "employment")]
+    Employment,
+    #[sea_orm(string_value = "physical_activity")]
+    PhysicalActivity,
+    #[sea_orm(string_value = "low_mood_or_anxiety")]
+    LowMoodOrAnxiety,
+    #[sea_orm(string_value = "carer_support")]
+    CarerSupport,
+    #[sea_orm(string_value = "food_insecurity")]
+    FoodInsecurity,
+    #[sea_orm(string_value = "bereavement")]
+    Bereavement,
+    #[sea_orm(string_value = "long_term_condition_self_management")]
+    LongTermConditionSelfManagement,
+    #[sea_orm(string_value = "other")]
+    Other,
+}
+
+/// What a referral event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum ReferralEventKind {
+    #[sea_orm(string_value = "created")]
+    Created,
+    #[sea_orm(string_value = "status_changed")]
+    StatusChanged,
+    #[sea_orm(string_value = "contact_attempt")]
+    ContactAttempt,
+}

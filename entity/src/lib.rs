@@ -10,5 +10,11 @@ pub mod organisation;
 pub mod patient;
 pub mod patient_condition;
 pub mod practitioner;
+pub mod referral;
+pub mod referral_event;
+pub mod referral_need;
 
-pub use enums::{OrganisationKind, ProfessionalRole, Sex};
+pub use enums::{
+    OrganisationKind, ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService,
+    ReferralSource, ReferralStatus, Sex, Urgency,
+};

@@ -3,11 +3,12 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_core;
+mod m20261125_000002_referrals;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_core::Migration)]
+        vec![Box::new(m20261125_000001_core::Migration), Box::new(m20261125_000002_referrals::Migration)]
     }
 }

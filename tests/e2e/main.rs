@@ -9,6 +9,7 @@ mod cli;
 mod cohorts;
 mod http_limits;
 mod patients;
+mod referrals;
 mod schema_sync;
 mod statements;
 mod tokens;

@@ -46,3 +46,45 @@ async fn a_page_of_fifty_costs_the_same_statements_as_a_page_of_five() {
     let cohort_cost = app.statement_count() - before;
     assert!(cohort_cost <= 8, "cohort member counts are one batched statement, got {cohort_cost} statements");
 }
+
+const INBOX: &str = r#"query Inbox($first: Int!) {
+    referrals(first: $first, filter: { statuses: [RECEIVED] }) {
+        totalCount
+        nodes {
+            id status createdAt service urgency
+            patient { name age nhsNumber }
+            needs { need detail }
+            referringPractitioner { name }
+            referringOrganisation { name }
+            events { kind toStatus snomedCode }
+        }
+    }
+}"#;
+
+#[tokio::test]
+async fn a_referral_inbox_of_fifty_costs_the_same_statements_as_one_of_five() {
+    let app = spawn_app().await;
+    let gp = app.token(DemoRole::Gp).await;
+    let link_worker = app.token(DemoRole::LinkWorker).await;
+    let provider = app.gql(&link_worker, "{ me { organisation { id } } }", json!({})).await.data()["me"]
+        ["organisation"]["id"]
+        .clone();
+    let patients =
+        app.gql(&gp, "{ patients(first: 60) { nodes { id } } }", json!({})).await.data()["patients"]["nodes"].clone();
+    for patient in patients.as_array().unwrap() {
+        let input = json!({ "input": { "patientId": patient["id"], "source": "GP", "service": "SOCIAL_PRESCRIBING",
+            "receivingOrganisationId": provider, "needs": [{ "need": "LONELINESS_OR_ISOLATION" }], "consentGiven": true } });
+        app.gql(&gp, "mutation($input: CreateReferralInput!) { createReferral(input: $input) { created } }", input)
+            .await
+            .data();
+    }
+    let mut costs = Vec::new();
+    for first in [5, 50, 5, 50] {
+        let before = app.statement_count();
+        let reply = app.gql(&link_worker, INBOX, json!({ "first": first })).await;
+        assert_eq!(reply.data()["referrals"]["nodes"].as_array().unwrap().len(), first);
+        costs.push(app.statement_count() - before);
+    }
+    assert_eq!(costs[0], costs[1], "statements for 5 vs 50 referrals: {costs:?}");
+    assert_eq!(costs[2], costs[3], "{costs:?}");
+}

@@ -35,12 +35,15 @@ pub enum PatientAccessLevel {
 pub enum AccessReason {
     /// The caller's organisation takes part in the patient's neighbourhood.
     NeighbourhoodMember,
+    /// The caller is a party to a referral of the patient (referrer, receiver or assigned worker).
+    ReferralParty,
 }
 
 impl AccessReason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NeighbourhoodMember => "neighbourhood_member",
+            Self::ReferralParty => "referral_party",
         }
     }
 }
@@ -103,6 +106,14 @@ impl Caller {
     pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
         (self.may_see_identifiable() && self.neighbourhood_ids.contains(&patient.neighbourhood_id))
             .then_some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::NeighbourhoodMember })
+    }
+
+    /// Whether the caller is a party to a referral: the referring organisation, the receiving
+    /// organisation or the assigned worker. Other organisations do not see it.
+    pub fn may_see_referral(&self, referral: &entity::referral::Model) -> bool {
+        self.organisation_id == referral.referring_organisation_id
+            || self.organisation_id == referral.receiving_organisation_id
+            || referral.assigned_practitioner_id == Some(self.practitioner_id)
     }
 
     /// The caller's level for patients of their neighbourhoods (shown by `me`).

@@ -126,8 +126,9 @@ pub async fn create(db: &impl ConnectionTrait, caller: &Caller, new: NewCohort) 
             return Err(AppError::bad_input("practiceId", "is not a GP practice taking part in this neighbourhood"));
         }
     }
-    let duplicate =
-        |id: Uuid| AppError::Conflict(format!("this neighbourhood already has a cohort named {name:?} (id {id})"));
+    let duplicate = |id: Uuid| {
+        AppError::conflict_with(format!("this neighbourhood already has a cohort named {name:?} (id {id})"), id)
+    };
     if let Some(existing) = cohort::Entity::find()
         .filter(cohort::Column::NeighbourhoodId.eq(new.neighbourhood_id))
         .filter(cohort::Column::Name.eq(name.clone()))
@@ -149,7 +150,7 @@ pub async fn create(db: &impl ConnectionTrait, caller: &Caller, new: NewCohort) 
         Ok(_) => Ok(Cohort { model, criteria }),
         // Lost a race with an identical create: report it as the conflict it is.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            Err(AppError::Conflict(format!("this neighbourhood already has a cohort named {name:?}")))
+            Err(AppError::conflict(format!("this neighbourhood already has a cohort named {name:?}")))
         }
         Err(e) => Err(e.into()),
     }

@@ -120,7 +120,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
 
     let txn = db.begin().await?;
     if !is_empty(&txn).await? {
-        return Err(AppError::Conflict(
+        return Err(AppError::conflict(
             "the database already holds organisations or patients; demo data is only seeded into an empty database"
                 .to_owned(),
         ));

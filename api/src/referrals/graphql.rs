@@ -1,0 +1,493 @@
+//! GraphQL for referrals. Every referral returned counts as an access to its patient's record and
+//! is audited; the patient itself is shown only under the caller's patient grant.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use entity::{referral, referral_event};
+
+use super::state::{allowed_moves, is_open};
+use super::{Move, NewReferral, ReferralFilter};
+use crate::audit;
+use crate::auth::AccessReason;
+use crate::connection_type;
+use crate::context::{parse_id, request, RequestContext};
+use crate::error::{AppError, AppResult};
+use crate::organisations::OrganisationNode;
+use crate::pagination::{Page, PageRequest};
+use crate::patients::PatientNode;
+use crate::practitioners::PractitionerNode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ReferralStatus")]
+pub enum ReferralStatus {
+    Received,
+    AwaitingContact,
+    Contacted,
+    Active,
+    Closed,
+    DeclinedByPatient,
+    RejectedByService,
+    UnableToContact,
+    CancelledByReferrer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ReferralSource")]
+pub enum ReferralSource {
+    Gp,
+    PracticeNurse,
+    Pharmacist,
+    Receptionist,
+    OtherPracticeStaff,
+    AdultSocialCare,
+    MentalHealth,
+    CommunityHealth,
+    Vcse,
+    SecondaryCare,
+    SelfReferral,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ReferralService")]
+pub enum ReferralService {
+    SocialPrescribing,
+    AdultSocialCare,
+    CommunityMentalHealth,
+    CommunityNursing,
+    Vcse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ReferralOutcome")]
+pub enum ReferralOutcome {
+    GoalsMet,
+    GoalsPartlyMet,
+    MovedToAnotherService,
+    PatientWithdrew,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::Urgency")]
+pub enum Urgency {
+    Routine,
+    Urgent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ReferralNeed")]
+pub enum ReferralNeed {
+    LonelinessOrIsolation,
+    Housing,
+    DebtAndMoney,
+    Employment,
+    PhysicalActivity,
+    LowMoodOrAnxiety,
+    CarerSupport,
+    FoodInsecurity,
+    Bereavement,
+    LongTermConditionSelfManagement,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ReferralEventKind")]
+pub enum ReferralEventKind {
+    Created,
+    StatusChanged,
+    ContactAttempt,
+}
+
+#[derive(Clone)]
+pub struct ReferralNode(pub referral::Model);
+
+#[derive(SimpleObject)]
+pub struct ReferralNeedEntry {
+    pub need: ReferralNeed,
+    /// What the need is, for OTHER (and any extra detail).
+    pub detail: Option<String>,
+}
+
+/// One immutable entry in a referral's history.
+pub struct ReferralEventNode(pub referral_event::Model);
+
+#[Object(name = "ReferralEvent")]
+impl ReferralEventNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn kind(&self) -> ReferralEventKind {
+        self.0.kind.into()
+    }
+    async fn from_status(&self) -> Option<ReferralStatus> {
+        self.0.from_status.map(Into::into)
+    }
+    async fn to_status(&self) -> Option<ReferralStatus> {
+        self.0.to_status.map(Into::into)
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+    /// SNOMED CT code of the event, where one exists (871731000000106, 871711000000103).
+    async fn snomed_code(&self) -> Option<&str> {
+        self.0.snomed_code.as_deref()
+    }
+    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+    }
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+    }
+}
+
+async fn organisation(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<OrganisationNode> {
+    let found = request(ctx)?.loaders.organisation.load_one(id).await?;
+    Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
+}
+
+#[Object(name = "Referral")]
+impl ReferralNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The person referred, shown under the caller's own access to their record.
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+        let req = request(ctx)?;
+        let patient = req
+            .loaders
+            .patient
+            .load_one(self.0.patient_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("patient", self.0.patient_id))?;
+        let grant = req
+            .caller
+            .grant_for(&patient)
+            .ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
+        Ok(PatientNode::new(patient, grant))
+    }
+
+    async fn status(&self) -> ReferralStatus {
+        self.0.status.into()
+    }
+
+    /// Whether the referral is still being worked.
+    async fn is_open(&self) -> bool {
+        is_open(self.0.status)
+    }
+
+    /// The states this referral may move to next.
+    async fn allowed_moves(&self) -> Vec<ReferralStatus> {
+        allowed_moves(self.0.status).iter().map(|s| (*s).into()).collect()
+    }
+
+    async fn source(&self) -> ReferralSource {
+        self.0.source.into()
+    }
+
+    async fn service(&self) -> ReferralService {
+        self.0.service.into()
+    }
+
+    async fn urgency(&self) -> Urgency {
+        self.0.urgency.into()
+    }
+
+    async fn needs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralNeedEntry>> {
+        let rows = request(ctx)?.loaders.referral_needs.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|n| ReferralNeedEntry { need: n.need.into(), detail: n.detail }).collect())
+    }
+
+    async fn context(&self) -> Option<&str> {
+        self.0.context.as_deref()
+    }
+
+    async fn referring_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.referring_practitioner_id).await?.map(Into::into))
+    }
+
+    async fn referring_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+        organisation(ctx, self.0.referring_organisation_id).await
+    }
+
+    async fn receiving_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+        organisation(ctx, self.0.receiving_organisation_id).await
+    }
+
+    async fn assigned_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.0.assigned_practitioner_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+    }
+
+    async fn consent_recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.consent_recorded_by).await?.map(Into::into))
+    }
+
+    async fn consent_recorded_at(&self) -> DateTime<Utc> {
+        self.0.consent_recorded_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn first_contact_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_contact_at
+    }
+
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ended_at
+    }
+
+    async fn outcome(&self) -> Option<ReferralOutcome> {
+        self.0.outcome.map(Into::into)
+    }
+
+    async fn rejection_reason(&self) -> Option<&str> {
+        self.0.rejection_reason.as_deref()
+    }
+
+    async fn suggested_alternative(&self) -> Option<&str> {
+        self.0.suggested_alternative.as_deref()
+    }
+
+    /// The referral's history, oldest first (immutable).
+    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralEventNode>> {
+        let rows = request(ctx)?.loaders.referral_events.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(ReferralEventNode).collect())
+    }
+}
+
+connection_type!(ReferralConnection, ReferralEdge, ReferralNode, "A page of referrals, oldest first.");
+
+/// Audits the patients behind referrals the caller has just read.
+async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&referral::Model]) -> AppResult<()> {
+    let reads: Vec<_> = referrals.iter().map(|r| (r.patient_id, AccessReason::ReferralParty)).collect();
+    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await
+}
+
+/// Loads what a page's referrals select, one statement per relationship, before the fields resolve
+/// (as `patients::graphql::prime_loaders`: the statement count must not depend on batch windows).
+async fn prime_loaders(
+    req: &RequestContext,
+    rows: &[&referral::Model],
+    nodes: &[async_graphql::Lookahead<'_>],
+) -> AppResult<()> {
+    let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+    let loaders = &req.loaders;
+    // Keys are collected before each await: iterator closures held across an await are not Send.
+    if selects("patient") {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
+        loaders.patient.load_many(ids).await?;
+    }
+    let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    if selects("needs") {
+        loaders.referral_needs.load_many(referral_ids.iter().copied()).await?;
+    }
+    if selects("events") {
+        loaders.referral_events.load_many(referral_ids.iter().copied()).await?;
+    }
+    if selects("referringOrganisation") || selects("receivingOrganisation") {
+        let ids: Vec<Uuid> =
+            rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]).collect();
+        loaders.organisation.load_many(ids).await?;
+    }
+    if selects("referringPractitioner") || selects("assignedPractitioner") || selects("consentRecordedBy") {
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .flat_map(|r| [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)])
+            .flatten()
+            .collect();
+        loaders.practitioner.load_many(ids).await?;
+    }
+    Ok(())
+}
+
+#[derive(InputObject, Default)]
+pub struct ReferralFilterInput {
+    pub patient_id: Option<ID>,
+    /// Any of these states (e.g. `[AWAITING_CONTACT]` for a waiting list).
+    pub statuses: Option<Vec<ReferralStatus>>,
+    pub service: Option<ReferralService>,
+    /// Referrals received by this organisation (an inbox).
+    pub receiving_organisation_id: Option<ID>,
+    /// Referrals sent by this organisation.
+    pub referring_organisation_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct ReferralQuery;
+
+#[Object]
+impl ReferralQuery {
+    /// One referral the caller is a party to. Audited as an access to the patient's record.
+    async fn referral(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ReferralNode> {
+        let req = request(ctx)?;
+        let model = super::get(&req.db, &req.caller, parse_id("id", &id)?).await?;
+        audit_referrals(ctx, req, &[&model]).await?;
+        Ok(ReferralNode(model))
+    }
+
+    /// Referrals the caller's organisation sent or received (or assigned to the caller), oldest
+    /// first. Each one returned is audited as an access to its patient's record.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ReferralFilterInput>,
+    ) -> async_graphql::Result<ReferralConnection> {
+        let req = request(ctx)?;
+        let f = filter.unwrap_or_default();
+        let filter = ReferralFilter {
+            patient_id: f.patient_id.as_ref().map(|id| parse_id("patientId", id)).transpose()?,
+            statuses: f.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
+            service: f.service.map(Into::into),
+            receiving_organisation_id: f
+                .receiving_organisation_id
+                .as_ref()
+                .map(|id| parse_id("receivingOrganisationId", id))
+                .transpose()?,
+            referring_organisation_id: f
+                .referring_organisation_id
+                .as_ref()
+                .map(|id| parse_id("referringOrganisationId", id))
+                .transpose()?,
+        };
+        let page: Page<referral::Model> =
+            super::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
+        let models: Vec<&referral::Model> = page.items.iter().map(|(_, m)| m).collect();
+        audit_referrals(ctx, req, &models).await?;
+        let look = ctx.look_ahead();
+        prime_loaders(req, &models, &[look.field("nodes"), look.field("edges").field("node")]).await?;
+        Ok(ReferralConnection(page.map(ReferralNode)))
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReferralNeedInput {
+    pub need: ReferralNeed,
+    pub detail: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateReferralInput {
+    pub patient_id: ID,
+    pub source: ReferralSource,
+    pub service: ReferralService,
+    pub receiving_organisation_id: ID,
+    pub needs: Vec<ReferralNeedInput>,
+    pub urgency: Option<Urgency>,
+    /// Free text for the receiving team, e.g. "support with loneliness and housing concerns".
+    pub context: Option<String>,
+    /// The person has agreed to the referral (recorded with who and when).
+    pub consent_given: bool,
+    /// A key the client chooses per referral: a retried request with the same key returns the
+    /// first referral instead of creating a second.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateReferralPayload {
+    pub referral: ReferralNode,
+    /// False when an earlier request with the same idempotency key created the referral.
+    pub created: bool,
+}
+
+#[derive(InputObject)]
+pub struct MoveReferralInput {
+    pub referral_id: ID,
+    pub to: ReferralStatus,
+    /// Why (required when rejecting).
+    pub reason: Option<String>,
+    /// Required when closing.
+    pub outcome: Option<ReferralOutcome>,
+    /// When rejecting: where the person might be helped instead.
+    pub suggested_alternative: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct MoveReferralPayload {
+    pub referral: ReferralNode,
+    pub event: ReferralEventNode,
+}
+
+#[derive(InputObject)]
+pub struct RecordContactAttemptInput {
+    pub referral_id: ID,
+    pub note: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ReferralMutation;
+
+#[Object]
+impl ReferralMutation {
+    /// Refers a patient to a receiving service. Refused with CONFLICT (and `existingId`) while the
+    /// patient has an open referral to the same service.
+    async fn create_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateReferralInput,
+    ) -> async_graphql::Result<CreateReferralPayload> {
+        let req = request(ctx)?;
+        let new = NewReferral {
+            patient_id: parse_id("patientId", &input.patient_id)?,
+            source: input.source.into(),
+            service: input.service.into(),
+            receiving_organisation_id: parse_id("receivingOrganisationId", &input.receiving_organisation_id)?,
+            needs: input.needs.into_iter().map(|n| (n.need.into(), n.detail)).collect(),
+            urgency: input.urgency.map_or(entity::Urgency::Routine, Into::into),
+            context: input.context,
+            consent_given: input.consent_given,
+            idempotency_key: input.idempotency_key,
+        };
+        let (model, created) = super::create(&req.db, &req.caller, new).await?;
+        audit_referrals(ctx, req, &[&model]).await?;
+        Ok(CreateReferralPayload { referral: ReferralNode(model), created })
+    }
+
+    /// Moves a referral to another state. An illegal move fails with INVALID_TRANSITION naming the
+    /// current state and the allowed moves; nothing changes.
+    async fn move_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: MoveReferralInput,
+    ) -> async_graphql::Result<MoveReferralPayload> {
+        let req = request(ctx)?;
+        let request_move = Move {
+            to: input.to.into(),
+            reason: input.reason,
+            outcome: input.outcome.map(Into::into),
+            suggested_alternative: input.suggested_alternative,
+        };
+        let (model, event) =
+            super::move_referral(&req.db, &req.caller, parse_id("referralId", &input.referral_id)?, request_move)
+                .await?;
+        audit_referrals(ctx, req, &[&model]).await?;
+        Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+    }
+
+    /// Records an attempt to contact the person on a waiting referral.
+    async fn record_contact_attempt(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordContactAttemptInput,
+    ) -> async_graphql::Result<MoveReferralPayload> {
+        let req = request(ctx)?;
+        let (model, event) = super::record_contact_attempt(
+            &req.db,
+            &req.caller,
+            parse_id("referralId", &input.referral_id)?,
+            input.note,
+        )
+        .await?;
+        audit_referrals(ctx, req, &[&model]).await?;
+        Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+    }
+}

@@ -1,0 +1,119 @@
+//! The referral state machine. Every move is checked here before anything is written; an illegal
+//! move fails with INVALID_TRANSITION naming the current state and the moves it allows.
+//!
+//! received → awaiting contact (on the waiting list) → contacted → active → closed (with outcome);
+//! and from the open states: declined by the patient, rejected by the service (with a reason),
+//! unable to contact (after recorded attempts), cancelled by the referrer.
+
+use entity::{ReferralService, ReferralStatus as S};
+
+use crate::error::{AppError, AppResult};
+
+/// Recorded contact attempts needed before a referral may end as unable to contact.
+pub const MIN_CONTACT_ATTEMPTS: usize = 3;
+
+/// SNOMED CT 871731000000106 "Referral to social prescribing service" (IIF PC-01).
+pub const SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING: &str = "871731000000106";
+/// SNOMED CT 871711000000103 "Social prescribing declined".
+pub const SNOMED_SOCIAL_PRESCRIBING_DECLINED: &str = "871711000000103";
+
+/// Which side of a referral may make a move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Referrer,
+    Receiver,
+}
+
+pub fn allowed_moves(from: S) -> &'static [S] {
+    match from {
+        S::Received => &[S::AwaitingContact, S::RejectedByService, S::CancelledByReferrer],
+        S::AwaitingContact => {
+            &[S::Contacted, S::DeclinedByPatient, S::RejectedByService, S::UnableToContact, S::CancelledByReferrer]
+        }
+        S::Contacted => &[S::Active, S::DeclinedByPatient, S::RejectedByService, S::CancelledByReferrer],
+        S::Active => &[S::Closed],
+        S::Closed | S::DeclinedByPatient | S::RejectedByService | S::UnableToContact | S::CancelledByReferrer => &[],
+    }
+}
+
+/// Open referrals are still being worked; the others have ended.
+pub fn is_open(status: S) -> bool {
+    !allowed_moves(status).is_empty()
+}
+
+pub fn side_for(to: S) -> Side {
+    if to == S::CancelledByReferrer {
+        Side::Referrer
+    } else {
+        Side::Receiver
+    }
+}
+
+/// The state's name as clients see it (`AWAITING_CONTACT`).
+pub fn label(status: S) -> String {
+    let value = sea_orm::ActiveEnum::to_value(&status);
+    value.to_uppercase()
+}
+
+pub fn check_move(from: S, to: S) -> AppResult<()> {
+    let allowed = allowed_moves(from);
+    if allowed.contains(&to) {
+        return Ok(());
+    }
+    let allowed_text = if allowed.is_empty() {
+        "none: it has ended".to_owned()
+    } else {
+        allowed.iter().map(|s| label(*s)).collect::<Vec<_>>().join(", ")
+    };
+    Err(AppError::InvalidTransition(format!(
+        "the referral is {}; it cannot move to {}. Allowed moves: {allowed_text}",
+        label(from),
+        label(to)
+    )))
+}
+
+/// The SNOMED CT code recorded with an event, where one exists.
+pub fn snomed_code(service: ReferralService, to: Option<S>) -> Option<&'static str> {
+    match (service, to) {
+        (ReferralService::SocialPrescribing, None) => Some(SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING),
+        (ReferralService::SocialPrescribing, Some(S::DeclinedByPatient)) => Some(SNOMED_SOCIAL_PRESCRIBING_DECLINED),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::Iterable;
+
+    use super::*;
+
+    #[test]
+    fn every_state_is_reachable_from_received_and_ended_states_allow_nothing() {
+        let mut reached = vec![S::Received];
+        let mut frontier = vec![S::Received];
+        while let Some(state) = frontier.pop() {
+            for next in allowed_moves(state) {
+                if !reached.contains(next) {
+                    reached.push(*next);
+                    frontier.push(*next);
+                }
+            }
+        }
+        assert_eq!(reached.len(), S::iter().count());
+        for ended in [S::Closed, S::DeclinedByPatient, S::RejectedByService, S::UnableToContact, S::CancelledByReferrer]
+        {
+            assert!(!is_open(ended));
+        }
+    }
+
+    #[test]
+    fn illegal_moves_name_the_state_and_the_allowed_moves() {
+        let AppError::InvalidTransition(message) = check_move(S::Received, S::Closed).unwrap_err() else {
+            panic!("wrong error")
+        };
+        assert!(message.contains("RECEIVED") && message.contains("CLOSED") && message.contains("AWAITING_CONTACT"));
+        let AppError::InvalidTransition(message) = check_move(S::Closed, S::Active).unwrap_err() else { panic!() };
+        assert!(message.contains("it has ended"));
+        assert!(check_move(S::Active, S::Closed).is_ok());
+    }
+}

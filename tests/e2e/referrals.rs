@@ -1,0 +1,318 @@
+//! The referral pathway: every legal path, every illegal move refused with the state unchanged,
+//! duplicates and retries, who may see and move a referral, and the audit of every read.
+
+use api::cli::DemoRole;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Reply, TestApp};
+
+const CREATE: &str = r#"mutation Refer($input: CreateReferralInput!) { createReferral(input: $input) {
+    created referral { id status isOpen allowedMoves service source urgency context
+        needs { need detail } consentRecordedAt consentRecordedBy { name }
+        receivingOrganisation { name kind } referringOrganisation { kind }
+        events { kind toStatus snomedCode } } } }"#;
+
+const MOVE: &str = r#"mutation Move($input: MoveReferralInput!) { moveReferral(input: $input) {
+    referral { id status isOpen allowedMoves firstContactAt endedAt outcome rejectionReason suggestedAlternative }
+    event { kind fromStatus toStatus reason snomedCode practitioner { name } organisation { name } } } }"#;
+
+const ATTEMPT: &str = r#"mutation Attempt($id: ID!) { recordContactAttempt(input: { referralId: $id, note: "no answer" }) { event { kind } } }"#;
+
+const READ: &str = r#"query Read($id: ID!) { referral(id: $id) { id status events { kind fromStatus toStatus } } }"#;
+
+struct Pathway {
+    gp: String,
+    link_worker: String,
+    splw_provider: String,
+    patients: Vec<String>,
+}
+
+/// A GP's token, a link worker's token (at the SPLW provider, the receiving organisation) and
+/// patients of the GP's neighbourhood.
+async fn pathway(app: &TestApp) -> Pathway {
+    let gp = app.token(DemoRole::Gp).await;
+    let link_worker = app.token(DemoRole::LinkWorker).await;
+    let me = app.gql(&link_worker, "{ me { organisation { id kind } } }", json!({})).await;
+    assert_eq!(me.data()["me"]["organisation"]["kind"], "SPLW_PROVIDER");
+    let splw_provider = me.data()["me"]["organisation"]["id"].as_str().unwrap().to_owned();
+    let page = app.gql(&gp, "{ patients(first: 40, filter: { ageMin: 18 }) { nodes { id } } }", json!({})).await;
+    let patients = page.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    Pathway { gp, link_worker, splw_provider, patients }
+}
+
+fn referral_input(p: &Pathway, patient: &str, key: Option<&str>) -> Value {
+    json!({ "input": {
+        "patientId": patient,
+        "source": "GP",
+        "service": "SOCIAL_PRESCRIBING",
+        "receivingOrganisationId": p.splw_provider,
+        "needs": [{ "need": "LONELINESS_OR_ISOLATION" }, { "need": "HOUSING" }],
+        "context": "Refer to SPLW for support with loneliness and housing concerns.",
+        "consentGiven": true,
+        "idempotencyKey": key,
+    } })
+}
+
+async fn create(app: &TestApp, p: &Pathway, patient: &str) -> String {
+    let reply = app.gql(&p.gp, CREATE, referral_input(p, patient, None)).await;
+    reply.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn move_to(app: &TestApp, token: &str, id: &str, to: &str, extra: Value) -> Reply {
+    let mut input = json!({ "referralId": id, "to": to });
+    input.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+    app.gql(token, MOVE, json!({ "input": input })).await
+}
+
+async fn status(app: &TestApp, token: &str, id: &str) -> String {
+    let reply = app.gql(token, READ, json!({ "id": id })).await;
+    reply.data()["referral"]["status"].as_str().unwrap().to_owned()
+}
+
+/// Walks a new referral to `target` along legal moves (with what each move requires).
+async fn reach(app: &TestApp, p: &Pathway, id: &str, target: &str) {
+    let path: &[&str] = match target {
+        "RECEIVED" => &[],
+        "AWAITING_CONTACT" => &["AWAITING_CONTACT"],
+        "CONTACTED" => &["AWAITING_CONTACT", "CONTACTED"],
+        "ACTIVE" => &["AWAITING_CONTACT", "CONTACTED", "ACTIVE"],
+        "CLOSED" => &["AWAITING_CONTACT", "CONTACTED", "ACTIVE", "CLOSED"],
+        "DECLINED_BY_PATIENT" => &["AWAITING_CONTACT", "DECLINED_BY_PATIENT"],
+        "REJECTED_BY_SERVICE" => &["REJECTED_BY_SERVICE"],
+        "UNABLE_TO_CONTACT" => &["AWAITING_CONTACT", "UNABLE_TO_CONTACT"],
+        "CANCELLED_BY_REFERRER" => &["CANCELLED_BY_REFERRER"],
+        other => panic!("unknown state {other}"),
+    };
+    for step in path {
+        let (token, extra) = match *step {
+            "CLOSED" => (&p.link_worker, json!({ "outcome": "GOALS_MET" })),
+            "REJECTED_BY_SERVICE" => (&p.link_worker, json!({ "reason": "outside our area" })),
+            "CANCELLED_BY_REFERRER" => (&p.gp, json!({ "reason": "sent in error" })),
+            "UNABLE_TO_CONTACT" => {
+                for _ in 0..3 {
+                    app.gql(&p.link_worker, ATTEMPT, json!({ "id": id })).await.data();
+                }
+                (&p.link_worker, json!({}))
+            }
+            _ => (&p.link_worker, json!({})),
+        };
+        let reply = move_to(app, token, id, step, extra).await;
+        assert_eq!(reply.data()["moveReferral"]["referral"]["status"], *step, "{}", reply.body);
+    }
+}
+
+const STATES: [&str; 9] = [
+    "RECEIVED",
+    "AWAITING_CONTACT",
+    "CONTACTED",
+    "ACTIVE",
+    "CLOSED",
+    "DECLINED_BY_PATIENT",
+    "REJECTED_BY_SERVICE",
+    "UNABLE_TO_CONTACT",
+    "CANCELLED_BY_REFERRER",
+];
+
+fn legal(from: &str) -> &'static [&'static str] {
+    match from {
+        "RECEIVED" => &["AWAITING_CONTACT", "REJECTED_BY_SERVICE", "CANCELLED_BY_REFERRER"],
+        "AWAITING_CONTACT" => {
+            &["CONTACTED", "DECLINED_BY_PATIENT", "REJECTED_BY_SERVICE", "UNABLE_TO_CONTACT", "CANCELLED_BY_REFERRER"]
+        }
+        "CONTACTED" => &["ACTIVE", "DECLINED_BY_PATIENT", "REJECTED_BY_SERVICE", "CANCELLED_BY_REFERRER"],
+        "ACTIVE" => &["CLOSED"],
+        _ => &[],
+    }
+}
+
+#[tokio::test]
+async fn a_gp_refers_and_the_link_worker_works_it_to_a_close_with_every_move_recorded() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let created = app.gql(&p.gp, CREATE, referral_input(&p, &p.patients[0], None)).await;
+    let r = &created.data()["createReferral"]["referral"];
+    assert_eq!(created.data()["createReferral"]["created"], true);
+    assert_eq!(r["status"], "RECEIVED");
+    assert_eq!(r["events"][0]["kind"], "CREATED");
+    assert_eq!(r["events"][0]["snomedCode"], "871731000000106");
+    assert_eq!(r["needs"].as_array().unwrap().len(), 2);
+    assert_eq!(r["receivingOrganisation"]["kind"], "SPLW_PROVIDER");
+    assert_eq!(r["referringOrganisation"]["kind"], "GP_PRACTICE");
+    assert!(r["consentRecordedAt"].is_string());
+    let id = r["id"].as_str().unwrap().to_owned();
+
+    let inbox = app
+        .gql(&p.link_worker, "query($s: [ReferralStatus!]) { referrals(filter: { statuses: $s }) { totalCount nodes { id patient { name } } } }", json!({ "s": ["RECEIVED"] }))
+        .await;
+    assert!(inbox.data()["referrals"]["nodes"].as_array().unwrap().iter().any(|n| n["id"] == id.as_str()));
+
+    reach(&app, &p, &id, "CLOSED").await;
+    let read = app
+        .gql(&p.gp, "query($id: ID!) { referral(id: $id) { status outcome firstContactAt endedAt isOpen allowedMoves events { kind fromStatus toStatus practitioner { id } } } }", json!({ "id": id }))
+        .await;
+    let r = &read.data()["referral"];
+    assert_eq!(r["status"], "CLOSED");
+    assert_eq!(r["outcome"], "GOALS_MET");
+    assert!(r["firstContactAt"].is_string() && r["endedAt"].is_string());
+    assert_eq!(r["isOpen"], false);
+    assert_eq!(r["allowedMoves"], json!([]));
+    let moves: Vec<(&str, &str)> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|e| (e["fromStatus"].as_str().unwrap(), e["toStatus"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("RECEIVED", "AWAITING_CONTACT"),
+            ("AWAITING_CONTACT", "CONTACTED"),
+            ("CONTACTED", "ACTIVE"),
+            ("ACTIVE", "CLOSED")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_legal_path_ends_where_it_should_and_every_illegal_move_is_refused_unchanged() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let mut patients = p.patients.iter();
+    for from in STATES {
+        let id = create(&app, &p, patients.next().unwrap()).await;
+        reach(&app, &p, &id, from).await;
+        assert_eq!(status(&app, &p.gp, &id).await, from);
+        let events_before =
+            app.gql(&p.gp, READ, json!({ "id": id })).await.data()["referral"]["events"].as_array().unwrap().len();
+        for to in STATES.iter().filter(|to| !legal(from).contains(to)) {
+            let token = if *to == "CANCELLED_BY_REFERRER" { &p.gp } else { &p.link_worker };
+            let reply = move_to(&app, token, &id, to, json!({ "reason": "try", "outcome": "GOALS_MET" })).await;
+            assert_eq!(reply.error_code(), "INVALID_TRANSITION", "{from} -> {to}: {}", reply.body);
+            assert!(reply.error_message().contains(from), "names the current state: {}", reply.error_message());
+            for allowed in legal(from) {
+                assert!(reply.error_message().contains(allowed), "names the allowed moves: {}", reply.error_message());
+            }
+        }
+        assert_eq!(status(&app, &p.gp, &id).await, from, "state unchanged after refused moves");
+        let events_after =
+            app.gql(&p.gp, READ, json!({ "id": id })).await.data()["referral"]["events"].as_array().unwrap().len();
+        assert_eq!(events_before, events_after, "no event written by a refused move");
+    }
+}
+
+#[tokio::test]
+async fn moves_check_who_makes_them_and_what_they_need() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let id = create(&app, &p, &p.patients[0]).await;
+
+    // The referrer cannot work the receiving side; the receiver cannot cancel for the referrer.
+    assert_eq!(move_to(&app, &p.gp, &id, "AWAITING_CONTACT", json!({})).await.error_code(), "FORBIDDEN");
+    assert_eq!(move_to(&app, &p.link_worker, &id, "CANCELLED_BY_REFERRER", json!({})).await.error_code(), "FORBIDDEN");
+    let reject = move_to(&app, &p.link_worker, &id, "REJECTED_BY_SERVICE", json!({})).await;
+    assert_eq!(reject.body["errors"][0]["extensions"]["field"], "reason");
+
+    reach(&app, &p, &id, "AWAITING_CONTACT").await;
+    let early = move_to(&app, &p.link_worker, &id, "UNABLE_TO_CONTACT", json!({})).await;
+    assert_eq!(early.error_code(), "BAD_USER_INPUT");
+    assert!(early.error_message().contains("at least 3 contact attempts"), "{}", early.error_message());
+    let id = create(&app, &p, &p.patients[4]).await;
+    reach(&app, &p, &id, "ACTIVE").await;
+    let no_outcome = move_to(&app, &p.link_worker, &id, "CLOSED", json!({})).await;
+    assert_eq!(no_outcome.body["errors"][0]["extensions"]["field"], "outcome");
+    assert_eq!(status(&app, &p.gp, &id).await, "ACTIVE");
+
+    // Rejection keeps the reason and the suggested alternative; decline carries its SNOMED code.
+    let other = create(&app, &p, &p.patients[1]).await;
+    let rejected = move_to(
+        &app,
+        &p.link_worker,
+        &other,
+        "REJECTED_BY_SERVICE",
+        json!({ "reason": "needs specialist debt advice", "suggestedAlternative": "Citizens Advice debt clinic" }),
+    )
+    .await;
+    let r = &rejected.data()["moveReferral"]["referral"];
+    assert_eq!(r["rejectionReason"], "needs specialist debt advice");
+    assert_eq!(r["suggestedAlternative"], "Citizens Advice debt clinic");
+    let third = create(&app, &p, &p.patients[2]).await;
+    reach(&app, &p, &third, "AWAITING_CONTACT").await;
+    let declined = move_to(&app, &p.link_worker, &third, "DECLINED_BY_PATIENT", json!({ "reason": "not ready" })).await;
+    assert_eq!(declined.data()["moveReferral"]["event"]["snomedCode"], "871711000000103");
+}
+
+#[tokio::test]
+async fn duplicates_are_refused_and_retries_return_the_first_referral() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let patient = &p.patients[0];
+    let first = app.gql(&p.gp, CREATE, referral_input(&p, patient, Some("gp-request-0001"))).await;
+    let id = first.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned();
+
+    let retry = app.gql(&p.gp, CREATE, referral_input(&p, patient, Some("gp-request-0001"))).await;
+    assert_eq!(retry.data()["createReferral"]["created"], false);
+    assert_eq!(retry.data()["createReferral"]["referral"]["id"], id.as_str());
+
+    let duplicate = app.gql(&p.gp, CREATE, referral_input(&p, patient, Some("gp-request-0002"))).await;
+    assert_eq!(duplicate.error_code(), "CONFLICT");
+    assert_eq!(duplicate.body["errors"][0]["extensions"]["existingId"], id.as_str());
+
+    let reused = app.gql(&p.gp, CREATE, referral_input(&p, &p.patients[1], Some("gp-request-0001"))).await;
+    assert_eq!(reused.error_code(), "CONFLICT");
+
+    let count = entity::referral::Entity::find()
+        .filter(entity::referral::Column::PatientId.eq(patient.parse::<uuid::Uuid>().unwrap()))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(count, 1, "the retry and the duplicate created nothing");
+
+    // Once the first has ended, a new referral to the same service is accepted.
+    reach(&app, &p, &id, "CANCELLED_BY_REFERRER").await;
+    let again = app.gql(&p.gp, CREATE, referral_input(&p, patient, Some("gp-request-0003"))).await;
+    assert_eq!(again.data()["createReferral"]["created"], true);
+
+    for (input, field) in [
+        (json!({ "consentGiven": false }), "consentGiven"),
+        (json!({ "needs": [] }), "needs"),
+        (json!({ "needs": [{ "need": "OTHER" }] }), "needs"),
+        (json!({ "service": "ADULT_SOCIAL_CARE" }), "receivingOrganisationId"),
+    ] {
+        let mut request = referral_input(&p, &p.patients[3], None);
+        request["input"].as_object_mut().unwrap().extend(input.as_object().cloned().unwrap());
+        let reply = app.gql(&p.gp, CREATE, request).await;
+        assert_eq!(reply.error_code(), "BAD_USER_INPUT", "{input}");
+        assert_eq!(reply.body["errors"][0]["extensions"]["field"], field, "{input}");
+    }
+}
+
+#[tokio::test]
+async fn other_organisations_cannot_see_or_move_a_referral_and_every_read_is_audited() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let id = create(&app, &p, &p.patients[0]).await;
+    let mental_health = app.token(DemoRole::MentalHealth).await;
+    let read = app.gql(&mental_health, READ, json!({ "id": id })).await;
+    assert_eq!(read.error_code(), "FORBIDDEN");
+    assert_eq!(move_to(&app, &mental_health, &id, "AWAITING_CONTACT", json!({})).await.error_code(), "FORBIDDEN");
+    let list = app.gql(&mental_health, "{ referrals { totalCount nodes { id } } }", json!({})).await;
+    assert_eq!(list.data()["referrals"]["totalCount"], 0);
+    let vcse = app.token(DemoRole::Vcse).await;
+    assert_eq!(app.gql(&vcse, READ, json!({ "id": id })).await.error_code(), "FORBIDDEN");
+
+    let before = entity::access_audit::Entity::find().all(&app.db).await.unwrap().len();
+    app.gql(&p.link_worker, READ, json!({ "id": id })).await.data();
+    let audit = entity::access_audit::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(audit.len(), before + 1);
+    let row = audit.iter().find(|a| a.operation == "query Read / referral").expect("the read is audited");
+    assert_eq!(row.access_reason, "referral_party");
+    assert_eq!(row.patient_id.to_string(), p.patients[0]);
+}
