@@ -205,4 +205,6 @@ pub enum ReferralEventKind {
     StatusChanged,
     #[sea_orm(string_value = "contact_attempt")]
     ContactAttempt,
+    #[sea_orm(string_value = "assigned")]
+    Assigned,
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub reason: Option<String>,
     /// SNOMED CT code of the event where one exists (e.g. 871731000000106).
     pub snomed_code: Option<String>,
+    /// For `assigned` events: the worker the referral was assigned to.
+    pub assigned_practitioner_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

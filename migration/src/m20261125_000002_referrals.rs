@@ -53,6 +53,7 @@ enum ReferralEvent {
     OccurredAt,
     Reason,
     SnomedCode,
+    AssignedPractitionerId,
 }
 
 #[derive(DeriveIden)]
@@ -215,6 +216,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(ReferralEvent::OccurredAt))
                     .col(text_null(ReferralEvent::Reason))
                     .col(string_len_null(ReferralEvent::SnomedCode, 18))
+                    .col(uuid_null(ReferralEvent::AssignedPractitionerId))
                     .foreign_key(&mut fk(
                         "fk_referral_event_referral",
                         (ReferralEvent::Table, ReferralEvent::ReferralId),

@@ -316,3 +316,88 @@ async fn other_organisations_cannot_see_or_move_a_referral_and_every_read_is_aud
     assert_eq!(row.access_reason, "referral_party");
     assert_eq!(row.patient_id.to_string(), p.patients[0]);
 }
+
+const ASSIGN: &str = r#"mutation Assign($input: AssignReferralInput!) { assignReferral(input: $input) {
+    referral { id assignedPractitioner { id } } event { kind reason assignedPractitioner { id } } } }"#;
+
+const CASELOAD: &str = r#"query Caseload($p: ID, $first: Int) { caseload(practitionerId: $p) {
+    capacity activeCount spareCapacity overCapacity practitioner { id }
+    referrals(first: $first) { totalCount nodes { id status patient { name } needs { need } events { kind } } } } }"#;
+
+/// Creates a referral, puts it on the waiting list, and returns its id.
+async fn waiting(app: &TestApp, p: &Pathway, patient: &str) -> String {
+    let id = create(app, p, patient).await;
+    reach(app, p, &id, "AWAITING_CONTACT").await;
+    id
+}
+
+#[tokio::test]
+async fn assignment_respects_capacity_unless_an_override_reason_is_recorded() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let mut record: entity::practitioner::ActiveModel = sea_orm::IntoActiveModel::into_active_model(worker.clone());
+    record.caseload_capacity = sea_orm::Set(Some(2));
+    sea_orm::ActiveModelTrait::update(record, &app.db).await.unwrap();
+    let worker_id = worker.id.to_string();
+
+    for patient in &p.patients[0..2] {
+        let id = waiting(&app, &p, patient).await;
+        let reply = app
+            .gql(&p.link_worker, ASSIGN, json!({ "input": { "referralId": id, "practitionerId": worker_id } }))
+            .await;
+        assert_eq!(reply.data()["assignReferral"]["event"]["kind"], "ASSIGNED");
+    }
+    let third = waiting(&app, &p, &p.patients[2]).await;
+    let full =
+        app.gql(&p.link_worker, ASSIGN, json!({ "input": { "referralId": third, "practitionerId": worker_id } })).await;
+    assert_eq!(full.error_code(), "CONFLICT");
+    assert!(full.error_message().contains("full (2 of 2)"), "{}", full.error_message());
+    let read = app
+        .gql(
+            &p.link_worker,
+            "query($id: ID!) { referral(id: $id) { assignedPractitioner { id } } }",
+            json!({ "id": third }),
+        )
+        .await;
+    assert!(read.data()["referral"]["assignedPractitioner"].is_null(), "nothing changed");
+
+    let forced = app
+        .gql(&p.link_worker, ASSIGN, json!({ "input": { "referralId": third, "practitionerId": worker_id, "overrideReason": "urgent: lives alone, recent fall" } }))
+        .await;
+    let event = &forced.data()["assignReferral"]["event"];
+    assert_eq!(event["reason"], "over capacity (2 of 2): urgent: lives alone, recent fall");
+    assert_eq!(event["assignedPractitioner"]["id"], worker_id.as_str());
+
+    let caseload = app.gql(&p.link_worker, CASELOAD, json!({ "p": worker_id, "first": 10 })).await;
+    let c = &caseload.data()["caseload"];
+    assert_eq!(c["capacity"], 2);
+    assert_eq!(c["activeCount"], 3);
+    assert_eq!(c["spareCapacity"], -1);
+    assert_eq!(c["overCapacity"], true);
+    assert_eq!(c["referrals"]["totalCount"], 3);
+
+    // Suggestions put workers with spare capacity before the full one.
+    let suggestions = app
+        .gql(
+            &p.link_worker,
+            "query($id: ID!) { suggestAssignees(referralId: $id) { practitioner { id } spareCapacity activeCount } }",
+            json!({ "id": third }),
+        )
+        .await;
+    let list = suggestions.data()["suggestAssignees"].as_array().unwrap().clone();
+    assert!(list.len() >= 2);
+    let spares: Vec<i64> = list.iter().map(|s| s["spareCapacity"].as_i64().unwrap()).collect();
+    assert!(spares.windows(2).all(|w| w[0] >= w[1]), "most spare first: {spares:?}");
+    assert_eq!(list.last().unwrap()["practitioner"]["id"], worker_id.as_str());
+
+    // Only the receiving organisation assigns, and only to its own caseload-holding workers.
+    let fourth = waiting(&app, &p, &p.patients[3]).await;
+    let by_gp = app.gql(&p.gp, ASSIGN, json!({ "input": { "referralId": fourth, "practitionerId": worker_id } })).await;
+    assert_eq!(by_gp.error_code(), "FORBIDDEN");
+    let gp_id = app.practitioner(DemoRole::Gp).await.id.to_string();
+    let to_gp =
+        app.gql(&p.link_worker, ASSIGN, json!({ "input": { "referralId": fourth, "practitionerId": gp_id } })).await;
+    assert_eq!(to_gp.body["errors"][0]["extensions"]["field"], "practitionerId");
+    assert_eq!(app.gql(&p.gp, CASELOAD, json!({ "p": worker_id })).await.error_code(), "FORBIDDEN");
+}

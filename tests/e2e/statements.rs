@@ -88,3 +88,52 @@ async fn a_referral_inbox_of_fifty_costs_the_same_statements_as_one_of_five() {
     assert_eq!(costs[0], costs[1], "statements for 5 vs 50 referrals: {costs:?}");
     assert_eq!(costs[2], costs[3], "{costs:?}");
 }
+
+#[tokio::test]
+async fn a_caseload_page_of_fifty_costs_the_same_statements_as_one_of_five() {
+    let app = spawn_app().await;
+    let gp = app.token(DemoRole::Gp).await;
+    let link_worker = app.token(DemoRole::LinkWorker).await;
+    let worker = app.practitioner(DemoRole::LinkWorker).await.id.to_string();
+    let provider = app.gql(&link_worker, "{ me { organisation { id } } }", json!({})).await.data()["me"]
+        ["organisation"]["id"]
+        .clone();
+    let patients =
+        app.gql(&gp, "{ patients(first: 55) { nodes { id } } }", json!({})).await.data()["patients"]["nodes"].clone();
+    for patient in patients.as_array().unwrap() {
+        let input = json!({ "input": { "patientId": patient["id"], "source": "GP", "service": "SOCIAL_PRESCRIBING",
+            "receivingOrganisationId": provider, "needs": [{ "need": "PHYSICAL_ACTIVITY" }], "consentGiven": true } });
+        let created = app
+            .gql(
+                &gp,
+                "mutation($input: CreateReferralInput!) { createReferral(input: $input) { referral { id } } }",
+                input,
+            )
+            .await;
+        let id = created.data()["createReferral"]["referral"]["id"].clone();
+        app.gql(
+            &link_worker,
+            "mutation($id: ID!) { moveReferral(input: { referralId: $id, to: AWAITING_CONTACT }) { referral { id } } }",
+            json!({ "id": id }),
+        )
+        .await
+        .data();
+        app.gql(
+            &link_worker,
+            "mutation($id: ID!, $p: ID!) { assignReferral(input: { referralId: $id, practitionerId: $p, overrideReason: \"test load\" }) { referral { id } } }",
+            json!({ "id": id, "p": worker }),
+        )
+        .await
+        .data();
+    }
+    let query = "query($first: Int) { caseload { activeCount referrals(first: $first) { nodes { id status patient { name age } needs { need } events { kind } referringOrganisation { name } } } } }";
+    let mut costs = Vec::new();
+    for first in [5, 50, 5, 50] {
+        let before = app.statement_count();
+        let reply = app.gql(&link_worker, query, json!({ "first": first })).await;
+        assert_eq!(reply.data()["caseload"]["referrals"]["nodes"].as_array().unwrap().len(), first);
+        costs.push(app.statement_count() - before);
+    }
+    assert_eq!(costs[0], costs[1], "statements for a caseload page of 5 vs 50: {costs:?}");
+    assert_eq!(costs[2], costs[3], "{costs:?}");
+}

@@ -97,6 +97,7 @@ pub enum ReferralEventKind {
     Created,
     StatusChanged,
     ContactAttempt,
+    Assigned,
 }
 
 #[derive(Clone)]
@@ -138,6 +139,11 @@ impl ReferralEventNode {
     }
     async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+    }
+    /// For ASSIGNED events: who the referral was assigned to.
+    async fn assigned_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.0.assigned_practitioner_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
@@ -317,6 +323,25 @@ pub struct ReferralFilterInput {
     pub receiving_organisation_id: Option<ID>,
     /// Referrals sent by this organisation.
     pub referring_organisation_id: Option<ID>,
+    /// Referrals assigned to this worker.
+    pub assigned_practitioner_id: Option<ID>,
+}
+
+/// A page of referrals through `filter`, audited and with its loaders primed.
+async fn referral_page(
+    ctx: &Context<'_>,
+    req: &RequestContext,
+    filter: ReferralFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<ReferralConnection> {
+    let page: Page<referral::Model> =
+        super::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
+    let models: Vec<&referral::Model> = page.items.iter().map(|(_, m)| m).collect();
+    audit_referrals(ctx, req, &models).await?;
+    let look = ctx.look_ahead();
+    prime_loaders(req, &models, &[look.field("nodes"), look.field("edges").field("node")]).await?;
+    Ok(ReferralConnection(page.map(ReferralNode)))
 }
 
 #[derive(Default)]
@@ -330,6 +355,42 @@ impl ReferralQuery {
         let model = super::get(&req.db, &req.caller, parse_id("id", &id)?).await?;
         audit_referrals(ctx, req, &[&model]).await?;
         Ok(ReferralNode(model))
+    }
+
+    /// A worker's caseload against their capacity (the worker themselves or their organisation's staff).
+    async fn caseload(&self, ctx: &Context<'_>, practitioner_id: Option<ID>) -> async_graphql::Result<Caseload> {
+        let req = request(ctx)?;
+        let id = match &practitioner_id {
+            Some(id) => parse_id("practitionerId", id)?,
+            None => req.caller.practitioner_id,
+        };
+        let worker =
+            req.loaders.practitioner.load_one(id).await?.ok_or_else(|| AppError::not_found("practitioner", id))?;
+        if !super::caseload::may_see_caseload(&req.caller, &worker) {
+            return Err(AppError::forbidden("a caseload is visible to the worker and their own organisation").into());
+        }
+        let held = super::caseload::caseload_counts(&req.db, &[worker.id]).await?.get(&worker.id).copied().unwrap_or(0);
+        Ok(Caseload { worker, held })
+    }
+
+    /// Workers of the receiving organisation who could take this referral, most spare capacity first.
+    async fn suggest_assignees(
+        &self,
+        ctx: &Context<'_>,
+        referral_id: ID,
+    ) -> async_graphql::Result<Vec<AssigneeSuggestion>> {
+        let req = request(ctx)?;
+        let ranked =
+            super::caseload::suggest_assignees(&req.db, &req.caller, parse_id("referralId", &referral_id)?).await?;
+        Ok(ranked
+            .into_iter()
+            .map(|(worker, held)| AssigneeSuggestion {
+                capacity: worker.caseload_capacity,
+                active_count: held,
+                spare_capacity: i64::from(worker.caseload_capacity.unwrap_or(0)) - held as i64,
+                practitioner: worker.into(),
+            })
+            .collect())
     }
 
     /// Referrals the caller's organisation sent or received (or assigned to the caller), oldest
@@ -358,14 +419,13 @@ impl ReferralQuery {
                 .as_ref()
                 .map(|id| parse_id("referringOrganisationId", id))
                 .transpose()?,
+            assigned_practitioner_id: f
+                .assigned_practitioner_id
+                .as_ref()
+                .map(|id| parse_id("assignedPractitionerId", id))
+                .transpose()?,
         };
-        let page: Page<referral::Model> =
-            super::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
-        let models: Vec<&referral::Model> = page.items.iter().map(|(_, m)| m).collect();
-        audit_referrals(ctx, req, &models).await?;
-        let look = ctx.look_ahead();
-        prime_loaders(req, &models, &[look.field("nodes"), look.field("edges").field("node")]).await?;
-        Ok(ReferralConnection(page.map(ReferralNode)))
+        referral_page(ctx, req, filter, first, after).await
     }
 }
 
@@ -415,6 +475,73 @@ pub struct MoveReferralInput {
 pub struct MoveReferralPayload {
     pub referral: ReferralNode,
     pub event: ReferralEventNode,
+}
+
+#[derive(InputObject)]
+pub struct AssignReferralInput {
+    pub referral_id: ID,
+    /// A worker of the receiving organisation who holds a caseload.
+    pub practitioner_id: ID,
+    /// Required when the worker's caseload is full; recorded in the referral's history.
+    pub override_reason: Option<String>,
+}
+
+/// A worker's caseload against their capacity.
+pub struct Caseload {
+    worker: entity::practitioner::Model,
+    held: u64,
+}
+
+#[Object]
+impl Caseload {
+    async fn practitioner(&self) -> PractitionerNode {
+        self.worker.clone().into()
+    }
+
+    /// How many people the worker can hold at once.
+    async fn capacity(&self) -> Option<i32> {
+        self.worker.caseload_capacity
+    }
+
+    /// Open referrals assigned to the worker (awaiting contact, contacted or active).
+    async fn active_count(&self) -> u64 {
+        self.held
+    }
+
+    /// Capacity left (negative when over capacity).
+    async fn spare_capacity(&self) -> Option<i64> {
+        self.worker.caseload_capacity.map(|c| i64::from(c) - self.held as i64)
+    }
+
+    async fn over_capacity(&self) -> bool {
+        self.worker.caseload_capacity.is_some_and(|c| self.held > u64::try_from(c).unwrap_or(0))
+    }
+
+    /// The referrals held, oldest first. Each one returned is audited.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ReferralConnection> {
+        let req = request(ctx)?;
+        let filter = ReferralFilter {
+            statuses: super::caseload::CASELOAD_STATES.to_vec(),
+            assigned_practitioner_id: Some(self.worker.id),
+            ..ReferralFilter::default()
+        };
+        referral_page(ctx, req, filter, first, after).await
+    }
+}
+
+/// A worker who could take a referral, with their caseload.
+#[derive(SimpleObject)]
+pub struct AssigneeSuggestion {
+    pub practitioner: PractitionerNode,
+    pub capacity: Option<i32>,
+    pub active_count: u64,
+    pub spare_capacity: i64,
 }
 
 #[derive(InputObject)]
@@ -469,6 +596,26 @@ impl ReferralMutation {
         let (model, event) =
             super::move_referral(&req.db, &req.caller, parse_id("referralId", &input.referral_id)?, request_move)
                 .await?;
+        audit_referrals(ctx, req, &[&model]).await?;
+        Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+    }
+
+    /// Assigns a referral to a worker of the receiving organisation. Beyond the worker's capacity
+    /// it is refused (CONFLICT) unless `overrideReason` is given, which is recorded.
+    async fn assign_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignReferralInput,
+    ) -> async_graphql::Result<MoveReferralPayload> {
+        let req = request(ctx)?;
+        let (model, event) = super::caseload::assign(
+            &req.db,
+            &req.caller,
+            parse_id("referralId", &input.referral_id)?,
+            parse_id("practitionerId", &input.practitioner_id)?,
+            input.override_reason,
+        )
+        .await?;
         audit_referrals(ctx, req, &[&model]).await?;
         Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
     }

@@ -2,6 +2,7 @@
 //! machine in `state`, every move kept as an immutable event. Creation and every move are one
 //! transaction each; duplicates and retries are refused or answered with the first result.
 
+pub mod caseload;
 pub mod graphql;
 pub mod state;
 
@@ -63,7 +64,7 @@ fn receives(service: ReferralService, kind: OrganisationKind) -> bool {
     }
 }
 
-fn bounded_text(field: &str, text: Option<String>) -> AppResult<Option<String>> {
+pub(crate) fn bounded_text(field: &str, text: Option<String>) -> AppResult<Option<String>> {
     let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     match &text {
         Some(t) if t.chars().count() > MAX_TEXT_CHARS => {
@@ -201,6 +202,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
         occurred_at: now,
         reason: None,
         snomed_code: snomed_code(new.service, None).map(str::to_owned),
+        assigned_practitioner_id: None,
     };
     let txn = db.begin().await?;
     let inserted = referral::Entity::insert(model.clone().into_active_model()).exec_without_returning(&txn).await;
@@ -357,6 +359,7 @@ pub async fn move_referral(
         occurred_at: now,
         reason,
         snomed_code: snomed_code(current.service, Some(request.to)).map(str::to_owned),
+        assigned_practitioner_id: None,
     };
     let txn = db.begin().await?;
     let result = referral::Entity::update_many()
@@ -416,6 +419,7 @@ pub async fn record_contact_attempt(
         occurred_at: Utc::now(),
         reason: bounded_text("note", note)?,
         snomed_code: None,
+        assigned_practitioner_id: None,
     };
     referral_event::Entity::insert(event.clone().into_active_model()).exec_without_returning(db).await?;
     Ok((current, event))
@@ -429,6 +433,7 @@ pub struct ReferralFilter {
     pub service: Option<ReferralService>,
     pub receiving_organisation_id: Option<Uuid>,
     pub referring_organisation_id: Option<Uuid>,
+    pub assigned_practitioner_id: Option<Uuid>,
 }
 
 /// Referrals the caller is a party to (referring or receiving organisation, assigned worker),
@@ -460,6 +465,9 @@ pub async fn list(
     }
     if let Some(o) = filter.referring_organisation_id {
         cond = cond.add(C::ReferringOrganisationId.eq(o));
+    }
+    if let Some(p) = filter.assigned_practitioner_id {
+        cond = cond.add(C::AssignedPractitionerId.eq(p));
     }
     keyset_page(
         db,
