@@ -550,6 +550,17 @@ pub struct RecordContactAttemptInput {
     pub note: Option<String>,
 }
 
+/// The payload of a change that wrote one event, after auditing the patient access it made.
+async fn event_payload(
+    ctx: &Context<'_>,
+    req: &RequestContext,
+    model: referral::Model,
+    event: referral_event::Model,
+) -> async_graphql::Result<MoveReferralPayload> {
+    audit_referrals(ctx, req, &[&model]).await?;
+    Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+}
+
 #[derive(Default)]
 pub struct ReferralMutation;
 
@@ -596,8 +607,7 @@ impl ReferralMutation {
         let (model, event) =
             super::move_referral(&req.db, &req.caller, parse_id("referralId", &input.referral_id)?, request_move)
                 .await?;
-        audit_referrals(ctx, req, &[&model]).await?;
-        Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+        event_payload(ctx, req, model, event).await
     }
 
     /// Assigns a referral to a worker of the receiving organisation. Beyond the worker's capacity
@@ -616,8 +626,7 @@ impl ReferralMutation {
             input.override_reason,
         )
         .await?;
-        audit_referrals(ctx, req, &[&model]).await?;
-        Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+        event_payload(ctx, req, model, event).await
     }
 
     /// Records an attempt to contact the person on a waiting referral.
@@ -634,7 +643,6 @@ impl ReferralMutation {
             input.note,
         )
         .await?;
-        audit_referrals(ctx, req, &[&model]).await?;
-        Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+        event_payload(ctx, req, model, event).await
     }
 }
