@@ -208,3 +208,16 @@ pub enum ReferralEventKind {
     #[sea_orm(string_value = "assigned")]
     Assigned,
 }
+
+/// Whether a participant came to a group session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AttendanceStatus {
+    #[sea_orm(string_value = "attended")]
+    Attended,
+    /// Sent apologies in advance.
+    #[sea_orm(string_value = "apologies")]
+    Apologies,
+    #[sea_orm(string_value = "did_not_attend")]
+    DidNotAttend,
+}

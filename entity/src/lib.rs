@@ -4,6 +4,9 @@
 pub mod access_audit;
 pub mod cohort;
 pub mod enums;
+pub mod group_attendance;
+pub mod group_participant;
+pub mod group_session;
 pub mod neighbourhood;
 pub mod neighbourhood_organisation;
 pub mod organisation;
@@ -12,9 +15,11 @@ pub mod patient_condition;
 pub mod practitioner;
 pub mod referral;
 pub mod referral_event;
+pub mod referral_feedback;
 pub mod referral_need;
+pub mod support_group;
 
 pub use enums::{
-    OrganisationKind, ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService,
-    ReferralSource, ReferralStatus, Sex, Urgency,
+    AttendanceStatus, OrganisationKind, ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome,
+    ReferralService, ReferralSource, ReferralStatus, Sex, Urgency,
 };

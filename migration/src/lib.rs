@@ -4,11 +4,16 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_core;
 mod m20261125_000002_referrals;
+mod m20261126_000003_feedback_and_groups;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_core::Migration), Box::new(m20261125_000002_referrals::Migration)]
+        vec![
+            Box::new(m20261125_000001_core::Migration),
+            Box::new(m20261125_000002_referrals::Migration),
+            Box::new(m20261126_000003_feedback_and_groups::Migration),
+        ]
     }
 }
