@@ -74,7 +74,8 @@ pub(crate) fn bounded_text(field: &str, text: Option<String>) -> AppResult<Optio
     }
 }
 
-fn open_key(patient_id: Uuid, service: ReferralService) -> String {
+/// The unique key an open referral holds (NULL once it ends): one open referral per patient and service.
+pub(crate) fn open_key(patient_id: Uuid, service: ReferralService) -> String {
     format!("{patient_id}:{}", service.to_value())
 }
 

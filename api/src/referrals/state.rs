@@ -81,6 +81,20 @@ pub fn snomed_code(service: ReferralService, to: Option<S>) -> Option<&'static s
     }
 }
 
+/// The SNOMED CT codes the referring practice files with the feedback on a referral that ended in
+/// `ended`: the episode's referral code and, for a declined social prescribing referral, the
+/// decline code. Other services have no national code in the reference pack, so none is invented.
+pub fn feedback_codes(service: ReferralService, ended: S) -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = snomed_code(service, None).into_iter().collect();
+    codes.extend(snomed_code(service, Some(ended)));
+    codes
+}
+
+/// Codes as stored in `referral_feedback.snomed_codes`: comma-separated, no spaces.
+pub fn join_codes(codes: &[&str]) -> String {
+    codes.join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::Iterable;
@@ -115,5 +129,18 @@ mod tests {
         let AppError::InvalidTransition(message) = check_move(S::Closed, S::Active).unwrap_err() else { panic!() };
         assert!(message.contains("it has ended"));
         assert!(check_move(S::Active, S::Closed).is_ok());
+    }
+
+    #[test]
+    fn feedback_carries_the_national_codes_where_they_exist() {
+        assert_eq!(
+            feedback_codes(ReferralService::SocialPrescribing, S::Closed),
+            [SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING]
+        );
+        assert_eq!(
+            join_codes(&feedback_codes(ReferralService::SocialPrescribing, S::DeclinedByPatient)),
+            "871731000000106,871711000000103"
+        );
+        assert!(feedback_codes(ReferralService::AdultSocialCare, S::DeclinedByPatient).is_empty());
     }
 }
