@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use entity::{
-    neighbourhood, neighbourhood_organisation, organisation, patient, patient_condition, practitioner, referral_event,
-    referral_need,
+    neighbourhood, neighbourhood_organisation, organisation, patient, patient_condition, practitioner, referral,
+    referral_event, referral_feedback, referral_need,
 };
 
 use crate::error::AppError;
@@ -44,6 +44,7 @@ by_id_loader!(OrganisationLoader, organisation);
 by_id_loader!(NeighbourhoodLoader, neighbourhood);
 by_id_loader!(PractitionerLoader, practitioner);
 by_id_loader!(PatientLoader, patient);
+by_id_loader!(ReferralLoader, referral);
 
 /// Rows of a child table grouped by their parent's id (`$column` / `$field`), in `$order`.
 macro_rules! children_loader {
@@ -87,6 +88,11 @@ children_loader!(
     ReferralNeedsLoader, referral_need, ReferralId, referral_id, [Need]
 );
 
+children_loader!(
+    /// The feedback sent when a referral ended (at most one per referral).
+    ReferralFeedbackLoader, referral_feedback, ReferralId, referral_id, [CreatedAt]
+);
+
 /// The organisations taking part in a neighbourhood (ids; names come through `OrganisationLoader`).
 pub struct NeighbourhoodMembersLoader(pub DatabaseConnection);
 
@@ -124,6 +130,8 @@ pub struct Loaders {
     pub patient: RequestLoader<PatientLoader>,
     pub referral_events: RequestLoader<ReferralEventsLoader>,
     pub referral_needs: RequestLoader<ReferralNeedsLoader>,
+    pub referral_feedback: RequestLoader<ReferralFeedbackLoader>,
+    pub referral: RequestLoader<ReferralLoader>,
 }
 
 impl Loaders {
@@ -141,6 +149,8 @@ impl Loaders {
             patient: make(PatientLoader(db.clone())),
             referral_events: make(ReferralEventsLoader(db.clone())),
             referral_needs: make(ReferralNeedsLoader(db.clone())),
+            referral_feedback: make(ReferralFeedbackLoader(db.clone())),
+            referral: make(ReferralLoader(db.clone())),
         }
     }
 }

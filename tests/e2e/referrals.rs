@@ -91,7 +91,10 @@ async fn reach(app: &TestApp, p: &Pathway, id: &str, target: &str) {
     };
     for step in path {
         let (token, extra) = match *step {
-            "CLOSED" => (&p.link_worker, json!({ "outcome": "GOALS_MET" })),
+            "CLOSED" => (
+                &p.link_worker,
+                json!({ "outcome": "GOALS_MET", "feedbackSummary": "Attending weekly art group; mood improved" }),
+            ),
             "REJECTED_BY_SERVICE" => (&p.link_worker, json!({ "reason": "outside our area" })),
             "CANCELLED_BY_REFERRER" => (&p.gp, json!({ "reason": "sent in error" })),
             "UNABLE_TO_CONTACT" => {
@@ -400,4 +403,131 @@ async fn assignment_respects_capacity_unless_an_override_reason_is_recorded() {
         app.gql(&p.link_worker, ASSIGN, json!({ "input": { "referralId": fourth, "practitionerId": gp_id } })).await;
     assert_eq!(to_gp.body["errors"][0]["extensions"]["field"], "practitionerId");
     assert_eq!(app.gql(&p.gp, CASELOAD, json!({ "p": worker_id })).await.error_code(), "FORBIDDEN");
+}
+
+const FEEDBACK: &str = r#"query Feedback($filed: Boolean) { referralFeedback(filed: $filed, first: 50) {
+    totalCount nodes { id endedStatus outcome summary isFiled filedAt filedBy { id } codes { system code display }
+        worker { id } writtenBy { id } patient { id } referral { id status } } } }"#;
+
+const FILE: &str = r#"mutation File($id: ID!) { markFeedbackFiled(input: { feedbackId: $id }) {
+    feedback { id isFiled filedAt filedBy { id } } } }"#;
+
+async fn feedback_of(app: &TestApp, token: &str, id: &str) -> Value {
+    let reply = app
+        .gql(token, "query($id: ID!) { referral(id: $id) { feedback { id endedStatus outcome summary codes { code display } isFiled } } }", json!({ "id": id }))
+        .await;
+    reply.data()["referral"]["feedback"].clone()
+}
+
+#[tokio::test]
+async fn the_referring_practice_gets_coded_feedback_when_a_referral_ends_and_files_it() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+
+    // Closing needs the summary for the practice: refused without it, nothing changes.
+    let closed = create(&app, &p, &p.patients[0]).await;
+    reach(&app, &p, &closed, "ACTIVE").await;
+    let bare = move_to(&app, &p.link_worker, &closed, "CLOSED", json!({ "outcome": "GOALS_PARTLY_MET" })).await;
+    assert_eq!(bare.body["errors"][0]["extensions"]["field"], "feedbackSummary", "{}", bare.body);
+    assert_eq!(status(&app, &p.gp, &closed).await, "ACTIVE");
+    assert!(feedback_of(&app, &p.gp, &closed).await.is_null());
+    let summary = "Attending weekly art group at the community centre; mood improved, feels less alone";
+    let done = move_to(
+        &app,
+        &p.link_worker,
+        &closed,
+        "CLOSED",
+        json!({ "outcome": "GOALS_PARTLY_MET", "feedbackSummary": summary }),
+    )
+    .await;
+    assert_eq!(done.data()["moveReferral"]["referral"]["status"], "CLOSED");
+    let fb = feedback_of(&app, &p.gp, &closed).await;
+    assert_eq!(fb["endedStatus"], "CLOSED");
+    assert_eq!(fb["outcome"], "GOALS_PARTLY_MET");
+    assert_eq!(fb["summary"], summary);
+    assert_eq!(fb["codes"], json!([{ "code": "871731000000106", "display": "Referral to social prescribing service" }]));
+    assert_eq!(fb["isFiled"], false);
+
+    // A decline carries the decline code and a plain summary; a cancellation sends none; a
+    // summary on a move that does not end the referral is refused.
+    let declined = create(&app, &p, &p.patients[1]).await;
+    reach(&app, &p, &declined, "DECLINED_BY_PATIENT").await;
+    let fb = feedback_of(&app, &p.gp, &declined).await;
+    let codes: Vec<&str> = fb["codes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["871731000000106", "871711000000103"]);
+    assert_eq!(fb["summary"], "The person declined the referral.");
+    let cancelled = create(&app, &p, &p.patients[2]).await;
+    reach(&app, &p, &cancelled, "CANCELLED_BY_REFERRER").await;
+    assert!(feedback_of(&app, &p.gp, &cancelled).await.is_null());
+    let open = create(&app, &p, &p.patients[3]).await;
+    let early =
+        move_to(&app, &p.link_worker, &open, "AWAITING_CONTACT", json!({ "feedbackSummary": "too soon" })).await;
+    assert_eq!(early.body["errors"][0]["extensions"]["field"], "feedbackSummary");
+    assert_eq!(status(&app, &p.gp, &open).await, "RECEIVED");
+
+    // The practice's to-file list holds both; the receiving side has nothing addressed to it.
+    let before = entity::access_audit::Entity::find().all(&app.db).await.unwrap().len();
+    let to_file = app.gql(&p.gp, FEEDBACK, json!({ "filed": false })).await;
+    let list = &to_file.data()["referralFeedback"];
+    assert_eq!(list["totalCount"], 2, "{}", to_file.body);
+    let ids: Vec<&str> = list["nodes"].as_array().unwrap().iter().map(|n| n["referral"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [closed.as_str(), declined.as_str()], "oldest first");
+    assert_eq!(entity::access_audit::Entity::find().all(&app.db).await.unwrap().len(), before + 2, "reads audited");
+    let link_worker_list = app.gql(&p.link_worker, FEEDBACK, json!({})).await;
+    assert_eq!(link_worker_list.data()["referralFeedback"]["totalCount"], 0);
+
+    // Only the referring organisation files; filing twice keeps the first filing.
+    let feedback_id = list["nodes"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.gql(&p.link_worker, FILE, json!({ "id": feedback_id })).await.error_code(), "FORBIDDEN");
+    let filed = app.gql(&p.gp, FILE, json!({ "id": feedback_id })).await;
+    let first = filed.data()["markFeedbackFiled"]["feedback"].clone();
+    assert_eq!(first["isFiled"], true);
+    let gp_id = app.practitioner(DemoRole::Gp).await.id.to_string();
+    assert_eq!(first["filedBy"]["id"], gp_id.as_str());
+    let again = app.gql(&p.gp, FILE, json!({ "id": feedback_id })).await;
+    assert_eq!(again.data()["markFeedbackFiled"]["feedback"]["filedAt"], first["filedAt"]);
+    let remaining = app.gql(&p.gp, FEEDBACK, json!({ "filed": false })).await;
+    assert_eq!(remaining.data()["referralFeedback"]["totalCount"], 1);
+    let filed_list = app.gql(&p.gp, FEEDBACK, json!({ "filed": true })).await;
+    assert_eq!(filed_list.data()["referralFeedback"]["nodes"][0]["id"], feedback_id.as_str());
+    let missing = app.gql(&p.gp, FILE, json!({ "id": uuid::Uuid::nil().to_string() })).await;
+    assert_eq!(missing.error_code(), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_vcse_service_sees_whom_to_contact_on_an_open_referral_and_nothing_clinical() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let patient = &p.patients[0];
+    let where_ = app
+        .gql(&p.gp, "query($id: ID!) { patient(id: $id) { neighbourhood { id } } }", json!({ "id": patient }))
+        .await;
+    let neighbourhood: uuid::Uuid = where_.data()["patient"]["neighbourhood"]["id"].as_str().unwrap().parse().unwrap();
+    let vcse_worker = app.practitioner_in(entity::ProfessionalRole::VcseWorker, neighbourhood).await;
+    let vcse = app.token_for_practitioner(&vcse_worker);
+    let mut input = referral_input(&p, patient, None);
+    input["input"]["service"] = json!("VCSE");
+    input["input"]["receivingOrganisationId"] = json!(vcse_worker.organisation_id.to_string());
+    let created = app.gql(&p.gp, CREATE, input).await;
+    let id = created.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned();
+
+    let inbox = app
+        .gql(&vcse, "{ referrals { nodes { id patient { accessLevel name needs { livesAlone } } } } }", json!({}))
+        .await;
+    let node = &inbox.data()["referrals"]["nodes"].as_array().unwrap().iter().find(|n| n["id"] == id.as_str()).cloned();
+    let node = node.as_ref().expect("the VCSE service sees the referral it received");
+    assert_eq!(node["patient"]["accessLevel"], "SHARED_SUMMARY");
+    assert!(node["patient"]["name"].is_string());
+    let clinical = app
+        .gql(&vcse, "query($id: ID!) { referral(id: $id) { patient { nhsNumber } } }", json!({ "id": id }))
+        .await;
+    assert_eq!(clinical.error_code(), "FORBIDDEN");
+    let direct = app.gql(&vcse, "query($id: ID!) { patient(id: $id) { name } }", json!({ "id": patient })).await;
+    assert_eq!(direct.error_code(), "FORBIDDEN", "the referral opens the summary only through the referral");
+
+    // Once the referral has ended, the summary closes again.
+    let rejected = move_to(&app, &vcse, &id, "REJECTED_BY_SERVICE", json!({ "reason": "group is full" })).await;
+    assert_eq!(rejected.data()["moveReferral"]["referral"]["status"], "REJECTED_BY_SERVICE");
+    let after = app.gql(&vcse, "query($id: ID!) { referral(id: $id) { patient { name } } }", json!({ "id": id })).await;
+    assert_eq!(after.error_code(), "FORBIDDEN");
 }

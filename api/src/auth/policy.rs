@@ -2,9 +2,11 @@
 //!
 //! First version (foundation): staff of an organisation taking part in a neighbourhood see the
 //! full record of that neighbourhood's patients; VCSE staff and commissioners see no identifiable
-//! patient data (commissioners get aggregates). Later rules (open referral to the caller's
-//! organisation, MDT attendance, a plan shared with the organisation) add grants here, with their
-//! own `AccessReason`, without touching resolvers.
+//! patient data (commissioners get aggregates). An open referral opens the person's summary (name
+//! and access needs) to the receiving organisation and the assigned worker, which is how a VCSE
+//! service knows whom to contact (`grant_through_referral`). Later rules (MDT attendance, a plan
+//! shared with the organisation) add grants here, with their own `AccessReason`, without touching
+//! resolvers.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::ColumnTrait;
@@ -106,6 +108,26 @@ impl Caller {
     pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
         (self.may_see_identifiable() && self.neighbourhood_ids.contains(&patient.neighbourhood_id))
             .then_some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::NeighbourhoodMember })
+    }
+
+    /// The decision for a patient reached through one of their referrals: the caller's own grant,
+    /// or, while the referral is open, the person's consent to it opens the summary (name and
+    /// access needs, nothing clinical) to the receiving organisation and the assigned worker: how a
+    /// VCSE service that receives a referral knows whom to contact.
+    pub fn grant_through_referral(
+        &self,
+        patient: &patient::Model,
+        referral: &entity::referral::Model,
+    ) -> Option<Grant> {
+        if referral.patient_id != patient.id {
+            return None;
+        }
+        self.grant_for(patient).or_else(|| {
+            let receives = self.organisation_id == referral.receiving_organisation_id
+                || referral.assigned_practitioner_id == Some(self.practitioner_id);
+            (receives && referral.open_key.is_some())
+                .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::ReferralParty })
+        })
     }
 
     /// Whether the caller is a party to a referral: the referring organisation, the receiving

@@ -42,6 +42,16 @@ impl PatientNode {
         Self { model, grant }
     }
 
+    /// The non-clinical summary (name and what helps to make contact), open from the shared
+    /// summary level up.
+    fn summary(&self) -> AppResult<&patient::Model> {
+        if self.grant.level >= PatientAccessLevel::SharedSummary {
+            Ok(&self.model)
+        } else {
+            Err(AppError::forbidden("this patient's record is not shared with your organisation"))
+        }
+    }
+
     /// The record, if the grant opens the full record.
     fn full(&self) -> AppResult<&patient::Model> {
         if self.grant.level == PatientAccessLevel::Full {
@@ -84,15 +94,15 @@ impl PatientNode {
     }
 
     async fn given_name(&self) -> AppResult<&str> {
-        Ok(&self.full()?.given_name)
+        Ok(&self.summary()?.given_name)
     }
 
     async fn family_name(&self) -> AppResult<&str> {
-        Ok(&self.full()?.family_name)
+        Ok(&self.summary()?.family_name)
     }
 
     async fn name(&self) -> AppResult<String> {
-        let m = self.full()?;
+        let m = self.summary()?;
         Ok(format!("{} {}", m.given_name, m.family_name))
     }
 
@@ -159,7 +169,7 @@ impl PatientNode {
 
     /// What the team must know to reach and support the person.
     async fn needs(&self) -> AppResult<AccessNeeds> {
-        let m = self.full()?;
+        let m = self.summary()?;
         Ok(AccessNeeds {
             lives_alone: m.lives_alone,
             is_carer: m.is_carer,

@@ -5,9 +5,9 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use entity::{referral, referral_event};
+use entity::{referral, referral_event, referral_feedback};
 
-use super::state::{allowed_moves, is_open};
+use super::state::{allowed_moves, is_open, snomed_term};
 use super::{Move, NewReferral, ReferralFilter};
 use crate::audit;
 use crate::auth::AccessReason;
@@ -161,20 +161,10 @@ impl ReferralNode {
         ID(self.0.id.to_string())
     }
 
-    /// The person referred, shown under the caller's own access to their record.
+    /// The person referred, under the caller's own access to their record or, for the receiving
+    /// side of an open referral without it, the summary the person's consent opens.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
-        let req = request(ctx)?;
-        let patient = req
-            .loaders
-            .patient
-            .load_one(self.0.patient_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("patient", self.0.patient_id))?;
-        let grant = req
-            .caller
-            .grant_for(&patient)
-            .ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
-        Ok(PatientNode::new(patient, grant))
+        patient_for(ctx, self.0.patient_id, Some(&self.0)).await
     }
 
     async fn status(&self) -> ReferralStatus {
@@ -261,6 +251,12 @@ impl ReferralNode {
         self.0.suggested_alternative.as_deref()
     }
 
+    /// The feedback sent to the referrer when the referral ended (none while open or after a cancellation).
+    async fn feedback(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralFeedbackNode>> {
+        let rows = request(ctx)?.loaders.referral_feedback.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().next().map(ReferralFeedbackNode))
+    }
+
     /// The referral's history, oldest first (immutable).
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralEventNode>> {
         let rows = request(ctx)?.loaders.referral_events.load_one(self.0.id).await?.unwrap_or_default();
@@ -269,6 +265,121 @@ impl ReferralNode {
 }
 
 connection_type!(ReferralConnection, ReferralEdge, ReferralNode, "A page of referrals, oldest first.");
+
+/// A SNOMED CT concept, ready to file in a clinical record.
+#[derive(SimpleObject)]
+pub struct CodedConcept {
+    /// `http://snomed.info/sct`
+    pub system: &'static str,
+    pub code: String,
+    pub display: Option<&'static str>,
+}
+
+/// Structured feedback to the referring organisation on a referral that ended.
+#[derive(Clone)]
+pub struct ReferralFeedbackNode(pub referral_feedback::Model);
+
+#[Object(name = "ReferralFeedback")]
+impl ReferralFeedbackNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<ReferralNode> {
+        let req = request(ctx)?;
+        let id = self.0.referral_id;
+        let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
+        if !req.caller.may_see_referral(&model) {
+            return Err(AppError::forbidden("only the parties to a referral see it").into());
+        }
+        Ok(ReferralNode(model))
+    }
+
+    /// The person, under the caller's own access to their record.
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+        patient_for(ctx, self.0.patient_id, None).await
+    }
+
+    /// The state the referral ended in.
+    async fn ended_status(&self) -> ReferralStatus {
+        self.0.ended_status.into()
+    }
+
+    async fn outcome(&self) -> Option<ReferralOutcome> {
+        self.0.outcome.map(Into::into)
+    }
+
+    /// SNOMED CT codes to file with the feedback (none where no national code exists for the service).
+    async fn codes(&self) -> Vec<CodedConcept> {
+        self.0
+            .snomed_codes
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|code| CodedConcept {
+                system: "http://snomed.info/sct",
+                code: code.to_owned(),
+                display: snomed_term(code),
+            })
+            .collect()
+    }
+
+    /// What happened, in the worker's words, e.g. "attending weekly art group — mood improved".
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    /// The worker who supported the person.
+    async fn worker(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.0.worker_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+    }
+
+    async fn written_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.written_by).await?.map(Into::into))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn is_filed(&self) -> bool {
+        self.0.filed_at.is_some()
+    }
+
+    async fn filed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.filed_at
+    }
+
+    async fn filed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.0.filed_by else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+    }
+}
+
+connection_type!(
+    ReferralFeedbackConnection,
+    ReferralFeedbackEdge,
+    ReferralFeedbackNode,
+    "A page of referral feedback, oldest first."
+);
+
+/// A patient reached through a referral or its feedback, under the caller's own grant (or the one
+/// the referral gives, see `Caller::grant_through_referral`).
+async fn patient_for(
+    ctx: &Context<'_>,
+    patient_id: Uuid,
+    through: Option<&referral::Model>,
+) -> async_graphql::Result<PatientNode> {
+    let req = request(ctx)?;
+    let patient =
+        req.loaders.patient.load_one(patient_id).await?.ok_or_else(|| AppError::not_found("patient", patient_id))?;
+    let grant = match through {
+        Some(referral) => req.caller.grant_through_referral(&patient, referral),
+        None => req.caller.grant_for(&patient),
+    }
+    .ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
+    Ok(PatientNode::new(patient, grant))
+}
 
 /// Audits the patients behind referrals the caller has just read.
 async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&referral::Model]) -> AppResult<()> {
@@ -296,6 +407,9 @@ async fn prime_loaders(
     }
     if selects("events") {
         loaders.referral_events.load_many(referral_ids.iter().copied()).await?;
+    }
+    if selects("feedback") {
+        loaders.referral_feedback.load_many(referral_ids.iter().copied()).await?;
     }
     if selects("referringOrganisation") || selects("receivingOrganisation") {
         let ids: Vec<Uuid> =
@@ -355,6 +469,39 @@ impl ReferralQuery {
         let model = super::get(&req.db, &req.caller, parse_id("id", &id)?).await?;
         audit_referrals(ctx, req, &[&model]).await?;
         Ok(ReferralNode(model))
+    }
+
+    /// Feedback on ended referrals sent to the caller's organisation, oldest first. `filed: false`
+    /// is the list still to file in the practice record. Each one returned is audited.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn referral_feedback(
+        &self,
+        ctx: &Context<'_>,
+        filed: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ReferralFeedbackConnection> {
+        let req = request(ctx)?;
+        let page = super::feedback::list(&req.db, &req.caller, filed, PageRequest::new(first, after)?).await?;
+        let reads: Vec<_> = page.items.iter().map(|(_, f)| (f.patient_id, AccessReason::ReferralParty)).collect();
+        audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+        let look = ctx.look_ahead();
+        let nodes = [look.field("nodes"), look.field("edges").field("node")];
+        let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+        if selects("patient") {
+            let ids: Vec<Uuid> = page.items.iter().map(|(_, f)| f.patient_id).collect();
+            req.loaders.patient.load_many(ids).await?;
+        }
+        if selects("referral") {
+            let ids: Vec<Uuid> = page.items.iter().map(|(_, f)| f.referral_id).collect();
+            req.loaders.referral.load_many(ids).await?;
+        }
+        if selects("worker") || selects("writtenBy") || selects("filedBy") {
+            let ids: Vec<Uuid> =
+                page.items.iter().flat_map(|(_, f)| [f.worker_id, Some(f.written_by), f.filed_by]).flatten().collect();
+            req.loaders.practitioner.load_many(ids).await?;
+        }
+        Ok(ReferralFeedbackConnection(page.map(ReferralFeedbackNode)))
     }
 
     /// A worker's caseload against their capacity (the worker themselves or their organisation's staff).
@@ -469,6 +616,19 @@ pub struct MoveReferralInput {
     pub outcome: Option<ReferralOutcome>,
     /// When rejecting: where the person might be helped instead.
     pub suggested_alternative: Option<String>,
+    /// For the referring practice when the service ends the referral: required when closing
+    /// ("attending weekly art group — mood improved"); otherwise a plain statement is filed.
+    pub feedback_summary: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct MarkFeedbackFiledInput {
+    pub feedback_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct MarkFeedbackFiledPayload {
+    pub feedback: ReferralFeedbackNode,
 }
 
 #[derive(SimpleObject)]
@@ -603,6 +763,7 @@ impl ReferralMutation {
             reason: input.reason,
             outcome: input.outcome.map(Into::into),
             suggested_alternative: input.suggested_alternative,
+            feedback_summary: input.feedback_summary,
         };
         let (model, event) =
             super::move_referral(&req.db, &req.caller, parse_id("referralId", &input.referral_id)?, request_move)
@@ -627,6 +788,26 @@ impl ReferralMutation {
         )
         .await?;
         event_payload(ctx, req, model, event).await
+    }
+
+    /// Marks feedback as filed in the referring organisation's record (filing again changes nothing).
+    async fn mark_feedback_filed(
+        &self,
+        ctx: &Context<'_>,
+        input: MarkFeedbackFiledInput,
+    ) -> async_graphql::Result<MarkFeedbackFiledPayload> {
+        let req = request(ctx)?;
+        let model =
+            super::feedback::mark_filed(&req.db, &req.caller, parse_id("feedbackId", &input.feedback_id)?).await?;
+        audit::record_reads(
+            &req.db,
+            &req.caller,
+            &[(model.patient_id, AccessReason::ReferralParty)],
+            &req.operation_at(ctx),
+            &req.request_id,
+        )
+        .await?;
+        Ok(MarkFeedbackFiledPayload { feedback: ReferralFeedbackNode(model) })
     }
 
     /// Records an attempt to contact the person on a waiting referral.

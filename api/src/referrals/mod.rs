@@ -3,6 +3,7 @@
 //! transaction each; duplicates and retries are refused or answered with the first result.
 
 pub mod caseload;
+pub mod feedback;
 pub mod graphql;
 pub mod state;
 
@@ -50,6 +51,8 @@ pub struct Move {
     pub reason: Option<String>,
     pub outcome: Option<ReferralOutcome>,
     pub suggested_alternative: Option<String>,
+    /// For the referring practice when the referral ends (required when closing).
+    pub feedback_summary: Option<String>,
 }
 
 /// The organisation kinds that can receive each service's referrals.
@@ -272,8 +275,8 @@ fn replay(existing: referral::Model, new: &NewReferral) -> AppResult<referral::M
     }
 }
 
-/// Moves a referral through the state machine: the status change and its event are one
-/// transaction, and the update only applies if nobody moved the referral in between.
+/// Moves a referral through the state machine: the status change, its event and (when the service
+/// ends the referral) the feedback to the referrer are one transaction, and the update only applies if nobody moved the referral in between.
 pub async fn move_referral(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -293,6 +296,13 @@ pub async fn move_referral(
     }
     let reason = bounded_text("reason", request.reason)?;
     let suggested_alternative = bounded_text("suggestedAlternative", request.suggested_alternative)?;
+    let feedback_summary = bounded_text("feedbackSummary", request.feedback_summary)?;
+    if feedback_summary.is_some() && !feedback::sends_feedback(request.to) {
+        return Err(AppError::bad_input(
+            "feedbackSummary",
+            "feedback goes to the referrer when the service ends a referral (closed, declined, rejected, unable to contact)",
+        ));
+    }
     let mut outcome = None;
     let mut rejection_reason = None;
     match request.to {
@@ -349,6 +359,11 @@ pub async fn move_referral(
         updated.rejection_reason = rejection_reason;
         updated.suggested_alternative = suggested_alternative;
     }
+    let feedback_row = if feedback::sends_feedback(request.to) {
+        Some(feedback::for_ending(&updated, caller, feedback_summary, now)?)
+    } else {
+        None
+    };
     let event = referral_event::Model {
         id: Uuid::now_v7(),
         referral_id: id,
@@ -388,6 +403,9 @@ pub async fn move_referral(
         ));
     }
     referral_event::Entity::insert(event.clone().into_active_model()).exec_without_returning(&txn).await?;
+    if let Some(row) = feedback_row {
+        entity::referral_feedback::Entity::insert(row.into_active_model()).exec_without_returning(&txn).await?;
+    }
     txn.commit().await?;
     Ok((updated, event))
 }

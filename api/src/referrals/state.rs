@@ -90,6 +90,15 @@ pub fn feedback_codes(service: ReferralService, ended: S) -> Vec<&'static str> {
     codes
 }
 
+/// The preferred term of a code this module records.
+pub fn snomed_term(code: &str) -> Option<&'static str> {
+    match code {
+        SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING => Some("Referral to social prescribing service"),
+        SNOMED_SOCIAL_PRESCRIBING_DECLINED => Some("Social prescribing declined"),
+        _ => None,
+    }
+}
+
 /// Codes as stored in `referral_feedback.snomed_codes`: comma-separated, no spaces.
 pub fn join_codes(codes: &[&str]) -> String {
     codes.join(",")
