@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod frailty;
+pub mod groups;
 pub mod http;
 pub mod loaders;
 pub mod neighbourhoods;

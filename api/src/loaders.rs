@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use entity::{
-    neighbourhood, neighbourhood_organisation, organisation, patient, patient_condition, practitioner, referral,
-    referral_event, referral_feedback, referral_need,
+    group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation,
+    patient, patient_condition, practitioner, referral, referral_event, referral_feedback, referral_need,
 };
 
 use crate::error::AppError;
@@ -93,6 +93,31 @@ children_loader!(
     ReferralFeedbackLoader, referral_feedback, ReferralId, referral_id, [CreatedAt]
 );
 
+children_loader!(
+    /// A support group's sessions, earliest first.
+    GroupSessionsLoader, group_session, GroupId, group_id, [StartsAt, Id]
+);
+children_loader!(
+    /// A support group's memberships, current and past, in order of joining.
+    GroupParticipantsLoader, group_participant, GroupId, group_id, [JoinedAt, Id]
+);
+children_loader!(
+    /// A group session's register.
+    SessionAttendanceLoader, group_attendance, SessionId, session_id, [ParticipantId]
+);
+
+/// Current members per support group.
+pub struct GroupMemberCountLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for GroupMemberCountLoader {
+    type Value = u64;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        crate::groups::member_counts(&self.0, keys).await
+    }
+}
+
 /// The organisations taking part in a neighbourhood (ids; names come through `OrganisationLoader`).
 pub struct NeighbourhoodMembersLoader(pub DatabaseConnection);
 
@@ -132,6 +157,10 @@ pub struct Loaders {
     pub referral_needs: RequestLoader<ReferralNeedsLoader>,
     pub referral_feedback: RequestLoader<ReferralFeedbackLoader>,
     pub referral: RequestLoader<ReferralLoader>,
+    pub group_sessions: RequestLoader<GroupSessionsLoader>,
+    pub group_participants: RequestLoader<GroupParticipantsLoader>,
+    pub session_attendance: RequestLoader<SessionAttendanceLoader>,
+    pub group_member_count: RequestLoader<GroupMemberCountLoader>,
 }
 
 impl Loaders {
@@ -151,6 +180,10 @@ impl Loaders {
             referral_needs: make(ReferralNeedsLoader(db.clone())),
             referral_feedback: make(ReferralFeedbackLoader(db.clone())),
             referral: make(ReferralLoader(db.clone())),
+            group_sessions: make(GroupSessionsLoader(db.clone())),
+            group_participants: make(GroupParticipantsLoader(db.clone())),
+            session_attendance: make(SessionAttendanceLoader(db.clone())),
+            group_member_count: make(GroupMemberCountLoader(db.clone())),
         }
     }
 }

@@ -14,6 +14,7 @@ use async_graphql::{
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::config::SchemaSettings;
 use crate::error::code;
+use crate::groups::{GroupMutation, GroupQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::patients::PatientQuery;
@@ -28,10 +29,11 @@ pub struct QueryRoot(
     PatientQuery,
     CohortQuery,
     ReferralQuery,
+    GroupQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CohortMutation, ReferralMutation);
+pub struct MutationRoot(CohortMutation, ReferralMutation, GroupMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -21,16 +21,16 @@ const ATTEMPT: &str = r#"mutation Attempt($id: ID!) { recordContactAttempt(input
 
 const READ: &str = r#"query Read($id: ID!) { referral(id: $id) { id status events { kind fromStatus toStatus } } }"#;
 
-struct Pathway {
-    gp: String,
-    link_worker: String,
-    splw_provider: String,
-    patients: Vec<String>,
+pub struct Pathway {
+    pub gp: String,
+    pub link_worker: String,
+    pub splw_provider: String,
+    pub patients: Vec<String>,
 }
 
 /// A GP's token, a link worker's token (at the SPLW provider, the receiving organisation) and
 /// patients of the GP's neighbourhood.
-async fn pathway(app: &TestApp) -> Pathway {
+pub async fn pathway(app: &TestApp) -> Pathway {
     let gp = app.token(DemoRole::Gp).await;
     let link_worker = app.token(DemoRole::LinkWorker).await;
     let me = app.gql(&link_worker, "{ me { organisation { id kind } } }", json!({})).await;
@@ -59,12 +59,12 @@ fn referral_input(p: &Pathway, patient: &str, key: Option<&str>) -> Value {
     } })
 }
 
-async fn create(app: &TestApp, p: &Pathway, patient: &str) -> String {
+pub async fn create(app: &TestApp, p: &Pathway, patient: &str) -> String {
     let reply = app.gql(&p.gp, CREATE, referral_input(p, patient, None)).await;
     reply.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn move_to(app: &TestApp, token: &str, id: &str, to: &str, extra: Value) -> Reply {
+pub async fn move_to(app: &TestApp, token: &str, id: &str, to: &str, extra: Value) -> Reply {
     let mut input = json!({ "referralId": id, "to": to });
     input.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
     app.gql(token, MOVE, json!({ "input": input })).await
@@ -76,7 +76,7 @@ async fn status(app: &TestApp, token: &str, id: &str) -> String {
 }
 
 /// Walks a new referral to `target` along legal moves (with what each move requires).
-async fn reach(app: &TestApp, p: &Pathway, id: &str, target: &str) {
+pub async fn reach(app: &TestApp, p: &Pathway, id: &str, target: &str) {
     let path: &[&str] = match target {
         "RECEIVED" => &[],
         "AWAITING_CONTACT" => &["AWAITING_CONTACT"],
@@ -445,7 +445,10 @@ async fn the_referring_practice_gets_coded_feedback_when_a_referral_ends_and_fil
     assert_eq!(fb["endedStatus"], "CLOSED");
     assert_eq!(fb["outcome"], "GOALS_PARTLY_MET");
     assert_eq!(fb["summary"], summary);
-    assert_eq!(fb["codes"], json!([{ "code": "871731000000106", "display": "Referral to social prescribing service" }]));
+    assert_eq!(
+        fb["codes"],
+        json!([{ "code": "871731000000106", "display": "Referral to social prescribing service" }])
+    );
     assert_eq!(fb["isFiled"], false);
 
     // A decline carries the decline code and a plain summary; a cancellation sends none; a
@@ -470,7 +473,8 @@ async fn the_referring_practice_gets_coded_feedback_when_a_referral_ends_and_fil
     let to_file = app.gql(&p.gp, FEEDBACK, json!({ "filed": false })).await;
     let list = &to_file.data()["referralFeedback"];
     assert_eq!(list["totalCount"], 2, "{}", to_file.body);
-    let ids: Vec<&str> = list["nodes"].as_array().unwrap().iter().map(|n| n["referral"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        list["nodes"].as_array().unwrap().iter().map(|n| n["referral"]["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [closed.as_str(), declined.as_str()], "oldest first");
     assert_eq!(entity::access_audit::Entity::find().all(&app.db).await.unwrap().len(), before + 2, "reads audited");
     let link_worker_list = app.gql(&p.link_worker, FEEDBACK, json!({})).await;
@@ -499,9 +503,8 @@ async fn a_vcse_service_sees_whom_to_contact_on_an_open_referral_and_nothing_cli
     let app = spawn_app().await;
     let p = pathway(&app).await;
     let patient = &p.patients[0];
-    let where_ = app
-        .gql(&p.gp, "query($id: ID!) { patient(id: $id) { neighbourhood { id } } }", json!({ "id": patient }))
-        .await;
+    let where_ =
+        app.gql(&p.gp, "query($id: ID!) { patient(id: $id) { neighbourhood { id } } }", json!({ "id": patient })).await;
     let neighbourhood: uuid::Uuid = where_.data()["patient"]["neighbourhood"]["id"].as_str().unwrap().parse().unwrap();
     let vcse_worker = app.practitioner_in(entity::ProfessionalRole::VcseWorker, neighbourhood).await;
     let vcse = app.token_for_practitioner(&vcse_worker);
@@ -518,9 +521,8 @@ async fn a_vcse_service_sees_whom_to_contact_on_an_open_referral_and_nothing_cli
     let node = node.as_ref().expect("the VCSE service sees the referral it received");
     assert_eq!(node["patient"]["accessLevel"], "SHARED_SUMMARY");
     assert!(node["patient"]["name"].is_string());
-    let clinical = app
-        .gql(&vcse, "query($id: ID!) { referral(id: $id) { patient { nhsNumber } } }", json!({ "id": id }))
-        .await;
+    let clinical =
+        app.gql(&vcse, "query($id: ID!) { referral(id: $id) { patient { nhsNumber } } }", json!({ "id": id })).await;
     assert_eq!(clinical.error_code(), "FORBIDDEN");
     let direct = app.gql(&vcse, "query($id: ID!) { patient(id: $id) { name } }", json!({ "id": patient })).await;
     assert_eq!(direct.error_code(), "FORBIDDEN", "the referral opens the summary only through the referral");
