@@ -19,7 +19,7 @@ use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::patients::PatientQuery;
 use crate::practitioners::PractitionerQuery;
-use crate::referrals::{ReferralMutation, ReferralQuery};
+use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -30,6 +30,7 @@ pub struct QueryRoot(
     CohortQuery,
     ReferralQuery,
     GroupQuery,
+    FiguresQuery,
 );
 
 #[derive(MergedObject, Default)]

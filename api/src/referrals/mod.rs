@@ -4,6 +4,8 @@
 
 pub mod caseload;
 pub mod feedback;
+pub mod figures;
+pub mod figures_graphql;
 pub mod graphql;
 pub mod state;
 
@@ -25,6 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::{keyset_page, Page, PageRequest};
 use state::{check_move, is_open, side_for, snomed_code, Side, MIN_CONTACT_ATTEMPTS};
 
+pub use figures_graphql::FiguresQuery;
 pub use graphql::{ReferralMutation, ReferralQuery};
 
 pub const MAX_TEXT_CHARS: usize = 2_000;
