@@ -15,21 +15,29 @@
 //! * Shapes: ages follow ONS mid-2021 for England; frailty is tuned to the eFI figures in the
 //!   reference pack and the brief; condition prevalence is a shaped approximation, not a statistic
 //!   (see `population`).
+//! * History: three years of referrals per neighbourhood (every move through the referral state
+//!   machine, caseloads within capacity, feedback to the referrer) and link-worker-led support groups
+//!   with sessions, members and registers (see `referrals` and `groups`). They are drawn after
+//!   everything else, so adding them left the earlier rows unchanged.
 //! * Fast: rows are generated in memory, then written in one transaction with multi-row INSERTs
 //!   kept under [`MAX_BIND_PARAMETERS`] parameters each.
 
+mod groups;
 mod names;
 mod places;
 mod population;
+mod referrals;
 #[cfg(test)]
 mod tests;
+mod texts;
 
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
-    cohort, neighbourhood, neighbourhood_organisation, organisation, patient, patient_condition, practitioner,
-    OrganisationKind, ProfessionalRole, Sex,
+    cohort, group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation,
+    organisation, patient, patient_condition, practitioner, referral, referral_event, referral_feedback, referral_need,
+    support_group, OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -86,6 +94,14 @@ pub struct DemoSummary {
     pub patients: u64,
     pub conditions: u64,
     pub cohorts: u64,
+    pub referrals: u64,
+    pub referral_needs: u64,
+    pub referral_events: u64,
+    pub referral_feedback: u64,
+    pub support_groups: u64,
+    pub group_sessions: u64,
+    pub group_participants: u64,
+    pub group_attendance: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -135,6 +151,14 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<patient::ActiveModel>(&txn, data.patients).await?;
     insert_batched::<patient_condition::ActiveModel>(&txn, data.conditions).await?;
     insert_batched::<cohort::ActiveModel>(&txn, data.cohorts).await?;
+    insert_batched::<referral::ActiveModel>(&txn, data.referrals).await?;
+    insert_batched::<referral_need::ActiveModel>(&txn, data.referral_needs).await?;
+    insert_batched::<referral_event::ActiveModel>(&txn, data.referral_events).await?;
+    insert_batched::<referral_feedback::ActiveModel>(&txn, data.referral_feedback).await?;
+    insert_batched::<support_group::ActiveModel>(&txn, data.support_groups).await?;
+    insert_batched::<group_session::ActiveModel>(&txn, data.group_sessions).await?;
+    insert_batched::<group_participant::ActiveModel>(&txn, data.group_participants).await?;
+    insert_batched::<group_attendance::ActiveModel>(&txn, data.group_attendance).await?;
     txn.commit().await?;
     Ok(summary)
 }
@@ -196,6 +220,16 @@ struct DemoData {
     patients: Vec<patient::Model>,
     conditions: Vec<patient_condition::Model>,
     cohorts: Vec<cohort::Model>,
+    /// Neighbourhood by neighbourhood, oldest first.
+    referrals: Vec<referral::Model>,
+    referral_needs: Vec<referral_need::Model>,
+    /// Referral by referral, each referral's in the order they happened.
+    referral_events: Vec<referral_event::Model>,
+    referral_feedback: Vec<referral_feedback::Model>,
+    support_groups: Vec<support_group::Model>,
+    group_sessions: Vec<group_session::Model>,
+    group_participants: Vec<group_participant::Model>,
+    group_attendance: Vec<group_attendance::Model>,
 }
 
 impl DemoData {
@@ -208,6 +242,14 @@ impl DemoData {
             patients: n(self.patients.len()),
             conditions: n(self.conditions.len()),
             cohorts: n(self.cohorts.len()),
+            referrals: n(self.referrals.len()),
+            referral_needs: n(self.referral_needs.len()),
+            referral_events: n(self.referral_events.len()),
+            referral_feedback: n(self.referral_feedback.len()),
+            support_groups: n(self.support_groups.len()),
+            group_sessions: n(self.group_sessions.len()),
+            group_participants: n(self.group_participants.len()),
+            group_attendance: n(self.group_attendance.len()),
         }
     }
 }
@@ -304,6 +346,10 @@ struct NeighbourhoodCtx {
     pcn_id: Uuid,
     practices: Vec<PracticeCtx>,
     created_at: DateTime<Utc>,
+    /// Where its registered people sit in `DemoData::patients`.
+    patients: std::ops::Range<usize>,
+    /// Where the staff hired for it sit in `DemoData::practitioners` (shared organisations included).
+    staff: std::ops::Range<usize>,
 }
 
 /// Deterministic source of everything random.
@@ -465,6 +511,14 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         patients: Vec::with_capacity(opts.population as usize),
         conditions: Vec::with_capacity(opts.population as usize),
         cohorts: Vec::new(),
+        referrals: Vec::new(),
+        referral_needs: Vec::new(),
+        referral_events: Vec::new(),
+        referral_feedback: Vec::new(),
+        support_groups: Vec::new(),
+        group_sessions: Vec::new(),
+        group_participants: Vec::new(),
+        group_attendance: Vec::new(),
     };
 
     // The ICB and the organisations every neighbourhood shares.
@@ -587,12 +641,22 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
                 joined_at,
             });
         }
-        contexts.push(NeighbourhoodCtx { id, area, population, pcn_id, practices, created_at });
+        contexts.push(NeighbourhoodCtx {
+            id,
+            area,
+            population,
+            pcn_id,
+            practices,
+            created_at,
+            patients: 0..0,
+            staff: 0..0,
+        });
     }
 
     // The registered population.
     let codes: Vec<String> = CONDITIONS.iter().map(|c| condition_code(c.key)).collect::<AppResult<_>>()?;
     for ctx in &mut contexts {
+        let first_patient = data.patients.len();
         for _ in 0..ctx.population {
             let nhs_number = g.nhs_number()?;
             generate_patient(&mut g, ctx, nhs_number, &codes, imported_at, &mut data);
@@ -600,11 +664,13 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         for practice in &ctx.practices {
             data.practices[practice.index].list_size = Some(practice.registered as i32);
         }
+        ctx.patients = first_patient..data.patients.len();
     }
 
     // The workforce, sized to each neighbourhood's population.
     let mut int_coordinators = Vec::with_capacity(contexts.len());
-    for (k, ctx) in contexts.iter().enumerate() {
+    for (k, ctx) in contexts.iter_mut().enumerate() {
+        let first_staff = data.practitioners.len();
         let mut coordinator = None;
         for role in ProfessionalRole::iter() {
             let staffing = staffing(role);
@@ -643,6 +709,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
                 data.practitioners.push(practitioner);
             }
         }
+        ctx.staff = first_staff..data.practitioners.len();
         int_coordinators.push(
             coordinator
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("neighbourhood without an INT coordinator")))?,
@@ -716,6 +783,19 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
                 created_at: at(created_on, 10 * 60 + g.rng.random_range(0..360)),
             });
         }
+    }
+
+    // History last, from the same generators: the rows above do not depend on it.
+    let mut condition_counts: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
+    for c in &data.conditions {
+        *condition_counts.entry(c.patient_id).or_default() += 1;
+    }
+    let mut spells = Vec::with_capacity(contexts.len());
+    for ctx in &contexts {
+        spells.push(referrals::generate(&mut g, ctx, &shared, &condition_counts, &mut data)?);
+    }
+    for (ctx, spells) in contexts.iter().zip(&spells) {
+        groups::generate(&mut g, ctx, spells, &mut data)?;
     }
 
     Ok(data)

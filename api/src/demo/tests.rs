@@ -1,5 +1,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
 use std::time::Instant;
+
+use entity::{
+    AttendanceStatus, ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService, ReferralSource,
+    ReferralStatus, Urgency,
+};
 
 use migration::MigratorTrait;
 use sea_orm::{ColumnTrait, Database, PaginatorTrait, QueryFilter, QueryOrder};
@@ -31,6 +37,14 @@ struct Tables {
     patients: Vec<patient::Model>,
     conditions: Vec<patient_condition::Model>,
     cohorts: Vec<cohort::Model>,
+    referrals: Vec<referral::Model>,
+    referral_needs: Vec<referral_need::Model>,
+    referral_events: Vec<referral_event::Model>,
+    referral_feedback: Vec<referral_feedback::Model>,
+    support_groups: Vec<support_group::Model>,
+    group_sessions: Vec<group_session::Model>,
+    group_participants: Vec<group_participant::Model>,
+    group_attendance: Vec<group_attendance::Model>,
 }
 
 async fn read_all(db: &DatabaseConnection) -> Tables {
@@ -51,6 +65,32 @@ async fn read_all(db: &DatabaseConnection) -> Tables {
             .await
             .unwrap(),
         cohorts: cohort::Entity::find().order_by_asc(cohort::Column::Id).all(db).await.unwrap(),
+        referrals: referral::Entity::find().order_by_asc(referral::Column::Id).all(db).await.unwrap(),
+        referral_needs: referral_need::Entity::find()
+            .order_by_asc(referral_need::Column::ReferralId)
+            .order_by_asc(referral_need::Column::Need)
+            .all(db)
+            .await
+            .unwrap(),
+        referral_events: referral_event::Entity::find().order_by_asc(referral_event::Column::Id).all(db).await.unwrap(),
+        referral_feedback: referral_feedback::Entity::find()
+            .order_by_asc(referral_feedback::Column::Id)
+            .all(db)
+            .await
+            .unwrap(),
+        support_groups: support_group::Entity::find().order_by_asc(support_group::Column::Id).all(db).await.unwrap(),
+        group_sessions: group_session::Entity::find().order_by_asc(group_session::Column::Id).all(db).await.unwrap(),
+        group_participants: group_participant::Entity::find()
+            .order_by_asc(group_participant::Column::Id)
+            .all(db)
+            .await
+            .unwrap(),
+        group_attendance: group_attendance::Entity::find()
+            .order_by_asc(group_attendance::Column::SessionId)
+            .order_by_asc(group_attendance::Column::ParticipantId)
+            .all(db)
+            .await
+            .unwrap(),
     }
 }
 
@@ -184,6 +224,15 @@ async fn same_options_give_identical_rows_and_another_seed_differs() {
     assert_eq!(ta.memberships, tb.memberships);
     assert_eq!(ta.practitioners, tb.practitioners);
     assert_eq!(ta.cohorts, tb.cohorts);
+    assert!(!ta.referrals.is_empty() && !ta.group_participants.is_empty());
+    assert_eq!(ta.referrals, tb.referrals);
+    assert_eq!(ta.referral_needs, tb.referral_needs);
+    assert_eq!(ta.referral_events, tb.referral_events);
+    assert_eq!(ta.referral_feedback, tb.referral_feedback);
+    assert_eq!(ta.support_groups, tb.support_groups);
+    assert_eq!(ta.group_sessions, tb.group_sessions);
+    assert_eq!(ta.group_participants, tb.group_participants);
+    assert_eq!(ta.group_attendance, tb.group_attendance);
 
     let (c, _) = seeded(&small(12)).await;
     let tc = read_all(&c).await;
@@ -222,6 +271,15 @@ async fn counts_match_the_options() {
     assert_eq!(summary.practitioners, t.practitioners.len() as u64);
     assert_eq!(summary.neighbourhoods, t.neighbourhoods.len() as u64);
     assert_eq!(summary.cohorts, t.cohorts.len() as u64);
+    assert_eq!(summary.referrals, t.referrals.len() as u64);
+    assert_eq!(summary.referral_needs, t.referral_needs.len() as u64);
+    assert_eq!(summary.referral_events, t.referral_events.len() as u64);
+    assert_eq!(summary.referral_feedback, t.referral_feedback.len() as u64);
+    assert_eq!(summary.support_groups, t.support_groups.len() as u64);
+    assert_eq!(summary.group_sessions, t.group_sessions.len() as u64);
+    assert_eq!(summary.group_participants, t.group_participants.len() as u64);
+    assert_eq!(summary.group_attendance, t.group_attendance.len() as u64);
+    assert!(summary.referrals > 0 && summary.support_groups >= 9);
 
     let org_by_id: HashMap<Uuid, &organisation::Model> = t.organisations.iter().map(|o| (o.id, o)).collect();
     let of_kind = |kind| t.organisations.iter().filter(move |o| o.kind == kind);
@@ -491,5 +549,546 @@ fn report_shape_of_a_large_population() {
     }
     for p in data.practitioners.iter().take(10) {
         println!("{} {} {:?} {} {:?}", p.given_name, p.family_name, p.professional_role, p.fte, p.caseload_capacity);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Referral history, feedback and support groups: checked on the in-memory rows against the rules
+// the API enforces.
+
+/// Rows from `DemoData`'s existing tables, Debug-printed and hashed (FNV-1a): pins them so that
+/// anything drawn after them (the history) cannot shift them. Recorded before the history existed;
+/// if a dependency upgrade changes a Debug format, re-record it from the commit that added this.
+const EXISTING_ROWS_DIGEST: u64 = 0x8b8e_5b05_acd3_abde;
+
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[test]
+fn rows_generated_before_the_history_are_unchanged_by_it() {
+    let d = generate(&small(2026)).unwrap();
+    let all = format!(
+        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+        d.top_organisations,
+        d.pcns,
+        d.practices,
+        d.neighbourhoods,
+        d.memberships,
+        d.practitioners,
+        d.patients,
+        d.conditions,
+        d.cohorts
+    );
+    assert_eq!(fnv1a(&all), EXISTING_ROWS_DIGEST, "existing demo rows changed");
+    assert!(!d.referrals.is_empty());
+}
+
+static FIFTY_THOUSAND: LazyLock<DemoData> = LazyLock::new(|| generate(&DemoOptions::default()).unwrap());
+
+fn cutoff(today: NaiveDate) -> DateTime<Utc> {
+    at(today, 0)
+}
+
+/// The organisation kinds that receive each service (the API's rule; the SPLW provider for social
+/// prescribing, which the demo always uses).
+fn receives(service: ReferralService, kind: OrganisationKind) -> bool {
+    match service {
+        ReferralService::SocialPrescribing => kind == OrganisationKind::SplwProvider,
+        ReferralService::AdultSocialCare => kind == OrganisationKind::AdultSocialCare,
+        ReferralService::CommunityMentalHealth => kind == OrganisationKind::MentalHealthTrust,
+        ReferralService::CommunityNursing => kind == OrganisationKind::CommunityHealthTrust,
+        ReferralService::Vcse => kind == OrganisationKind::Vcse,
+    }
+}
+
+fn referrer_roles(source: ReferralSource) -> &'static [ProfessionalRole] {
+    use ProfessionalRole as R;
+    match source {
+        ReferralSource::Gp => &[R::Gp],
+        ReferralSource::PracticeNurse => &[R::PracticeNurse],
+        ReferralSource::Pharmacist => &[R::Pharmacist],
+        ReferralSource::Receptionist => &[R::Receptionist],
+        ReferralSource::OtherPracticeStaff => &[R::CareCoordinator, R::HealthAndWellbeingCoach],
+        ReferralSource::AdultSocialCare => &[R::SocialWorker],
+        ReferralSource::MentalHealth => &[R::MentalHealthPractitioner],
+        ReferralSource::CommunityHealth => &[R::DistrictNurse, R::OccupationalTherapist],
+        ReferralSource::Vcse => &[R::VcseWorker],
+        // Entered by the receiving service.
+        ReferralSource::SecondaryCare | ReferralSource::SelfReferral => &[
+            R::SocialPrescribingLinkWorker,
+            R::SocialWorker,
+            R::MentalHealthPractitioner,
+            R::DistrictNurse,
+            R::OccupationalTherapist,
+            R::VcseWorker,
+        ],
+    }
+}
+
+/// The referral's status at `t`, from its events.
+fn status_at(events: &[&referral_event::Model], t: DateTime<Utc>) -> ReferralStatus {
+    let mut status = ReferralStatus::Received;
+    for e in events.iter().filter(|e| e.occurred_at <= t) {
+        if e.kind == ReferralEventKind::StatusChanged {
+            status = e.to_status.unwrap();
+        }
+    }
+    status
+}
+
+/// Largest number of holds at any one time.
+fn peak(holds: &[referrals::Hold]) -> usize {
+    let mut changes: Vec<(DateTime<Utc>, i32)> = Vec::new();
+    for (s, e) in holds {
+        changes.push((*s, 1));
+        if let Some(e) = e {
+            changes.push((*e, -1));
+        }
+    }
+    changes.sort();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, c) in changes {
+        now += c;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+/// Checks every referral, event and feedback row against the API's rules.
+fn check_referrals(d: &DemoData, today: NaiveDate) {
+    let end = cutoff(today);
+    let orgs: HashMap<Uuid, &organisation::Model> =
+        d.top_organisations.iter().chain(&d.pcns).chain(&d.practices).map(|o| (o.id, o)).collect();
+    let staff: HashMap<Uuid, &practitioner::Model> = d.practitioners.iter().map(|p| (p.id, p)).collect();
+    let patients: HashMap<Uuid, &patient::Model> = d.patients.iter().map(|p| (p.id, p)).collect();
+    let members: HashSet<(Uuid, Uuid)> =
+        d.memberships.iter().map(|m| (m.neighbourhood_id, m.organisation_id)).collect();
+    let mut events: HashMap<Uuid, Vec<&referral_event::Model>> = HashMap::new();
+    for e in &d.referral_events {
+        events.entry(e.referral_id).or_default().push(e);
+    }
+    let mut needs: HashMap<Uuid, Vec<&referral_need::Model>> = HashMap::new();
+    for n in &d.referral_needs {
+        needs.entry(n.referral_id).or_default().push(n);
+    }
+    let feedback: HashMap<Uuid, Vec<&referral_feedback::Model>> =
+        d.referral_feedback.iter().fold(HashMap::new(), |mut m, f| {
+            m.entry(f.referral_id).or_default().push(f);
+            m
+        });
+    let mut open_keys = HashSet::new();
+    let mut holds: HashMap<Uuid, Vec<referrals::Hold>> = HashMap::new();
+    let ids: HashSet<Uuid> = d.referrals.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), d.referrals.len());
+    assert!(events.keys().all(|id| ids.contains(id)) && needs.keys().all(|id| ids.contains(id)));
+
+    for r in &d.referrals {
+        let patient = patients[&r.patient_id];
+        let receiver = orgs[&r.receiving_organisation_id];
+        assert!(receives(r.service, receiver.kind), "{:?} received by {:?}", r.service, receiver.kind);
+        assert!(members.contains(&(patient.neighbourhood_id, receiver.id)), "receiver outside the neighbourhood");
+        assert!(members.contains(&(patient.neighbourhood_id, r.referring_organisation_id)));
+        let referrer = staff[&r.referring_practitioner_id];
+        assert!(
+            referrer_roles(r.source).contains(&referrer.professional_role),
+            "{:?} by {:?}",
+            r.source,
+            referrer.professional_role
+        );
+        assert_eq!(referrer.organisation_id, r.referring_organisation_id);
+        match r.source {
+            ReferralSource::SecondaryCare | ReferralSource::SelfReferral => {
+                assert_eq!(r.referring_organisation_id, r.receiving_organisation_id)
+            }
+            _ => assert_ne!(
+                r.referring_organisation_id, r.receiving_organisation_id,
+                "{:?} referred to itself",
+                r.source
+            ),
+        }
+        if matches!(
+            r.source,
+            ReferralSource::Gp
+                | ReferralSource::PracticeNurse
+                | ReferralSource::Pharmacist
+                | ReferralSource::Receptionist
+        ) {
+            assert_eq!(orgs[&r.referring_organisation_id].kind, OrganisationKind::GpPractice);
+        }
+        assert_eq!(r.consent_recorded_by, r.referring_practitioner_id);
+        assert_eq!(r.consent_recorded_at, r.created_at);
+        assert!(r.idempotency_key.is_none());
+        assert!(r.created_at < end && r.created_at >= at(today - Days::new(3 * 365), 0));
+
+        let n = &needs[&r.id];
+        assert!((1..=3).contains(&n.len()));
+        assert_eq!(n.iter().map(|x| x.need).collect::<HashSet<_>>().len(), n.len(), "needs distinct");
+        for x in n {
+            assert_eq!(x.need == ReferralNeed::Other, x.detail.is_some(), "OTHER carries a detail");
+        }
+        assert!(r.context.as_ref().is_some_and(|c| !c.is_empty()));
+
+        // Replay the events through the state machine.
+        let ev = &events[&r.id];
+        assert_eq!(ev[0].kind, ReferralEventKind::Created);
+        assert_eq!((ev[0].from_status, ev[0].to_status), (None, Some(ReferralStatus::Received)));
+        assert_eq!(
+            (ev[0].practitioner_id, ev[0].organisation_id),
+            (r.referring_practitioner_id, r.referring_organisation_id)
+        );
+        assert_eq!(ev[0].snomed_code.as_deref(), crate::referrals::state::snomed_code(r.service, None));
+        assert_eq!(ev[0].occurred_at, r.created_at);
+        let mut status = ReferralStatus::Received;
+        let (mut attempts, mut assigned, mut first_contact, mut ended, mut ender) = (0, None, None, None, None);
+        let mut assigned_at = None;
+        for pair in ev.windows(2) {
+            assert!(pair[0].occurred_at < pair[1].occurred_at, "events strictly in time order");
+        }
+        for e in &ev[1..] {
+            assert!(e.occurred_at < end, "nothing happens after today");
+            assert!(ended.is_none(), "nothing after the end");
+            match e.kind {
+                ReferralEventKind::Created => panic!("created twice"),
+                ReferralEventKind::StatusChanged => {
+                    let to = e.to_status.unwrap();
+                    assert_eq!(e.from_status, Some(status));
+                    crate::referrals::state::check_move(status, to).unwrap();
+                    assert_eq!(e.snomed_code.as_deref(), crate::referrals::state::snomed_code(r.service, Some(to)));
+                    if to == ReferralStatus::UnableToContact {
+                        assert!(attempts >= crate::referrals::state::MIN_CONTACT_ATTEMPTS);
+                    }
+                    if to == ReferralStatus::CancelledByReferrer {
+                        assert_eq!(
+                            (e.practitioner_id, e.organisation_id),
+                            (r.referring_practitioner_id, r.referring_organisation_id)
+                        );
+                    } else {
+                        assert_eq!(e.organisation_id, r.receiving_organisation_id);
+                        assert_eq!(staff[&e.practitioner_id].organisation_id, r.receiving_organisation_id);
+                    }
+                    if to == ReferralStatus::RejectedByService {
+                        assert!(e.reason.is_some());
+                    }
+                    if to == ReferralStatus::Contacted {
+                        first_contact = Some(e.occurred_at);
+                    }
+                    if !crate::referrals::state::is_open(to) {
+                        ended = Some(e.occurred_at);
+                        ender = Some(e.practitioner_id);
+                    }
+                    status = to;
+                }
+                ReferralEventKind::ContactAttempt => {
+                    assert_eq!(status, ReferralStatus::AwaitingContact, "attempts only while waiting");
+                    assert_eq!((e.from_status, e.to_status), (Some(status), Some(status)));
+                    assert!(e.reason.is_some());
+                    attempts += 1;
+                }
+                ReferralEventKind::Assigned => {
+                    assert!(crate::referrals::state::is_open(status));
+                    assert_eq!((e.from_status, e.to_status), (Some(status), Some(status)));
+                    let worker = staff[&e.assigned_practitioner_id.unwrap()];
+                    assert_eq!(worker.organisation_id, r.receiving_organisation_id);
+                    assert!(worker.caseload_capacity.is_some());
+                    assert!(e.reason.is_none(), "never over capacity");
+                    assigned = Some(worker.id);
+                    assigned_at = Some(e.occurred_at);
+                }
+            }
+            if e.kind != ReferralEventKind::Assigned {
+                assert!(e.assigned_practitioner_id.is_none());
+            }
+        }
+        assert_eq!(r.status, status);
+        assert_eq!(r.updated_at, ev.last().unwrap().occurred_at);
+        assert_eq!(r.first_contact_at, first_contact);
+        assert_eq!(r.ended_at, ended);
+        assert_eq!(r.assigned_practitioner_id, assigned);
+        assert_eq!(r.outcome.is_some(), status == ReferralStatus::Closed);
+        assert_eq!(r.rejection_reason.is_some(), status == ReferralStatus::RejectedByService);
+        assert!(r.suggested_alternative.is_none() || status == ReferralStatus::RejectedByService);
+        let open = crate::referrals::state::is_open(status);
+        assert_eq!(r.open_key, open.then(|| crate::referrals::open_key(r.patient_id, r.service)));
+        if let Some(key) = &r.open_key {
+            assert!(open_keys.insert(key.clone()), "two open referrals share {key}");
+        }
+        if let (Some(worker), Some(from)) = (assigned, assigned_at) {
+            holds.entry(worker).or_default().push((from, ended));
+        }
+
+        // Feedback.
+        let fb = feedback.get(&r.id).map_or(&[][..], Vec::as_slice);
+        if open || status == ReferralStatus::CancelledByReferrer {
+            assert!(fb.is_empty(), "no feedback for {status:?}");
+            continue;
+        }
+        assert_eq!(fb.len(), 1, "one feedback row per ended referral");
+        let f = fb[0];
+        assert_eq!((f.patient_id, f.referring_organisation_id), (r.patient_id, r.referring_organisation_id));
+        assert_eq!((f.ended_status, f.outcome), (status, r.outcome));
+        assert_eq!(
+            f.snomed_codes,
+            crate::referrals::state::join_codes(&crate::referrals::state::feedback_codes(r.service, status))
+        );
+        assert_eq!(f.worker_id, r.assigned_practitioner_id);
+        assert_eq!(Some(f.written_by), ender);
+        assert_eq!(Some(f.created_at), r.ended_at);
+        assert!(f.summary.len() > 10);
+        assert_eq!(f.filed_at.is_some(), f.filed_by.is_some());
+        if let (Some(at), Some(by)) = (f.filed_at, f.filed_by) {
+            assert!(at > f.created_at && at < end);
+            assert!(f.created_at < end - chrono::Duration::days(14), "recent feedback is not filed yet");
+            assert!(by == r.referring_practitioner_id || staff[&by].organisation_id == r.referring_organisation_id);
+        }
+    }
+    assert_eq!(
+        d.referral_feedback.iter().map(|f| f.referral_id).collect::<HashSet<_>>().len(),
+        d.referral_feedback.len()
+    );
+
+    // Caseloads never above capacity, today or at any time.
+    for (worker, h) in &holds {
+        let capacity = staff[worker].caseload_capacity.unwrap() as usize;
+        assert!(peak(h) <= capacity, "worker over capacity: {} of {capacity}", peak(h));
+        let today_held = d
+            .referrals
+            .iter()
+            .filter(|r| {
+                r.assigned_practitioner_id == Some(*worker)
+                    && crate::referrals::caseload::CASELOAD_STATES.contains(&r.status)
+            })
+            .count();
+        assert!(today_held <= capacity);
+    }
+}
+
+/// Checks groups, sessions, members and registers.
+fn check_groups(d: &DemoData, today: NaiveDate) {
+    let end = cutoff(today);
+    let staff: HashMap<Uuid, &practitioner::Model> = d.practitioners.iter().map(|p| (p.id, p)).collect();
+    let orgs: HashMap<Uuid, &organisation::Model> = d.top_organisations.iter().map(|o| (o.id, o)).collect();
+    let patients: HashMap<Uuid, &patient::Model> = d.patients.iter().map(|p| (p.id, p)).collect();
+    let referrals: HashMap<Uuid, &referral::Model> = d.referrals.iter().map(|r| (r.id, r)).collect();
+    let mut events: HashMap<Uuid, Vec<&referral_event::Model>> = HashMap::new();
+    for e in &d.referral_events {
+        events.entry(e.referral_id).or_default().push(e);
+    }
+    let groups: HashMap<Uuid, &support_group::Model> = d.support_groups.iter().map(|g| (g.id, g)).collect();
+    for n in &d.neighbourhoods {
+        let count = d.support_groups.iter().filter(|g| g.neighbourhood_id == n.id).count();
+        assert!((3..=5).contains(&count), "{count} groups");
+    }
+    for g in &d.support_groups {
+        assert_eq!(orgs[&g.organisation_id].kind, OrganisationKind::SplwProvider);
+        let leader = staff[&g.leader_id];
+        assert_eq!(leader.professional_role, ProfessionalRole::SocialPrescribingLinkWorker);
+        assert_eq!(leader.organisation_id, g.organisation_id);
+        assert_eq!(g.created_by, g.leader_id);
+        assert!((10..=15).contains(&g.capacity.unwrap()));
+        assert!(g.focus_need.is_some() && g.description.is_some() && g.closed_at.is_none());
+        assert!(g.created_at < end);
+    }
+    let mut sessions: HashMap<Uuid, &group_session::Model> = HashMap::new();
+    for s in &d.group_sessions {
+        let g = groups[&s.group_id];
+        assert!((90..=120).contains(&s.duration_minutes));
+        assert!(s.created_at >= g.created_at && s.created_at < end && s.created_at <= s.starts_at);
+        assert!(s.starts_at > g.created_at);
+        sessions.insert(s.id, s);
+    }
+    for g in &d.support_groups {
+        let mut starts: Vec<DateTime<Utc>> =
+            d.group_sessions.iter().filter(|s| s.group_id == g.id).map(|s| s.starts_at).collect();
+        starts.sort();
+        assert!(starts.first().is_some_and(|s| *s < end) && starts.last().is_some_and(|s| *s > end));
+        assert!(starts.windows(2).all(|w| (w[1] - w[0]).num_days() % 7 == 0), "weekly");
+    }
+
+    let mut keys = HashSet::new();
+    let mut while_waiting = 0usize;
+    let mut by_group: HashMap<Uuid, Vec<referrals::Hold>> = HashMap::new();
+    let mut members: HashMap<Uuid, &group_participant::Model> = HashMap::new();
+    for p in &d.group_participants {
+        let g = groups[&p.group_id];
+        assert_eq!(patients[&p.patient_id].neighbourhood_id, g.neighbourhood_id);
+        assert_eq!(p.added_by, g.leader_id);
+        assert!(p.joined_at > g.created_at && p.joined_at < end);
+        assert!(p.left_at.is_none_or(|l| l > p.joined_at && l < end));
+        assert_eq!(p.open_key, p.left_at.is_none().then(|| crate::groups::participant_open_key(g.id, p.patient_id)));
+        if let Some(k) = &p.open_key {
+            assert!(keys.insert(k.clone()), "one current membership per person and group");
+        }
+        let r = referrals[&p.referral_id.unwrap()];
+        assert_eq!(r.patient_id, p.patient_id);
+        assert_eq!(r.service, ReferralService::SocialPrescribing);
+        let status = status_at(&events[&r.id], p.joined_at);
+        assert!(
+            matches!(status, ReferralStatus::AwaitingContact | ReferralStatus::Active),
+            "joined while waiting or while being worked with, not {status:?}"
+        );
+        if status == ReferralStatus::AwaitingContact {
+            while_waiting += 1;
+        }
+        by_group.entry(g.id).or_default().push((p.joined_at, p.left_at));
+        members.insert(p.id, p);
+    }
+    assert!(while_waiting * 2 >= d.group_participants.len(), "most join while waiting");
+    for (group, holds) in &by_group {
+        let capacity = groups[group].capacity.unwrap() as usize;
+        assert!(peak(holds) <= capacity, "group over capacity");
+        assert!(holds.iter().filter(|(_, l)| l.is_none()).count() <= capacity);
+    }
+    let mut seen = HashSet::new();
+    for a in &d.group_attendance {
+        assert!(seen.insert((a.session_id, a.participant_id)));
+        let s = sessions[&a.session_id];
+        let p = members[&a.participant_id];
+        assert_eq!(s.group_id, p.group_id);
+        assert!(s.starts_at < end, "registers only for sessions that have happened");
+        assert!(p.joined_at <= s.starts_at && p.left_at.is_none_or(|l| s.starts_at < l), "member at the time");
+        assert_eq!(a.recorded_by, groups[&s.group_id].leader_id);
+        assert!(a.recorded_at > s.starts_at && a.recorded_at < end);
+    }
+}
+
+#[test]
+fn small_demo_history_obeys_the_referral_and_group_rules() {
+    for opts in [small(2026), small(5), DemoOptions { population: 40, neighbourhoods: 17, ..Default::default() }] {
+        let d = generate(&opts).unwrap();
+        check_referrals(&d, opts.today);
+        check_groups(&d, opts.today);
+    }
+}
+
+#[test]
+fn fifty_thousand_history_has_the_briefings_shape() {
+    let d = &*FIFTY_THOUSAND;
+    let today = DemoOptions::default().today;
+    check_referrals(d, today);
+    check_groups(d, today);
+    let n = d.referrals.len() as f64;
+
+    // About 700 a year per 50,000, rising slightly.
+    let per_year = n / 3.0;
+    assert!((600.0..=800.0).contains(&per_year), "{per_year} referrals a year");
+    let last_year = d.referrals.iter().filter(|r| r.created_at >= at(today - Days::new(365), 0)).count();
+    let first_year = d.referrals.iter().filter(|r| r.created_at < at(today - Days::new(730), 0)).count();
+    assert!(last_year > first_year, "rising: {first_year} then {last_year}");
+    let weekend = d.referrals.iter().filter(|r| r.created_at.weekday().number_from_monday() > 5).count();
+    assert!((weekend as f64) < n * 0.05, "{weekend} at weekends");
+
+    let share = |f: &dyn Fn(&referral::Model) -> bool| d.referrals.iter().filter(|r| f(r)).count() as f64 / n;
+    for service in ReferralService::iter() {
+        assert!(share(&|r| r.service == service) > 0.02, "{service:?} occurs");
+    }
+    let sp = share(&|r| r.service == ReferralService::SocialPrescribing);
+    assert!((0.55..0.65).contains(&sp), "social prescribing {sp}");
+    for source in ReferralSource::iter() {
+        assert!(share(&|r| r.source == source) > 0.005, "{source:?} occurs");
+    }
+    let gp = share(&|r| r.source == ReferralSource::Gp);
+    assert!((0.38..0.52).contains(&gp), "GP share {gp}");
+    let urgent = share(&|r| r.urgency == Urgency::Urgent);
+    assert!(urgent > 0.03 && urgent < 0.2, "urgent {urgent}");
+
+    // How referrals end.
+    let ended: Vec<&referral::Model> = d.referrals.iter().filter(|r| r.ended_at.is_some()).collect();
+    let ended_share = |s: ReferralStatus| ended.iter().filter(|r| r.status == s).count() as f64 / ended.len() as f64;
+    let declined = ended_share(ReferralStatus::DeclinedByPatient);
+    let rejected = ended_share(ReferralStatus::RejectedByService);
+    let unable = ended_share(ReferralStatus::UnableToContact);
+    let cancelled = ended_share(ReferralStatus::CancelledByReferrer);
+    println!("ended: declined {declined:.3} rejected {rejected:.3} unable {unable:.3} cancelled {cancelled:.3}");
+    assert!((0.05..0.11).contains(&declined) && (0.02..0.07).contains(&rejected));
+    assert!((0.03..0.08).contains(&unable) && (0.005..0.04).contains(&cancelled));
+    let closed: Vec<&&referral::Model> = ended.iter().filter(|r| r.status == ReferralStatus::Closed).collect();
+    let met =
+        closed.iter().filter(|r| r.outcome == Some(ReferralOutcome::GoalsMet)).count() as f64 / closed.len() as f64;
+    assert!((0.38..0.52).contains(&met), "goals met {met}");
+
+    // Waiting for first contact with social prescribing: median about 3 weeks, p90 about 8.
+    let mut waits: Vec<i64> = d
+        .referrals
+        .iter()
+        .filter(|r| r.service == ReferralService::SocialPrescribing && r.urgency == Urgency::Routine)
+        .filter_map(|r| r.first_contact_at.map(|c| (c - r.created_at).num_days()))
+        .collect();
+    waits.sort();
+    let (median, p90) = (waits[waits.len() / 2], waits[waits.len() * 9 / 10]);
+    println!("social prescribing wait to first contact: median {median} days, p90 {p90} days");
+    assert!((14..=32).contains(&median) && (38..=80).contains(&p90), "median {median} p90 {p90}");
+
+    // Today: a waiting list and caseloads, some of the waiting supported in groups.
+    let mut now: BTreeMap<String, usize> = BTreeMap::new();
+    for r in d.referrals.iter().filter(|r| r.open_key.is_some()) {
+        *now.entry(format!("{:?}/{:?}", r.service, r.status)).or_default() += 1;
+    }
+    println!("open today: {now:?}");
+    for status in
+        [ReferralStatus::Received, ReferralStatus::AwaitingContact, ReferralStatus::Contacted, ReferralStatus::Active]
+    {
+        assert!(d.referrals.iter().any(|r| r.status == status), "someone is {status:?} today");
+    }
+    let waiting: HashSet<Uuid> = d
+        .referrals
+        .iter()
+        .filter(|r| r.service == ReferralService::SocialPrescribing && r.status == ReferralStatus::AwaitingContact)
+        .map(|r| r.id)
+        .collect();
+    let supported = d
+        .group_participants
+        .iter()
+        .filter(|p| p.left_at.is_none() && p.referral_id.is_some_and(|r| waiting.contains(&r)))
+        .count();
+    println!("waiting for a link worker today: {}, of whom {supported} in a group", waiting.len());
+    assert!(waiting.len() >= 15 && supported >= 5, "{supported} of {} waiting are in a group", waiting.len());
+    let unassigned_waiting =
+        d.referrals.iter().filter(|r| waiting.contains(&r.id) && r.assigned_practitioner_id.is_none()).count();
+    assert!(unassigned_waiting > 0, "some of the waiting list is not yet picked up");
+
+    // Feedback: older mostly filed, recent not.
+    let filed =
+        d.referral_feedback.iter().filter(|f| f.filed_at.is_some()).count() as f64 / d.referral_feedback.len() as f64;
+    assert!((0.8..0.98).contains(&filed), "filed {filed}");
+
+    // Registers: about 70% attended, 10% apologies, 20% did not attend.
+    let total = d.group_attendance.len() as f64;
+    let att = |s: AttendanceStatus| d.group_attendance.iter().filter(|a| a.status == s).count() as f64 / total;
+    let (a, ap, dna) =
+        (att(AttendanceStatus::Attended), att(AttendanceStatus::Apologies), att(AttendanceStatus::DidNotAttend));
+    println!("attendance: attended {a:.2} apologies {ap:.2} did not attend {dna:.2} of {total}");
+    assert!((0.6..0.8).contains(&a) && (0.05..0.16).contains(&ap) && (0.12..0.28).contains(&dna));
+    println!("{:?}", d.summary());
+}
+
+/// Prints a few referrals with their events and feedback, groups and members, to read the wording.
+/// Run with `--ignored --nocapture`.
+#[test]
+#[ignore]
+fn print_sample_history() {
+    let d = &*FIFTY_THOUSAND;
+    for r in d.referrals.iter().rev().step_by(97).take(12) {
+        println!("\n{:?} {:?} {:?} {:?} {}", r.service, r.source, r.urgency, r.status, r.created_at);
+        println!("  context: {:?}", r.context);
+        for n in d.referral_needs.iter().filter(|n| n.referral_id == r.id) {
+            println!("  need {:?} {:?}", n.need, n.detail);
+        }
+        for e in d.referral_events.iter().filter(|e| e.referral_id == r.id) {
+            println!("  {} {:?} {:?}->{:?} {:?}", e.occurred_at, e.kind, e.from_status, e.to_status, e.reason);
+        }
+        for f in d.referral_feedback.iter().filter(|f| f.referral_id == r.id) {
+            println!("  feedback: {} [{}] filed {:?}", f.summary, f.snomed_codes, f.filed_at);
+        }
+    }
+    for g in &d.support_groups {
+        let members = d.group_participants.iter().filter(|p| p.group_id == g.id).count();
+        let current = d.group_participants.iter().filter(|p| p.group_id == g.id && p.left_at.is_none()).count();
+        let sessions = d.group_sessions.iter().filter(|s| s.group_id == g.id).count();
+        println!(
+            "\n{} ({:?}, cap {:?}) since {}: {sessions} sessions, {members} members, {current} now",
+            g.name, g.focus_need, g.capacity, g.created_at
+        );
+        println!("  {:?}", g.description);
     }
 }
