@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use entity::{
     group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation,
-    patient, patient_condition, practitioner, referral, referral_event, referral_feedback, referral_need,
+    outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral, referral_event,
+    referral_feedback, referral_need,
 };
 
 use crate::error::AppError;
@@ -45,6 +46,7 @@ by_id_loader!(NeighbourhoodLoader, neighbourhood);
 by_id_loader!(PractitionerLoader, practitioner);
 by_id_loader!(PatientLoader, patient);
 by_id_loader!(ReferralLoader, referral);
+by_id_loader!(OutcomeMeasurementLoader, outcome_measurement);
 
 /// Rows of a child table grouped by their parent's id (`$column` / `$field`), in `$order`.
 macro_rules! children_loader {
@@ -106,6 +108,15 @@ children_loader!(
     SessionAttendanceLoader, group_attendance, SessionId, session_id, [ParticipantId]
 );
 
+children_loader!(
+    /// A person's outcome measurements, oldest first.
+    MeasurementsByPatientLoader, outcome_measurement, PatientId, patient_id, [TakenOn, Id]
+);
+children_loader!(
+    /// A measurement's item responses.
+    OutcomeResponsesLoader, outcome_response, MeasurementId, measurement_id, [Item]
+);
+
 /// Current members per support group.
 pub struct GroupMemberCountLoader(pub DatabaseConnection);
 
@@ -161,6 +172,9 @@ pub struct Loaders {
     pub group_participants: RequestLoader<GroupParticipantsLoader>,
     pub session_attendance: RequestLoader<SessionAttendanceLoader>,
     pub group_member_count: RequestLoader<GroupMemberCountLoader>,
+    pub outcome_measurement: RequestLoader<OutcomeMeasurementLoader>,
+    pub measurements_by_patient: RequestLoader<MeasurementsByPatientLoader>,
+    pub outcome_responses: RequestLoader<OutcomeResponsesLoader>,
 }
 
 impl Loaders {
@@ -184,6 +198,9 @@ impl Loaders {
             group_participants: make(GroupParticipantsLoader(db.clone())),
             session_attendance: make(SessionAttendanceLoader(db.clone())),
             group_member_count: make(GroupMemberCountLoader(db.clone())),
+            outcome_measurement: make(OutcomeMeasurementLoader(db.clone())),
+            measurements_by_patient: make(MeasurementsByPatientLoader(db.clone())),
+            outcome_responses: make(OutcomeResponsesLoader(db.clone())),
         }
     }
 }

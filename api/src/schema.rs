@@ -17,6 +17,7 @@ use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
+use crate::outcomes::{OutcomeMutation, OutcomeQuery};
 use crate::patients::PatientQuery;
 use crate::practitioners::PractitionerQuery;
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
@@ -31,10 +32,11 @@ pub struct QueryRoot(
     ReferralQuery,
     GroupQuery,
     FiguresQuery,
+    OutcomeQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CohortMutation, ReferralMutation, GroupMutation);
+pub struct MutationRoot(CohortMutation, ReferralMutation, GroupMutation, OutcomeMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

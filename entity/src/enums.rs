@@ -221,3 +221,39 @@ pub enum AttendanceStatus {
     #[sea_orm(string_value = "did_not_attend")]
     DidNotAttend,
 }
+
+/// Where an outcome measurement sits in a person's support: at the start, or later to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MeasurementKind {
+    #[sea_orm(string_value = "baseline")]
+    Baseline,
+    #[sea_orm(string_value = "follow_up")]
+    FollowUp,
+}
+
+/// How far a care plan goal has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum GoalStatus {
+    #[sea_orm(string_value = "not_started")]
+    NotStarted,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "achieved")]
+    Achieved,
+    #[sea_orm(string_value = "no_longer_relevant")]
+    NoLongerRelevant,
+}
+
+/// Whether a care plan action is still to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PlanActionStatus {
+    #[sea_orm(string_value = "open")]
+    Open,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}

@@ -2,6 +2,11 @@
 //! Enumerations stored as text live here so every crate reads and writes the same values.
 
 pub mod access_audit;
+pub mod care_plan;
+pub mod care_plan_action;
+pub mod care_plan_goal;
+pub mod care_plan_revision;
+pub mod care_plan_share;
 pub mod cohort;
 pub mod enums;
 pub mod group_attendance;
@@ -10,6 +15,8 @@ pub mod group_session;
 pub mod neighbourhood;
 pub mod neighbourhood_organisation;
 pub mod organisation;
+pub mod outcome_measurement;
+pub mod outcome_response;
 pub mod patient;
 pub mod patient_condition;
 pub mod practitioner;
@@ -20,6 +27,6 @@ pub mod referral_need;
 pub mod support_group;
 
 pub use enums::{
-    AttendanceStatus, OrganisationKind, ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome,
-    ReferralService, ReferralSource, ReferralStatus, Sex, Urgency,
+    AttendanceStatus, GoalStatus, MeasurementKind, OrganisationKind, PlanActionStatus, ProfessionalRole,
+    ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService, ReferralSource, ReferralStatus, Sex, Urgency,
 };

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_core;
 mod m20261125_000002_referrals;
 mod m20261126_000003_feedback_and_groups;
+mod m20261127_000004_plans_and_outcomes;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_core::Migration),
             Box::new(m20261125_000002_referrals::Migration),
             Box::new(m20261126_000003_feedback_and_groups::Migration),
+            Box::new(m20261127_000004_plans_and_outcomes::Migration),
         ]
     }
 }

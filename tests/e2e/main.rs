@@ -10,6 +10,7 @@ mod cohorts;
 mod figures;
 mod groups;
 mod http_limits;
+mod outcomes;
 mod patients;
 mod referrals;
 mod schema_sync;

@@ -39,6 +39,8 @@ pub enum AccessReason {
     NeighbourhoodMember,
     /// The caller is a party to a referral of the patient (referrer, receiver or assigned worker).
     ReferralParty,
+    /// The person agreed to share their plan summary with the caller's organisation.
+    PlanShared,
 }
 
 impl AccessReason {
@@ -46,6 +48,7 @@ impl AccessReason {
         match self {
             Self::NeighbourhoodMember => "neighbourhood_member",
             Self::ReferralParty => "referral_party",
+            Self::PlanShared => "plan_shared",
         }
     }
 }

@@ -180,6 +180,22 @@ impl PatientNode {
         })
     }
 
+    /// Outcome measurements (SWEMWBS, ONS4 …), oldest first; `instrument` narrows to one.
+    async fn outcome_measurements(
+        &self,
+        ctx: &Context<'_>,
+        instrument: Option<String>,
+    ) -> async_graphql::Result<Vec<crate::outcomes::graphql::OutcomeMeasurementNode>> {
+        let id = self.full()?.id;
+        let wanted = instrument.map(|k| crate::outcomes::instruments::by_key(&k)).transpose()?;
+        let rows = request(ctx)?.loaders.measurements_by_patient.load_one(id).await?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|m| wanted.is_none_or(|i| i.key == m.instrument))
+            .map(crate::outcomes::graphql::OutcomeMeasurementNode)
+            .collect())
+    }
+
     /// The person has registered a national data opt-out (their data must not be used beyond their care).
     async fn national_data_opt_out(&self) -> AppResult<bool> {
         Ok(self.full()?.national_data_opt_out)

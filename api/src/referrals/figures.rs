@@ -20,12 +20,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
+use sea_orm::{ActiveEnum, ConnectionTrait, QueryResult, Statement};
 use uuid::Uuid;
 
 use entity::{ReferralNeed, ReferralService, ReferralSource, ReferralStatus};
 
 use crate::error::{AppError, AppResult};
+use crate::sql::{count, Sql};
 
 /// The recent window over which throughput is measured for the estimated wait.
 pub const THROUGHPUT_WINDOW_DAYS: i64 = 84;
@@ -103,30 +104,6 @@ pub struct Figures {
 /// A breakdown row's key: the PCN (parent of the registered practice) and the service.
 pub type GroupKey = (Option<Uuid>, ReferralService);
 
-/// Builds statements with the backend's placeholders.
-struct Sql {
-    backend: DatabaseBackend,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DatabaseBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
-    }
-
-    /// Seconds from `a` to `b` (timestamps), as a double.
-    fn seconds_between(&self, a: &str, b: &str) -> String {
-        match self.backend {
-            DatabaseBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM ({b} - {a})) AS DOUBLE PRECISION)"),
-            _ => format!("((julianday({b}) - julianday({a})) * 86400.0)"),
-        }
-    }
-}
-
 /// The scope's referrals with their PCN, as a common table expression named `base`.
 fn base_cte(sql: &mut Sql, scope: &FigureScope) -> String {
     let mut cte = format!(
@@ -155,11 +132,6 @@ fn key_of(row: &QueryResult, grouped: bool) -> AppResult<Option<GroupKey>> {
     let service: String = row.try_get("", "service")?;
     let service = ReferralService::try_from_value(&service).map_err(AppError::internal)?;
     Ok(Some((pcn, service)))
-}
-
-fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
-    let n: Option<i64> = row.try_get("", column)?;
-    Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
 /// The value at quantile `q` of `n` sorted values, from the ranks fetched (`rank → value`).
@@ -192,7 +164,7 @@ pub async fn compute(
     let mut out: HashMap<Option<GroupKey>, Figures> = HashMap::new();
 
     // 1. Referrals received in the period: by state, by source and by need.
-    let mut sql = Sql { backend, values: Vec::new() };
+    let mut sql = Sql::new(backend);
     let cte = base_cte(&mut sql, scope);
     let in_period =
         |sql: &mut Sql| format!("created_at >= {} AND created_at < {}", sql.bind(scope.start), sql.bind(scope.end));
@@ -232,7 +204,7 @@ pub async fn compute(
 
     // 2. The waiting list at `as_at` and the recent throughput, in one pass. Placeholders are
     // positional on SQLite, so every occurrence binds its own value, in the order written.
-    let mut sql = Sql { backend, values: Vec::new() };
+    let mut sql = Sql::new(backend);
     let cte = base_cte(&mut sql, scope);
     let waiting = |sql: &mut Sql| {
         format!(
@@ -271,7 +243,7 @@ pub async fn compute(
     }
 
     // 3. Waits to first contact in the period: only the ranks the two quantiles need.
-    let mut sql = Sql { backend, values: Vec::new() };
+    let mut sql = Sql::new(backend);
     let cte = base_cte(&mut sql, scope);
     let wait = sql.seconds_between("created_at", "first_contact_at");
     let (start, end) = (sql.bind(scope.start), sql.bind(scope.end));

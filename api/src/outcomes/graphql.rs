@@ -1,0 +1,397 @@
+//! GraphQL for outcome measures: the instrument catalogue, recording a measurement (scored by the
+//! server), a person's measurements (part of their full record) and the outcome report.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::EntityTrait;
+
+use entity::{organisation, outcome_measurement, OrganisationKind};
+
+use super::instruments::{self, Instrument, Item};
+use super::report::{self, DisclosedInstrument, DisclosedItem, ReportScope};
+use super::NewMeasurement;
+use crate::audit;
+use crate::context::{parse_id, request};
+use crate::error::AppError;
+use crate::neighbourhoods::NeighbourhoodNode;
+use crate::organisations::OrganisationNode;
+use crate::practitioners::PractitionerNode;
+use crate::referrals::graphql::{ReferralNode, ReferralService};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::MeasurementKind")]
+pub enum MeasurementKind {
+    /// Taken at the start of support.
+    Baseline,
+    /// Taken later, compared with the baseline.
+    FollowUp,
+}
+
+/// An outcome instrument the server scores.
+pub struct OutcomeInstrument(pub &'static Instrument);
+
+#[Object]
+impl OutcomeInstrument {
+    /// Key used when recording, e.g. `swemwbs`, `ons4`.
+    async fn key(&self) -> &str {
+        self.0.key
+    }
+    async fn name(&self) -> &str {
+        self.0.name
+    }
+    /// How the server scores it.
+    async fn scoring(&self) -> &str {
+        self.0.scoring
+    }
+    async fn items(&self) -> Vec<OutcomeItem> {
+        self.0.items.iter().map(OutcomeItem).collect()
+    }
+}
+
+/// One question of an instrument.
+pub struct OutcomeItem(pub &'static Item);
+
+#[Object]
+impl OutcomeItem {
+    async fn key(&self) -> &str {
+        self.0.key
+    }
+    async fn text(&self) -> &str {
+        self.0.text
+    }
+    async fn min(&self) -> i32 {
+        self.0.min.into()
+    }
+    async fn max(&self) -> i32 {
+        self.0.max.into()
+    }
+    /// False where a lower response is the better one (ONS4 anxiety).
+    async fn higher_is_better(&self) -> bool {
+        self.0.higher_is_better
+    }
+    /// Names of the response values from `min` upwards, where the scale names them.
+    async fn response_labels(&self) -> Vec<&str> {
+        self.0.response_labels.to_vec()
+    }
+}
+
+/// One item's response in a measurement.
+#[derive(SimpleObject)]
+pub struct OutcomeResponse {
+    pub item: String,
+    pub text: String,
+    pub value: i32,
+    /// The scale point's name, where it has one ("Often").
+    pub label: Option<String>,
+    /// The instrument's band for the value, where it defines them (ONS4: "High").
+    pub band: Option<String>,
+}
+
+/// One administration of an instrument to a person.
+#[derive(Clone)]
+pub struct OutcomeMeasurementNode(pub outcome_measurement::Model);
+
+impl OutcomeMeasurementNode {
+    fn catalogue_entry(&self) -> Option<&'static Instrument> {
+        instruments::by_key(&self.0.instrument).ok()
+    }
+}
+
+#[Object(name = "OutcomeMeasurement")]
+impl OutcomeMeasurementNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn instrument(&self) -> async_graphql::Result<OutcomeInstrument> {
+        Ok(OutcomeInstrument(instruments::by_key(&self.0.instrument)?))
+    }
+    async fn kind(&self) -> MeasurementKind {
+        self.0.kind.into()
+    }
+    async fn taken_on(&self) -> NaiveDate {
+        self.0.taken_on
+    }
+    /// Sum of the items (SWEMWBS raw score, 7–35); absent for instruments never summed (ONS4).
+    async fn raw_score(&self) -> Option<i32> {
+        self.0.raw_score
+    }
+    /// The converted score (SWEMWBS metric score), computed by the server.
+    async fn metric_score(&self) -> Option<f64> {
+        self.0.metric_score
+    }
+    async fn responses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OutcomeResponse>> {
+        let rows = request(ctx)?.loaders.outcome_responses.load_one(self.0.id).await?.unwrap_or_default();
+        let instrument = self.catalogue_entry();
+        // In the instrument's order, whatever order the rows come in.
+        let position = |key: &str| instrument.and_then(|i| i.items.iter().position(|it| it.key == key));
+        let mut rows = rows;
+        rows.sort_by_key(|r| position(&r.item).unwrap_or(usize::MAX));
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let item = instrument.and_then(|i| i.item(&r.item));
+                OutcomeResponse {
+                    text: item.map_or_else(String::new, |i| i.text.to_owned()),
+                    label: item.and_then(|i| {
+                        usize::try_from(r.value - i.min)
+                            .ok()
+                            .and_then(|k| i.response_labels.get(k))
+                            .map(|s| (*s).to_owned())
+                    }),
+                    band: item.and_then(|i| i.bands).map(|band| band(r.value).to_owned()),
+                    value: r.value.into(),
+                    item: r.item,
+                }
+            })
+            .collect())
+    }
+    /// For a follow-up: the baseline it is compared with.
+    async fn baseline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OutcomeMeasurementNode>> {
+        let Some(id) = self.0.baseline_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.outcome_measurement.load_one(id).await?.map(OutcomeMeasurementNode))
+    }
+    /// For a follow-up: metric score minus the baseline's.
+    async fn metric_change(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        let (Some(id), Some(score)) = (self.0.baseline_id, self.0.metric_score) else { return Ok(None) };
+        let baseline = request(ctx)?.loaders.outcome_measurement.load_one(id).await?;
+        Ok(baseline.and_then(|b| b.metric_score).map(|b| ((score - b) * 100.0).round() / 100.0))
+    }
+    /// The referral it was taken under, if any (shown to the referral's parties).
+    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {
+        let Some(id) = self.0.referral_id else { return Ok(None) };
+        let req = request(ctx)?;
+        let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
+        if !req.caller.may_see_referral(&model) {
+            return Err(AppError::forbidden("only the parties to a referral see it").into());
+        }
+        Ok(Some(ReferralNode(model)))
+    }
+    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
+    }
+    async fn recorded_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        Ok(request(ctx)?.loaders.organisation.load_one(self.0.recorded_organisation_id).await?.map(Into::into))
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct OutcomeResponseInput {
+    /// The item's key (see `outcomeInstruments`).
+    pub item: String,
+    pub value: i32,
+}
+
+#[derive(InputObject)]
+pub struct RecordOutcomeMeasurementInput {
+    pub patient_id: ID,
+    /// An instrument key from `outcomeInstruments`: `swemwbs`, `ons4`.
+    pub instrument: String,
+    pub kind: MeasurementKind,
+    pub taken_on: NaiveDate,
+    /// The referral the measurement belongs to, if any.
+    pub referral_id: Option<ID>,
+    /// Every item exactly once.
+    pub responses: Vec<OutcomeResponseInput>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordOutcomeMeasurementPayload {
+    pub measurement: OutcomeMeasurementNode,
+}
+
+#[derive(InputObject)]
+pub struct OutcomeReportInput {
+    pub neighbourhood_id: ID,
+    /// Only people registered with this PCN's practices.
+    pub pcn_id: Option<ID>,
+    /// Only follow-ups recorded under a referral to this service.
+    pub service: Option<ReferralService>,
+    /// Follow-ups taken from this day …
+    pub from: NaiveDate,
+    /// … to this day, inclusive.
+    pub to: NaiveDate,
+}
+
+/// A share of the people with a baseline and follow-up. Counts of 1–4 are suppressed (and
+/// reported as suppressed, never as 0).
+#[derive(SimpleObject)]
+pub struct OutcomeShare {
+    /// People in the category; null when suppressed.
+    pub count: Option<u64>,
+    /// People with a pair; null when the instrument is suppressed.
+    pub denominator: Option<u64>,
+    /// Per cent to one decimal place; null when suppressed or when nobody has a pair.
+    pub percent: Option<f64>,
+    pub suppressed: bool,
+}
+
+impl From<report::Share> for OutcomeShare {
+    fn from(s: report::Share) -> Self {
+        Self { count: s.numerator, denominator: s.denominator, percent: s.percent, suppressed: s.suppressed }
+    }
+}
+
+/// One item's change between baseline and follow-up.
+pub struct ItemOutcome(DisclosedItem, &'static Item);
+
+#[Object]
+impl ItemOutcome {
+    async fn item(&self) -> OutcomeItem {
+        OutcomeItem(self.1)
+    }
+    /// Better at follow-up (higher, or lower where lower is better).
+    async fn improved(&self) -> OutcomeShare {
+        self.0.improved.into()
+    }
+    async fn same(&self) -> OutcomeShare {
+        self.0.same.into()
+    }
+    async fn worsened(&self) -> OutcomeShare {
+        self.0.worsened.into()
+    }
+    /// Mean of follow-up minus baseline on the item's scale; null when suppressed.
+    async fn mean_change(&self) -> Option<f64> {
+        self.0.mean_change
+    }
+    /// The line for a report: "66.0% (33 of 50) were able to think more clearly".
+    async fn headline(&self) -> String {
+        let s = &self.0.improved;
+        match (s.numerator, s.denominator, s.percent) {
+            (Some(n), Some(d), Some(p)) => format!("{p:.1}% ({n} of {d}) {}", self.1.improved_phrase),
+            (_, Some(0), _) => format!("no one with a baseline and follow-up yet: {}", self.1.improved_phrase),
+            _ => format!("suppressed (fewer than 5 people): {}", self.1.improved_phrase),
+        }
+    }
+}
+
+/// One instrument's outcomes over the period.
+pub struct InstrumentOutcome(DisclosedInstrument);
+
+#[Object]
+impl InstrumentOutcome {
+    async fn instrument(&self) -> OutcomeInstrument {
+        OutcomeInstrument(self.0.instrument)
+    }
+    /// People with a baseline and a follow-up in the period (the denominator); null when 1–4.
+    async fn people_with_pair(&self) -> Option<u64> {
+        self.0.people
+    }
+    async fn suppressed(&self) -> bool {
+        self.0.people_suppressed
+    }
+    /// Mean change of the metric score (SWEMWBS), follow-up minus baseline; null when suppressed
+    /// or when the instrument has no metric score.
+    async fn mean_metric_change(&self) -> Option<f64> {
+        self.0.mean_metric_change
+    }
+    async fn items(&self) -> Vec<ItemOutcome> {
+        self.0
+            .items
+            .iter()
+            .filter_map(|i| self.0.instrument.item(i.item).map(|item| ItemOutcome(i.clone(), item)))
+            .collect()
+    }
+}
+
+/// Outcome figures for a neighbourhood and period: aggregates only, no person in them.
+#[derive(SimpleObject)]
+pub struct OutcomeReport {
+    pub neighbourhood: NeighbourhoodNode,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub instruments: Vec<InstrumentOutcome>,
+}
+
+#[derive(Default)]
+pub struct OutcomeQuery;
+
+#[Object]
+impl OutcomeQuery {
+    /// The instruments the server scores.
+    async fn outcome_instruments(&self) -> Vec<OutcomeInstrument> {
+        instruments::CATALOGUE.iter().map(|i| OutcomeInstrument(i)).collect()
+    }
+
+    /// For each instrument: people with a baseline and follow-up in the period, mean change, and
+    /// for each item the share who improved, stayed the same or worsened, each with its numerator
+    /// and denominator. Counts of 1–4 are suppressed for every caller.
+    async fn outcome_report(
+        &self,
+        ctx: &Context<'_>,
+        input: OutcomeReportInput,
+    ) -> async_graphql::Result<OutcomeReport> {
+        let req = request(ctx)?;
+        let neighbourhood_id = parse_id("neighbourhoodId", &input.neighbourhood_id)?;
+        if !req.caller.may_see_aggregates(neighbourhood_id) {
+            return Err(AppError::forbidden(
+                "outcome figures are for the neighbourhood's organisations and commissioners",
+            )
+            .into());
+        }
+        let neighbourhood = req
+            .loaders
+            .neighbourhood
+            .load_one(neighbourhood_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("neighbourhood", neighbourhood_id))?;
+        let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
+        if let Some(pcn) = pcn_id {
+            let found = organisation::Entity::find_by_id(pcn).one(&req.db).await?;
+            if !found.is_some_and(|o| o.kind == OrganisationKind::Pcn) {
+                return Err(AppError::bad_input("pcnId", "no such PCN").into());
+            }
+        }
+        let scope = ReportScope {
+            neighbourhood_id,
+            pcn_id,
+            service: input.service.map(Into::into),
+            from: input.from,
+            to: input.to,
+        }
+        .checked()?;
+        let counts = report::compute(&req.db, &scope).await?;
+        Ok(OutcomeReport {
+            neighbourhood: neighbourhood.into(),
+            from: input.from,
+            to: input.to,
+            instruments: counts.iter().map(|c| InstrumentOutcome(report::disclose(c))).collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct OutcomeMutation;
+
+#[Object]
+impl OutcomeMutation {
+    /// Records an outcome measurement; the server checks every item and computes the scores. A
+    /// follow-up is paired with the person's latest earlier baseline of the same instrument.
+    async fn record_outcome_measurement(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordOutcomeMeasurementInput,
+    ) -> async_graphql::Result<RecordOutcomeMeasurementPayload> {
+        let req = request(ctx)?;
+        let new = NewMeasurement {
+            patient_id: parse_id("patientId", &input.patient_id)?,
+            instrument: input.instrument,
+            kind: input.kind.into(),
+            taken_on: input.taken_on,
+            referral_id: input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
+            responses: input.responses.into_iter().map(|r| (r.item, r.value)).collect(),
+        };
+        let (model, grant) = super::record(&req.db, &req.caller, req.today, new).await?;
+        audit::record_reads(
+            &req.db,
+            &req.caller,
+            &[(model.patient_id, grant.reason)],
+            &req.operation_at(ctx),
+            &req.request_id,
+        )
+        .await?;
+        Ok(RecordOutcomeMeasurementPayload { measurement: OutcomeMeasurementNode(model) })
+    }
+}

@@ -1,0 +1,416 @@
+//! Outcome measures: recording and server-side scoring over HTTP, validation that names the item,
+//! who may record and read, and the outcome report against a brute-force computation over the same
+//! rows, suppression included.
+
+use std::collections::HashMap;
+
+use api::cli::DemoRole;
+use chrono::{Days, NaiveDate};
+use rand::{Rng, SeedableRng};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+
+const RECORD: &str = r#"mutation Record($input: RecordOutcomeMeasurementInput!) { recordOutcomeMeasurement(input: $input) {
+    measurement { id kind takenOn rawScore metricScore metricChange instrument { key }
+        baseline { id } referral { id } recordedBy { name }
+        responses { item value label band } } } }"#;
+
+const SWEMWBS: [&str; 7] =
+    ["optimistic", "useful", "relaxed", "dealing_with_problems", "thinking_clearly", "close_to_others", "own_mind"];
+const ONS4: [&str; 4] = ["life_satisfaction", "worthwhile", "happiness", "anxiety"];
+
+fn responses(keys: &[&str], values: &[i32]) -> Value {
+    Value::Array(keys.iter().zip(values).map(|(k, v)| json!({ "item": k, "value": v })).collect())
+}
+
+fn input(patient: &str, instrument: &str, kind: &str, on: NaiveDate, referral: Option<&str>, r: Value) -> Value {
+    json!({ "input": { "patientId": patient, "instrument": instrument, "kind": kind, "takenOn": on.to_string(),
+        "referralId": referral, "responses": r } })
+}
+
+async fn neighbourhood_patients(app: &TestApp, token: &str) -> (String, Vec<String>) {
+    let me = app.gql(token, "{ me { neighbourhoods { id } } }", json!({})).await;
+    let neighbourhood = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().to_owned();
+    let page = app
+        .gql(
+            token,
+            "query($n: ID) { patients(first: 100, filter: { neighbourhoodId: $n, ageMin: 18 }) { nodes { id } } }",
+            json!({ "n": neighbourhood }),
+        )
+        .await;
+    let ids = page.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    (neighbourhood, ids)
+}
+
+#[tokio::test]
+async fn the_server_scores_measurements_and_names_the_item_it_refuses() {
+    let app = spawn_app().await;
+    let worker = app.token(DemoRole::LinkWorker).await;
+    let (_, patients) = neighbourhood_patients(&app, &worker).await;
+    let today = api::context::uk_today();
+    let patient = &patients[0];
+
+    // A follow-up needs a baseline first; nothing is stored.
+    let early = app
+        .gql(&worker, RECORD, input(patient, "swemwbs", "FOLLOW_UP", today, None, responses(&SWEMWBS, &[3; 7])))
+        .await;
+    assert_eq!(early.error_code(), "BAD_USER_INPUT");
+    assert_eq!(early.body["errors"][0]["extensions"]["field"], "kind");
+
+    let base_day = today - Days::new(90);
+    let baseline = app
+        .gql(
+            &worker,
+            RECORD,
+            input(patient, "SWEMWBS", "BASELINE", base_day, None, responses(&SWEMWBS, &[2, 2, 1, 2, 3, 2, 3])),
+        )
+        .await;
+    let b = &baseline.data()["recordOutcomeMeasurement"]["measurement"];
+    assert_eq!(b["rawScore"], 15);
+    assert_eq!(b["metricScore"], 15.84);
+    assert_eq!(b["responses"][0], json!({ "item": "optimistic", "value": 2, "label": "Rarely", "band": null }));
+    let follow = app
+        .gql(
+            &worker,
+            RECORD,
+            input(patient, "swemwbs", "FOLLOW_UP", today, None, responses(&SWEMWBS, &[4, 3, 3, 3, 4, 3, 4])),
+        )
+        .await;
+    let f = &follow.data()["recordOutcomeMeasurement"]["measurement"];
+    assert_eq!(f["rawScore"], 24);
+    assert_eq!(f["metricScore"], 21.54);
+    assert_eq!(f["baseline"]["id"], b["id"]);
+    assert_eq!(f["metricChange"], 5.7);
+
+    // ONS4: four items, never summed, each with its band.
+    let ons = app
+        .gql(&worker, RECORD, input(patient, "ons4", "BASELINE", today, None, responses(&ONS4, &[4, 6, 8, 7])))
+        .await;
+    let o = &ons.data()["recordOutcomeMeasurement"]["measurement"];
+    assert!(o["rawScore"].is_null() && o["metricScore"].is_null());
+    let bands: Vec<&str> = o["responses"].as_array().unwrap().iter().map(|r| r["band"].as_str().unwrap()).collect();
+    assert_eq!(bands, ["Low", "Medium", "High", "High"]);
+
+    // Incomplete, out of range, unknown instrument, future date: refused, naming what was wrong.
+    for (request, field, needle) in [
+        (
+            input(patient, "swemwbs", "BASELINE", today, None, responses(&SWEMWBS[..6], &[3; 6])),
+            "responses",
+            "own_mind",
+        ),
+        (input(patient, "ons4", "BASELINE", today, None, responses(&ONS4, &[4, 11, 8, 7])), "responses", "worthwhile"),
+        (input(patient, "phq9", "BASELINE", today, None, responses(&ONS4, &[1; 4])), "instrument", "swemwbs, ons4"),
+        (
+            input(patient, "ons4", "BASELINE", today + Days::new(2), None, responses(&ONS4, &[1; 4])),
+            "takenOn",
+            "future",
+        ),
+    ] {
+        let reply = app.gql(&worker, RECORD, request).await;
+        assert_eq!(reply.error_code(), "BAD_USER_INPUT", "{}", reply.body);
+        assert_eq!(reply.body["errors"][0]["extensions"]["field"], field);
+        assert!(reply.error_message().contains(needle), "{}", reply.error_message());
+    }
+    let stored = entity::outcome_measurement::Entity::find()
+        .filter(entity::outcome_measurement::Column::PatientId.eq(uuid::Uuid::parse_str(patient).unwrap()))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3, "refused requests stored nothing");
+
+    // The person's record lists them; VCSE staff and commissioners can neither record nor read.
+    let read = app
+        .gql(
+            &worker,
+            "query($id: ID!) { patient(id: $id) { outcomeMeasurements(instrument: \"swemwbs\") { kind metricScore } } }",
+            json!({ "id": patient }),
+        )
+        .await;
+    assert_eq!(
+        read.data()["patient"]["outcomeMeasurements"],
+        json!([{ "kind": "BASELINE", "metricScore": 15.84 }, { "kind": "FOLLOW_UP", "metricScore": 21.54 }])
+    );
+    for role in [DemoRole::Vcse, DemoRole::Commissioner] {
+        let token = app.token(role).await;
+        let reply =
+            app.gql(&token, RECORD, input(patient, "ons4", "BASELINE", today, None, responses(&ONS4, &[5; 4]))).await;
+        assert_eq!(reply.error_code(), "FORBIDDEN", "{role:?}");
+    }
+    let audited = entity::access_audit::Entity::find()
+        .filter(entity::access_audit::Column::Operation.contains("recordOutcomeMeasurement"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 3, "every recorded measurement is audited");
+}
+
+const REPORT: &str = r#"query Report($input: OutcomeReportInput!) { outcomeReport(input: $input) { from to
+    instruments { instrument { key } peopleWithPair suppressed meanMetricChange
+        items { item { key } headline meanChange
+            improved { count denominator percent suppressed }
+            same { count denominator percent suppressed }
+            worsened { count denominator percent suppressed } } } } }"#;
+
+/// One pair as the brute force sees it: (instrument, patient) → (follow-up values, baseline values,
+/// metric change).
+type Pairs = HashMap<(String, uuid::Uuid), (HashMap<String, i16>, HashMap<String, i16>, Option<f64>)>;
+
+async fn brute_force(app: &TestApp, from: NaiveDate, to: NaiveDate, referral_only: bool) -> Pairs {
+    let measurements = entity::outcome_measurement::Entity::find().all(&app.db).await.unwrap();
+    let responses = entity::outcome_response::Entity::find().all(&app.db).await.unwrap();
+    let mut values: HashMap<uuid::Uuid, HashMap<String, i16>> = HashMap::new();
+    for r in responses {
+        values.entry(r.measurement_id).or_default().insert(r.item, r.value);
+    }
+    let by_id: HashMap<uuid::Uuid, &entity::outcome_measurement::Model> =
+        measurements.iter().map(|m| (m.id, m)).collect();
+    let mut latest: HashMap<(String, uuid::Uuid), &entity::outcome_measurement::Model> = HashMap::new();
+    for m in &measurements {
+        if m.kind != entity::MeasurementKind::FollowUp || m.taken_on < from || m.taken_on > to {
+            continue;
+        }
+        if referral_only && m.referral_id.is_none() {
+            continue;
+        }
+        let key = (m.instrument.clone(), m.patient_id);
+        let better = latest.get(&key).is_none_or(|l| (m.taken_on, m.id) > (l.taken_on, l.id));
+        if better {
+            latest.insert(key, m);
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(key, f)| {
+            let b = by_id[&f.baseline_id.unwrap()];
+            let change = f.metric_score.zip(b.metric_score).map(|(x, y)| x - y);
+            (key, (values[&f.id].clone(), values[&b.id].clone(), change))
+        })
+        .collect()
+}
+
+/// The report's numbers must equal the brute force's, with counts of 1–4 (and the cell that would
+/// give one away) suppressed.
+fn check(report: &Value, pairs: &Pairs) {
+    for inst in report["instruments"].as_array().unwrap() {
+        let key = inst["instrument"]["key"].as_str().unwrap();
+        let mine: Vec<_> = pairs.iter().filter(|((i, _), _)| i == key).map(|(_, v)| v).collect();
+        let people = mine.len() as u64;
+        if (1..5).contains(&people) {
+            assert!(inst["peopleWithPair"].is_null() && inst["suppressed"] == true, "{key}: {inst}");
+            for item in inst["items"].as_array().unwrap() {
+                assert!(item["improved"]["count"].is_null() && item["improved"]["suppressed"] == true);
+                assert!(item["headline"].as_str().unwrap().starts_with("suppressed"));
+            }
+            continue;
+        }
+        assert_eq!(inst["peopleWithPair"], people, "{key}");
+        if key == "swemwbs" && people > 0 {
+            let mean = mine.iter().map(|(_, _, c)| c.unwrap()).sum::<f64>() / people as f64;
+            assert!((inst["meanMetricChange"].as_f64().unwrap() - mean).abs() < 0.006, "{key} mean");
+        }
+        for item in inst["items"].as_array().unwrap() {
+            let name = item["item"]["key"].as_str().unwrap();
+            let lower_is_better = name == "anxiety";
+            let (mut up, mut same, mut down) = (0u64, 0u64, 0u64);
+            for (f, b, _) in &mine {
+                let (f, b) = (f[name], b[name]);
+                match (f.cmp(&b), lower_is_better) {
+                    (std::cmp::Ordering::Equal, _) => same += 1,
+                    (std::cmp::Ordering::Greater, false) | (std::cmp::Ordering::Less, true) => up += 1,
+                    _ => down += 1,
+                }
+            }
+            let counts = [up, same, down];
+            let mut hide = counts.map(|c| (1..5).contains(&c));
+            if hide.iter().filter(|h| **h).count() == 1 {
+                let k = (0..3).filter(|k| !hide[*k]).min_by_key(|k| counts[*k]).unwrap();
+                hide[k] = true;
+            }
+            for (k, field) in ["improved", "same", "worsened"].iter().enumerate() {
+                let share = &item[field];
+                assert_eq!(share["suppressed"], hide[k], "{key}.{name}.{field}: {share}");
+                assert_eq!(share["denominator"], people);
+                if hide[k] {
+                    assert!(share["count"].is_null() && share["percent"].is_null());
+                } else {
+                    assert_eq!(share["count"], counts[k], "{key}.{name}.{field}");
+                    if people > 0 {
+                        let pct = (counts[k] as f64 * 1000.0 / people as f64).round() / 10.0;
+                        assert_eq!(share["percent"].as_f64().unwrap(), pct);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppressed() {
+    let app = spawn_app().await;
+    let worker_model = app.practitioner(DemoRole::LinkWorker).await;
+    let worker = app.token_for_practitioner(&worker_model);
+    let (neighbourhood, patients) = neighbourhood_patients(&app, &worker).await;
+    let today = api::context::uk_today();
+
+    // Referrals the worker's service received, for measurements taken under a referral.
+    let referrals = entity::referral::Entity::find()
+        .filter(entity::referral::Column::ReceivingOrganisationId.eq(worker_model.organisation_id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let patient_set: std::collections::HashSet<&str> = patients.iter().map(String::as_str).collect();
+    let mut referral_of: HashMap<String, String> = HashMap::new();
+    for r in &referrals {
+        let p = r.patient_id.to_string();
+        if patient_set.contains(p.as_str()) {
+            referral_of.entry(p).or_insert_with(|| r.id.to_string());
+        }
+    }
+
+    // 40 people: a baseline then one or two follow-ups, some outside the period, a drift upwards.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut rows = 0;
+    for (k, patient) in patients.iter().take(40).enumerate() {
+        let referral = if k % 2 == 0 { referral_of.get(patient).map(String::as_str) } else { None };
+        let base_day = today - Days::new(200 + rng.random_range(0..60));
+        for (instrument, keys, lo, hi) in [("swemwbs", &SWEMWBS[..], 1, 5), ("ons4", &ONS4[..], 0, 10)] {
+            if instrument == "ons4" && k % 3 == 0 {
+                continue;
+            }
+            let base: Vec<i32> = keys.iter().map(|_| rng.random_range(lo..=hi - 1)).collect();
+            let reply = app
+                .gql(
+                    &worker,
+                    RECORD,
+                    input(patient, instrument, "BASELINE", base_day, referral, responses(keys, &base)),
+                )
+                .await;
+            reply.data();
+            rows += 1;
+            for f in 0..(1 + k % 2) {
+                let day = base_day + Days::new(60 + 50 * f as u64 + rng.random_range(0..20));
+                let values: Vec<i32> = base.iter().map(|v| (v + rng.random_range(-1..=2)).clamp(lo, hi)).collect();
+                let reply = app
+                    .gql(
+                        &worker,
+                        RECORD,
+                        input(patient, instrument, "FOLLOW_UP", day, referral, responses(keys, &values)),
+                    )
+                    .await;
+                reply.data();
+                rows += 1;
+            }
+        }
+    }
+    assert!(rows > 100);
+
+    let commissioner = app.token(DemoRole::Commissioner).await;
+    let periods = [
+        (today - Days::new(400), today),
+        (today - Days::new(130), today - Days::new(100)),
+        (today - Days::new(90), today),
+    ];
+    for (from, to) in periods {
+        let reply = app
+            .gql(&commissioner, REPORT, json!({ "input": { "neighbourhoodId": neighbourhood, "from": from.to_string(), "to": to.to_string() } }))
+            .await;
+        check(&reply.data()["outcomeReport"], &brute_force(&app, from, to, false).await);
+    }
+    // Narrowed to the service: only measurements taken under a social prescribing referral.
+    let (from, to) = periods[0];
+    let reply = app
+        .gql(
+            &commissioner,
+            REPORT,
+            json!({ "input": { "neighbourhoodId": neighbourhood, "service": "SOCIAL_PRESCRIBING",
+                "from": from.to_string(), "to": to.to_string() } }),
+        )
+        .await;
+    let pairs = brute_force(&app, from, to, true).await;
+    assert!(!pairs.is_empty());
+    check(&reply.data()["outcomeReport"], &pairs);
+
+    // The headline reads like the briefing, with its denominator.
+    let full = app
+        .gql(
+            &worker,
+            REPORT,
+            json!({ "input": { "neighbourhoodId": neighbourhood, "from": from.to_string(), "to": to.to_string() } }),
+        )
+        .await;
+    let swemwbs = &full.data()["outcomeReport"]["instruments"][0];
+    let clear = swemwbs["items"].as_array().unwrap().iter().find(|i| i["item"]["key"] == "thinking_clearly").unwrap();
+    let headline = clear["headline"].as_str().unwrap();
+    assert!(headline.contains(" of 40) were able to think more clearly"), "{headline}");
+    assert!(!full.body.to_string().contains(&patients[0]), "no person in the report");
+
+    // A small selection: one PCN with nobody measured is zero, not suppressed; bad periods refused.
+    let bad = app
+        .gql(
+            &commissioner,
+            REPORT,
+            json!({ "input": { "neighbourhoodId": neighbourhood, "from": to.to_string(), "to": from.to_string() } }),
+        )
+        .await;
+    assert_eq!(bad.error_code(), "BAD_USER_INPUT");
+    let other = app.gql(&commissioner, "{ neighbourhoods { nodes { id } } }", json!({})).await;
+    let elsewhere: Vec<String> = other.data()["neighbourhoods"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .filter(|id| *id != neighbourhood)
+        .collect();
+    let empty = app
+        .gql(
+            &commissioner,
+            REPORT,
+            json!({ "input": { "neighbourhoodId": elsewhere[0], "from": from.to_string(), "to": to.to_string() } }),
+        )
+        .await;
+    let none = &empty.data()["outcomeReport"]["instruments"][0];
+    assert_eq!(none["peopleWithPair"], 0);
+    assert_eq!(none["suppressed"], false);
+}
+
+#[tokio::test]
+async fn five_people_show_and_four_are_suppressed() {
+    let app = spawn_app().await;
+    let worker = app.token(DemoRole::LinkWorker).await;
+    let (neighbourhood, patients) = neighbourhood_patients(&app, &worker).await;
+    let today = api::context::uk_today();
+    let vcse = app.token(DemoRole::Vcse).await;
+    let variables = json!({ "input": { "neighbourhoodId": neighbourhood,
+        "from": (today - Days::new(30)).to_string(), "to": today.to_string() } });
+    for (k, patient) in patients.iter().take(5).enumerate() {
+        app.gql(
+            &worker,
+            RECORD,
+            input(patient, "swemwbs", "BASELINE", today - Days::new(60), None, responses(&SWEMWBS, &[2; 7])),
+        )
+        .await
+        .data();
+        app.gql(&worker, RECORD, input(patient, "swemwbs", "FOLLOW_UP", today, None, responses(&SWEMWBS, &[4; 7])))
+            .await
+            .data();
+        if k == 3 {
+            let four = app.gql(&vcse, REPORT, variables.clone()).await;
+            let s = &four.data()["outcomeReport"]["instruments"][0];
+            assert_eq!(s["suppressed"], true, "{s}");
+            assert!(s["peopleWithPair"].is_null() && s["meanMetricChange"].is_null());
+        }
+    }
+    let five = app.gql(&vcse, REPORT, variables.clone()).await;
+    let s = &five.data()["outcomeReport"]["instruments"][0];
+    assert_eq!(s["peopleWithPair"], 5);
+    assert_eq!(s["meanMetricChange"], 9.71, "raw 14 (15.32) to raw 28 (25.03)");
+    let improved = &s["items"][0]["improved"];
+    assert_eq!(improved, &json!({ "count": 5, "denominator": 5, "percent": 100.0, "suppressed": false }));
+}
