@@ -26,6 +26,7 @@ pub mod organisations;
 pub mod outcomes;
 pub mod pagination;
 pub mod patients;
+pub mod plans;
 pub mod practitioners;
 pub mod referrals;
 pub mod schema;

@@ -9,9 +9,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use entity::{
-    group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation,
-    outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral, referral_event,
-    referral_feedback, referral_need,
+    care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share, group_attendance,
+    group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
+    outcome_response, patient, patient_condition, practitioner, referral, referral_event, referral_feedback,
+    referral_need,
 };
 
 use crate::error::AppError;
@@ -47,6 +48,7 @@ by_id_loader!(PractitionerLoader, practitioner);
 by_id_loader!(PatientLoader, patient);
 by_id_loader!(ReferralLoader, referral);
 by_id_loader!(OutcomeMeasurementLoader, outcome_measurement);
+by_id_loader!(CarePlanLoader, care_plan);
 
 /// Rows of a child table grouped by their parent's id (`$column` / `$field`), in `$order`.
 macro_rules! children_loader {
@@ -117,6 +119,42 @@ children_loader!(
     OutcomeResponsesLoader, outcome_response, MeasurementId, measurement_id, [Item]
 );
 
+children_loader!(
+    /// A care plan's goals, in plan order.
+    PlanGoalsLoader, care_plan_goal, PlanId, plan_id, [Position]
+);
+children_loader!(
+    /// A care plan's actions, in plan order.
+    PlanActionsLoader, care_plan_action, PlanId, plan_id, [Position]
+);
+children_loader!(
+    /// A care plan's sharing agreements, standing and withdrawn, oldest first.
+    PlanSharesLoader, care_plan_share, PlanId, plan_id, [RecordedAt, Id]
+);
+children_loader!(
+    /// A care plan's versions, oldest first.
+    PlanRevisionsLoader, care_plan_revision, PlanId, plan_id, [Version]
+);
+
+/// A person's current care plan (at most one), keyed by patient id.
+pub struct CarePlanByPatientLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for CarePlanByPatientLoader {
+    type Value = care_plan::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = care_plan::Entity::find()
+            .filter(care_plan::Column::PatientId.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|m| (m.patient_id, m)).collect())
+    }
+}
+
 /// Current members per support group.
 pub struct GroupMemberCountLoader(pub DatabaseConnection);
 
@@ -175,6 +213,12 @@ pub struct Loaders {
     pub outcome_measurement: RequestLoader<OutcomeMeasurementLoader>,
     pub measurements_by_patient: RequestLoader<MeasurementsByPatientLoader>,
     pub outcome_responses: RequestLoader<OutcomeResponsesLoader>,
+    pub care_plan: RequestLoader<CarePlanLoader>,
+    pub care_plan_by_patient: RequestLoader<CarePlanByPatientLoader>,
+    pub plan_goals: RequestLoader<PlanGoalsLoader>,
+    pub plan_actions: RequestLoader<PlanActionsLoader>,
+    pub plan_shares: RequestLoader<PlanSharesLoader>,
+    pub plan_revisions: RequestLoader<PlanRevisionsLoader>,
 }
 
 impl Loaders {
@@ -201,6 +245,12 @@ impl Loaders {
             outcome_measurement: make(OutcomeMeasurementLoader(db.clone())),
             measurements_by_patient: make(MeasurementsByPatientLoader(db.clone())),
             outcome_responses: make(OutcomeResponsesLoader(db.clone())),
+            care_plan: make(CarePlanLoader(db.clone())),
+            care_plan_by_patient: make(CarePlanByPatientLoader(db.clone())),
+            plan_goals: make(PlanGoalsLoader(db.clone())),
+            plan_actions: make(PlanActionsLoader(db.clone())),
+            plan_shares: make(PlanSharesLoader(db.clone())),
+            plan_revisions: make(PlanRevisionsLoader(db.clone())),
         }
     }
 }

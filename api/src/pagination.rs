@@ -145,6 +145,12 @@ impl<N> Page<N> {
         }
     }
 
+    /// As `map`, stopping at the first error.
+    pub fn try_map<M>(self, mut f: impl FnMut(N) -> AppResult<M>) -> AppResult<Page<M>> {
+        let items = self.items.into_iter().map(|(cursor, node)| Ok((cursor, f(node)?))).collect::<AppResult<_>>()?;
+        Ok(Page { items, page_info: self.page_info, total: self.total })
+    }
+
     pub fn map<M>(self, mut f: impl FnMut(N) -> M) -> Page<M> {
         Page {
             items: self.items.into_iter().map(|(cursor, node)| (cursor, f(node))).collect(),

@@ -19,6 +19,7 @@ use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::outcomes::{OutcomeMutation, OutcomeQuery};
 use crate::patients::PatientQuery;
+use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
 
@@ -33,10 +34,11 @@ pub struct QueryRoot(
     GroupQuery,
     FiguresQuery,
     OutcomeQuery,
+    PlanQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CohortMutation, ReferralMutation, GroupMutation, OutcomeMutation);
+pub struct MutationRoot(CohortMutation, ReferralMutation, GroupMutation, OutcomeMutation, PlanMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -12,6 +12,7 @@ mod groups;
 mod http_limits;
 mod outcomes;
 mod patients;
+mod plans;
 mod referrals;
 mod schema_sync;
 mod statements;

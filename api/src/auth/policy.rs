@@ -4,9 +4,10 @@
 //! full record of that neighbourhood's patients; VCSE staff and commissioners see no identifiable
 //! patient data (commissioners get aggregates). An open referral opens the person's summary (name
 //! and access needs) to the receiving organisation and the assigned worker, which is how a VCSE
-//! service knows whom to contact (`grant_through_referral`). Later rules (MDT attendance, a plan
-//! shared with the organisation) add grants here, with their own `AccessReason`, without touching
-//! resolvers.
+//! service knows whom to contact (`grant_through_referral`). A person's agreement to share their
+//! care plan summary with an organisation opens that summary (`AccessReason::PlanShared`, decided
+//! in `plans::read` against the standing agreement). Later rules (MDT attendance) add grants here,
+//! with their own `AccessReason`, without touching resolvers.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::ColumnTrait;

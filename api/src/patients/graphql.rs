@@ -180,6 +180,14 @@ impl PatientNode {
         })
     }
 
+    /// The person's current care and support plan, if they have one (part of the full record;
+    /// partners the person shares it with read it through `carePlan(patientId:)`).
+    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::plans::graphql::CarePlanNode>> {
+        let m = self.full()?;
+        let plan = request(ctx)?.loaders.care_plan_by_patient.load_one(m.id).await?;
+        Ok(plan.map(|p| crate::plans::graphql::CarePlanNode::new(p, m.clone(), self.grant)))
+    }
+
     /// Outcome measurements (SWEMWBS, ONS4 …), oldest first; `instrument` narrows to one.
     async fn outcome_measurements(
         &self,
