@@ -15,6 +15,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod frailty;
 pub mod groups;

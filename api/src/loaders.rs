@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use entity::{
-    care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share, group_attendance,
+    asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
+    care_plan_share, community_asset, community_asset_category, community_asset_session, group_attendance,
     group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
     outcome_response, patient, patient_condition, practitioner, referral, referral_event, referral_feedback,
     referral_need,
@@ -49,6 +50,7 @@ by_id_loader!(PatientLoader, patient);
 by_id_loader!(ReferralLoader, referral);
 by_id_loader!(OutcomeMeasurementLoader, outcome_measurement);
 by_id_loader!(CarePlanLoader, care_plan);
+by_id_loader!(CommunityAssetLoader, community_asset);
 
 /// Rows of a child table grouped by their parent's id (`$column` / `$field`), in `$order`.
 macro_rules! children_loader {
@@ -136,6 +138,23 @@ children_loader!(
     PlanRevisionsLoader, care_plan_revision, PlanId, plan_id, [Version]
 );
 
+children_loader!(
+    /// An asset's categories.
+    AssetCategoriesLoader, community_asset_category, AssetId, asset_id, [Category]
+);
+children_loader!(
+    /// An asset's weekly sessions, Monday first.
+    AssetSessionsLoader, community_asset_session, AssetId, asset_id, [Weekday, StartsAt]
+);
+children_loader!(
+    /// A person's connections to community assets, oldest first.
+    ConnectionsByPatientLoader, asset_connection, PatientId, patient_id, [CreatedAt, Id]
+);
+children_loader!(
+    /// A connection's moves, oldest first.
+    ConnectionEventsLoader, asset_connection_event, ConnectionId, connection_id, [OccurredAt, Id]
+);
+
 /// A person's current care plan (at most one), keyed by patient id.
 pub struct CarePlanByPatientLoader(pub DatabaseConnection);
 
@@ -215,6 +234,11 @@ pub struct Loaders {
     pub outcome_responses: RequestLoader<OutcomeResponsesLoader>,
     pub care_plan: RequestLoader<CarePlanLoader>,
     pub care_plan_by_patient: RequestLoader<CarePlanByPatientLoader>,
+    pub community_asset: RequestLoader<CommunityAssetLoader>,
+    pub asset_categories: RequestLoader<AssetCategoriesLoader>,
+    pub asset_sessions: RequestLoader<AssetSessionsLoader>,
+    pub connections_by_patient: RequestLoader<ConnectionsByPatientLoader>,
+    pub connection_events: RequestLoader<ConnectionEventsLoader>,
     pub plan_goals: RequestLoader<PlanGoalsLoader>,
     pub plan_actions: RequestLoader<PlanActionsLoader>,
     pub plan_shares: RequestLoader<PlanSharesLoader>,
@@ -247,6 +271,11 @@ impl Loaders {
             outcome_responses: make(OutcomeResponsesLoader(db.clone())),
             care_plan: make(CarePlanLoader(db.clone())),
             care_plan_by_patient: make(CarePlanByPatientLoader(db.clone())),
+            community_asset: make(CommunityAssetLoader(db.clone())),
+            asset_categories: make(AssetCategoriesLoader(db.clone())),
+            asset_sessions: make(AssetSessionsLoader(db.clone())),
+            connections_by_patient: make(ConnectionsByPatientLoader(db.clone())),
+            connection_events: make(ConnectionEventsLoader(db.clone())),
             plan_goals: make(PlanGoalsLoader(db.clone())),
             plan_actions: make(PlanActionsLoader(db.clone())),
             plan_shares: make(PlanSharesLoader(db.clone())),

@@ -13,6 +13,7 @@ use async_graphql::{
 
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::config::SchemaSettings;
+use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
@@ -35,10 +36,18 @@ pub struct QueryRoot(
     FiguresQuery,
     OutcomeQuery,
     PlanQuery,
+    DirectoryQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CohortMutation, ReferralMutation, GroupMutation, OutcomeMutation, PlanMutation);
+pub struct MutationRoot(
+    CohortMutation,
+    ReferralMutation,
+    GroupMutation,
+    OutcomeMutation,
+    PlanMutation,
+    DirectoryMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -257,3 +257,80 @@ pub enum PlanActionStatus {
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
 }
+
+/// Open Referral UK-style service categories for community assets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AssetCategory {
+    #[sea_orm(string_value = "green_and_blue")]
+    GreenAndBlue,
+    #[sea_orm(string_value = "physical_activity")]
+    PhysicalActivity,
+    #[sea_orm(string_value = "arts_and_culture")]
+    ArtsAndCulture,
+    #[sea_orm(string_value = "peer_support")]
+    PeerSupport,
+    #[sea_orm(string_value = "befriending")]
+    Befriending,
+    #[sea_orm(string_value = "food")]
+    Food,
+    #[sea_orm(string_value = "debt_and_money_advice")]
+    DebtAndMoneyAdvice,
+    #[sea_orm(string_value = "housing")]
+    Housing,
+    #[sea_orm(string_value = "employment")]
+    Employment,
+    #[sea_orm(string_value = "carers")]
+    Carers,
+    #[sea_orm(string_value = "mental_wellbeing")]
+    MentalWellbeing,
+    #[sea_orm(string_value = "learning")]
+    Learning,
+}
+
+/// What an activity costs a participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AssetCost {
+    #[sea_orm(string_value = "free")]
+    Free,
+    #[sea_orm(string_value = "donation")]
+    Donation,
+    #[sea_orm(string_value = "low_cost")]
+    LowCost,
+    #[sea_orm(string_value = "paid")]
+    Paid,
+}
+
+/// How loud a venue usually is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum NoiseLevel {
+    #[sea_orm(string_value = "quiet")]
+    Quiet,
+    #[sea_orm(string_value = "moderate")]
+    Moderate,
+    #[sea_orm(string_value = "loud")]
+    Loud,
+}
+
+/// Where a person's connection to a community asset stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ConnectionState {
+    /// Suggested to the person; no place held.
+    #[sea_orm(string_value = "suggested")]
+    Suggested,
+    /// Referred to the activity; holds a place.
+    #[sea_orm(string_value = "referred")]
+    Referred,
+    /// Going; holds a place.
+    #[sea_orm(string_value = "attending")]
+    Attending,
+    /// Stopped going, or never started.
+    #[sea_orm(string_value = "stopped")]
+    Stopped,
+    /// Finished the activity as planned.
+    #[sea_orm(string_value = "completed")]
+    Completed,
+}

@@ -2,12 +2,17 @@
 //! Enumerations stored as text live here so every crate reads and writes the same values.
 
 pub mod access_audit;
+pub mod asset_connection;
+pub mod asset_connection_event;
 pub mod care_plan;
 pub mod care_plan_action;
 pub mod care_plan_goal;
 pub mod care_plan_revision;
 pub mod care_plan_share;
 pub mod cohort;
+pub mod community_asset;
+pub mod community_asset_category;
+pub mod community_asset_session;
 pub mod enums;
 pub mod group_attendance;
 pub mod group_participant;
@@ -19,6 +24,7 @@ pub mod outcome_measurement;
 pub mod outcome_response;
 pub mod patient;
 pub mod patient_condition;
+pub mod postcode_location;
 pub mod practitioner;
 pub mod referral;
 pub mod referral_event;
@@ -27,6 +33,7 @@ pub mod referral_need;
 pub mod support_group;
 
 pub use enums::{
-    AttendanceStatus, GoalStatus, MeasurementKind, OrganisationKind, PlanActionStatus, ProfessionalRole,
-    ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService, ReferralSource, ReferralStatus, Sex, Urgency,
+    AssetCategory, AssetCost, AttendanceStatus, ConnectionState, GoalStatus, MeasurementKind, NoiseLevel,
+    OrganisationKind, PlanActionStatus, ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome,
+    ReferralService, ReferralSource, ReferralStatus, Sex, Urgency,
 };

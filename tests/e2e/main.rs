@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod cli;
 mod cohorts;
+mod directory;
 mod figures;
 mod groups;
 mod http_limits;

@@ -42,6 +42,8 @@ pub enum AccessReason {
     ReferralParty,
     /// The person agreed to share their plan summary with the caller's organisation.
     PlanShared,
+    /// The person is referred to or attending an activity the caller's organisation runs.
+    AssetConnection,
 }
 
 impl AccessReason {
@@ -50,6 +52,7 @@ impl AccessReason {
             Self::NeighbourhoodMember => "neighbourhood_member",
             Self::ReferralParty => "referral_party",
             Self::PlanShared => "plan_shared",
+            Self::AssetConnection => "asset_connection",
         }
     }
 }

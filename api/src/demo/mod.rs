@@ -22,6 +22,7 @@
 //! * Fast: rows are generated in memory, then written in one transaction with multi-row INSERTs
 //!   kept under [`MAX_BIND_PARAMETERS`] parameters each.
 
+mod directory;
 mod groups;
 mod names;
 mod places;
@@ -35,9 +36,10 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
-    cohort, group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation,
-    organisation, patient, patient_condition, practitioner, referral, referral_event, referral_feedback, referral_need,
-    support_group, OrganisationKind, ProfessionalRole, Sex,
+    asset_connection, asset_connection_event, cohort, community_asset, community_asset_category,
+    community_asset_session, group_attendance, group_participant, group_session, neighbourhood,
+    neighbourhood_organisation, organisation, patient, patient_condition, postcode_location, practitioner, referral,
+    referral_event, referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -102,6 +104,9 @@ pub struct DemoSummary {
     pub group_sessions: u64,
     pub group_participants: u64,
     pub group_attendance: u64,
+    pub community_assets: u64,
+    pub asset_connections: u64,
+    pub postcode_locations: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -159,6 +164,12 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<group_session::ActiveModel>(&txn, data.group_sessions).await?;
     insert_batched::<group_participant::ActiveModel>(&txn, data.group_participants).await?;
     insert_batched::<group_attendance::ActiveModel>(&txn, data.group_attendance).await?;
+    insert_batched::<postcode_location::ActiveModel>(&txn, data.postcode_locations).await?;
+    insert_batched::<community_asset::ActiveModel>(&txn, data.assets).await?;
+    insert_batched::<community_asset_category::ActiveModel>(&txn, data.asset_categories).await?;
+    insert_batched::<community_asset_session::ActiveModel>(&txn, data.asset_sessions).await?;
+    insert_batched::<asset_connection::ActiveModel>(&txn, data.connections).await?;
+    insert_batched::<asset_connection_event::ActiveModel>(&txn, data.connection_events).await?;
     txn.commit().await?;
     Ok(summary)
 }
@@ -230,6 +241,12 @@ struct DemoData {
     group_sessions: Vec<group_session::Model>,
     group_participants: Vec<group_participant::Model>,
     group_attendance: Vec<group_attendance::Model>,
+    assets: Vec<community_asset::Model>,
+    asset_categories: Vec<community_asset_category::Model>,
+    asset_sessions: Vec<community_asset_session::Model>,
+    connections: Vec<asset_connection::Model>,
+    connection_events: Vec<asset_connection_event::Model>,
+    postcode_locations: Vec<postcode_location::Model>,
 }
 
 impl DemoData {
@@ -250,6 +267,9 @@ impl DemoData {
             group_sessions: n(self.group_sessions.len()),
             group_participants: n(self.group_participants.len()),
             group_attendance: n(self.group_attendance.len()),
+            community_assets: n(self.assets.len()),
+            asset_connections: n(self.connections.len()),
+            postcode_locations: n(self.postcode_locations.len()),
         }
     }
 }
@@ -519,6 +539,12 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         group_sessions: Vec::new(),
         group_participants: Vec::new(),
         group_attendance: Vec::new(),
+        assets: Vec::new(),
+        asset_categories: Vec::new(),
+        asset_sessions: Vec::new(),
+        connections: Vec::new(),
+        connection_events: Vec::new(),
+        postcode_locations: Vec::new(),
     };
 
     // The ICB and the organisations every neighbourhood shares.
@@ -797,6 +823,12 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     for (ctx, spells) in contexts.iter().zip(&spells) {
         groups::generate(&mut g, ctx, spells, &mut data)?;
     }
+    // The directory and connections to it after that, then where every postcode is.
+    for (ctx, spells) in contexts.iter().zip(&spells) {
+        directory::generate(&mut g, ctx, &mut data)?;
+        directory::connect(&mut g, ctx, spells, &mut data)?;
+    }
+    directory::locations(&mut data);
 
     Ok(data)
 }

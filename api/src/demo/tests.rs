@@ -1092,3 +1092,75 @@ fn print_sample_history() {
         println!("  {:?}", g.description);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The directory, connections to it and postcode locations.
+
+#[test]
+fn the_directory_holds_the_briefings_examples_and_connections_respect_capacity() {
+    let d = &*FIFTY_THOUSAND;
+    let today = DemoOptions::default().today;
+    assert!(d.assets.len() >= 20, "{} assets", d.assets.len());
+    let names: Vec<&str> = d.assets.iter().map(|a| a.name.as_str()).collect();
+    for example in [
+        "Community Garden",
+        "Health Walk",
+        "Green Gym",
+        "Outdoor Arts",
+        "Nature Mindfulness",
+        "Open-Water Swimming",
+        "Art Group",
+        "Food Bank",
+        "Debt and Money Advice",
+        "Carers' Café",
+        "65+ Social Hub",
+        "Employment Support Pilot",
+    ] {
+        assert!(names.iter().any(|n| n.contains(example)), "no {example}");
+    }
+    let orgs: HashMap<Uuid, &organisation::Model> = d.top_organisations.iter().map(|o| (o.id, o)).collect();
+    let mut categories: HashMap<Uuid, usize> = HashMap::new();
+    for c in &d.asset_categories {
+        *categories.entry(c.asset_id).or_default() += 1;
+    }
+    let located: HashSet<&str> = d.postcode_locations.iter().map(|p| p.postcode.as_str()).collect();
+    assert_eq!(located.len(), d.postcode_locations.len(), "one location per postcode");
+    for p in d.patients.iter().take(2_000) {
+        assert!(located.contains(p.postcode.as_str()), "{} has no location", p.postcode);
+    }
+    let stale = d.assets.iter().filter(|a| crate::directory::is_stale(a, today)).count();
+    assert!(stale > 0 && stale < d.assets.len() / 3, "{stale} stale");
+    let mut held: HashMap<Uuid, i32> = HashMap::new();
+    let mut keys = HashSet::new();
+    for c in &d.connections {
+        let live = matches!(c.state, entity::ConnectionState::Referred | entity::ConnectionState::Attending);
+        assert_eq!(c.open_key.is_some(), live);
+        if let Some(k) = &c.open_key {
+            assert!(keys.insert(k.clone()), "two live connections {k}");
+        }
+        if live {
+            *held.entry(c.asset_id).or_default() += 1;
+        }
+        assert!(c.created_at < at(today, 0));
+    }
+    for a in &d.assets {
+        assert_eq!(orgs[&a.provider_organisation_id].kind, OrganisationKind::Vcse);
+        assert!(categories[&a.id] >= 1);
+        assert!(located.contains(a.postcode.as_str()));
+        assert_eq!(a.places_taken, held.get(&a.id).copied().unwrap_or(0), "{}", a.name);
+        assert!(a.capacity.is_none_or(|c| a.places_taken <= c), "{} over capacity", a.name);
+        assert!((52.7..53.6).contains(&a.latitude) && (-1.5..-0.6).contains(&a.longitude));
+    }
+    assert!(d.connections.iter().filter(|c| c.state == entity::ConnectionState::Attending).count() > 10);
+    let mut events: HashMap<Uuid, Vec<&entity::asset_connection_event::Model>> = HashMap::new();
+    for e in &d.connection_events {
+        events.entry(e.connection_id).or_default().push(e);
+    }
+    for c in &d.connections {
+        let history = &events[&c.id];
+        assert_eq!(history.last().unwrap().to_state, c.state);
+        assert!(history
+            .windows(2)
+            .all(|w| w[0].occurred_at <= w[1].occurred_at && w[1].from_state == Some(w[0].to_state)));
+    }
+}

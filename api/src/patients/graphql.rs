@@ -188,6 +188,15 @@ impl PatientNode {
         Ok(plan.map(|p| crate::plans::graphql::CarePlanNode::new(p, m.clone(), self.grant)))
     }
 
+    /// Connections to community assets (suggested, referred, attending, ended), oldest first.
+    async fn asset_connections(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::directory::graphql::AssetConnectionNode>> {
+        let id = self.full()?.id;
+        Ok(crate::directory::graphql::connections_of_patient(request(ctx)?, id).await?)
+    }
+
     /// Outcome measurements (SWEMWBS, ONS4 …), oldest first; `instrument` narrows to one.
     async fn outcome_measurements(
         &self,

@@ -1,0 +1,711 @@
+//! GraphQL for the community asset directory, suggestions for a person, and connections.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use entity::{asset_connection, asset_connection_event, community_asset, community_asset_session};
+
+use super::connections::{self, allowed_moves, NewConnection};
+use super::geo::{self, LocationPrecision};
+use super::{AssetFilter, Near, Requirements};
+use crate::audit;
+use crate::auth::{Grant, PatientAccessLevel};
+use crate::connection_type;
+use crate::context::{parse_id, request, RequestContext};
+use crate::error::{AppError, AppResult};
+use crate::neighbourhoods::NeighbourhoodNode;
+use crate::organisations::OrganisationNode;
+use crate::pagination::{keyset_page, PageRequest};
+use crate::patients::PatientNode;
+use crate::practitioners::PractitionerNode;
+use crate::referrals::graphql::ReferralNeed;
+use crate::search::SearchText;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::AssetCategory")]
+pub enum AssetCategory {
+    GreenAndBlue,
+    PhysicalActivity,
+    ArtsAndCulture,
+    PeerSupport,
+    Befriending,
+    Food,
+    DebtAndMoneyAdvice,
+    Housing,
+    Employment,
+    Carers,
+    MentalWellbeing,
+    Learning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::AssetCost")]
+pub enum AssetCost {
+    Free,
+    Donation,
+    LowCost,
+    Paid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::NoiseLevel")]
+pub enum NoiseLevel {
+    Quiet,
+    Moderate,
+    Loud,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ConnectionState")]
+pub enum ConnectionState {
+    Suggested,
+    Referred,
+    Attending,
+    Stopped,
+    Completed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl Weekday {
+    fn iso(self) -> i16 {
+        self as i16 + 1
+    }
+
+    fn from_iso(day: i16) -> Option<Self> {
+        use Weekday::*;
+        [Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday].get(usize::try_from(day - 1).ok()?).copied()
+    }
+}
+
+/// An activity or service in the directory.
+#[derive(Clone)]
+pub struct CommunityAssetNode {
+    pub model: community_asset::Model,
+    /// Kilometres from the point searched from, for distance searches.
+    pub distance_km: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct AssetSession {
+    pub weekday: Weekday,
+    /// Local time, `HH:MM`.
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Accessibility {
+    pub step_free: bool,
+    pub accessible_toilet: bool,
+    pub noise_level: NoiseLevel,
+    pub sensory_friendly: bool,
+    pub hearing_loop: bool,
+    /// On or near a bus route.
+    pub on_bus_route: bool,
+    pub transport_provided: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct Eligibility {
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+#[Object(name = "CommunityAsset")]
+impl CommunityAssetNode {
+    async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.model.name
+    }
+    async fn description(&self) -> &str {
+        &self.model.description
+    }
+    async fn provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        Ok(request(ctx)?.loaders.organisation.load_one(self.model.provider_organisation_id).await?.map(Into::into))
+    }
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
+        Ok(request(ctx)?.loaders.neighbourhood.load_one(self.model.neighbourhood_id).await?.map(Into::into))
+    }
+    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssetCategory>> {
+        let rows = request(ctx)?.loaders.asset_categories.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|r| r.category.into()).collect())
+    }
+    /// Weekly sessions, Monday first.
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssetSession>> {
+        let rows: Vec<community_asset_session::Model> =
+            request(ctx)?.loaders.asset_sessions.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter_map(|s| {
+                Weekday::from_iso(s.weekday).map(|weekday| AssetSession {
+                    weekday,
+                    starts_at: s.starts_at,
+                    ends_at: s.ends_at,
+                })
+            })
+            .collect())
+    }
+    async fn schedule_note(&self) -> Option<&str> {
+        self.model.schedule_note.as_deref()
+    }
+    async fn address(&self) -> &str {
+        &self.model.address
+    }
+    async fn postcode(&self) -> &str {
+        &self.model.postcode
+    }
+    async fn location(&self) -> GeoPoint {
+        GeoPoint { latitude: self.model.latitude, longitude: self.model.longitude }
+    }
+    /// Kilometres from the searched postcode (distance searches and suggestions only).
+    async fn distance_km(&self) -> Option<f64> {
+        self.distance_km
+    }
+    async fn contact(&self) -> Option<&str> {
+        self.model.contact.as_deref()
+    }
+    async fn cost(&self) -> AssetCost {
+        self.model.cost.into()
+    }
+    async fn cost_note(&self) -> Option<&str> {
+        self.model.cost_note.as_deref()
+    }
+    async fn eligibility(&self) -> Eligibility {
+        Eligibility {
+            min_age: self.model.min_age,
+            max_age: self.model.max_age,
+            note: self.model.eligibility_note.clone(),
+        }
+    }
+    async fn accessibility(&self) -> Accessibility {
+        let m = &self.model;
+        Accessibility {
+            step_free: m.step_free,
+            accessible_toilet: m.accessible_toilet,
+            noise_level: m.noise_level.into(),
+            sensory_friendly: m.sensory_friendly,
+            hearing_loop: m.hearing_loop,
+            on_bus_route: m.on_bus_route,
+            transport_provided: m.transport_provided,
+        }
+    }
+    /// Languages sessions are run in besides English.
+    async fn languages(&self) -> Vec<String> {
+        self.model.languages.split(',').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    }
+    /// Places in all; null when not limited.
+    async fn capacity(&self) -> Option<i32> {
+        self.model.capacity
+    }
+    /// Places held by people referred or attending.
+    async fn places_taken(&self) -> i32 {
+        self.model.places_taken
+    }
+    /// Places left; null when not limited.
+    async fn spaces_left(&self) -> Option<i32> {
+        self.model.capacity.map(|c| (c - self.model.places_taken).max(0))
+    }
+    async fn takes_referrals(&self) -> bool {
+        self.model.takes_referrals
+    }
+    /// The person contacts them directly; no referral.
+    async fn signposting_only(&self) -> bool {
+        !self.model.takes_referrals
+    }
+    async fn last_checked_on(&self) -> NaiveDate {
+        self.model.last_checked_on
+    }
+    /// Not checked for six months: confirm the details before referring.
+    async fn is_stale(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(super::is_stale(&self.model, request(ctx)?.today))
+    }
+    async fn active(&self) -> bool {
+        self.model.active
+    }
+}
+
+connection_type!(
+    CommunityAssetConnection,
+    CommunityAssetEdge,
+    CommunityAssetNode,
+    "A page of community assets: by name, or nearest first for a distance search."
+);
+
+/// A person's connection to a community asset, as the caller may see it.
+#[derive(Clone)]
+pub struct AssetConnectionNode {
+    model: asset_connection::Model,
+    asset: community_asset::Model,
+    /// The caller's grant on the person, if any.
+    grant: Option<Grant>,
+}
+
+#[Object(name = "AssetConnection")]
+impl AssetConnectionNode {
+    async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+    /// The person: the care team's own access, or for the provider the summary while the person is
+    /// referred or attending.
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+        let grant = self.grant.ok_or_else(|| {
+            AppError::forbidden("the person's details close to the provider once the connection has ended")
+        })?;
+        let id = self.model.patient_id;
+        let patient =
+            request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+        Ok(PatientNode::new(patient, grant))
+    }
+    async fn asset(&self) -> CommunityAssetNode {
+        CommunityAssetNode { model: self.asset.clone(), distance_km: None }
+    }
+    async fn state(&self) -> ConnectionState {
+        self.model.state.into()
+    }
+    async fn allowed_moves(&self) -> Vec<ConnectionState> {
+        allowed_moves(self.model.state).iter().map(|s| (*s).into()).collect()
+    }
+    /// The referral it was made under (its id; the referral itself is for its parties).
+    async fn referral_id(&self) -> Option<ID> {
+        self.model.referral_id.map(|r| ID(r.to_string()))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.model.started_at
+    }
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.model.ended_at
+    }
+    async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.created_by).await?.map(Into::into))
+    }
+    /// Every move, oldest first.
+    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssetConnectionEventNode>> {
+        let rows = request(ctx)?.loaders.connection_events.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(AssetConnectionEventNode).collect())
+    }
+}
+
+pub struct AssetConnectionEventNode(asset_connection_event::Model);
+
+#[Object(name = "AssetConnectionEvent")]
+impl AssetConnectionEventNode {
+    async fn from_state(&self) -> Option<ConnectionState> {
+        self.0.from_state.map(Into::into)
+    }
+    async fn to_state(&self) -> ConnectionState {
+        self.0.to_state.into()
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+    }
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+    }
+}
+
+connection_type!(
+    AssetConnectionConnection,
+    AssetConnectionEdge,
+    AssetConnectionNode,
+    "A page of connections to community assets, oldest first."
+);
+
+/// A suggested asset for a person, with why it matched.
+#[derive(SimpleObject)]
+pub struct AssetSuggestion {
+    pub asset: CommunityAssetNode,
+    pub distance_km: Option<f64>,
+    /// Higher is a better fit (needs met, access, distance).
+    pub score: f64,
+    pub matched_needs: Vec<ReferralNeed>,
+    /// Why it was suggested, in plain words.
+    pub reasons: Vec<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct AccessRequirementsInput {
+    pub step_free: Option<bool>,
+    pub accessible_toilet: Option<bool>,
+    pub quiet: Option<bool>,
+    pub sensory_friendly: Option<bool>,
+    pub hearing_loop: Option<bool>,
+    /// On a bus route or with transport provided.
+    pub reachable_without_car: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct CommunityAssetFilterInput {
+    pub neighbourhood_id: Option<ID>,
+    /// Words in the name or description.
+    pub search: Option<String>,
+    /// Any of these categories.
+    pub categories: Option<Vec<AssetCategory>>,
+    pub requirements: Option<AccessRequirementsInput>,
+    /// Runs on this day.
+    pub weekday: Option<Weekday>,
+    /// Has a place free (or no limit).
+    pub spaces_available: Option<bool>,
+    pub takes_referrals: Option<bool>,
+    /// Open to a person of this age.
+    pub age: Option<i32>,
+    pub include_inactive: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct NearInput {
+    pub postcode: String,
+    /// Default 5, at most 50.
+    pub within_km: Option<f64>,
+}
+
+impl CommunityAssetFilterInput {
+    fn into_filter(self) -> AppResult<AssetFilter> {
+        let r = self.requirements.unwrap_or_default();
+        Ok(AssetFilter {
+            neighbourhood_id: self.neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?,
+            text: SearchText::parse(self.search)?,
+            categories: self.categories.unwrap_or_default().into_iter().map(Into::into).collect(),
+            requirements: Requirements {
+                step_free: r.step_free.unwrap_or(false),
+                accessible_toilet: r.accessible_toilet.unwrap_or(false),
+                quiet: r.quiet.unwrap_or(false),
+                sensory_friendly: r.sensory_friendly.unwrap_or(false),
+                hearing_loop: r.hearing_loop.unwrap_or(false),
+                reachable_without_car: r.reachable_without_car.unwrap_or(false),
+            },
+            weekday: self.weekday.map(Weekday::iso),
+            spaces_available: self.spaces_available.unwrap_or(false),
+            takes_referrals: self.takes_referrals,
+            age: self.age,
+            include_inactive: self.include_inactive.unwrap_or(false),
+        })
+    }
+}
+
+/// Where a distance search was measured from.
+#[derive(SimpleObject)]
+pub struct SearchOrigin {
+    pub postcode: String,
+    pub precision: LocationPrecision,
+}
+
+#[derive(InputObject)]
+pub struct ConnectToAssetInput {
+    pub patient_id: ID,
+    pub asset_id: ID,
+    /// SUGGESTED (no place held), REFERRED or ATTENDING (each holds a place).
+    pub state: ConnectionState,
+    pub referral_id: Option<ID>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct MoveAssetConnectionInput {
+    pub connection_id: ID,
+    pub to: ConnectionState,
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct AssetConnectionPayload {
+    pub connection: AssetConnectionNode,
+}
+
+#[derive(InputObject)]
+pub struct RecordAssetCheckInput {
+    pub asset_id: ID,
+    /// Places in all, if it changed (null keeps it).
+    pub capacity: Option<i32>,
+    /// False when the activity no longer runs.
+    pub active: Option<bool>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordAssetCheckPayload {
+    pub asset: CommunityAssetNode,
+}
+
+async fn audit_people(ctx: &Context<'_>, req: &RequestContext, reads: &[(uuid::Uuid, Grant)]) -> AppResult<()> {
+    let reads: Vec<_> = reads.iter().map(|(p, g)| (*p, g.reason)).collect();
+    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await
+}
+
+#[derive(Default)]
+pub struct DirectoryQuery;
+
+#[Object]
+impl DirectoryQuery {
+    /// Searches the directory by text, category, accessibility, day and spaces; with `near`,
+    /// within a distance of a postcode, nearest first.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn community_assets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CommunityAssetFilterInput>,
+        near: Option<NearInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CommunityAssetConnection> {
+        let req = request(ctx)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let near = match near {
+            Some(n) => {
+                let (centre, _) = geo::locate(&req.db, "postcode", &n.postcode).await?;
+                Some(Near { centre, within_km: n.within_km.unwrap_or(5.0) })
+            }
+            None => None,
+        };
+        let page = super::search(&req.db, &filter, near, PageRequest::new(first, after)?).await?;
+        Ok(CommunityAssetConnection(page.map(|(model, distance_km)| CommunityAssetNode { model, distance_km })))
+    }
+
+    async fn community_asset(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<CommunityAssetNode> {
+        let req = request(ctx)?;
+        Ok(CommunityAssetNode { model: super::get(&req.db, parse_id("id", &id)?).await?, distance_km: None })
+    }
+
+    /// Where a postcode is placed for distance searches (exactly, or its district's centre).
+    async fn locate_postcode(&self, ctx: &Context<'_>, postcode: String) -> async_graphql::Result<SearchOrigin> {
+        let req = request(ctx)?;
+        let (_, precision) = geo::locate(&req.db, "postcode", &postcode).await?;
+        Ok(SearchOrigin { postcode: geo::normalise_postcode("postcode", &postcode)?, precision })
+    }
+
+    /// Ranked suggestions for a person from their recorded needs (open referrals, plan goals),
+    /// access needs and distance from home; each says why it matched. Audited.
+    async fn suggest_community_assets(
+        &self,
+        ctx: &Context<'_>,
+        patient_id: ID,
+        within_km: Option<f64>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<AssetSuggestion>> {
+        let req = request(ctx)?;
+        let (patient, grant) =
+            crate::outcomes::patient_with_full_access(&req.db, &req.caller, parse_id("patientId", &patient_id)?)
+                .await?;
+        let limit = first.unwrap_or(10);
+        if !(1..=50).contains(&limit) {
+            return Err(AppError::bad_input("first", "must be between 1 and 50").into());
+        }
+        let found =
+            super::matching::suggest(&req.db, &patient, req.today, within_km.unwrap_or(5.0), limit as usize).await?;
+        audit_people(ctx, req, &[(patient.id, grant)]).await?;
+        Ok(found
+            .into_iter()
+            .map(|s| AssetSuggestion {
+                distance_km: s.distance_km.map(|d| (d * 100.0).round() / 100.0),
+                asset: CommunityAssetNode { model: s.asset, distance_km: s.distance_km },
+                score: (s.score * 100.0).round() / 100.0,
+                matched_needs: s.matched_needs.into_iter().map(Into::into).collect(),
+                reasons: s.reasons,
+            })
+            .collect())
+    }
+
+    /// Connections to the activities the caller's organisation runs (how a provider sees who is
+    /// referred and attending), oldest first; `states` narrows them. People are audited.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn asset_connections(
+        &self,
+        ctx: &Context<'_>,
+        asset_id: Option<ID>,
+        states: Option<Vec<ConnectionState>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AssetConnectionConnection> {
+        use asset_connection::Column as C;
+        let req = request(ctx)?;
+        let mut cond = Condition::all().add(
+            C::AssetId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(community_asset::Column::Id)
+                    .from(community_asset::Entity)
+                    .and_where(community_asset::Column::ProviderOrganisationId.eq(req.caller.organisation_id))
+                    .to_owned(),
+            ),
+        );
+        if let Some(asset) = &asset_id {
+            cond = cond.add(C::AssetId.eq(parse_id("assetId", asset)?));
+        }
+        if let Some(states) = states.filter(|s| !s.is_empty()) {
+            let states: Vec<entity::ConnectionState> = states.into_iter().map(Into::into).collect();
+            cond = cond.add(C::State.is_in(states));
+        }
+        let page = keyset_page(
+            &req.db,
+            asset_connection::Entity::find().filter(cond),
+            PageRequest::new(first, after)?,
+            &[C::CreatedAt, C::Id],
+            |(at, id): &(DateTime<Utc>, uuid::Uuid)| {
+                Condition::any()
+                    .add(C::CreatedAt.gt(*at))
+                    .add(Condition::all().add(C::CreatedAt.eq(*at)).add(C::Id.gt(*id)))
+            },
+            |m| (m.created_at, m.id),
+        )
+        .await?;
+        let nodes = connection_nodes(req, page.items.iter().map(|(_, m)| m.clone()).collect()).await?;
+        let reads: Vec<_> = nodes.iter().filter_map(|n| n.grant.map(|g| (n.model.patient_id, g))).collect();
+        audit_people(ctx, req, &reads).await?;
+        let mut nodes = nodes.into_iter();
+        Ok(AssetConnectionConnection(page.map(|_| nodes.next().expect("one node per row"))))
+    }
+}
+
+/// Nodes for connection rows, with the caller's grant on each person (one statement per table).
+async fn connection_nodes(
+    req: &RequestContext,
+    rows: Vec<asset_connection::Model>,
+) -> AppResult<Vec<AssetConnectionNode>> {
+    let assets = req.loaders.community_asset.load_many(rows.iter().map(|r| r.asset_id)).await?;
+    let patients = req.loaders.patient.load_many(rows.iter().map(|r| r.patient_id)).await?;
+    rows.into_iter()
+        .map(|model| {
+            let asset = assets
+                .get(&model.asset_id)
+                .cloned()
+                .ok_or_else(|| AppError::not_found("community asset", model.asset_id))?;
+            let grant =
+                patients.get(&model.patient_id).and_then(|p| req.caller.grant_through_connection(p, &model, &asset));
+            Ok(AssetConnectionNode { model, asset, grant })
+        })
+        .collect()
+}
+
+/// A person's connections (part of their full record).
+pub async fn connections_of_patient(
+    req: &RequestContext,
+    patient_id: uuid::Uuid,
+) -> AppResult<Vec<AssetConnectionNode>> {
+    let rows = req.loaders.connections_by_patient.load_one(patient_id).await?.unwrap_or_default();
+    connection_nodes(req, rows).await
+}
+
+#[derive(Default)]
+pub struct DirectoryMutation;
+
+#[Object]
+impl DirectoryMutation {
+    /// Connects a person to a community asset. REFERRED and ATTENDING take one of its places
+    /// (CONFLICT when it is full); a second live connection to the same asset is CONFLICT.
+    async fn connect_to_asset(
+        &self,
+        ctx: &Context<'_>,
+        input: ConnectToAssetInput,
+    ) -> async_graphql::Result<AssetConnectionPayload> {
+        let req = request(ctx)?;
+        let new = NewConnection {
+            patient_id: parse_id("patientId", &input.patient_id)?,
+            asset_id: parse_id("assetId", &input.asset_id)?,
+            state: input.state.into(),
+            referral_id: input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
+            note: input.note,
+        };
+        let (model, grant) = connections::connect(&req.db, &req.caller, req.today, new).await?;
+        audit_people(ctx, req, &[(model.patient_id, grant)]).await?;
+        let asset = super::get(&req.db, model.asset_id).await?;
+        Ok(AssetConnectionPayload { connection: AssetConnectionNode { model, asset, grant: Some(grant) } })
+    }
+
+    /// Moves a connection (e.g. the provider records that a referred person is now attending, or
+    /// has stopped); places are taken and released with it. Illegal moves: INVALID_TRANSITION.
+    async fn move_asset_connection(
+        &self,
+        ctx: &Context<'_>,
+        input: MoveAssetConnectionInput,
+    ) -> async_graphql::Result<AssetConnectionPayload> {
+        let req = request(ctx)?;
+        let (model, asset, grant) = connections::move_connection(
+            &req.db,
+            &req.caller,
+            parse_id("connectionId", &input.connection_id)?,
+            input.to.into(),
+            input.note,
+        )
+        .await?;
+        audit_people(ctx, req, &[(model.patient_id, grant)]).await?;
+        let grant = (grant.level == PatientAccessLevel::Full || connections::holds_place(model.state)).then_some(grant);
+        Ok(AssetConnectionPayload { connection: AssetConnectionNode { model, asset, grant } })
+    }
+
+    /// Records that an entry's details were checked today (and its capacity or whether it still
+    /// runs, if changed): by the organisation that runs it or staff of its neighbourhood.
+    async fn record_asset_check(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAssetCheckInput,
+    ) -> async_graphql::Result<RecordAssetCheckPayload> {
+        let req = request(ctx)?;
+        let asset = super::get(&req.db, parse_id("assetId", &input.asset_id)?).await?;
+        let may = req.caller.organisation_id == asset.provider_organisation_id
+            || (req.caller.patient_scope().is_ok() && req.caller.neighbourhood_ids.contains(&asset.neighbourhood_id));
+        if !may {
+            return Err(
+                AppError::forbidden("the provider or the neighbourhood's staff keep an entry up to date").into()
+            );
+        }
+        if let Some(c) = input.capacity {
+            if c < asset.places_taken {
+                return Err(AppError::bad_input(
+                    "capacity",
+                    format!(
+                        "{} places are held by people referred or attending; capacity cannot be less",
+                        asset.places_taken
+                    ),
+                )
+                .into());
+            }
+        }
+        use community_asset::Column as A;
+        let mut update = community_asset::Entity::update_many()
+            .col_expr(A::LastCheckedOn, Expr::value(req.today))
+            .col_expr(A::UpdatedAt, Expr::value(Utc::now()))
+            .filter(A::Id.eq(asset.id));
+        if let Some(c) = input.capacity {
+            // Guarded: a place taken in between must still fit.
+            update = update.col_expr(A::Capacity, Expr::value(c)).filter(A::PlacesTaken.lte(c));
+        }
+        if let Some(active) = input.active {
+            update = update.col_expr(A::Active, Expr::value(active));
+        }
+        if update.exec(&req.db).await?.rows_affected != 1 {
+            return Err(
+                AppError::conflict_with("a place was taken meanwhile; check the capacity again", asset.id).into()
+            );
+        }
+        Ok(RecordAssetCheckPayload {
+            asset: CommunityAssetNode { model: super::get(&req.db, asset.id).await?, distance_km: None },
+        })
+    }
+}
