@@ -26,6 +26,7 @@ mod directory;
 mod groups;
 mod names;
 mod places;
+mod plans;
 mod population;
 mod referrals;
 #[cfg(test)]
@@ -36,10 +37,11 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
-    asset_connection, asset_connection_event, cohort, community_asset, community_asset_category,
-    community_asset_session, group_attendance, group_participant, group_session, neighbourhood,
-    neighbourhood_organisation, organisation, patient, patient_condition, postcode_location, practitioner, referral,
-    referral_event, referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
+    asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
+    care_plan_share, cohort, community_asset, community_asset_category, community_asset_session, group_attendance,
+    group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
+    outcome_response, patient, patient_condition, postcode_location, practitioner, referral, referral_event,
+    referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -107,6 +109,8 @@ pub struct DemoSummary {
     pub community_assets: u64,
     pub asset_connections: u64,
     pub postcode_locations: u64,
+    pub care_plans: u64,
+    pub outcome_measurements: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -170,6 +174,13 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<community_asset_session::ActiveModel>(&txn, data.asset_sessions).await?;
     insert_batched::<asset_connection::ActiveModel>(&txn, data.connections).await?;
     insert_batched::<asset_connection_event::ActiveModel>(&txn, data.connection_events).await?;
+    insert_batched::<care_plan::ActiveModel>(&txn, data.plans).await?;
+    insert_batched::<care_plan_goal::ActiveModel>(&txn, data.plan_goals).await?;
+    insert_batched::<care_plan_action::ActiveModel>(&txn, data.plan_actions).await?;
+    insert_batched::<care_plan_revision::ActiveModel>(&txn, data.plan_revisions).await?;
+    insert_batched::<care_plan_share::ActiveModel>(&txn, data.plan_shares).await?;
+    insert_batched::<outcome_measurement::ActiveModel>(&txn, data.measurements).await?;
+    insert_batched::<outcome_response::ActiveModel>(&txn, data.responses).await?;
     txn.commit().await?;
     Ok(summary)
 }
@@ -247,6 +258,14 @@ struct DemoData {
     connections: Vec<asset_connection::Model>,
     connection_events: Vec<asset_connection_event::Model>,
     postcode_locations: Vec<postcode_location::Model>,
+    plans: Vec<care_plan::Model>,
+    plan_goals: Vec<care_plan_goal::Model>,
+    plan_actions: Vec<care_plan_action::Model>,
+    plan_revisions: Vec<care_plan_revision::Model>,
+    plan_shares: Vec<care_plan_share::Model>,
+    /// Baselines before the follow-ups that name them.
+    measurements: Vec<outcome_measurement::Model>,
+    responses: Vec<outcome_response::Model>,
 }
 
 impl DemoData {
@@ -270,6 +289,8 @@ impl DemoData {
             community_assets: n(self.assets.len()),
             asset_connections: n(self.connections.len()),
             postcode_locations: n(self.postcode_locations.len()),
+            care_plans: n(self.plans.len()),
+            outcome_measurements: n(self.measurements.len()),
         }
     }
 }
@@ -545,6 +566,13 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         connections: Vec::new(),
         connection_events: Vec::new(),
         postcode_locations: Vec::new(),
+        plans: Vec::new(),
+        plan_goals: Vec::new(),
+        plan_actions: Vec::new(),
+        plan_revisions: Vec::new(),
+        plan_shares: Vec::new(),
+        measurements: Vec::new(),
+        responses: Vec::new(),
     };
 
     // The ICB and the organisations every neighbourhood shares.
@@ -829,6 +857,10 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         directory::connect(&mut g, ctx, spells, &mut data)?;
     }
     directory::locations(&mut data);
+    // Plans and outcome measures from the same support, last.
+    for (ctx, spells) in contexts.iter().zip(&spells) {
+        plans::generate(&mut g, ctx, spells, &mut data)?;
+    }
 
     Ok(data)
 }

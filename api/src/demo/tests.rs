@@ -1164,3 +1164,74 @@ fn the_directory_holds_the_briefings_examples_and_connections_respect_capacity()
             .all(|w| w[0].occurred_at <= w[1].occurred_at && w[1].from_state == Some(w[0].to_state)));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Care plans and outcome measures.
+
+#[test]
+fn measurements_pair_and_score_as_the_api_would_and_plans_are_one_per_person() {
+    use crate::outcomes::instruments;
+    let d = &*FIFTY_THOUSAND;
+    let today = DemoOptions::default().today;
+    let by_id: HashMap<Uuid, &entity::outcome_measurement::Model> = d.measurements.iter().map(|m| (m.id, m)).collect();
+    let mut values: HashMap<Uuid, Vec<(&str, i16)>> = HashMap::new();
+    for r in &d.responses {
+        values.entry(r.measurement_id).or_default().push((r.item.as_str(), r.value));
+    }
+    let referrals: HashMap<Uuid, &referral::Model> = d.referrals.iter().map(|r| (r.id, r)).collect();
+    let mut seen = HashSet::new();
+    for m in &d.measurements {
+        let instrument = instruments::by_key(&m.instrument).unwrap();
+        let given: Vec<(String, i32)> = values[&m.id].iter().map(|(k, v)| ((*k).to_owned(), i32::from(*v))).collect();
+        let checked = instrument.validate(&given).expect("complete and in range");
+        let scores = (instrument.score)(&checked);
+        assert_eq!((m.raw_score, m.metric_score), (scores.raw, scores.metric));
+        assert!(m.taken_on < today);
+        let referral = referrals[&m.referral_id.unwrap()];
+        assert_eq!(referral.patient_id, m.patient_id);
+        match m.kind {
+            entity::MeasurementKind::Baseline => assert!(m.baseline_id.is_none()),
+            entity::MeasurementKind::FollowUp => {
+                let b = by_id[&m.baseline_id.unwrap()];
+                assert!(seen.contains(&b.id), "the baseline comes first");
+                assert_eq!(
+                    (b.patient_id, b.instrument.as_str(), b.kind),
+                    (m.patient_id, m.instrument.as_str(), entity::MeasurementKind::Baseline)
+                );
+                assert!(b.taken_on <= m.taken_on);
+            }
+        }
+        seen.insert(m.id);
+    }
+    // The briefing's shape: thinking clearly improves for most people with a pair, feeling useful for fewer.
+    let pairs: Vec<_> =
+        d.measurements.iter().filter(|m| m.instrument == "swemwbs" && m.baseline_id.is_some()).collect();
+    assert!(pairs.len() > 100, "{} SWEMWBS pairs", pairs.len());
+    let improved = |item: &str| {
+        let better = pairs
+            .iter()
+            .filter(|f| {
+                let v = |id: &Uuid| values[id].iter().find(|(k, _)| *k == item).unwrap().1;
+                v(&f.id) > v(&f.baseline_id.unwrap())
+            })
+            .count();
+        better as f64 / pairs.len() as f64
+    };
+    let (clear, useful) = (improved("thinking_clearly"), improved("useful"));
+    assert!((0.5..0.75).contains(&clear) && (0.28..0.48).contains(&useful), "clear {clear} useful {useful}");
+
+    let mut patients = HashSet::new();
+    let goals: HashSet<Uuid> = d.plan_goals.iter().map(|g| g.id).collect();
+    let vcse: HashSet<Uuid> =
+        d.top_organisations.iter().filter(|o| o.kind == OrganisationKind::Vcse).map(|o| o.id).collect();
+    for p in &d.plans {
+        assert!(patients.insert(p.patient_id), "one plan per person");
+        assert_eq!(d.plan_revisions.iter().filter(|r| r.plan_id == p.id).count(), 1);
+    }
+    assert!(d.plans.len() > 100);
+    assert!(d.plan_actions.iter().all(|a| a.goal_id.is_some_and(|g| goals.contains(&g))));
+    assert!(d.plan_actions.iter().all(|a| a.owner_organisation_id.is_some() || a.owner_practitioner_id.is_some()));
+    let keys: HashSet<&str> = d.plan_shares.iter().filter_map(|s| s.open_key.as_deref()).collect();
+    assert_eq!(keys.len(), d.plan_shares.len());
+    assert!(!d.plan_shares.is_empty() && d.plan_shares.iter().all(|s| vcse.contains(&s.organisation_id)));
+}

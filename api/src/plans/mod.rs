@@ -217,7 +217,8 @@ async fn rows_for(
     Ok((what_matters, strengths, goals, actions))
 }
 
-fn snapshot(
+/// The JSON a revision keeps (also written by the demo generator).
+pub(crate) fn snapshot(
     plan: &care_plan::Model,
     goals: &[care_plan_goal::Model],
     actions: &[care_plan_action::Model],
