@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
-    care_plan_share, community_asset, community_asset_category, community_asset_session, group_attendance,
-    group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
-    outcome_response, patient, patient_condition, practitioner, referral, referral_event, referral_feedback,
-    referral_need,
+    care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_session,
+    group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation,
+    outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral, referral_event,
+    referral_feedback, referral_need,
 };
 
 use crate::error::AppError;
@@ -143,6 +143,10 @@ children_loader!(
     AssetCategoriesLoader, community_asset_category, AssetId, asset_id, [Category]
 );
 children_loader!(
+    /// The long-term conditions an asset is meant for.
+    AssetConditionsLoader, community_asset_condition, AssetId, asset_id, [SnomedCode]
+);
+children_loader!(
     /// An asset's weekly sessions, Monday first.
     AssetSessionsLoader, community_asset_session, AssetId, asset_id, [Weekday, StartsAt]
 );
@@ -237,6 +241,7 @@ pub struct Loaders {
     pub community_asset: RequestLoader<CommunityAssetLoader>,
     pub asset_categories: RequestLoader<AssetCategoriesLoader>,
     pub asset_sessions: RequestLoader<AssetSessionsLoader>,
+    pub asset_conditions: RequestLoader<AssetConditionsLoader>,
     pub connections_by_patient: RequestLoader<ConnectionsByPatientLoader>,
     pub connection_events: RequestLoader<ConnectionEventsLoader>,
     pub plan_goals: RequestLoader<PlanGoalsLoader>,
@@ -274,6 +279,7 @@ impl Loaders {
             community_asset: make(CommunityAssetLoader(db.clone())),
             asset_categories: make(AssetCategoriesLoader(db.clone())),
             asset_sessions: make(AssetSessionsLoader(db.clone())),
+            asset_conditions: make(AssetConditionsLoader(db.clone())),
             connections_by_patient: make(ConnectionsByPatientLoader(db.clone())),
             connection_events: make(ConnectionEventsLoader(db.clone())),
             plan_goals: make(PlanGoalsLoader(db.clone())),

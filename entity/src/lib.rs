@@ -12,6 +12,7 @@ pub mod care_plan_share;
 pub mod cohort;
 pub mod community_asset;
 pub mod community_asset_category;
+pub mod community_asset_condition;
 pub mod community_asset_session;
 pub mod enums;
 pub mod group_attendance;

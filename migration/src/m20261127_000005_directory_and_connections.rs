@@ -50,6 +50,13 @@ enum CommunityAssetCategory {
 }
 
 #[derive(DeriveIden)]
+enum CommunityAssetCondition {
+    Table,
+    AssetId,
+    SnomedCode,
+}
+
+#[derive(DeriveIden)]
 enum CommunityAssetSession {
     Table,
     Id,
@@ -228,6 +235,25 @@ impl MigrationTrait for Migration {
             ))
             .await?;
 
+        // The long-term conditions an activity is meant for (e.g. COPD for singing for breathing).
+        manager
+            .create_table(
+                Table::create()
+                    .table(CommunityAssetCondition::Table)
+                    .col(uuid(CommunityAssetCondition::AssetId))
+                    .col(string_len(CommunityAssetCondition::SnomedCode, 20))
+                    .primary_key(
+                        Index::create().col(CommunityAssetCondition::AssetId).col(CommunityAssetCondition::SnomedCode),
+                    )
+                    .foreign_key(&mut fk(
+                        "fk_community_asset_condition_asset",
+                        (CommunityAssetCondition::Table, CommunityAssetCondition::AssetId),
+                        (A::Table, A::Id),
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+
         manager
             .create_table(
                 Table::create()
@@ -350,6 +376,7 @@ impl MigrationTrait for Migration {
             AssetConnection::Table.into_iden(),
             PostcodeLocation::Table.into_iden(),
             CommunityAssetSession::Table.into_iden(),
+            CommunityAssetCondition::Table.into_iden(),
             CommunityAssetCategory::Table.into_iden(),
             CommunityAsset::Table.into_iden(),
         ] {

@@ -179,6 +179,11 @@ const MOVE: &str = r#"mutation Move($input: MoveAssetConnectionInput!) { moveAss
 const CHECK: &str = r#"mutation Check($input: RecordAssetCheckInput!) { recordAssetCheck(input: $input) {
     asset { capacity placesTaken spacesLeft lastCheckedOn isStale } } }"#;
 
+async fn neighbourhood_of(app: &TestApp, token: &str) -> uuid::Uuid {
+    let me = app.gql(token, "{ me { neighbourhoods { id } } }", json!({})).await;
+    me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap()
+}
+
 /// People of the worker's neighbourhood with no live connection.
 async fn people(app: &TestApp, token: &str, n: usize) -> (uuid::Uuid, Vec<String>) {
     let me = app.gql(token, "{ me { neighbourhoods { id } } }", json!({})).await;
@@ -428,6 +433,55 @@ async fn suggestions_come_from_recorded_needs_and_access_and_say_why() {
     );
     let scores: Vec<f64> = list.iter().map(|s| s["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+
+    // Someone with COPD working on self-management: the breathing group is meant for them.
+    let copd = entity::patient_condition::Entity::find()
+        .filter(entity::patient_condition::Column::SnomedCode.eq("13645005"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let planned: HashSet<uuid::Uuid> =
+        entity::care_plan::Entity::find().all(&app.db).await.unwrap().into_iter().map(|p| p.patient_id).collect();
+    let mut chosen = None;
+    for c in &copd {
+        let p = entity::patient::Entity::find_by_id(c.patient_id).one(&app.db).await.unwrap().unwrap();
+        if !planned.contains(&p.id)
+            && !p.hearing_impairment
+            && !p.visual_impairment
+            && p.neighbourhood_id == neighbourhood_of(&app, &worker).await
+        {
+            chosen = Some(p);
+            break;
+        }
+    }
+    let p = chosen.expect("someone with COPD and no plan");
+    let plan = json!({ "input": { "patientId": p.id.to_string(), "whatMatters": "Breathing easier on the stairs",
+        "goals": [{ "need": "LONG_TERM_CONDITION_SELF_MANAGEMENT", "text": "Manage my breathing better" }], "actions": [] } });
+    app.gql(&worker, "mutation($input: SaveCarePlanInput!) { saveCarePlan(input: $input) { plan { id } } }", plan)
+        .await
+        .data();
+    let reply = app.gql(&worker, SUGGEST, json!({ "p": p.id.to_string() })).await;
+    let list = reply.data()["suggestCommunityAssets"].as_array().unwrap().clone();
+    let singing = list
+        .iter()
+        .find(|s| s["asset"]["name"].as_str().unwrap().starts_with("Singing for Better Breathing"))
+        .expect("the breathing group is suggested");
+    let reasons: Vec<&str> = singing["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(reasons.contains(&"meant for people with Chronic obstructive pulmonary disease"), "{reasons:?}");
+    let eligibility = app
+        .gql(
+            &worker,
+            "query($id: ID!) { communityAsset(id: $id) { eligibility { minAge conditions { key code } } } }",
+            json!({ "id": singing["asset"]["id"] }),
+        )
+        .await;
+    let keys: Vec<&str> = eligibility.data()["communityAsset"]["eligibility"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"copd"), "{keys:?}");
 
     // VCSE staff and commissioners cannot ask about a person.
     for role in [DemoRole::Vcse, DemoRole::Commissioner] {

@@ -360,6 +360,39 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     assert!(!pairs.is_empty());
     check(&reply.data()["outcomeReport"], &pairs);
 
+    // Narrowed to the neighbourhood's PCN (every demo practice of it belongs to the one PCN): the
+    // same figures; a PCN id that is not a PCN is refused.
+    let pcn = app
+        .gql(
+            &commissioner,
+            "query($id: ID) { organisations(kind: PCN, neighbourhoodId: $id) { nodes { id } } }",
+            json!({ "id": neighbourhood }),
+        )
+        .await;
+    let pcns = pcn.data()["organisations"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(pcns.len(), 1);
+    {
+        let pcn_id = pcns[0]["id"].as_str().unwrap();
+        let by_pcn = app
+            .gql(
+                &commissioner,
+                REPORT,
+                json!({ "input": { "neighbourhoodId": neighbourhood, "pcnId": pcn_id,
+                "from": from.to_string(), "to": to.to_string() } }),
+            )
+            .await;
+        check(&by_pcn.data()["outcomeReport"], &brute_force(&app, &neighbourhood, from, to, false).await);
+    }
+    let not_pcn = app
+        .gql(
+            &commissioner,
+            REPORT,
+            json!({ "input": { "neighbourhoodId": neighbourhood, "pcnId": neighbourhood,
+            "from": from.to_string(), "to": to.to_string() } }),
+        )
+        .await;
+    assert_eq!(not_pcn.body["errors"][0]["extensions"]["field"], "pcnId");
+
     // The headline reads like the briefing, with its denominator.
     let full = app
         .gql(

@@ -12,8 +12,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Days, Duration};
 use entity::{
-    asset_connection, asset_connection_event, community_asset, community_asset_category, community_asset_session,
-    postcode_location, AssetCategory as C, AssetCost, ConnectionState, NoiseLevel, OrganisationKind, ProfessionalRole,
+    asset_connection, asset_connection_event, community_asset, community_asset_category, community_asset_condition,
+    community_asset_session, postcode_location, AssetCategory as C, AssetCost, ConnectionState, NoiseLevel,
+    OrganisationKind, ProfessionalRole,
 };
 use rand::Rng;
 use uuid::Uuid;
@@ -93,6 +94,8 @@ struct Template {
     languages: &'static str,
     capacity: Option<i32>,
     takes_referrals: bool,
+    /// Catalogue keys of the long-term conditions it is meant for.
+    conditions: &'static [&'static str],
 }
 
 const fn t(
@@ -122,6 +125,7 @@ const fn t(
         languages: "",
         capacity: Some(15),
         takes_referrals: true,
+        conditions: &[],
     }
 }
 
@@ -140,10 +144,10 @@ const TEMPLATES: &[Template] = &[
     Template { sessions: &[(2, "10:00", "15:00"), (4, "10:00", "15:00")], ages: (Some(65), None), transport_provided: true, noise: NoiseLevel::Loud, capacity: Some(40), ..t("Best Years 65+ Social Hub, {town}", "Lunch club, activities and friendship for people aged 65 and over; community bus pick-up on request.", "Best Years", "{town} Miners Welfare", &[C::Befriending, C::PeerSupport, C::Food]) },
     Template { sessions: &[(3, "09:30", "12:30")], ages: (Some(18), Some(66)), capacity: Some(20), ..t("Working Well Employment Support Pilot, {town}", "One-to-one support into work, volunteering or training for people whose health makes work hard.", "CVS", "{town} Job Centre community room", &[C::Employment, C::Learning]) },
     Template { sessions: &[], schedule_note: Some("Weekly visit or call at a time agreed with the volunteer"), noise: NoiseLevel::Quiet, capacity: Some(25), ..t("{town} Befriending Service", "A trained volunteer visits or phones each week for a chat; for people who are lonely or housebound.", "Vibrant", "Home visits across {town}", &[C::Befriending]) },
-    Template { sessions: &[(1, "14:00", "15:00"), (4, "14:00", "15:00")], noise: NoiseLevel::Moderate, capacity: Some(18), ..t("Chair-Based Exercise, {town}", "Gentle seated exercise to music to build strength and balance and reduce falls.", "Best Years", "{town} Community Centre", &[C::PhysicalActivity]) },
+    Template { sessions: &[(1, "14:00", "15:00"), (4, "14:00", "15:00")], noise: NoiseLevel::Moderate, capacity: Some(18), conditions: &["osteoarthritis", "parkinsons_disease", "stroke_tia"], ..t("Chair-Based Exercise, {town}", "Gentle seated exercise to music to build strength and balance and reduce falls.", "Best Years", "{town} Community Centre", &[C::PhysicalActivity]) },
     Template { sessions: &[(2, "10:00", "13:00"), (5, "10:00", "13:00")], noise: NoiseLevel::Loud, capacity: Some(15), ..t("{town} Men's Shed", "Woodwork, repairs and banter: a workshop where men (and anyone) make things and make friends.", "Vibrant", "{town} Industrial Estate, Unit 4", &[C::PeerSupport, C::Learning]) },
-    Template { sessions: &[(3, "13:30", "15:30")], noise: NoiseLevel::Quiet, sensory_friendly: true, hearing_loop: true, capacity: Some(12), ..t("{town} Memory Café", "A relaxed afternoon for people living with memory problems and their carers: music, reminiscence and support.", "Best Years", "{town} Library", &[C::PeerSupport, C::Carers, C::MentalWellbeing]) },
-    Template { sessions: &[(4, "10:00", "11:30")], noise: NoiseLevel::Loud, capacity: Some(25), ..t("Singing for Better Breathing, {town}", "A friendly singing group for people with COPD and other lung conditions, led by a trained practitioner.", "CVS", "{town} Parish Church hall", &[C::PhysicalActivity, C::PeerSupport, C::ArtsAndCulture]) },
+    Template { sessions: &[(3, "13:30", "15:30")], noise: NoiseLevel::Quiet, sensory_friendly: true, hearing_loop: true, capacity: Some(12), conditions: &["dementia"], ..t("{town} Memory Café", "A relaxed afternoon for people living with memory problems and their carers: music, reminiscence and support.", "Best Years", "{town} Library", &[C::PeerSupport, C::Carers, C::MentalWellbeing]) },
+    Template { sessions: &[(4, "10:00", "11:30")], noise: NoiseLevel::Loud, capacity: Some(25), conditions: &["copd", "asthma"], ..t("Singing for Better Breathing, {town}", "A friendly singing group for people with COPD and other lung conditions, led by a trained practitioner.", "CVS", "{town} Parish Church hall", &[C::PhysicalActivity, C::PeerSupport, C::ArtsAndCulture]) },
     Template { sessions: &[(1, "13:00", "15:00")], noise: NoiseLevel::Quiet, capacity: Some(10), languages: "Polish", ..t("{town} Digital Skills Club", "Get confident with a tablet or phone: video calls, prescriptions online, staying safe; devices to borrow.", "Bassetlaw CVS", "{town} Library computer room", &[C::Learning]) },
     Template { sessions: &[(5, "10:00", "12:00")], noise: NoiseLevel::Quiet, capacity: Some(12), ..t("{town} Talking Café", "Peer support for people feeling low or anxious, facilitated by trained volunteers with lived experience.", "Vibrant", "{town} Community Centre quiet room", &[C::MentalWellbeing, C::PeerSupport]) },
     Template { sessions: &[(3, "09:30", "12:30")], capacity: None, takes_referrals: false, ..t("{town} Housing Advice Surgery", "Drop-in advice on tenancy problems, repairs, homelessness prevention and rehousing.", "CVS", "{town} Council offices", &[C::Housing]) },
@@ -208,6 +212,14 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData) -> App
         });
         for category in template.categories {
             data.asset_categories.push(community_asset_category::Model { asset_id: id, category: *category });
+        }
+        for key in template.conditions {
+            if let Some(condition) = crate::conditions::by_key(key) {
+                data.asset_conditions.push(community_asset_condition::Model {
+                    asset_id: id,
+                    snomed_code: condition.snomed_code.clone(),
+                });
+            }
         }
         for (weekday, starts, ends) in template.sessions {
             data.asset_sessions.push(community_asset_session::Model {

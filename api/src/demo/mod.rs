@@ -38,10 +38,11 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
-    care_plan_share, cohort, community_asset, community_asset_category, community_asset_session, group_attendance,
-    group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
-    outcome_response, patient, patient_condition, postcode_location, practitioner, referral, referral_event,
-    referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
+    care_plan_share, cohort, community_asset, community_asset_category, community_asset_condition,
+    community_asset_session, group_attendance, group_participant, group_session, neighbourhood,
+    neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
+    postcode_location, practitioner, referral, referral_event, referral_feedback, referral_need, support_group,
+    OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -172,6 +173,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<community_asset::ActiveModel>(&txn, data.assets).await?;
     insert_batched::<community_asset_category::ActiveModel>(&txn, data.asset_categories).await?;
     insert_batched::<community_asset_session::ActiveModel>(&txn, data.asset_sessions).await?;
+    insert_batched::<community_asset_condition::ActiveModel>(&txn, data.asset_conditions).await?;
     insert_batched::<asset_connection::ActiveModel>(&txn, data.connections).await?;
     insert_batched::<asset_connection_event::ActiveModel>(&txn, data.connection_events).await?;
     insert_batched::<care_plan::ActiveModel>(&txn, data.plans).await?;
@@ -255,6 +257,7 @@ struct DemoData {
     assets: Vec<community_asset::Model>,
     asset_categories: Vec<community_asset_category::Model>,
     asset_sessions: Vec<community_asset_session::Model>,
+    asset_conditions: Vec<community_asset_condition::Model>,
     connections: Vec<asset_connection::Model>,
     connection_events: Vec<asset_connection_event::Model>,
     postcode_locations: Vec<postcode_location::Model>,
@@ -563,6 +566,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         assets: Vec::new(),
         asset_categories: Vec::new(),
         asset_sessions: Vec::new(),
+        asset_conditions: Vec::new(),
         connections: Vec::new(),
         connection_events: Vec::new(),
         postcode_locations: Vec::new(),

@@ -121,6 +121,8 @@ pub struct Accessibility {
 pub struct Eligibility {
     pub min_age: Option<i32>,
     pub max_age: Option<i32>,
+    /// Long-term conditions it is meant for (anyone may come unless the note says otherwise).
+    pub conditions: Vec<crate::patients::graphql::LongTermCondition>,
     pub note: Option<String>,
 }
 
@@ -191,12 +193,18 @@ impl CommunityAssetNode {
     async fn cost_note(&self) -> Option<&str> {
         self.model.cost_note.as_deref()
     }
-    async fn eligibility(&self) -> Eligibility {
-        Eligibility {
+    async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<Eligibility> {
+        let rows = request(ctx)?.loaders.asset_conditions.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(Eligibility {
             min_age: self.model.min_age,
             max_age: self.model.max_age,
+            conditions: rows
+                .iter()
+                .filter_map(|r| crate::conditions::by_code(&r.snomed_code))
+                .map(crate::patients::graphql::LongTermCondition::from)
+                .collect(),
             note: self.model.eligibility_note.clone(),
-        }
+        })
     }
     async fn accessibility(&self) -> Accessibility {
         let m = &self.model;

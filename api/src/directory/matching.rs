@@ -7,6 +7,8 @@
 //!   hearing-loop and sensory-friendly ones; moderate or severe frailty, or age 80 and over,
 //!   requires step-free access and favours places on a bus route or with transport (people this
 //!   frail rarely drive); an interpreter language favours sessions run in it.
+//! * **Conditions**: an activity meant for a long-term condition the person lives with (singing
+//!   for better breathing and COPD) ranks higher.
 //! * **Distance** from the person's postcode: nearer is better; beyond the radius is excluded.
 //! * Only active assets with a place free and open to the person's age are suggested.
 
@@ -17,8 +19,8 @@ use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter
 use uuid::Uuid;
 
 use entity::{
-    care_plan_goal, community_asset, community_asset_category, patient, referral, referral_need, AssetCategory as C,
-    GoalStatus, NoiseLevel, ReferralNeed as N,
+    care_plan_goal, community_asset, community_asset_category, community_asset_condition, patient, patient_condition,
+    referral, referral_need, AssetCategory as C, GoalStatus, NoiseLevel, ReferralNeed as N,
 };
 
 use super::geo;
@@ -150,6 +152,25 @@ pub async fn suggest(
         }
     }
 
+    // Activities meant for a condition the person lives with.
+    let mut meant_for: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+    if !categories.is_empty() {
+        for row in community_asset_condition::Entity::find()
+            .filter(community_asset_condition::Column::AssetId.is_in(categories.keys().copied()))
+            .all(db)
+            .await?
+        {
+            meant_for.entry(row.asset_id).or_default().push(row.snomed_code);
+        }
+    }
+    let conditions: Vec<String> = patient_condition::Entity::find()
+        .filter(patient_condition::Column::PatientId.eq(patient.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.snomed_code)
+        .collect();
+
     let mut out = Vec::new();
     for (asset, distance) in candidates {
         if sensory && asset.noise_level == NoiseLevel::Loud {
@@ -174,6 +195,13 @@ pub async fn suggest(
         }
         if needs.is_empty() {
             reasons.push("no needs recorded yet: nearby activities with space".to_owned());
+        }
+        for code in meant_for.get(&asset.id).into_iter().flatten() {
+            if conditions.contains(code) {
+                score += 5.0;
+                let name = crate::conditions::by_code(code).map_or(code.as_str(), |c| c.name.as_str());
+                reasons.push(format!("meant for people with {name}"));
+            }
         }
         if sensory {
             if asset.noise_level == NoiseLevel::Quiet {
