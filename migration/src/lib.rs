@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261125_000001_core;
 mod m20261125_000002_referrals;
 mod m20261126_000003_feedback_and_groups;

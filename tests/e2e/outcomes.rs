@@ -484,3 +484,33 @@ async fn five_people_show_and_four_are_suppressed() {
     let improved = &s["items"][0]["improved"];
     assert_eq!(improved, &json!({ "count": 5, "denominator": 5, "percent": 100.0, "suppressed": false }));
 }
+
+/// Every SWEMWBS raw total, recorded through the API on this database, scores as the published table.
+#[tokio::test]
+async fn every_swemwbs_raw_total_is_scored_by_the_server_as_the_published_table() {
+    let app = spawn_app().await;
+    let worker = app.token(DemoRole::LinkWorker).await;
+    let (_, patients) = neighbourhood_patients(&app, &worker).await;
+    let table = [
+        7.00, 9.51, 11.25, 12.40, 13.33, 14.08, 14.75, 15.32, 15.84, 16.36, 16.88, 17.43, 17.98, 18.59, 19.25, 19.98,
+        20.73, 21.54, 22.35, 23.21, 24.11, 25.03, 26.02, 27.03, 28.13, 29.31, 30.70, 32.55, 35.00,
+    ];
+    let today = api::context::uk_today();
+    for (k, metric) in table.iter().enumerate() {
+        let raw = 7 + k as i32;
+        let mut left = raw - 7;
+        let values: Vec<i32> = (0..7)
+            .map(|_| {
+                let extra = left.min(4);
+                left -= extra;
+                1 + extra
+            })
+            .collect();
+        let reply = app
+            .gql(&worker, RECORD, input(&patients[0], "swemwbs", "BASELINE", today, None, responses(&SWEMWBS, &values)))
+            .await;
+        let m = &reply.data()["recordOutcomeMeasurement"]["measurement"];
+        assert_eq!(m["rawScore"], raw);
+        assert_eq!(m["metricScore"].as_f64().unwrap(), *metric, "raw {raw}");
+    }
+}

@@ -14,7 +14,7 @@ use chrono::{Days, Duration};
 use entity::{
     asset_connection, asset_connection_event, community_asset, community_asset_category, community_asset_condition,
     community_asset_session, postcode_location, AssetCategory as C, AssetCost, ConnectionState, NoiseLevel,
-    OrganisationKind, ProfessionalRole,
+    OrganisationKind,
 };
 use rand::Rng;
 use uuid::Uuid;
@@ -239,11 +239,7 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData) -> App
 /// or stopped. Places held never exceed capacity.
 pub fn connect(g: &mut Gen, ctx: &NeighbourhoodCtx, spells: &[Spell], data: &mut DemoData) -> AppResult<()> {
     let cutoff = at(g.today, 0);
-    let workers: Vec<(Uuid, Uuid)> = data.practitioners[ctx.staff.clone()]
-        .iter()
-        .filter(|p| p.professional_role == ProfessionalRole::SocialPrescribingLinkWorker)
-        .map(|p| (p.id, p.organisation_id))
-        .collect();
+    let workers = ctx.link_workers(data);
     if workers.is_empty() {
         return Ok(());
     }

@@ -396,6 +396,17 @@ struct NeighbourhoodCtx {
     staff: std::ops::Range<usize>,
 }
 
+impl NeighbourhoodCtx {
+    /// The neighbourhood's social prescribing link workers, as (practitioner, organisation).
+    fn link_workers(&self, data: &DemoData) -> Vec<(Uuid, Uuid)> {
+        data.practitioners[self.staff.clone()]
+            .iter()
+            .filter(|p| p.professional_role == ProfessionalRole::SocialPrescribingLinkWorker)
+            .map(|p| (p.id, p.organisation_id))
+            .collect()
+    }
+}
+
 /// Deterministic source of everything random.
 struct Gen {
     rng: ChaCha8Rng,

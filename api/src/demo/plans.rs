@@ -13,8 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share, outcome_measurement,
-    outcome_response, GoalStatus, MeasurementKind, OrganisationKind, PlanActionStatus, ProfessionalRole,
-    ReferralNeed as N,
+    outcome_response, GoalStatus, MeasurementKind, OrganisationKind, PlanActionStatus, ReferralNeed as N,
 };
 use rand::Rng;
 use uuid::Uuid;
@@ -146,11 +145,7 @@ fn measurement(
 
 pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, spells: &[Spell], data: &mut DemoData) -> AppResult<()> {
     let cutoff = super::at(g.today, 0);
-    let workers: Vec<(Uuid, Uuid)> = data.practitioners[ctx.staff.clone()]
-        .iter()
-        .filter(|p| p.professional_role == ProfessionalRole::SocialPrescribingLinkWorker)
-        .map(|p| (p.id, p.organisation_id))
-        .collect();
+    let workers = ctx.link_workers(data);
     if workers.is_empty() {
         return Ok(());
     }
