@@ -21,6 +21,7 @@ pub mod frailty;
 pub mod groups;
 pub mod http;
 pub mod loaders;
+pub mod mdt;
 pub mod neighbourhoods;
 pub mod nhs_number;
 pub mod organisations;

@@ -11,9 +11,9 @@ use uuid::Uuid;
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
     care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_session,
-    group_attendance, group_participant, group_session, neighbourhood, neighbourhood_organisation, organisation,
-    outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral, referral_event,
-    referral_feedback, referral_need,
+    group_attendance, group_participant, group_session, mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision,
+    mdt_invitation, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement, outcome_response,
+    patient, patient_condition, practitioner, referral, referral_event, referral_feedback, referral_need,
 };
 
 use crate::error::AppError;
@@ -159,6 +159,27 @@ children_loader!(
     ConnectionEventsLoader, asset_connection_event, ConnectionId, connection_id, [OccurredAt, Id]
 );
 
+children_loader!(
+    /// A meeting's invitations, standing and removed.
+    MdtInvitationsLoader, mdt_invitation, MeetingId, meeting_id, [InvitedAt, Id]
+);
+children_loader!(
+    /// A meeting's agenda items (including removed ones), in agenda order.
+    MdtAgendaLoader, mdt_agenda_item, MeetingId, meeting_id, [Position, Id]
+);
+children_loader!(
+    /// An agenda item's decisions, oldest first.
+    MdtDecisionsLoader, mdt_decision, ItemId, item_id, [RecordedAt, Id]
+);
+children_loader!(
+    /// An agenda item's actions, oldest first.
+    MdtItemActionsLoader, mdt_action, ItemId, item_id, [CreatedAt, Id]
+);
+children_loader!(
+    /// An action's status history, oldest first.
+    MdtActionEventsLoader, mdt_action_event, ActionId, action_id, [OccurredAt, Id]
+);
+
 /// A person's current care plan (at most one), keyed by patient id.
 pub struct CarePlanByPatientLoader(pub DatabaseConnection);
 
@@ -239,6 +260,11 @@ pub struct Loaders {
     pub care_plan: RequestLoader<CarePlanLoader>,
     pub care_plan_by_patient: RequestLoader<CarePlanByPatientLoader>,
     pub community_asset: RequestLoader<CommunityAssetLoader>,
+    pub mdt_invitations: RequestLoader<MdtInvitationsLoader>,
+    pub mdt_agenda: RequestLoader<MdtAgendaLoader>,
+    pub mdt_decisions: RequestLoader<MdtDecisionsLoader>,
+    pub mdt_item_actions: RequestLoader<MdtItemActionsLoader>,
+    pub mdt_action_events: RequestLoader<MdtActionEventsLoader>,
     pub asset_categories: RequestLoader<AssetCategoriesLoader>,
     pub asset_sessions: RequestLoader<AssetSessionsLoader>,
     pub asset_conditions: RequestLoader<AssetConditionsLoader>,
@@ -277,6 +303,11 @@ impl Loaders {
             care_plan: make(CarePlanLoader(db.clone())),
             care_plan_by_patient: make(CarePlanByPatientLoader(db.clone())),
             community_asset: make(CommunityAssetLoader(db.clone())),
+            mdt_invitations: make(MdtInvitationsLoader(db.clone())),
+            mdt_agenda: make(MdtAgendaLoader(db.clone())),
+            mdt_decisions: make(MdtDecisionsLoader(db.clone())),
+            mdt_item_actions: make(MdtItemActionsLoader(db.clone())),
+            mdt_action_events: make(MdtActionEventsLoader(db.clone())),
             asset_categories: make(AssetCategoriesLoader(db.clone())),
             asset_sessions: make(AssetSessionsLoader(db.clone())),
             asset_conditions: make(AssetConditionsLoader(db.clone())),

@@ -16,6 +16,7 @@ use crate::config::SchemaSettings;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
+use crate::mdt::{MdtMutation, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::outcomes::{OutcomeMutation, OutcomeQuery};
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     OutcomeQuery,
     PlanQuery,
     DirectoryQuery,
+    MdtQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     OutcomeMutation,
     PlanMutation,
     DirectoryMutation,
+    MdtMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

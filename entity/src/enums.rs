@@ -334,3 +334,63 @@ pub enum ConnectionState {
     #[sea_orm(string_value = "completed")]
     Completed,
 }
+
+/// A discipline an MDT meeting may require (derived from a practitioner's professional role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Discipline {
+    #[sea_orm(string_value = "general_practice")]
+    GeneralPractice,
+    #[sea_orm(string_value = "practice_nursing")]
+    PracticeNursing,
+    #[sea_orm(string_value = "pharmacy")]
+    Pharmacy,
+    #[sea_orm(string_value = "social_prescribing")]
+    SocialPrescribing,
+    #[sea_orm(string_value = "adult_social_care")]
+    AdultSocialCare,
+    #[sea_orm(string_value = "mental_health")]
+    MentalHealth,
+    #[sea_orm(string_value = "community_nursing")]
+    CommunityNursing,
+    #[sea_orm(string_value = "occupational_therapy")]
+    OccupationalTherapy,
+    #[sea_orm(string_value = "voluntary_sector")]
+    VoluntarySector,
+    #[sea_orm(string_value = "coordination")]
+    Coordination,
+}
+
+/// Where an MDT meeting is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MeetingStatus {
+    #[sea_orm(string_value = "planned")]
+    Planned,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}
+
+/// Whether an invited practitioner came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MeetingAttendance {
+    #[sea_orm(string_value = "invited")]
+    Invited,
+    #[sea_orm(string_value = "attended")]
+    Attended,
+    #[sea_orm(string_value = "apologies")]
+    Apologies,
+}
+
+/// How an agenda item is taken (NHS guidance on streamlining MDT meetings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum AgendaItemKind {
+    #[sea_orm(string_value = "full_discussion")]
+    FullDiscussion,
+    #[sea_orm(string_value = "for_information")]
+    ForInformation,
+}

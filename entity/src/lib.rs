@@ -18,8 +18,15 @@ pub mod enums;
 pub mod group_attendance;
 pub mod group_participant;
 pub mod group_session;
+pub mod mdt_action;
+pub mod mdt_action_event;
+pub mod mdt_agenda_item;
+pub mod mdt_decision;
+pub mod mdt_invitation;
+pub mod mdt_meeting;
 pub mod neighbourhood;
 pub mod neighbourhood_organisation;
+pub mod neighbourhood_required_discipline;
 pub mod organisation;
 pub mod outcome_measurement;
 pub mod outcome_response;
@@ -34,7 +41,8 @@ pub mod referral_need;
 pub mod support_group;
 
 pub use enums::{
-    AssetCategory, AssetCost, AttendanceStatus, ConnectionState, GoalStatus, MeasurementKind, NoiseLevel,
-    OrganisationKind, PlanActionStatus, ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome,
-    ReferralService, ReferralSource, ReferralStatus, Sex, Urgency,
+    AgendaItemKind, AssetCategory, AssetCost, AttendanceStatus, ConnectionState, Discipline, GoalStatus,
+    MeasurementKind, MeetingAttendance, MeetingStatus, NoiseLevel, OrganisationKind, PlanActionStatus,
+    ProfessionalRole, ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService, ReferralSource,
+    ReferralStatus, Sex, Urgency,
 };

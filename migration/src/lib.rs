@@ -8,6 +8,7 @@ mod m20261125_000002_referrals;
 mod m20261126_000003_feedback_and_groups;
 mod m20261127_000004_plans_and_outcomes;
 mod m20261127_000005_directory_and_connections;
+mod m20261127_000006_mdt;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_feedback_and_groups::Migration),
             Box::new(m20261127_000004_plans_and_outcomes::Migration),
             Box::new(m20261127_000005_directory_and_connections::Migration),
+            Box::new(m20261127_000006_mdt::Migration),
         ]
     }
 }

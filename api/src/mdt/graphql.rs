@@ -1,0 +1,672 @@
+//! GraphQL for MDT meetings: scheduling, invitations and quoracy, the agenda, decisions and
+//! actions. People on an agenda are shown under the caller's own grant; every agenda read that
+//! returns people is audited.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use entity::{mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting};
+
+use super::{NewAction, NewItem, NewMeeting};
+use crate::audit;
+use crate::connection_type;
+use crate::context::{parse_id, request};
+use crate::error::{AppError, AppResult};
+use crate::neighbourhoods::NeighbourhoodNode;
+use crate::organisations::OrganisationNode;
+use crate::pagination::{keyset_page, PageRequest};
+use crate::patients::PatientNode;
+use crate::plans::graphql::PlanActionStatus;
+use crate::practitioners::PractitionerNode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::Discipline")]
+pub enum Discipline {
+    GeneralPractice,
+    PracticeNursing,
+    Pharmacy,
+    SocialPrescribing,
+    AdultSocialCare,
+    MentalHealth,
+    CommunityNursing,
+    OccupationalTherapy,
+    VoluntarySector,
+    Coordination,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::MeetingStatus")]
+pub enum MeetingStatus {
+    Planned,
+    InProgress,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::MeetingAttendance")]
+pub enum MeetingAttendance {
+    Invited,
+    Attended,
+    Apologies,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::AgendaItemKind")]
+pub enum AgendaItemKind {
+    /// Discussed in full.
+    FullDiscussion,
+    /// Noted for information, no discussion.
+    ForInformation,
+}
+
+/// Whether the disciplines the meeting requires are (or will be) present.
+#[derive(SimpleObject)]
+pub struct Quoracy {
+    pub is_quorate: bool,
+    pub required: Vec<Discipline>,
+    /// Before the meeting: invited without apologies; from its start: attending.
+    pub present: Vec<Discipline>,
+    pub missing: Vec<Discipline>,
+}
+
+#[derive(Clone)]
+pub struct MdtMeetingNode(pub mdt_meeting::Model);
+
+#[Object(name = "MdtMeeting")]
+impl MdtMeetingNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
+        Ok(request(ctx)?.loaders.neighbourhood.load_one(self.0.neighbourhood_id).await?.map(Into::into))
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    async fn online_link(&self) -> Option<&str> {
+        self.0.online_link.as_deref()
+    }
+    async fn chair(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.chair_id).await?.map(Into::into))
+    }
+    async fn status(&self) -> MeetingStatus {
+        self.0.status.into()
+    }
+    async fn quoracy(&self, ctx: &Context<'_>) -> async_graphql::Result<Quoracy> {
+        let req = request(ctx)?;
+        let required = super::required_disciplines(&req.db, &self.0).await?;
+        let invitations = req.loaders.mdt_invitations.load_one(self.0.id).await?.unwrap_or_default();
+        let q = super::quoracy(&self.0, required, &invitations);
+        Ok(Quoracy {
+            is_quorate: q.is_quorate(),
+            required: q.required.into_iter().map(Into::into).collect(),
+            present: q.present.into_iter().map(Into::into).collect(),
+            missing: q.missing.into_iter().map(Into::into).collect(),
+        })
+    }
+    /// Standing invitations (removed ones are not listed).
+    async fn invitations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtInvitationNode>> {
+        let rows = request(ctx)?.loaders.mdt_invitations.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().filter(|i| i.open_key.is_some()).map(MdtInvitationNode).collect())
+    }
+    /// The people on the agenda, in order. Reading the people is audited.
+    async fn agenda(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgendaItemNode>> {
+        let req = request(ctx)?;
+        let rows: Vec<mdt_agenda_item::Model> = req
+            .loaders
+            .mdt_agenda
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.open_key.is_some())
+            .collect();
+        if ctx.look_ahead().field("patient").exists() {
+            let patients = req.loaders.patient.load_many(rows.iter().map(|i| i.patient_id)).await?;
+            let reads: Vec<_> =
+                patients.values().filter_map(|p| req.caller.grant_for(p).map(|g| (p.id, g.reason))).collect();
+            audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+        }
+        Ok(rows.into_iter().map(AgendaItemNode).collect())
+    }
+    /// Open actions from this neighbourhood's earlier meetings, soonest due first.
+    async fn carried_forward_actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
+        let req = request(ctx)?;
+        Ok(super::carried_forward(&req.db, &self.0).await?.into_iter().map(MdtActionNode).collect())
+    }
+}
+
+pub struct MdtInvitationNode(mdt_invitation::Model);
+
+#[Object(name = "MdtInvitation")]
+impl MdtInvitationNode {
+    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+    }
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+    }
+    async fn discipline(&self) -> Discipline {
+        self.0.discipline.into()
+    }
+    async fn attendance(&self) -> MeetingAttendance {
+        self.0.attendance.into()
+    }
+    async fn invited_at(&self) -> DateTime<Utc> {
+        self.0.invited_at
+    }
+}
+
+pub struct AgendaItemNode(mdt_agenda_item::Model);
+
+#[Object(name = "MdtAgendaItem")]
+impl AgendaItemNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    /// The person, under the caller's own access to their record.
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+        let req = request(ctx)?;
+        let id = self.0.patient_id;
+        let patient = req.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+        let grant = req
+            .caller
+            .grant_for(&patient)
+            .ok_or_else(|| AppError::forbidden("your access does not include this person's record"))?;
+        Ok(PatientNode::new(patient, grant))
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    async fn kind(&self) -> AgendaItemKind {
+        self.0.kind.into()
+    }
+    async fn presenter(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.0.presenter_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+    }
+    async fn minutes_allotted(&self) -> i32 {
+        self.0.minutes_allotted
+    }
+    async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtDecisionNode>> {
+        let rows = request(ctx)?.loaders.mdt_decisions.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(MdtDecisionNode).collect())
+    }
+    async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
+        let rows = request(ctx)?.loaders.mdt_item_actions.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(MdtActionNode).collect())
+    }
+}
+
+pub struct MdtDecisionNode(mdt_decision::Model);
+
+#[Object(name = "MdtDecision")]
+impl MdtDecisionNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+}
+
+#[derive(Clone)]
+pub struct MdtActionNode(mdt_action::Model);
+
+#[Object(name = "MdtAction")]
+impl MdtActionNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    async fn status(&self) -> PlanActionStatus {
+        self.0.status.into()
+    }
+    async fn due_date(&self) -> Option<NaiveDate> {
+        self.0.due_date
+    }
+    /// Open and past its due date.
+    async fn is_overdue(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let today = request(ctx)?.today;
+        Ok(self.0.status == entity::PlanActionStatus::Open && self.0.due_date.is_some_and(|d| d < today))
+    }
+    async fn owner_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.0.owner_practitioner_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+    }
+    async fn owner_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        let Some(id) = self.0.owner_organisation_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+    }
+    /// The meeting it was agreed at.
+    async fn meeting_id(&self) -> ID {
+        ID(self.0.meeting_id.to_string())
+    }
+    /// The person it is for (their id; their record is read through `patient`).
+    async fn patient_id(&self) -> ID {
+        ID(self.0.patient_id.to_string())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Every status change, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionEventNode>> {
+        let rows = request(ctx)?.loaders.mdt_action_events.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(MdtActionEventNode).collect())
+    }
+}
+
+pub struct MdtActionEventNode(mdt_action_event::Model);
+
+#[Object(name = "MdtActionEvent")]
+impl MdtActionEventNode {
+    async fn from_status(&self) -> Option<PlanActionStatus> {
+        self.0.from_status.map(Into::into)
+    }
+    async fn to_status(&self) -> PlanActionStatus {
+        self.0.to_status.into()
+    }
+    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+connection_type!(MdtMeetingConnection, MdtMeetingEdge, MdtMeetingNode, "A page of MDT meetings, earliest first.");
+
+#[derive(InputObject)]
+pub struct ScheduleMdtMeetingInput {
+    pub neighbourhood_id: ID,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: Option<String>,
+    pub online_link: Option<String>,
+    pub chair_id: ID,
+    /// Overrides the neighbourhood's required disciplines for this meeting.
+    pub required_disciplines: Option<Vec<Discipline>>,
+}
+
+#[derive(InputObject)]
+pub struct MdtInvitationInput {
+    pub meeting_id: ID,
+    pub practitioner_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct MdtAttendanceEntry {
+    pub practitioner_id: ID,
+    pub attendance: MeetingAttendance,
+}
+
+#[derive(InputObject)]
+pub struct RecordMdtAttendanceInput {
+    pub meeting_id: ID,
+    pub entries: Vec<MdtAttendanceEntry>,
+}
+
+#[derive(InputObject)]
+pub struct SetMdtMeetingStatusInput {
+    pub meeting_id: ID,
+    pub to: MeetingStatus,
+}
+
+#[derive(InputObject)]
+pub struct AddMdtAgendaItemInput {
+    pub meeting_id: ID,
+    pub patient_id: ID,
+    pub reason: String,
+    pub kind: Option<AgendaItemKind>,
+    pub presenter_id: Option<ID>,
+    /// Default 10.
+    pub minutes_allotted: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct RemoveMdtAgendaItemInput {
+    pub item_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct ReorderMdtAgendaInput {
+    pub meeting_id: ID,
+    /// Every item on the agenda, in the new order.
+    pub item_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct RecordMdtDecisionInput {
+    pub item_id: ID,
+    pub text: String,
+}
+
+#[derive(InputObject)]
+pub struct AddMdtActionInput {
+    pub item_id: ID,
+    pub text: String,
+    pub owner_practitioner_id: Option<ID>,
+    pub owner_organisation_id: Option<ID>,
+    pub due_date: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+pub struct SetMdtActionStatusInput {
+    pub action_id: ID,
+    pub to: PlanActionStatus,
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct MdtMeetingPayload {
+    pub meeting: MdtMeetingNode,
+}
+
+#[derive(SimpleObject)]
+pub struct MdtDecisionPayload {
+    pub decision: MdtDecisionNode,
+}
+
+#[derive(SimpleObject)]
+pub struct MdtActionPayload {
+    pub action: MdtActionNode,
+}
+
+fn opt_id(field: &str, id: &Option<ID>) -> AppResult<Option<Uuid>> {
+    id.as_ref().map(|i| parse_id(field, i)).transpose()
+}
+
+#[derive(Default)]
+pub struct MdtQuery;
+
+#[Object]
+impl MdtQuery {
+    async fn mdt_meeting(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MdtMeetingNode> {
+        let req = request(ctx)?;
+        Ok(MdtMeetingNode(super::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
+    }
+
+    /// A neighbourhood's meetings, earliest first; `upcoming` keeps those not yet ended.
+    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    async fn mdt_meetings(
+        &self,
+        ctx: &Context<'_>,
+        neighbourhood_id: ID,
+        upcoming: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<MdtMeetingConnection> {
+        use mdt_meeting::Column as M;
+        let req = request(ctx)?;
+        let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
+        if !req.caller.neighbourhood_ids.contains(&neighbourhood) {
+            return Err(AppError::forbidden("meetings are listed for the neighbourhood's organisations").into());
+        }
+        let mut select = mdt_meeting::Entity::find().filter(M::NeighbourhoodId.eq(neighbourhood));
+        if upcoming == Some(true) {
+            select = select.filter(M::EndsAt.gte(Utc::now()));
+        }
+        let page = keyset_page(
+            &req.db,
+            select,
+            PageRequest::new(first, after)?,
+            &[M::StartsAt, M::Id],
+            |(at, id): &(DateTime<Utc>, Uuid)| {
+                Condition::any()
+                    .add(M::StartsAt.gt(*at))
+                    .add(Condition::all().add(M::StartsAt.eq(*at)).add(M::Id.gt(*id)))
+            },
+            |m| (m.starts_at, m.id),
+        )
+        .await?;
+        Ok(MdtMeetingConnection(page.map(MdtMeetingNode)))
+    }
+
+    /// Actions the caller owns across meetings (open ones by default), soonest due first.
+    async fn my_mdt_actions(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<PlanActionStatus>,
+    ) -> async_graphql::Result<Vec<MdtActionNode>> {
+        let req = request(ctx)?;
+        let status: entity::PlanActionStatus = status.map_or(entity::PlanActionStatus::Open, Into::into);
+        let rows = mdt_action::Entity::find()
+            .filter(mdt_action::Column::OwnerPractitionerId.eq(req.caller.practitioner_id))
+            .filter(mdt_action::Column::Status.eq(status))
+            .order_by_asc(mdt_action::Column::DueDate)
+            .order_by_asc(mdt_action::Column::Id)
+            .all(&req.db)
+            .await?;
+        Ok(rows.into_iter().map(MdtActionNode).collect())
+    }
+
+    /// Open actions past their due date across a neighbourhood's meetings (for its coordinator).
+    async fn overdue_mdt_actions(
+        &self,
+        ctx: &Context<'_>,
+        neighbourhood_id: ID,
+    ) -> async_graphql::Result<Vec<MdtActionNode>> {
+        let req = request(ctx)?;
+        let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
+        if !req.caller.may_manage_cohorts(neighbourhood) {
+            return Err(AppError::forbidden("overdue actions are for the neighbourhood's organisers").into());
+        }
+        let meetings: Vec<Uuid> = mdt_meeting::Entity::find()
+            .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood))
+            .all(&req.db)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        if meetings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = mdt_action::Entity::find()
+            .filter(mdt_action::Column::MeetingId.is_in(meetings))
+            .filter(mdt_action::Column::Status.eq(entity::PlanActionStatus::Open))
+            .filter(mdt_action::Column::DueDate.lt(req.today))
+            .order_by_asc(mdt_action::Column::DueDate)
+            .order_by_asc(mdt_action::Column::Id)
+            .all(&req.db)
+            .await?;
+        Ok(rows.into_iter().map(MdtActionNode).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MdtMutation;
+
+#[Object]
+impl MdtMutation {
+    /// Schedules a meeting (PLANNED) for a neighbourhood.
+    async fn schedule_mdt_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleMdtMeetingInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let new = NewMeeting {
+            neighbourhood_id: parse_id("neighbourhoodId", &input.neighbourhood_id)?,
+            title: input.title,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            place: input.place,
+            online_link: input.online_link,
+            chair_id: parse_id("chairId", &input.chair_id)?,
+            required_disciplines: input.required_disciplines.map(|l| l.into_iter().map(Into::into).collect()),
+        };
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::schedule(&req.db, &req.caller, new).await?) })
+    }
+
+    /// Starts or closes a meeting (PLANNED → IN_PROGRESS → CLOSED).
+    async fn set_mdt_meeting_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMdtMeetingStatusInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let meeting =
+            super::set_status(&req.db, &req.caller, parse_id("meetingId", &input.meeting_id)?, input.to.into()).await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
+    }
+
+    async fn invite_to_mdt_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: MdtInvitationInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let meeting_id = parse_id("meetingId", &input.meeting_id)?;
+        super::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?).await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+    }
+
+    async fn remove_mdt_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: MdtInvitationInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let meeting_id = parse_id("meetingId", &input.meeting_id)?;
+        super::uninvite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?).await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+    }
+
+    /// Records who attended or sent apologies.
+    async fn record_mdt_attendance(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMdtAttendanceInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let meeting_id = parse_id("meetingId", &input.meeting_id)?;
+        let entries = input
+            .entries
+            .iter()
+            .map(|e| Ok((parse_id("practitionerId", &e.practitioner_id)?, e.attendance.into())))
+            .collect::<AppResult<Vec<_>>>()?;
+        super::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+    }
+
+    async fn add_mdt_agenda_item(
+        &self,
+        ctx: &Context<'_>,
+        input: AddMdtAgendaItemInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let meeting_id = parse_id("meetingId", &input.meeting_id)?;
+        let new = NewItem {
+            patient_id: parse_id("patientId", &input.patient_id)?,
+            reason: input.reason,
+            kind: input.kind.map_or(entity::AgendaItemKind::FullDiscussion, Into::into),
+            presenter_id: opt_id("presenterId", &input.presenter_id)?,
+            minutes_allotted: input.minutes_allotted.unwrap_or(10),
+        };
+        let item = super::add_item(&req.db, &req.caller, meeting_id, new).await?;
+        audit::record_reads(
+            &req.db,
+            &req.caller,
+            &[(item.patient_id, crate::auth::AccessReason::NeighbourhoodMember)],
+            &req.operation_at(ctx),
+            &req.request_id,
+        )
+        .await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+    }
+
+    /// Takes a person off the agenda (any access the item gave ends with it).
+    async fn remove_mdt_agenda_item(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveMdtAgendaItemInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let item = super::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, item.meeting_id).await?) })
+    }
+
+    async fn reorder_mdt_agenda(
+        &self,
+        ctx: &Context<'_>,
+        input: ReorderMdtAgendaInput,
+    ) -> async_graphql::Result<MdtMeetingPayload> {
+        let req = request(ctx)?;
+        let meeting_id = parse_id("meetingId", &input.meeting_id)?;
+        let order = input.item_ids.iter().map(|i| parse_id("itemIds", i)).collect::<AppResult<Vec<_>>>()?;
+        super::reorder(&req.db, &req.caller, meeting_id, order).await?;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+    }
+
+    async fn record_mdt_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMdtDecisionInput,
+    ) -> async_graphql::Result<MdtDecisionPayload> {
+        let req = request(ctx)?;
+        let decision =
+            super::record_decision(&req.db, &req.caller, parse_id("itemId", &input.item_id)?, input.text).await?;
+        Ok(MdtDecisionPayload { decision: MdtDecisionNode(decision) })
+    }
+
+    async fn add_mdt_action(
+        &self,
+        ctx: &Context<'_>,
+        input: AddMdtActionInput,
+    ) -> async_graphql::Result<MdtActionPayload> {
+        let req = request(ctx)?;
+        let new = NewAction {
+            item_id: parse_id("itemId", &input.item_id)?,
+            text: input.text,
+            owner_practitioner_id: opt_id("ownerPractitionerId", &input.owner_practitioner_id)?,
+            owner_organisation_id: opt_id("ownerOrganisationId", &input.owner_organisation_id)?,
+            due_date: input.due_date,
+        };
+        Ok(MdtActionPayload { action: MdtActionNode(super::add_action(&req.db, &req.caller, new).await?) })
+    }
+
+    /// Marks an action done or cancelled (or reopens it); allowed after the meeting has closed.
+    async fn set_mdt_action_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMdtActionStatusInput,
+    ) -> async_graphql::Result<MdtActionPayload> {
+        let req = request(ctx)?;
+        let action = super::set_action_status(
+            &req.db,
+            &req.caller,
+            parse_id("actionId", &input.action_id)?,
+            input.to.into(),
+            input.note,
+        )
+        .await?;
+        Ok(MdtActionPayload { action: MdtActionNode(action) })
+    }
+}

@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+use crate::enums::MeetingStatus;
+
+/// A multidisciplinary team meeting of a neighbourhood.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "mdt_meeting")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub neighbourhood_id: Uuid,
+    pub title: String,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    pub place: Option<String>,
+    pub online_link: Option<String>,
+    pub chair_id: Uuid,
+    pub status: MeetingStatus,
+    /// Disciplines that must attend for quoracy, comma-separated; NULL uses the neighbourhood's.
+    pub required_disciplines: Option<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,360 @@
+//! MDT meetings: scheduling, invitations and quoracy, the agenda, decisions and actions (with
+//! their history), carry-forward to the next meeting, and a closed meeting's read-only rule.
+
+use api::cli::DemoRole;
+use chrono::{Duration, Utc};
+use entity::ProfessionalRole as R;
+use sea_orm::{EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+
+const MEETING: &str = r#"id status title
+    quoracy { isQuorate required present missing }
+    invitations { practitioner { id } discipline attendance }
+    agenda { id position reason kind minutesAllotted patient { id name }
+        decisions { text recordedBy { id } } actions { id text status dueDate isOverdue history { toStatus } } }
+    carriedForwardActions { id text status }"#;
+
+fn schedule_doc() -> String {
+    format!("mutation($input: ScheduleMdtMeetingInput!) {{ scheduleMdtMeeting(input: $input) {{ meeting {{ {MEETING} }} }} }}")
+}
+
+fn op(name: &str, input_type: &str) -> String {
+    format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ meeting {{ {MEETING} }} }} }}")
+}
+
+struct Team {
+    coordinator: String,
+    neighbourhood: String,
+    members: Vec<(R, entity::practitioner::Model)>,
+}
+
+async fn team(app: &TestApp) -> Team {
+    let coordinator_model = app.practitioner(DemoRole::Coordinator).await;
+    let coordinator = app.token_for_practitioner(&coordinator_model);
+    let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
+    let neighbourhood = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().to_owned();
+    let n: uuid::Uuid = neighbourhood.parse().unwrap();
+    let mut members = Vec::new();
+    for role in [
+        R::Gp,
+        R::SocialWorker,
+        R::MentalHealthPractitioner,
+        R::DistrictNurse,
+        R::SocialPrescribingLinkWorker,
+        R::Receptionist,
+    ] {
+        members.push((role, app.practitioner_in(role, n).await));
+    }
+    Team { coordinator, neighbourhood, members }
+}
+
+impl Team {
+    fn id(&self, role: R) -> String {
+        self.members.iter().find(|(r, _)| *r == role).unwrap().1.id.to_string()
+    }
+}
+
+async fn schedule(app: &TestApp, t: &Team, starts_in_hours: i64, required: Option<Value>) -> Value {
+    let starts = Utc::now() + Duration::hours(starts_in_hours);
+    let mut input = json!({ "neighbourhoodId": t.neighbourhood, "title": "Frailty MDT", "startsAt": starts.to_rfc3339(),
+        "endsAt": (starts + Duration::minutes(90)).to_rfc3339(), "place": "Arnold Health Centre, room 2",
+        "chairId": t.id(R::Gp) });
+    if let Some(r) = required {
+        input["requiredDisciplines"] = r;
+    }
+    let reply = app.gql(&t.coordinator, &schedule_doc(), json!({ "input": input })).await;
+    reply.data()["scheduleMdtMeeting"]["meeting"].clone()
+}
+
+async fn invite(app: &TestApp, t: &Team, meeting: &str, who: &str) -> crate::helpers::Reply {
+    app.gql(
+        &t.coordinator,
+        &op("inviteToMdtMeeting", "MdtInvitationInput"),
+        json!({ "input": { "meetingId": meeting, "practitionerId": who } }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn quoracy_follows_invitations_apologies_and_attendance() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let m = schedule(&app, &t, 48, None).await;
+    let id = m["id"].as_str().unwrap().to_owned();
+    assert_eq!(m["status"], "PLANNED");
+    assert_eq!(
+        m["quoracy"]["required"],
+        json!(["GENERAL_PRACTICE", "SOCIAL_PRESCRIBING", "ADULT_SOCIAL_CARE", "MENTAL_HEALTH", "COMMUNITY_NURSING"])
+    );
+    assert_eq!(m["quoracy"]["isQuorate"], false);
+
+    for role in [R::Gp, R::SocialWorker, R::MentalHealthPractitioner, R::DistrictNurse] {
+        invite(&app, &t, &id, &t.id(role)).await.data();
+    }
+    let reply = invite(&app, &t, &id, &t.id(R::SocialWorker)).await;
+    assert_eq!(reply.error_code(), "CONFLICT", "invited twice");
+    let reply = invite(&app, &t, &id, &t.id(R::Receptionist)).await;
+    assert_eq!(reply.error_code(), "BAD_USER_INPUT", "a receptionist brings no discipline");
+    let before = invite(&app, &t, &id, &t.id(R::Gp)).await;
+    assert_eq!(before.error_code(), "CONFLICT");
+    let q = &app
+        .gql(&t.coordinator, &format!("query($id: ID!) {{ mdtMeeting(id: $id) {{ {MEETING} }} }}"), json!({ "id": id }))
+        .await
+        .body["data"]["mdtMeeting"]["quoracy"]
+        .clone();
+    assert_eq!(q["missing"], json!(["SOCIAL_PRESCRIBING"]));
+    let full = invite(&app, &t, &id, &t.id(R::SocialPrescribingLinkWorker)).await;
+    assert_eq!(full.data()["inviteToMdtMeeting"]["meeting"]["quoracy"]["isQuorate"], true, "will be quorate");
+
+    // Apologies before the meeting take a discipline away; "attended" cannot be recorded yet.
+    let attendance = op("recordMdtAttendance", "RecordMdtAttendanceInput");
+    let sorry = app
+        .gql(&t.coordinator, &attendance, json!({ "input": { "meetingId": id, "entries": [{ "practitionerId": t.id(R::DistrictNurse), "attendance": "APOLOGIES" }] } }))
+        .await;
+    assert_eq!(sorry.data()["recordMdtAttendance"]["meeting"]["quoracy"]["missing"], json!(["COMMUNITY_NURSING"]));
+    let early = app
+        .gql(&t.coordinator, &attendance, json!({ "input": { "meetingId": id, "entries": [{ "practitionerId": t.id(R::Gp), "attendance": "ATTENDED" }] } }))
+        .await;
+    assert_eq!(early.error_code(), "BAD_USER_INPUT");
+
+    // Once started, only those recorded as attending count.
+    let status = op("setMdtMeetingStatus", "SetMdtMeetingStatusInput");
+    let started = app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": id, "to": "IN_PROGRESS" } })).await;
+    assert_eq!(started.data()["setMdtMeetingStatus"]["meeting"]["quoracy"]["present"], json!([]));
+    let entries: Vec<Value> = [R::Gp, R::SocialWorker, R::MentalHealthPractitioner, R::SocialPrescribingLinkWorker]
+        .iter()
+        .map(|r| json!({ "practitionerId": t.id(*r), "attendance": "ATTENDED" }))
+        .collect();
+    let present =
+        app.gql(&t.coordinator, &attendance, json!({ "input": { "meetingId": id, "entries": entries } })).await;
+    let q = &present.data()["recordMdtAttendance"]["meeting"]["quoracy"];
+    assert_eq!(q["isQuorate"], false);
+    assert_eq!(q["missing"], json!(["COMMUNITY_NURSING"]));
+    let skip = app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": id, "to": "PLANNED" } })).await;
+    assert_eq!(skip.error_code(), "INVALID_TRANSITION");
+
+    // A meeting may require its own disciplines.
+    let small = schedule(&app, &t, 72, Some(json!(["GENERAL_PRACTICE"]))).await;
+    let small_id = small["id"].as_str().unwrap().to_owned();
+    let q = invite(&app, &t, &small_id, &t.id(R::Gp)).await;
+    assert_eq!(q.data()["inviteToMdtMeeting"]["meeting"]["quoracy"]["isQuorate"], true);
+
+    // Bad schedules say what is wrong; VCSE staff do not organise meetings.
+    let starts = Utc::now() + Duration::hours(3);
+    for (patch, field) in [
+        (json!({ "endsAt": (starts - Duration::hours(1)).to_rfc3339() }), "endsAt"),
+        (json!({ "place": null }), "place"),
+        (json!({ "title": " " }), "title"),
+    ] {
+        let mut input = json!({ "neighbourhoodId": t.neighbourhood, "title": "MDT", "startsAt": starts.to_rfc3339(),
+            "endsAt": (starts + Duration::hours(1)).to_rfc3339(), "place": "Room 2", "chairId": t.id(R::Gp) });
+        input.as_object_mut().unwrap().extend(patch.as_object().cloned().unwrap());
+        let reply = app.gql(&t.coordinator, &schedule_doc(), json!({ "input": input })).await;
+        assert_eq!(reply.body["errors"][0]["extensions"]["field"], field, "{patch}");
+    }
+    let vcse = app.token(DemoRole::Vcse).await;
+    let input = json!({ "neighbourhoodId": t.neighbourhood, "title": "MDT", "startsAt": starts.to_rfc3339(),
+        "endsAt": (starts + Duration::hours(1)).to_rfc3339(), "place": "Room 2", "chairId": t.id(R::Gp) });
+    assert_eq!(app.gql(&vcse, &schedule_doc(), json!({ "input": input })).await.error_code(), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn decisions_and_actions_are_recorded_carried_forward_and_kept_after_closing() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let page = app
+        .gql(
+            &t.coordinator,
+            "query($n: ID) { patients(first: 4, filter: { neighbourhoodId: $n, ageMin: 75 }) { nodes { id } } }",
+            json!({ "n": t.neighbourhood }),
+        )
+        .await;
+    let people: Vec<String> = page.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    let first = schedule(&app, &t, -3, None).await;
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    let add = op("addMdtAgendaItem", "AddMdtAgendaItemInput");
+    for (k, p) in people.iter().take(3).enumerate() {
+        let reply = app
+            .gql(&t.coordinator, &add, json!({ "input": { "meetingId": first_id, "patientId": p, "reason": format!("Severe frailty, fall {k} weeks ago"), "presenterId": t.id(R::Gp) } }))
+            .await;
+        reply.data();
+    }
+    let dup = app
+        .gql(
+            &t.coordinator,
+            &add,
+            json!({ "input": { "meetingId": first_id, "patientId": people[0], "reason": "again" } }),
+        )
+        .await;
+    assert_eq!(dup.error_code(), "CONFLICT");
+    let read = app
+        .gql(
+            &t.coordinator,
+            &format!("query($id: ID!) {{ mdtMeeting(id: $id) {{ {MEETING} }} }}"),
+            json!({ "id": first_id }),
+        )
+        .await;
+    let items: Vec<String> = read.data()["mdtMeeting"]["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(items.len(), 3);
+
+    // Reorder (every item once), then take one off.
+    let reorder = op("reorderMdtAgenda", "ReorderMdtAgendaInput");
+    let bad = app
+        .gql(&t.coordinator, &reorder, json!({ "input": { "meetingId": first_id, "itemIds": [items[0], items[1]] } }))
+        .await;
+    assert_eq!(bad.error_code(), "BAD_USER_INPUT");
+    let reordered = app
+        .gql(
+            &t.coordinator,
+            &reorder,
+            json!({ "input": { "meetingId": first_id, "itemIds": [items[2], items[0], items[1]] } }),
+        )
+        .await;
+    let order: Vec<&str> = reordered.data()["reorderMdtAgenda"]["meeting"]["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, [items[2].as_str(), items[0].as_str(), items[1].as_str()]);
+    let removed = app
+        .gql(
+            &t.coordinator,
+            &op("removeMdtAgendaItem", "RemoveMdtAgendaItemInput"),
+            json!({ "input": { "itemId": items[1] } }),
+        )
+        .await;
+    assert_eq!(removed.data()["removeMdtAgendaItem"]["meeting"]["agenda"].as_array().unwrap().len(), 2);
+
+    // Decisions and actions per item, by an invitee.
+    invite(&app, &t, &first_id, &t.id(R::SocialPrescribingLinkWorker)).await.data();
+    let worker =
+        app.token_for_practitioner(&t.members.iter().find(|(r, _)| *r == R::SocialPrescribingLinkWorker).unwrap().1);
+    let decision = app
+        .gql(
+            &worker,
+            "mutation($input: RecordMdtDecisionInput!) { recordMdtDecision(input: $input) { decision { text } } }",
+            json!({ "input": { "itemId": items[0], "text": "Refer to falls service; link worker to visit" } }),
+        )
+        .await;
+    assert_eq!(
+        decision.data()["recordMdtDecision"]["decision"]["text"],
+        "Refer to falls service; link worker to visit"
+    );
+    let action_doc = "mutation($input: AddMdtActionInput!) { addMdtAction(input: $input) { action { id status isOverdue ownerOrganisation { id } history { toStatus } } } }";
+    let today = api::context::uk_today();
+    let overdue = app
+        .gql(&worker, action_doc, json!({ "input": { "itemId": items[0], "text": "Home visit with the person's daughter", "ownerPractitionerId": t.id(R::SocialPrescribingLinkWorker), "dueDate": (today - chrono::Days::new(2)).to_string() } }))
+        .await;
+    let overdue_id = overdue.data()["addMdtAction"]["action"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(overdue.data()["addMdtAction"]["action"]["isOverdue"], true);
+    let later = app
+        .gql(&worker, action_doc, json!({ "input": { "itemId": items[2], "text": "Care needs assessment", "ownerOrganisationId": t.members.iter().find(|(r, _)| *r == R::SocialWorker).unwrap().1.organisation_id.to_string(), "dueDate": (today + chrono::Days::new(14)).to_string() } }))
+        .await;
+    let later_id = later.data()["addMdtAction"]["action"]["id"].as_str().unwrap().to_owned();
+    let ownerless =
+        app.gql(&worker, action_doc, json!({ "input": { "itemId": items[0], "text": "Someone should" } })).await;
+    assert_eq!(ownerless.error_code(), "BAD_USER_INPUT");
+    let outsider = app.token(DemoRole::Pharmacist).await;
+    let not_invited = app
+        .gql(
+            &outsider,
+            action_doc,
+            json!({ "input": { "itemId": items[0], "text": "x", "ownerOrganisationId": t.neighbourhood } }),
+        )
+        .await;
+    assert!(matches!(not_invited.error_code(), "FORBIDDEN" | "BAD_USER_INPUT"));
+
+    // The owner's list and the coordinator's overdue list.
+    let mine = app.gql(&worker, "{ myMdtActions { id } }", json!({})).await;
+    assert!(mine.data()["myMdtActions"].as_array().unwrap().iter().any(|a| a["id"] == overdue_id.as_str()));
+    let late = app
+        .gql(
+            &t.coordinator,
+            "query($n: ID!) { overdueMdtActions(neighbourhoodId: $n) { id } }",
+            json!({ "n": t.neighbourhood }),
+        )
+        .await;
+    let late_ids: Vec<&str> =
+        late.data()["overdueMdtActions"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert!(late_ids.contains(&overdue_id.as_str()) && !late_ids.contains(&later_id.as_str()));
+
+    // Closing makes the meeting read-only, except action statuses.
+    let status = op("setMdtMeetingStatus", "SetMdtMeetingStatusInput");
+    app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": first_id, "to": "IN_PROGRESS" } })).await.data();
+    app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": first_id, "to": "CLOSED" } })).await.data();
+    let after = app
+        .gql(
+            &worker,
+            "mutation($input: RecordMdtDecisionInput!) { recordMdtDecision(input: $input) { decision { text } } }",
+            json!({ "input": { "itemId": items[0], "text": "late" } }),
+        )
+        .await;
+    assert_eq!(after.error_code(), "INVALID_TRANSITION");
+    assert_eq!(
+        app.gql(
+            &t.coordinator,
+            &add,
+            json!({ "input": { "meetingId": first_id, "patientId": people[3], "reason": "late" } })
+        )
+        .await
+        .error_code(),
+        "INVALID_TRANSITION"
+    );
+    let done = app
+        .gql(&worker, "mutation($input: SetMdtActionStatusInput!) { setMdtActionStatus(input: $input) { action { status history { fromStatus toStatus note } } } }", json!({ "input": { "actionId": overdue_id, "to": "DONE", "note": "visited on Tuesday" } }))
+        .await;
+    let a = &done.data()["setMdtActionStatus"]["action"];
+    assert_eq!(a["status"], "DONE");
+    assert_eq!(
+        a["history"],
+        json!([{ "fromStatus": null, "toStatus": "OPEN", "note": null }, { "fromStatus": "OPEN", "toStatus": "DONE", "note": "visited on Tuesday" }])
+    );
+
+    // The next meeting carries forward what is still open.
+    let next = schedule(&app, &t, 24 * 14, None).await;
+    let carried: Vec<&str> =
+        next["carriedForwardActions"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert!(carried.contains(&later_id.as_str()) && !carried.contains(&overdue_id.as_str()), "{carried:?}");
+
+    // Someone from another neighbourhood cannot go on this agenda.
+    let other =
+        app.gql(&app.token(DemoRole::Commissioner).await, "{ neighbourhoods { nodes { id } } }", json!({})).await;
+    let elsewhere = other.data()["neighbourhoods"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .find(|n| *n != t.neighbourhood)
+        .unwrap();
+    let stranger = entity::patient::Entity::find()
+        .filter(sea_orm::ColumnTrait::eq(
+            &entity::patient::Column::NeighbourhoodId,
+            uuid::Uuid::parse_str(&elsewhere).unwrap(),
+        ))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let next_id = next["id"].as_str().unwrap();
+    let wrong = app
+        .gql(
+            &t.coordinator,
+            &add,
+            json!({ "input": { "meetingId": next_id, "patientId": stranger.id.to_string(), "reason": "x" } }),
+        )
+        .await;
+    assert!(matches!(wrong.error_code(), "BAD_USER_INPUT" | "FORBIDDEN"), "{}", wrong.body);
+}
