@@ -112,9 +112,33 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
 
+    #[command(flatten)]
+    pub access: AccessArgs,
+
     /// Log format.
     #[arg(long, env = "NEIGHBOURHOOD_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+/// Access rules that are a matter of local policy.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct AccessArgs {
+    /// Days before an MDT meeting from which an invited practitioner may open the records of the
+    /// people on its agenda.
+    #[arg(long, env = "NEIGHBOURHOOD_MDT_ACCESS_DAYS_BEFORE", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(0..=60))]
+    pub mdt_access_days_before: u32,
+
+    /// Days after an MDT meeting ends during which that access lasts (for follow-up).
+    #[arg(long, env = "NEIGHBOURHOOD_MDT_ACCESS_DAYS_AFTER", default_value_t = 14,
+          value_parser = clap::value_parser!(u32).range(0..=90))]
+    pub mdt_access_days_after: u32,
+}
+
+impl Default for AccessArgs {
+    fn default() -> Self {
+        Self { mdt_access_days_before: 7, mdt_access_days_after: 14 }
+    }
 }
 
 /// Request limits. Every request is bounded in size, batch, depth, complexity and aliases.

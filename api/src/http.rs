@@ -32,6 +32,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     pub max_batch: usize,
     pub graphiql: bool,
+    /// How long around an MDT meeting its invitees may open the records of the people on its agenda.
+    pub mdt_window: crate::auth::MdtWindow,
 }
 
 #[derive(Clone)]
@@ -266,7 +268,7 @@ fn status_for(error: &AppError) -> StatusCode {
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<auth::Caller, AppError> {
     let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let token = auth::bearer_token(header)?;
-    auth::authenticate(&state.db, &state.verifier, token).await
+    auth::authenticate(&state.db, &state.verifier, token, state.settings.mdt_window).await
 }
 
 async fn execute_one(

@@ -37,6 +37,10 @@ pub async fn build_state(
             max_body_bytes: serve.limits.max_body_bytes as usize,
             max_batch: serve.limits.max_batch as usize,
             graphiql: serve.graphiql.unwrap_or(serve.demo),
+            mdt_window: crate::auth::MdtWindow {
+                days_before: serve.access.mdt_access_days_before,
+                days_after: serve.access.mdt_access_days_after,
+            },
         }),
     })
 }

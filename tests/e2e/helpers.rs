@@ -85,6 +85,7 @@ pub fn serve_args(limits: LimitArgs) -> ServeArgs {
         graphiql: Some(false),
         introspection: Some(false),
         limits,
+        access: api::config::AccessArgs::default(),
         log_format: api::config::LogFormat::Text,
     }
 }

@@ -5,6 +5,7 @@ use api::cli::DemoRole;
 use chrono::{Duration, Utc};
 use entity::ProfessionalRole as R;
 use sea_orm::{EntityTrait, QueryFilter};
+
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
@@ -357,4 +358,191 @@ async fn decisions_and_actions_are_recorded_carried_forward_and_kept_after_closi
         )
         .await;
     assert!(matches!(wrong.error_code(), "BAD_USER_INPUT" | "FORBIDDEN"), "{}", wrong.body);
+}
+
+#[tokio::test]
+async fn invitees_open_agenda_records_within_the_window_until_removed() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let here: uuid::Uuid = t.neighbourhood.parse().unwrap();
+    let others =
+        app.gql(&app.token(DemoRole::Commissioner).await, "{ neighbourhoods { nodes { id } } }", json!({})).await;
+    let elsewhere: uuid::Uuid = others.data()["neighbourhoods"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .find(|n| *n != here)
+        .unwrap();
+    // A GP of the other neighbourhood, joining this neighbourhood's MDT.
+    let visitor_model = app.practitioner_in(R::Gp, elsewhere).await;
+    let visitor = app.token_for_practitioner(&visitor_model);
+    let vcse_model = app.practitioner_in(R::VcseWorker, here).await;
+    let vcse = app.token_for_practitioner(&vcse_model);
+    let page = app
+        .gql(
+            &t.coordinator,
+            "query($n: ID) { patients(first: 5, filter: { neighbourhoodId: $n, ageMin: 70 }) { nodes { id } } }",
+            json!({ "n": t.neighbourhood }),
+        )
+        .await;
+    let people: Vec<String> = page.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    let read = |token: String, id: String| {
+        let app = &app;
+        async move {
+            app.gql(&token, "query($id: ID!) { patient(id: $id) { name conditions { code } } }", json!({ "id": id }))
+                .await
+        }
+    };
+    assert_eq!(
+        read(visitor.clone(), people[0].clone()).await.error_code(),
+        "FORBIDDEN",
+        "no access before the meeting"
+    );
+
+    let add = op("addMdtAgendaItem", "AddMdtAgendaItemInput");
+    let soon = schedule(&app, &t, 48, None).await;
+    let soon_id = soon["id"].as_str().unwrap().to_owned();
+    invite(&app, &t, &soon_id, &visitor_model.id.to_string()).await.data();
+    invite(&app, &t, &soon_id, &vcse_model.id.to_string()).await.data();
+    let item = app
+        .gql(
+            &t.coordinator,
+            &add,
+            json!({ "input": { "meetingId": soon_id, "patientId": people[0], "reason": "Carer breakdown risk" } }),
+        )
+        .await;
+    let item_id = item.data()["addMdtAgendaItem"]["meeting"]["agenda"][0]["id"].as_str().unwrap().to_owned();
+
+    // Two days before: the visitor opens the record of the person on the agenda, and only theirs.
+    let opened = read(visitor.clone(), people[0].clone()).await;
+    assert!(opened.data()["patient"]["name"].is_string());
+    let audit = entity::access_audit::Entity::find()
+        .filter(sea_orm::ColumnTrait::eq(&entity::access_audit::Column::PractitionerId, visitor_model.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|a| a.access_reason == "mdt_agenda" && a.patient_id.to_string() == people[0]));
+    assert_eq!(read(visitor.clone(), people[1].clone()).await.error_code(), "FORBIDDEN", "not on the agenda");
+    let meeting = app
+        .gql(&visitor, &format!("query($id: ID!) {{ mdtMeeting(id: $id) {{ {MEETING} }} }}"), json!({ "id": soon_id }))
+        .await;
+    assert_eq!(
+        meeting.data()["mdtMeeting"]["agenda"][0]["patient"]["id"],
+        people[0].as_str(),
+        "the invitee sees the agenda"
+    );
+    // A VCSE invitee sees only what the person shared: nothing here.
+    assert_eq!(read(vcse.clone(), people[0].clone()).await.error_code(), "FORBIDDEN");
+
+    // Taken off the agenda: closed at once; back on: open; invitation withdrawn: closed.
+    let remove = op("removeMdtAgendaItem", "RemoveMdtAgendaItemInput");
+    app.gql(&t.coordinator, &remove, json!({ "input": { "itemId": item_id } })).await.data();
+    assert_eq!(read(visitor.clone(), people[0].clone()).await.error_code(), "FORBIDDEN");
+    app.gql(
+        &t.coordinator,
+        &add,
+        json!({ "input": { "meetingId": soon_id, "patientId": people[0], "reason": "Back on" } }),
+    )
+    .await
+    .data();
+    assert!(read(visitor.clone(), people[0].clone()).await.data()["patient"]["name"].is_string());
+    let uninvite = op("removeMdtInvitation", "MdtInvitationInput");
+    app.gql(
+        &t.coordinator,
+        &uninvite,
+        json!({ "input": { "meetingId": soon_id, "practitionerId": visitor_model.id.to_string() } }),
+    )
+    .await
+    .data();
+    assert_eq!(read(visitor.clone(), people[0].clone()).await.error_code(), "FORBIDDEN");
+
+    // Outside the window: a meeting a month away has not opened; one that ended three weeks ago has expired.
+    for (hours, person) in [(24 * 30, &people[2]), (-24 * 21 - 2, &people[3])] {
+        let m = schedule(&app, &t, hours, None).await;
+        let id = m["id"].as_str().unwrap().to_owned();
+        invite(&app, &t, &id, &visitor_model.id.to_string()).await.data();
+        app.gql(&t.coordinator, &add, json!({ "input": { "meetingId": id, "patientId": person, "reason": "Review" } }))
+            .await
+            .data();
+        assert_eq!(read(visitor.clone(), person.clone()).await.error_code(), "FORBIDDEN", "{hours} hours away");
+    }
+}
+
+#[tokio::test]
+async fn minutes_set_out_attendance_and_each_persons_decisions_and_actions() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let page = app
+        .gql(
+            &t.coordinator,
+            "query($n: ID) { patients(first: 2, filter: { neighbourhoodId: $n, ageMin: 80 }) { nodes { id name } } }",
+            json!({ "n": t.neighbourhood }),
+        )
+        .await;
+    let people = page.data()["patients"]["nodes"].as_array().unwrap().clone();
+    let m = schedule(&app, &t, -1, None).await;
+    let id = m["id"].as_str().unwrap().to_owned();
+    for role in [R::Gp, R::SocialWorker, R::DistrictNurse] {
+        invite(&app, &t, &id, &t.id(role)).await.data();
+    }
+    let add = op("addMdtAgendaItem", "AddMdtAgendaItemInput");
+    for p in &people {
+        app.gql(
+            &t.coordinator,
+            &add,
+            json!({ "input": { "meetingId": id, "patientId": p["id"], "reason": "Recent fall" } }),
+        )
+        .await
+        .data();
+    }
+    let status = op("setMdtMeetingStatus", "SetMdtMeetingStatusInput");
+    app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": id, "to": "IN_PROGRESS" } })).await.data();
+    let attendance = op("recordMdtAttendance", "RecordMdtAttendanceInput");
+    app.gql(
+        &t.coordinator,
+        &attendance,
+        json!({ "input": { "meetingId": id, "entries": [
+        { "practitionerId": t.id(R::Gp), "attendance": "ATTENDED" },
+        { "practitionerId": t.id(R::SocialWorker), "attendance": "ATTENDED" },
+        { "practitionerId": t.id(R::DistrictNurse), "attendance": "APOLOGIES" } ] } }),
+    )
+    .await
+    .data();
+    let read = app
+        .gql(&t.coordinator, &format!("query($id: ID!) {{ mdtMeeting(id: $id) {{ {MEETING} }} }}"), json!({ "id": id }))
+        .await;
+    let item = read.data()["mdtMeeting"]["agenda"][0]["id"].as_str().unwrap().to_owned();
+    app.gql(
+        &t.coordinator,
+        "mutation($input: RecordMdtDecisionInput!) { recordMdtDecision(input: $input) { decision { text } } }",
+        json!({ "input": { "itemId": item, "text": "Falls assessment at home" } }),
+    )
+    .await
+    .data();
+    app.gql(&t.coordinator, "mutation($input: AddMdtActionInput!) { addMdtAction(input: $input) { action { id } } }", json!({ "input": { "itemId": item, "text": "Book the falls assessment", "ownerPractitionerId": t.id(R::DistrictNurse), "dueDate": "2027-01-08" } })).await.data();
+
+    let minutes =
+        app.gql(&t.coordinator, "query($id: ID!) { mdtMeeting(id: $id) { minutes } }", json!({ "id": id })).await;
+    let text = minutes.data()["mdtMeeting"]["minutes"].as_str().unwrap().to_owned();
+    assert!(text.starts_with("# Frailty MDT\n"), "{text}");
+    assert!(text.contains("## Attendance") && text.contains("- Present: ") && text.contains("- Apologies: "), "{text}");
+    assert!(text.contains("- Quorate: no (missing "), "{text}");
+    let first = people[0]["name"].as_str().unwrap();
+    assert!(text.contains(&format!("## 1. {first} — Recent fall")), "{text}");
+    assert!(text.contains("- Falls assessment at home ("), "{text}");
+    assert!(text.contains("- [ ] Book the falls assessment — ") && text.contains(", due 2027-01-08"), "{text}");
+    assert!(text.contains("## 2. ") && text.contains("No decision recorded."), "{text}");
+    // Names appear only under the reader's own access: a VCSE invitee reads the minutes without them.
+    let vcse_model = app.practitioner_in(R::VcseWorker, t.neighbourhood.parse().unwrap()).await;
+    let vcse = app.token_for_practitioner(&vcse_model);
+    invite(&app, &t, &id, &vcse_model.id.to_string()).await.data();
+    let theirs = app.gql(&vcse, "query($id: ID!) { mdtMeeting(id: $id) { minutes } }", json!({ "id": id })).await;
+    let text = theirs.data()["mdtMeeting"]["minutes"].as_str().unwrap();
+    assert!(!text.contains(first) && text.contains("## 1. a person on the agenda — Recent fall"), "{text}");
 }

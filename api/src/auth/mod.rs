@@ -23,6 +23,42 @@ pub struct Caller {
     pub organisation_kind: OrganisationKind,
     /// Neighbourhoods the caller's organisation takes part in.
     pub neighbourhood_ids: Vec<Uuid>,
+    /// People on the agenda of an MDT meeting the caller is invited to, while its access window is open.
+    pub mdt_patient_ids: Vec<Uuid>,
+}
+
+/// How long around an MDT meeting its invitees may open the records of the people on its agenda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MdtWindow {
+    pub days_before: u32,
+    pub days_after: u32,
+}
+
+impl Default for MdtWindow {
+    fn default() -> Self {
+        Self { days_before: 7, days_after: 14 }
+    }
+}
+
+/// People on the agenda of meetings `practitioner` is invited to whose window contains now.
+async fn mdt_patients(db: &impl ConnectionTrait, practitioner: Uuid, window: MdtWindow) -> AppResult<Vec<Uuid>> {
+    let now = chrono::Utc::now();
+    let mut sql = crate::sql::Sql::new(db.get_database_backend());
+    let statement = format!(
+        "SELECT DISTINCT a.patient_id FROM mdt_invitation i \
+         JOIN mdt_meeting m ON m.id = i.meeting_id \
+         JOIN mdt_agenda_item a ON a.meeting_id = m.id \
+         WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
+         AND m.starts_at <= {} AND m.ends_at >= {}",
+        sql.bind(practitioner),
+        sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
+        sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
+    );
+    sql.query_all(db, statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "patient_id").map_err(AppError::from))
+        .collect()
 }
 
 /// Extracts the token from an `Authorization` header value.
@@ -40,8 +76,14 @@ pub fn bearer_token(header: Option<&str>) -> AppResult<&str> {
     Ok(token.trim())
 }
 
-/// Verifies the token and loads the caller: three statements whatever the request.
-pub async fn authenticate(db: &impl ConnectionTrait, verifier: &JwtVerifier, token: &str) -> AppResult<Caller> {
+/// Verifies the token and loads the caller: four statements whatever the request (three for
+/// callers who never see identifiable records).
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    verifier: &JwtVerifier,
+    token: &str,
+    window: MdtWindow,
+) -> AppResult<Caller> {
     let claims = verifier.verify(token)?;
     let stale = || AppError::Unauthenticated("the token does not match an active practitioner record".to_owned());
     let practitioner = practitioner::Entity::find_by_id(claims.sub).one(db).await?.ok_or_else(stale)?;
@@ -60,12 +102,18 @@ pub async fn authenticate(db: &impl ConnectionTrait, verifier: &JwtVerifier, tok
         .into_tuple()
         .all(db)
         .await?;
-    Ok(Caller {
+    let mut caller = Caller {
         practitioner_id: practitioner.id,
         name: format!("{} {}", practitioner.given_name, practitioner.family_name),
         role: practitioner.professional_role,
         organisation_id: organisation.id,
         organisation_kind: organisation.kind,
         neighbourhood_ids,
-    })
+        mdt_patient_ids: Vec::new(),
+    };
+    // Callers who never see identifiable records gain nothing from an agenda: skip the look-up.
+    if caller.patient_scope().is_ok() {
+        caller.mdt_patient_ids = mdt_patients(db, practitioner.id, window).await?;
+    }
+    Ok(caller)
 }

@@ -6,8 +6,11 @@
 //! and access needs) to the receiving organisation and the assigned worker, which is how a VCSE
 //! service knows whom to contact (`grant_through_referral`). A person's agreement to share their
 //! care plan summary with an organisation opens that summary (`AccessReason::PlanShared`, decided
-//! in `plans::read` against the standing agreement). Later rules (MDT attendance) add grants here,
-//! with their own `AccessReason`, without touching resolvers.
+//! in `plans::read` against the standing agreement). Practitioners invited to an MDT meeting may
+//! open the records of the people on its agenda from a configured number of days before the
+//! meeting to a number of days after it (`AccessReason::MdtAgenda`; the caller's list is loaded
+//! with the caller, so taking a person off the agenda or withdrawing the invitation ends it at
+//! the next request). VCSE attendees get nothing from it: they see what the person shared.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::ColumnTrait;
@@ -40,6 +43,8 @@ pub enum AccessReason {
     NeighbourhoodMember,
     /// The caller is a party to a referral of the patient (referrer, receiver or assigned worker).
     ReferralParty,
+    /// The person is on the agenda of an MDT meeting the caller is invited to, within its window.
+    MdtAgenda,
     /// The person agreed to share their plan summary with the caller's organisation.
     PlanShared,
     /// The person is referred to or attending an activity the caller's organisation runs.
@@ -51,6 +56,7 @@ impl AccessReason {
         match self {
             Self::NeighbourhoodMember => "neighbourhood_member",
             Self::ReferralParty => "referral_party",
+            Self::MdtAgenda => "mdt_agenda",
             Self::PlanShared => "plan_shared",
             Self::AssetConnection => "asset_connection",
         }
@@ -68,17 +74,26 @@ pub struct Grant {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientScope {
     neighbourhood_ids: Vec<Uuid>,
+    /// People reachable one by one (an MDT agenda) outside those neighbourhoods.
+    patient_ids: Vec<Uuid>,
 }
 
 impl PatientScope {
     /// The condition to add to every select that can return patient rows.
     pub fn condition(&self) -> Condition {
-        if self.neighbourhood_ids.is_empty() {
+        if self.neighbourhood_ids.is_empty() && self.patient_ids.is_empty() {
             // Never true: an empty scope selects nothing, on both databases.
-            Condition::all().add(Expr::val(1).eq(0))
-        } else {
-            Condition::all().add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()))
+            return Condition::all().add(Expr::val(1).eq(0));
         }
+        let mut any = Condition::any();
+        if !self.neighbourhood_ids.is_empty() {
+            any = any.add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()));
+        }
+        if !self.patient_ids.is_empty() {
+            any = any.add(patient::Column::Id.is_in(self.patient_ids.clone()));
+        }
+        // An ALL around the alternatives: callers add their own conditions to it, which must narrow.
+        Condition::all().add(any)
     }
 
     pub fn covers_neighbourhood(&self, id: Uuid) -> bool {
@@ -108,13 +123,25 @@ impl Caller {
                 }
             )));
         }
-        Ok(PatientScope { neighbourhood_ids: self.neighbourhood_ids.clone() })
+        Ok(PatientScope {
+            neighbourhood_ids: self.neighbourhood_ids.clone(),
+            patient_ids: self.mdt_patient_ids.clone(),
+        })
     }
 
     /// The decision for one patient record; `None` means no access.
     pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
-        (self.may_see_identifiable() && self.neighbourhood_ids.contains(&patient.neighbourhood_id))
-            .then_some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::NeighbourhoodMember })
+        if !self.may_see_identifiable() {
+            // VCSE attendees of an MDT see only what the person agreed to share (plan summary).
+            return None;
+        }
+        if self.neighbourhood_ids.contains(&patient.neighbourhood_id) {
+            Some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::NeighbourhoodMember })
+        } else if self.mdt_patient_ids.contains(&patient.id) {
+            Some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::MdtAgenda })
+        } else {
+            None
+        }
     }
 
     /// The decision for a patient reached through one of their referrals: the caller's own grant,
@@ -196,29 +223,12 @@ mod tests {
             organisation_id: Uuid::nil(),
             organisation_kind: kind,
             neighbourhood_ids: neighbourhoods,
+            mdt_patient_ids: Vec::new(),
         }
     }
 
-    /// Table-driven: who sees a patient of neighbourhood A, and at what level.
-    #[test]
-    fn policy_matrix() {
-        let a = Uuid::from_u128(1);
-        let b = Uuid::from_u128(2);
-        use OrganisationKind as K;
-        use ProfessionalRole as R;
-        let cases = [
-            (R::IntCoordinator, K::Pcn, vec![a], Some(PatientAccessLevel::Full)),
-            (R::Gp, K::GpPractice, vec![a], Some(PatientAccessLevel::Full)),
-            (R::SocialWorker, K::AdultSocialCare, vec![a, b], Some(PatientAccessLevel::Full)),
-            (R::MentalHealthPractitioner, K::MentalHealthTrust, vec![a], Some(PatientAccessLevel::Full)),
-            (R::SocialPrescribingLinkWorker, K::SplwProvider, vec![a], Some(PatientAccessLevel::Full)),
-            (R::Gp, K::GpPractice, vec![b], None),
-            (R::IntCoordinator, K::Pcn, vec![], None),
-            (R::VcseWorker, K::Vcse, vec![a], None),
-            (R::SocialWorker, K::Vcse, vec![a], None),
-            (R::Commissioner, K::Icb, vec![a], None),
-        ];
-        let patient_model = |neighbourhood_id| patient::Model {
+    fn test_patient(neighbourhood_id: Uuid) -> patient::Model {
+        patient::Model {
             id: Uuid::from_u128(9),
             nhs_number: "9990000018".into(),
             given_name: "A".into(),
@@ -241,13 +251,53 @@ mod tests {
             national_data_opt_out: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
-        };
+        }
+    }
+
+    /// Table-driven: who sees a patient of neighbourhood A, and at what level.
+    #[test]
+    fn policy_matrix() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        use OrganisationKind as K;
+        use ProfessionalRole as R;
+        let cases = [
+            (R::IntCoordinator, K::Pcn, vec![a], Some(PatientAccessLevel::Full)),
+            (R::Gp, K::GpPractice, vec![a], Some(PatientAccessLevel::Full)),
+            (R::SocialWorker, K::AdultSocialCare, vec![a, b], Some(PatientAccessLevel::Full)),
+            (R::MentalHealthPractitioner, K::MentalHealthTrust, vec![a], Some(PatientAccessLevel::Full)),
+            (R::SocialPrescribingLinkWorker, K::SplwProvider, vec![a], Some(PatientAccessLevel::Full)),
+            (R::Gp, K::GpPractice, vec![b], None),
+            (R::IntCoordinator, K::Pcn, vec![], None),
+            (R::VcseWorker, K::Vcse, vec![a], None),
+            (R::SocialWorker, K::Vcse, vec![a], None),
+            (R::Commissioner, K::Icb, vec![a], None),
+        ];
         for (role, kind, neighbourhoods, expected) in cases {
             let c = caller(role, kind, neighbourhoods);
-            let got = c.grant_for(&patient_model(a)).map(|g| g.level);
+            let got = c.grant_for(&test_patient(a)).map(|g| g.level);
             assert_eq!(got, expected, "{role:?} at {kind:?}");
             assert_eq!(c.patient_scope().is_ok(), !matches!(role, R::VcseWorker | R::Commissioner) && kind != K::Vcse);
         }
+    }
+
+    #[test]
+    fn an_mdt_agenda_opens_one_record_outside_the_neighbourhood_but_not_for_vcse() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut visitor = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![b]);
+        let mut vcse = caller(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vec![a]);
+        let on_agenda = Uuid::from_u128(9);
+        visitor.mdt_patient_ids = vec![on_agenda];
+        vcse.mdt_patient_ids = vec![on_agenda];
+        let mut person = test_patient(a);
+        person.id = on_agenda;
+        assert_eq!(
+            visitor.grant_for(&person),
+            Some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::MdtAgenda })
+        );
+        assert_eq!(vcse.grant_for(&person), None);
+        person.id = Uuid::from_u128(10);
+        assert_eq!(visitor.grant_for(&person), None);
     }
 
     #[test]

@@ -141,6 +141,15 @@ impl MdtMeetingNode {
         }
         Ok(rows.into_iter().map(AgendaItemNode).collect())
     }
+    /// The minutes as Markdown: attendance and quoracy, then per person the decisions and actions,
+    /// then actions carried forward. People are named only under the reader's own access (audited).
+    async fn minutes(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let req = request(ctx)?;
+        let (text, shown) = super::minutes::render(req, &self.0).await?;
+        audit::record_reads(&req.db, &req.caller, &shown, &req.operation_at(ctx), &req.request_id).await?;
+        Ok(text)
+    }
+
     /// Open actions from this neighbourhood's earlier meetings, soonest due first.
     async fn carried_forward_actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
         let req = request(ctx)?;

@@ -7,6 +7,7 @@
 //! organisations who see its people's records; invited practitioners record decisions and actions.
 
 pub mod graphql;
+pub mod minutes;
 
 use std::collections::BTreeSet;
 
