@@ -136,6 +136,29 @@ async fn quoracy_follows_invitations_apologies_and_attendance() {
     let skip = app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": id, "to": "PLANNED" } })).await;
     assert_eq!(skip.error_code(), "INVALID_TRANSITION");
 
+    // The neighbourhood sets its own requirement (its staff only); a meeting may override it.
+    let set =
+        "mutation($input: SetRequiredDisciplinesInput!) { setRequiredDisciplines(input: $input) { disciplines } }";
+    let vcse_token = app.token(DemoRole::Vcse).await;
+    let refused = app
+        .gql(
+            &vcse_token,
+            set,
+            json!({ "input": { "neighbourhoodId": t.neighbourhood, "disciplines": ["GENERAL_PRACTICE"] } }),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+    let empty = app
+        .gql(&t.coordinator, set, json!({ "input": { "neighbourhoodId": t.neighbourhood, "disciplines": [] } }))
+        .await;
+    assert_eq!(empty.error_code(), "BAD_USER_INPUT");
+    let custom = app
+        .gql(&t.coordinator, set, json!({ "input": { "neighbourhoodId": t.neighbourhood, "disciplines": ["MENTAL_HEALTH", "GENERAL_PRACTICE", "MENTAL_HEALTH"] } }))
+        .await;
+    assert_eq!(custom.data()["setRequiredDisciplines"]["disciplines"], json!(["GENERAL_PRACTICE", "MENTAL_HEALTH"]));
+    let next = schedule(&app, &t, 96, None).await;
+    assert_eq!(next["quoracy"]["required"], json!(["GENERAL_PRACTICE", "MENTAL_HEALTH"]));
+
     // A meeting may require its own disciplines.
     let small = schedule(&app, &t, 72, Some(json!(["GENERAL_PRACTICE"]))).await;
     let small_id = small["id"].as_str().unwrap().to_owned();

@@ -393,6 +393,18 @@ pub struct SetMdtActionStatusInput {
     pub note: Option<String>,
 }
 
+#[derive(InputObject)]
+pub struct SetRequiredDisciplinesInput {
+    pub neighbourhood_id: ID,
+    pub disciplines: Vec<Discipline>,
+}
+
+#[derive(SimpleObject)]
+pub struct SetRequiredDisciplinesPayload {
+    /// What the neighbourhood's meetings now require (meetings with their own list keep it).
+    pub disciplines: Vec<Discipline>,
+}
+
 #[derive(SimpleObject)]
 pub struct MdtMeetingPayload {
     pub meeting: MdtMeetingNode,
@@ -532,6 +544,23 @@ impl MdtMutation {
             required_disciplines: input.required_disciplines.map(|l| l.into_iter().map(Into::into).collect()),
         };
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::schedule(&req.db, &req.caller, new).await?) })
+    }
+
+    /// Sets the disciplines the neighbourhood's MDT meetings require to be quorate.
+    async fn set_required_disciplines(
+        &self,
+        ctx: &Context<'_>,
+        input: SetRequiredDisciplinesInput,
+    ) -> async_graphql::Result<SetRequiredDisciplinesPayload> {
+        let req = request(ctx)?;
+        let list = super::set_required_disciplines(
+            &req.db,
+            &req.caller,
+            parse_id("neighbourhoodId", &input.neighbourhood_id)?,
+            input.disciplines.into_iter().map(Into::into).collect(),
+        )
+        .await?;
+        Ok(SetRequiredDisciplinesPayload { disciplines: list.into_iter().map(Into::into).collect() })
     }
 
     /// Starts or closes a meeting (PLANNED → IN_PROGRESS → CLOSED).

@@ -86,6 +86,38 @@ pub async fn required_disciplines(
     Ok(list)
 }
 
+/// Sets the disciplines a neighbourhood's meetings require (replacing the list in one
+/// transaction); meetings with their own list keep it.
+pub async fn set_required_disciplines(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    neighbourhood_id: Uuid,
+    disciplines: Vec<Discipline>,
+) -> AppResult<Vec<Discipline>> {
+    if !caller.may_manage_cohorts(neighbourhood_id) {
+        return Err(AppError::forbidden("the neighbourhood's own staff set what its meetings require"));
+    }
+    let mut list = disciplines;
+    list.sort();
+    list.dedup();
+    if list.is_empty() {
+        return Err(AppError::bad_input("disciplines", "name at least one discipline"));
+    }
+    let txn = db.begin().await?;
+    neighbourhood_required_discipline::Entity::delete_many()
+        .filter(neighbourhood_required_discipline::Column::NeighbourhoodId.eq(neighbourhood_id))
+        .exec(&txn)
+        .await?;
+    neighbourhood_required_discipline::Entity::insert_many(
+        list.iter()
+            .map(|d| neighbourhood_required_discipline::Model { neighbourhood_id, discipline: *d }.into_active_model()),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(list)
+}
+
 /// Whether the disciplines present cover those required, and which are missing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quoracy {
