@@ -12,8 +12,9 @@ use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
     care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_session,
     group_attendance, group_participant, group_session, mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision,
-    mdt_invitation, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement, outcome_response,
-    patient, patient_condition, practitioner, referral, referral_event, referral_feedback, referral_need,
+    mdt_invitation, neighbourhood, neighbourhood_organisation, neighbourhood_required_discipline, organisation,
+    outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral, referral_event,
+    referral_feedback, referral_need,
 };
 
 use crate::error::AppError;
@@ -164,6 +165,10 @@ children_loader!(
     MdtInvitationsLoader, mdt_invitation, MeetingId, meeting_id, [InvitedAt, Id]
 );
 children_loader!(
+    /// The disciplines a neighbourhood's MDT meetings require (empty: the default).
+    RequiredDisciplinesLoader, neighbourhood_required_discipline, NeighbourhoodId, neighbourhood_id, [Discipline]
+);
+children_loader!(
     /// A meeting's agenda items (including removed ones), in agenda order.
     MdtAgendaLoader, mdt_agenda_item, MeetingId, meeting_id, [Position, Id]
 );
@@ -261,6 +266,7 @@ pub struct Loaders {
     pub care_plan_by_patient: RequestLoader<CarePlanByPatientLoader>,
     pub community_asset: RequestLoader<CommunityAssetLoader>,
     pub mdt_invitations: RequestLoader<MdtInvitationsLoader>,
+    pub required_disciplines: RequestLoader<RequiredDisciplinesLoader>,
     pub mdt_agenda: RequestLoader<MdtAgendaLoader>,
     pub mdt_decisions: RequestLoader<MdtDecisionsLoader>,
     pub mdt_item_actions: RequestLoader<MdtItemActionsLoader>,
@@ -304,6 +310,7 @@ impl Loaders {
             care_plan_by_patient: make(CarePlanByPatientLoader(db.clone())),
             community_asset: make(CommunityAssetLoader(db.clone())),
             mdt_invitations: make(MdtInvitationsLoader(db.clone())),
+            required_disciplines: make(RequiredDisciplinesLoader(db.clone())),
             mdt_agenda: make(MdtAgendaLoader(db.clone())),
             mdt_decisions: make(MdtDecisionsLoader(db.clone())),
             mdt_item_actions: make(MdtItemActionsLoader(db.clone())),

@@ -567,5 +567,21 @@ async fn minutes_set_out_attendance_and_each_persons_decisions_and_actions() {
     invite(&app, &t, &id, &vcse_model.id.to_string()).await.data();
     let theirs = app.gql(&vcse, "query($id: ID!) { mdtMeeting(id: $id) { minutes } }", json!({ "id": id })).await;
     let text = theirs.data()["mdtMeeting"]["minutes"].as_str().unwrap();
-    assert!(!text.contains(first) && text.contains("## 1. a person on the agenda — Recent fall"), "{text}");
+    assert!(!text.contains(first) && !text.contains("Recent fall") && !text.contains("Falls assessment"), "{text}");
+    assert!(text.contains("## 1. A person on the agenda\n\nWhat was said is not shared with you."), "{text}");
+    // The same holds field by field: the item's reason, decisions and actions are closed to them.
+    for field in ["reason", "decisions { text }", "actions { text }", "patient { name }"] {
+        let reply = app
+            .gql(
+                &vcse,
+                &format!("query($id: ID!) {{ mdtMeeting(id: $id) {{ agenda {{ {field} }} }} }}"),
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(reply.error_code(), "FORBIDDEN", "{field}");
+    }
+    let positions = app
+        .gql(&vcse, "query($id: ID!) { mdtMeeting(id: $id) { agenda { position kind } } }", json!({ "id": id }))
+        .await;
+    assert_eq!(positions.data()["mdtMeeting"]["agenda"].as_array().unwrap().len(), 2, "the agenda's shape is visible");
 }

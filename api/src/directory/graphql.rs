@@ -583,32 +583,36 @@ impl DirectoryQuery {
             |m| (m.created_at, m.id),
         )
         .await?;
-        let nodes = connection_nodes(req, page.items.iter().map(|(_, m)| m.clone()).collect()).await?;
-        let reads: Vec<_> = nodes.iter().filter_map(|n| n.grant.map(|g| (n.model.patient_id, g))).collect();
+        let rows: Vec<&asset_connection::Model> = page.items.iter().map(|(_, m)| m).collect();
+        let (assets, patients) = connection_context(req, &rows).await?;
+        let page = page.try_map(|model| connection_node(req, &assets, &patients, model))?;
+        let reads: Vec<_> = page.items.iter().filter_map(|(_, n)| n.grant.map(|g| (n.model.patient_id, g))).collect();
         audit_people(ctx, req, &reads).await?;
-        let mut nodes = nodes.into_iter();
-        Ok(AssetConnectionConnection(page.map(|_| nodes.next().expect("one node per row"))))
+        Ok(AssetConnectionConnection(page))
     }
 }
 
-/// Nodes for connection rows, with the caller's grant on each person (one statement per table).
-async fn connection_nodes(
-    req: &RequestContext,
-    rows: Vec<asset_connection::Model>,
-) -> AppResult<Vec<AssetConnectionNode>> {
+type Assets = std::collections::HashMap<uuid::Uuid, community_asset::Model>;
+type Patients = std::collections::HashMap<uuid::Uuid, entity::patient::Model>;
+
+/// The assets and people behind connection rows (one statement per table, through the loaders).
+async fn connection_context(req: &RequestContext, rows: &[&asset_connection::Model]) -> AppResult<(Assets, Patients)> {
     let assets = req.loaders.community_asset.load_many(rows.iter().map(|r| r.asset_id)).await?;
     let patients = req.loaders.patient.load_many(rows.iter().map(|r| r.patient_id)).await?;
-    rows.into_iter()
-        .map(|model| {
-            let asset = assets
-                .get(&model.asset_id)
-                .cloned()
-                .ok_or_else(|| AppError::not_found("community asset", model.asset_id))?;
-            let grant =
-                patients.get(&model.patient_id).and_then(|p| req.caller.grant_through_connection(p, &model, &asset));
-            Ok(AssetConnectionNode { model, asset, grant })
-        })
-        .collect()
+    Ok((assets, patients))
+}
+
+/// A connection node with the caller's grant on its person.
+fn connection_node(
+    req: &RequestContext,
+    assets: &Assets,
+    patients: &Patients,
+    model: asset_connection::Model,
+) -> AppResult<AssetConnectionNode> {
+    let asset =
+        assets.get(&model.asset_id).cloned().ok_or_else(|| AppError::not_found("community asset", model.asset_id))?;
+    let grant = patients.get(&model.patient_id).and_then(|p| req.caller.grant_through_connection(p, &model, &asset));
+    Ok(AssetConnectionNode { model, asset, grant })
 }
 
 /// A person's connections (part of their full record).
@@ -617,7 +621,8 @@ pub async fn connections_of_patient(
     patient_id: uuid::Uuid,
 ) -> AppResult<Vec<AssetConnectionNode>> {
     let rows = req.loaders.connections_by_patient.load_one(patient_id).await?.unwrap_or_default();
-    connection_nodes(req, rows).await
+    let (assets, patients) = connection_context(req, &rows.iter().collect::<Vec<_>>()).await?;
+    rows.into_iter().map(|m| connection_node(req, &assets, &patients, m)).collect()
 }
 
 #[derive(Default)]

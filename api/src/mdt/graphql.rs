@@ -12,6 +12,7 @@ use entity::{mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_in
 
 use super::{NewAction, NewItem, NewMeeting};
 use crate::audit;
+use crate::auth::Grant;
 use crate::connection_type;
 use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
@@ -106,7 +107,8 @@ impl MdtMeetingNode {
     }
     async fn quoracy(&self, ctx: &Context<'_>) -> async_graphql::Result<Quoracy> {
         let req = request(ctx)?;
-        let required = super::required_disciplines(&req.db, &self.0).await?;
+        let neighbourhood = req.loaders.required_disciplines.load_one(self.0.neighbourhood_id).await?;
+        let required = super::required_disciplines(&self.0, neighbourhood.unwrap_or_default());
         let invitations = req.loaders.mdt_invitations.load_one(self.0.id).await?.unwrap_or_default();
         let q = super::quoracy(&self.0, required, &invitations);
         Ok(Quoracy {
@@ -133,13 +135,17 @@ impl MdtMeetingNode {
             .into_iter()
             .filter(|i| i.open_key.is_some())
             .collect();
-        if ctx.look_ahead().field("patient").exists() {
-            let patients = req.loaders.patient.load_many(rows.iter().map(|i| i.patient_id)).await?;
+        // The caller's grant on each person decides what of the item they see (one statement).
+        let patients = req.loaders.patient.load_many(rows.iter().map(|i| i.patient_id)).await?;
+        let grants: Vec<Option<Grant>> =
+            rows.iter().map(|i| patients.get(&i.patient_id).and_then(|p| req.caller.grant_for(p))).collect();
+        let look = ctx.look_ahead();
+        if ["patient", "reason", "decisions", "actions"].iter().any(|f| look.field(f).exists()) {
             let reads: Vec<_> =
-                patients.values().filter_map(|p| req.caller.grant_for(p).map(|g| (p.id, g.reason))).collect();
+                rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect();
             audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
         }
-        Ok(rows.into_iter().map(AgendaItemNode).collect())
+        Ok(rows.into_iter().zip(grants).map(|(item, grant)| AgendaItemNode { item, grant }).collect())
     }
     /// The minutes as Markdown: attendance and quoracy, then per person the decisions and actions,
     /// then actions carried forward. People are named only under the reader's own access (audited).
@@ -153,7 +159,14 @@ impl MdtMeetingNode {
     /// Open actions from this neighbourhood's earlier meetings, soonest due first.
     async fn carried_forward_actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
         let req = request(ctx)?;
-        Ok(super::carried_forward(&req.db, &self.0).await?.into_iter().map(MdtActionNode).collect())
+        let actions = super::carried_forward(&req.db, &self.0).await?;
+        // Only actions about people whose record the caller may open.
+        let patients = req.loaders.patient.load_many(actions.iter().map(|a| a.patient_id)).await?;
+        Ok(actions
+            .into_iter()
+            .filter(|a| patients.get(&a.patient_id).is_some_and(|p| req.caller.grant_for(p).is_some()))
+            .map(MdtActionNode)
+            .collect())
     }
 }
 
@@ -178,46 +191,58 @@ impl MdtInvitationNode {
     }
 }
 
-pub struct AgendaItemNode(mdt_agenda_item::Model);
+/// An agenda item as the caller may see it: the reason, decisions and actions are about the
+/// person, so they open only under the caller's own grant on the person's record.
+pub struct AgendaItemNode {
+    item: mdt_agenda_item::Model,
+    grant: Option<Grant>,
+}
+
+impl AgendaItemNode {
+    fn about_the_person(&self) -> AppResult<(&mdt_agenda_item::Model, Grant)> {
+        self.grant.map(|g| (&self.item, g)).ok_or_else(|| {
+            AppError::forbidden("what is said about this person is for those with access to their record")
+        })
+    }
+}
 
 #[Object(name = "MdtAgendaItem")]
 impl AgendaItemNode {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.item.id.to_string())
     }
     async fn position(&self) -> i32 {
-        self.0.position
+        self.item.position
     }
     /// The person, under the caller's own access to their record.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
-        let req = request(ctx)?;
-        let id = self.0.patient_id;
-        let patient = req.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
-        let grant = req
-            .caller
-            .grant_for(&patient)
-            .ok_or_else(|| AppError::forbidden("your access does not include this person's record"))?;
+        let (item, grant) = self.about_the_person()?;
+        let id = item.patient_id;
+        let patient =
+            request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
         Ok(PatientNode::new(patient, grant))
     }
-    async fn reason(&self) -> &str {
-        &self.0.reason
+    async fn reason(&self) -> AppResult<&str> {
+        Ok(&self.about_the_person()?.0.reason)
     }
     async fn kind(&self) -> AgendaItemKind {
-        self.0.kind.into()
+        self.item.kind.into()
     }
     async fn presenter(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
-        let Some(id) = self.0.presenter_id else { return Ok(None) };
+        let Some(id) = self.item.presenter_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
     async fn minutes_allotted(&self) -> i32 {
-        self.0.minutes_allotted
+        self.item.minutes_allotted
     }
     async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtDecisionNode>> {
-        let rows = request(ctx)?.loaders.mdt_decisions.load_one(self.0.id).await?.unwrap_or_default();
+        let id = self.about_the_person()?.0.id;
+        let rows = request(ctx)?.loaders.mdt_decisions.load_one(id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(MdtDecisionNode).collect())
     }
     async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
-        let rows = request(ctx)?.loaders.mdt_item_actions.load_one(self.0.id).await?.unwrap_or_default();
+        let id = self.about_the_person()?.0.id;
+        let rows = request(ctx)?.loaders.mdt_item_actions.load_one(id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(MdtActionNode).collect())
     }
 }

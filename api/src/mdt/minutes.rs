@@ -97,7 +97,8 @@ pub async fn render(
             .join(" / ")
     );
     let _ = writeln!(out, "\nChair: {}. Status: {}.", name(meeting.chair_id), human(meeting.status.to_value()));
-    let required = super::required_disciplines(&req.db, meeting).await?;
+    let neighbourhood = l.required_disciplines.load_one(meeting.neighbourhood_id).await?;
+    let required = super::required_disciplines(meeting, neighbourhood.unwrap_or_default());
     let q = super::quoracy(meeting, required, &invitations);
     out.push_str("\n## Attendance\n\n");
     for (label, wanted) in [
@@ -124,6 +125,10 @@ pub async fn render(
         let _ = writeln!(out, "- Quorate: no (missing {})", missing.join(", "));
     }
     for (k, item) in items.iter().enumerate() {
+        if !patients.get(&item.patient_id).is_some_and(|p| req.caller.grant_for(p).is_some()) {
+            let _ = writeln!(out, "\n## {}. A person on the agenda\n\nWhat was said is not shared with you.", k + 1);
+            continue;
+        }
         let _ = writeln!(out, "\n## {}. {} — {}\n", k + 1, person(item.patient_id), item.reason);
         let ds = decisions.get(&item.id).cloned().unwrap_or_default();
         if ds.is_empty() {
@@ -143,9 +148,13 @@ pub async fn render(
             }
         }
     }
+    let carried: Vec<&mdt_action::Model> = carried
+        .iter()
+        .filter(|a| patients.get(&a.patient_id).is_some_and(|p| req.caller.grant_for(p).is_some()))
+        .collect();
     if !carried.is_empty() {
         out.push_str("\n## Open actions from earlier meetings\n\n");
-        for a in &carried {
+        for a in carried {
             let due = a.due_date.map_or_else(String::new, |d| format!(", due {d}"));
             let overdue = if a.due_date.is_some_and(|d| d < req.today) { " (overdue)" } else { "" };
             let _ = writeln!(

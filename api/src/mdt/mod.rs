@@ -68,22 +68,19 @@ pub fn parse_disciplines(text: &str) -> Vec<Discipline> {
     text.split(',').filter_map(|v| Discipline::try_from_value(&v.trim().to_owned()).ok()).collect()
 }
 
-/// The disciplines a meeting requires: its own list, else the neighbourhood's, else the default.
-pub async fn required_disciplines(
-    db: &impl ConnectionTrait,
+/// The disciplines a meeting requires: its own list, else its neighbourhood's (`neighbourhood`,
+/// as the request's loader returns it), else the default.
+pub fn required_disciplines(
     meeting: &mdt_meeting::Model,
-) -> AppResult<Vec<Discipline>> {
-    if let Some(own) = &meeting.required_disciplines {
-        return Ok(parse_disciplines(own));
-    }
-    let rows = neighbourhood_required_discipline::Entity::find()
-        .filter(neighbourhood_required_discipline::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
-        .all(db)
-        .await?;
-    let mut list: Vec<Discipline> =
-        if rows.is_empty() { DEFAULT_REQUIRED.to_vec() } else { rows.into_iter().map(|r| r.discipline).collect() };
+    neighbourhood: Vec<neighbourhood_required_discipline::Model>,
+) -> Vec<Discipline> {
+    let mut list = match &meeting.required_disciplines {
+        Some(own) => parse_disciplines(own),
+        None if neighbourhood.is_empty() => DEFAULT_REQUIRED.to_vec(),
+        None => neighbourhood.into_iter().map(|r| r.discipline).collect(),
+    };
     list.sort();
-    Ok(list)
+    list
 }
 
 /// Sets the disciplines a neighbourhood's meetings require (replacing the list in one
