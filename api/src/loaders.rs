@@ -87,6 +87,10 @@ children_loader!(
     ConditionsByPatientLoader, patient_condition, PatientId, patient_id, [DiagnosedOn, SnomedCode]
 );
 children_loader!(
+    /// A person's referrals, oldest first.
+    ReferralsByPatientLoader, referral, PatientId, patient_id, [CreatedAt, Id]
+);
+children_loader!(
     /// A referral's history, oldest first.
     ReferralEventsLoader, referral_event, ReferralId, referral_id, [OccurredAt, Id]
 );
@@ -181,6 +185,10 @@ children_loader!(
     MdtItemActionsLoader, mdt_action, ItemId, item_id, [CreatedAt, Id]
 );
 children_loader!(
+    /// Actions agreed about a person at MDT meetings, oldest first.
+    MdtActionsByPatientLoader, mdt_action, PatientId, patient_id, [CreatedAt, Id]
+);
+children_loader!(
     /// An action's status history, oldest first.
     MdtActionEventsLoader, mdt_action_event, ActionId, action_id, [OccurredAt, Id]
 );
@@ -255,6 +263,7 @@ pub struct Loaders {
     pub referral_needs: RequestLoader<ReferralNeedsLoader>,
     pub referral_feedback: RequestLoader<ReferralFeedbackLoader>,
     pub referral: RequestLoader<ReferralLoader>,
+    pub referrals_by_patient: RequestLoader<ReferralsByPatientLoader>,
     pub group_sessions: RequestLoader<GroupSessionsLoader>,
     pub group_participants: RequestLoader<GroupParticipantsLoader>,
     pub session_attendance: RequestLoader<SessionAttendanceLoader>,
@@ -271,6 +280,7 @@ pub struct Loaders {
     pub mdt_decisions: RequestLoader<MdtDecisionsLoader>,
     pub mdt_item_actions: RequestLoader<MdtItemActionsLoader>,
     pub mdt_action_events: RequestLoader<MdtActionEventsLoader>,
+    pub mdt_actions_by_patient: RequestLoader<MdtActionsByPatientLoader>,
     pub asset_categories: RequestLoader<AssetCategoriesLoader>,
     pub asset_sessions: RequestLoader<AssetSessionsLoader>,
     pub asset_conditions: RequestLoader<AssetConditionsLoader>,
@@ -299,6 +309,7 @@ impl Loaders {
             referral_needs: make(ReferralNeedsLoader(db.clone())),
             referral_feedback: make(ReferralFeedbackLoader(db.clone())),
             referral: make(ReferralLoader(db.clone())),
+            referrals_by_patient: make(ReferralsByPatientLoader(db.clone())),
             group_sessions: make(GroupSessionsLoader(db.clone())),
             group_participants: make(GroupParticipantsLoader(db.clone())),
             session_attendance: make(SessionAttendanceLoader(db.clone())),
@@ -315,6 +326,7 @@ impl Loaders {
             mdt_decisions: make(MdtDecisionsLoader(db.clone())),
             mdt_item_actions: make(MdtItemActionsLoader(db.clone())),
             mdt_action_events: make(MdtActionEventsLoader(db.clone())),
+            mdt_actions_by_patient: make(MdtActionsByPatientLoader(db.clone())),
             asset_categories: make(AssetCategoriesLoader(db.clone())),
             asset_sessions: make(AssetSessionsLoader(db.clone())),
             asset_conditions: make(AssetConditionsLoader(db.clone())),

@@ -16,7 +16,7 @@ use crate::config::SchemaSettings;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
-use crate::mdt::{MdtMutation, MdtQuery};
+use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::outcomes::{OutcomeMutation, OutcomeQuery};
@@ -39,6 +39,7 @@ pub struct QueryRoot(
     PlanQuery,
     DirectoryQuery,
     MdtQuery,
+    MdtProposalQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +51,7 @@ pub struct MutationRoot(
     PlanMutation,
     DirectoryMutation,
     MdtMutation,
+    MdtProposalMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

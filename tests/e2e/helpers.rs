@@ -145,7 +145,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     api::demo::seed_demo(&db, &demo).await.expect("seed demo");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    db.set_metric_callback(move |_| {
+    // NEIGHBOURHOOD_TEST_PRINT_SQL=1 prints each statement (the start of it) as it runs: the way to
+    // see what a statement budget is spent on.
+    let print = std::env::var_os("NEIGHBOURHOOD_TEST_PRINT_SQL").is_some();
+    db.set_metric_callback(move |info| {
+        if print {
+            eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
+        }
         counter.fetch_add(1, Ordering::SeqCst);
     });
     let state = api::server::build_state(db.clone(), &options.auth, &options.serve).await.expect("state");

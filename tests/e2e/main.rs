@@ -12,6 +12,7 @@ mod figures;
 mod groups;
 mod http_limits;
 mod mdt;
+mod mdt_prepare;
 mod outcomes;
 mod patients;
 mod plans;

@@ -25,13 +25,13 @@ fn op(name: &str, input_type: &str) -> String {
     format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ meeting {{ {MEETING} }} }} }}")
 }
 
-struct Team {
-    coordinator: String,
-    neighbourhood: String,
-    members: Vec<(R, entity::practitioner::Model)>,
+pub struct Team {
+    pub coordinator: String,
+    pub neighbourhood: String,
+    pub members: Vec<(R, entity::practitioner::Model)>,
 }
 
-async fn team(app: &TestApp) -> Team {
+pub async fn team(app: &TestApp) -> Team {
     let coordinator_model = app.practitioner(DemoRole::Coordinator).await;
     let coordinator = app.token_for_practitioner(&coordinator_model);
     let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
@@ -52,12 +52,12 @@ async fn team(app: &TestApp) -> Team {
 }
 
 impl Team {
-    fn id(&self, role: R) -> String {
+    pub fn id(&self, role: R) -> String {
         self.members.iter().find(|(r, _)| *r == role).unwrap().1.id.to_string()
     }
 }
 
-async fn schedule(app: &TestApp, t: &Team, starts_in_hours: i64, required: Option<Value>) -> Value {
+pub async fn schedule(app: &TestApp, t: &Team, starts_in_hours: i64, required: Option<Value>) -> Value {
     let starts = Utc::now() + Duration::hours(starts_in_hours);
     let mut input = json!({ "neighbourhoodId": t.neighbourhood, "title": "Frailty MDT", "startsAt": starts.to_rfc3339(),
         "endsAt": (starts + Duration::minutes(90)).to_rfc3339(), "place": "Arnold Health Centre, room 2",

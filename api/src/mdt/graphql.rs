@@ -145,6 +145,26 @@ impl MdtMeetingNode {
                 rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect();
             audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
         }
+        // The preparation view: everything the items select, one statement per relationship.
+        let granted: Vec<&entity::patient::Model> = rows
+            .iter()
+            .zip(&grants)
+            .filter(|(_, g)| g.is_some())
+            .filter_map(|(i, _)| patients.get(&i.patient_id))
+            .collect();
+        crate::patients::prepare::prime(
+            req,
+            &granted,
+            &crate::patients::prepare::Selected::new(vec![look.field("patient")]),
+        )
+        .await?;
+        let item_ids: Vec<Uuid> = rows.iter().zip(&grants).filter(|(_, g)| g.is_some()).map(|(i, _)| i.id).collect();
+        if look.field("decisions").exists() {
+            req.loaders.mdt_decisions.load_many(item_ids.iter().copied()).await?;
+        }
+        if look.field("actions").exists() {
+            req.loaders.mdt_item_actions.load_many(item_ids.iter().copied()).await?;
+        }
         Ok(rows.into_iter().zip(grants).map(|(item, grant)| AgendaItemNode { item, grant }).collect())
     }
     /// The minutes as Markdown: attendance and quoracy, then per person the decisions and actions,
@@ -266,7 +286,7 @@ impl MdtDecisionNode {
 }
 
 #[derive(Clone)]
-pub struct MdtActionNode(mdt_action::Model);
+pub struct MdtActionNode(pub mdt_action::Model);
 
 #[Object(name = "MdtAction")]
 impl MdtActionNode {

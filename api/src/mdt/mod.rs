@@ -8,6 +8,7 @@
 
 pub mod graphql;
 pub mod minutes;
+pub mod proposal;
 
 use std::collections::BTreeSet;
 
@@ -30,6 +31,7 @@ use crate::error::{AppError, AppResult};
 use crate::referrals::bounded_text;
 
 pub use graphql::{MdtMutation, MdtQuery};
+pub use proposal::graphql::{MdtProposalMutation, MdtProposalQuery};
 
 /// Required when a neighbourhood has not set its own: the core of an INT's MDT.
 pub const DEFAULT_REQUIRED: &[Discipline] = &[
@@ -170,12 +172,12 @@ fn invitation_key(meeting: Uuid, practitioner: Uuid) -> String {
     format!("{meeting}:{practitioner}")
 }
 
-fn item_key(meeting: Uuid, patient: Uuid) -> String {
+pub(crate) fn item_key(meeting: Uuid, patient: Uuid) -> String {
     format!("{meeting}:{patient}")
 }
 
 /// The meeting, if the caller may organise it (staff of the neighbourhood who see its people).
-async fn organised(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<mdt_meeting::Model> {
+pub(crate) async fn organised(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<mdt_meeting::Model> {
     let meeting = get(db, caller, id).await?;
     if !caller.may_manage_cohorts(meeting.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
@@ -183,7 +185,7 @@ async fn organised(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppR
     Ok(meeting)
 }
 
-fn not_closed(meeting: &mdt_meeting::Model) -> AppResult<()> {
+pub(crate) fn not_closed(meeting: &mdt_meeting::Model) -> AppResult<()> {
     if meeting.status == MeetingStatus::Closed {
         Err(AppError::InvalidTransition(
             "the meeting is CLOSED: its agenda, attendance and decisions are read-only; only action statuses change"

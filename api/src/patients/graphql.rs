@@ -213,6 +213,50 @@ impl PatientNode {
             .collect())
     }
 
+    /// Referrals of the person (open ones unless `openOnly: false`), oldest first; with each its
+    /// state and wait. Part of the full record.
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] open_only: bool,
+    ) -> async_graphql::Result<Vec<crate::referrals::graphql::ReferralNode>> {
+        let id = self.full()?.id;
+        let rows = request(ctx)?.loaders.referrals_by_patient.load_one(id).await?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|r| !open_only || crate::referrals::state::is_open(r.status))
+            .map(crate::referrals::graphql::ReferralNode)
+            .collect())
+    }
+
+    /// Per outcome instrument, the latest measurement, the one before it and the change.
+    async fn outcome_trends(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::prepare::OutcomeTrend>> {
+        let id = self.full()?.id;
+        Ok(super::prepare::outcome_trends(request(ctx)?, id).await?)
+    }
+
+    /// Actions agreed about the person at MDT meetings (open ones unless `openOnly: false`),
+    /// oldest first, from every meeting of their neighbourhood.
+    async fn mdt_actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] open_only: bool,
+    ) -> async_graphql::Result<Vec<crate::mdt::graphql::MdtActionNode>> {
+        let id = self.full()?.id;
+        let rows = request(ctx)?.loaders.mdt_actions_by_patient.load_one(id).await?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|a| !open_only || a.status == entity::PlanActionStatus::Open)
+            .map(crate::mdt::graphql::MdtActionNode)
+            .collect())
+    }
+
+    /// The organisations and practitioners involved in the person's care now, and how.
+    async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::prepare::CareTeamMember>> {
+        let m = self.full()?;
+        Ok(super::prepare::care_team(request(ctx)?, m).await?)
+    }
+
     /// The person has registered a national data opt-out (their data must not be used beyond their care).
     async fn national_data_opt_out(&self) -> AppResult<bool> {
         Ok(self.full()?.national_data_opt_out)
@@ -351,8 +395,8 @@ pub async fn patient_page(
     after: Option<String>,
 ) -> async_graphql::Result<PatientConnection> {
     let look = ctx.look_ahead();
-    let nodes = [look.field("nodes"), look.field("edges").field("node")];
-    let returns_records = nodes.iter().any(|n| n.exists());
+    let selected = super::prepare::Selected::new(vec![look.field("nodes"), look.field("edges").field("node")]);
+    let returns_records = selected.any();
     let page_request = PageRequest::new(first, after)?;
     if !returns_records && !look.field("pageInfo").exists() && !look.field("edges").exists() {
         return Ok(PatientConnection(Page::count_only(LazyCount::of(&req.db, selection.select()?))));
@@ -361,42 +405,14 @@ pub async fn patient_page(
     if returns_records {
         let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
         audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
-        prime_loaders(req, &page, &nodes).await?;
-    }
-    Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
-}
-
-/// Loads what the page's nodes select in one statement per relationship before the fields
-/// resolve, so that the statement count of a page never depends on how the resolvers of its rows
-/// happen to fall into DataLoader batch windows.
-async fn prime_loaders(
-    req: &RequestContext,
-    page: &Page<(patient::Model, Grant)>,
-    nodes: &[async_graphql::Lookahead<'_>],
-) -> AppResult<()> {
-    let selects = |path: &[&str]| {
-        nodes.iter().any(|node| {
-            let mut look = node.field(path[0]);
-            for name in &path[1..] {
-                look = look.field(name);
-            }
-            look.exists()
-        })
-    };
-    let rows = || page.items.iter().map(|(_, (m, _))| m);
-    if selects(&["registeredPractice"]) {
-        let practices = req.loaders.organisation.load_many(rows().map(|m| m.registered_practice_id)).await?;
-        if selects(&["registeredPractice", "parent"]) {
+        let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
+        super::prepare::prime(req, &rows, &selected).await?;
+        if selected.has(&["registeredPractice", "parent"]) {
+            let practices = req.loaders.organisation.load_many(rows.iter().map(|m| m.registered_practice_id)).await?;
             req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
         }
     }
-    if selects(&["neighbourhood"]) {
-        req.loaders.neighbourhood.load_many(rows().map(|m| m.neighbourhood_id)).await?;
-    }
-    if selects(&["conditions"]) || selects(&["conditionCount"]) {
-        req.loaders.conditions.load_many(rows().map(|m| m.id)).await?;
-    }
-    Ok(())
+    Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
 }
 
 #[derive(Default)]

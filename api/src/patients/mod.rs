@@ -2,8 +2,9 @@
 
 pub mod criteria;
 pub mod graphql;
+pub mod prepare;
 pub mod query;
 
 pub use criteria::{ConditionMatch, PatientCriteria};
-pub use graphql::{PatientNode, PatientQuery};
+pub use graphql::{PatientCriteriaInput, PatientNode, PatientQuery};
 pub use query::PatientSelection;

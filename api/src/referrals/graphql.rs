@@ -235,6 +235,18 @@ impl ReferralNode {
         self.0.first_contact_at
     }
 
+    /// Still waiting for first contact (RECEIVED or AWAITING_CONTACT).
+    async fn is_waiting(&self) -> bool {
+        super::state::is_waiting(self.0.status)
+    }
+
+    /// Days from the referral to first contact; while still waiting, to now; for a referral that
+    /// ended without contact, to its end.
+    async fn days_waited(&self) -> i64 {
+        let until = self.0.first_contact_at.or(self.0.ended_at).unwrap_or_else(Utc::now);
+        (until - self.0.created_at).num_days().max(0)
+    }
+
     async fn ended_at(&self) -> Option<DateTime<Utc>> {
         self.0.ended_at
     }

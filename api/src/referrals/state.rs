@@ -41,6 +41,14 @@ pub fn is_open(status: S) -> bool {
     !allowed_moves(status).is_empty()
 }
 
+/// Waiting for first contact: received, or accepted and awaiting contact.
+pub fn is_waiting(status: S) -> bool {
+    matches!(status, S::Received | S::AwaitingContact)
+}
+
+/// The statuses in which a referral waits for first contact.
+pub const WAITING: [S; 2] = [S::Received, S::AwaitingContact];
+
 pub fn side_for(to: S) -> Side {
     if to == S::CancelledByReferrer {
         Side::Referrer

@@ -1,0 +1,388 @@
+//! A person's care across areas in one nested query (what an MDT prepares from, what a patient
+//! page shows): the trend of their outcome scores, who is involved in their care, and the priming
+//! that loads whatever a list of patients selects in one statement per relationship.
+//!
+//! Priming runs in three rounds before the fields resolve: the patients' own children (conditions,
+//! referrals, plan, measurements, connections, MDT actions), then their children (plan goals and
+//! actions, assets, referral needs and events …), then every organisation and practitioner any of
+//! them names, in one statement each. So a list's statement count depends on what it selects,
+//! never on how many people it holds or on how resolvers fall into DataLoader batch windows.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, Lookahead, Object, SimpleObject};
+use uuid::Uuid;
+
+use entity::{patient, ConnectionState, PlanActionStatus};
+
+use crate::context::{request, RequestContext};
+use crate::error::AppResult;
+use crate::organisations::OrganisationNode;
+use crate::outcomes::graphql::OutcomeMeasurementNode;
+use crate::practitioners::PractitionerNode;
+use crate::referrals::state::is_open;
+
+/// What a list of patient nodes selects, across every path that reaches the list.
+pub struct Selected<'a> {
+    nodes: Vec<Lookahead<'a>>,
+}
+
+impl<'a> Selected<'a> {
+    pub fn new(nodes: Vec<Lookahead<'a>>) -> Self {
+        Self { nodes }
+    }
+
+    pub fn any(&self) -> bool {
+        self.nodes.iter().any(|n| n.exists())
+    }
+
+    pub fn has(&self, path: &[&str]) -> bool {
+        self.nodes.iter().any(|node| {
+            let mut look = node.field(path[0]);
+            for name in &path[1..] {
+                look = look.field(name);
+            }
+            look.exists()
+        })
+    }
+
+    fn has_any(&self, paths: &[&[&str]]) -> bool {
+        paths.iter().any(|p| self.has(p))
+    }
+}
+
+/// Loads what `patients` select (see the module documentation).
+pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Selected<'_>) -> AppResult<()> {
+    if patients.is_empty() || !sel.any() {
+        return Ok(());
+    }
+    let l = &req.loaders;
+    let ids: Vec<Uuid> = patients.iter().map(|p| p.id).collect();
+    let team = sel.has(&["careTeam"]);
+    let mut organisations: Vec<Uuid> = Vec::new();
+    let mut practitioners: Vec<Uuid> = Vec::new();
+
+    // Round 1: the patients' own children.
+    if sel.has(&["registeredPractice"]) || team {
+        organisations.extend(patients.iter().map(|p| p.registered_practice_id));
+    }
+    if sel.has(&["neighbourhood"]) {
+        l.neighbourhood.load_many(patients.iter().map(|p| p.neighbourhood_id)).await?;
+    }
+    if sel.has_any(&[&["conditions"], &["conditionCount"]]) {
+        l.conditions.load_many(ids.iter().copied()).await?;
+    }
+    let referrals: Vec<entity::referral::Model> = if sel.has(&["referrals"]) || team {
+        l.referrals_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+    } else {
+        Vec::new()
+    };
+    let plans: Vec<entity::care_plan::Model> = if sel.has(&["carePlan"]) || team {
+        l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().collect()
+    } else {
+        Vec::new()
+    };
+    let measurements: Vec<Uuid> = if sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]) {
+        l.measurements_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().map(|m| m.id).collect()
+    } else {
+        Vec::new()
+    };
+    let connections: Vec<entity::asset_connection::Model> = if sel.has(&["assetConnections"]) || team {
+        l.connections_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+    } else {
+        Vec::new()
+    };
+    let actions: Vec<entity::mdt_action::Model> = if sel.has(&["mdtActions"]) || team {
+        l.mdt_actions_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+    } else {
+        Vec::new()
+    };
+
+    // Round 2: their children.
+    let referral_ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
+    if sel.has(&["referrals", "needs"]) {
+        l.referral_needs.load_many(referral_ids.iter().copied()).await?;
+    }
+    if sel.has(&["referrals", "events"]) {
+        l.referral_events.load_many(referral_ids.iter().copied()).await?;
+    }
+    if sel.has(&["referrals", "feedback"]) {
+        l.referral_feedback.load_many(referral_ids.iter().copied()).await?;
+    }
+    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
+    if sel.has(&["carePlan", "goals"]) {
+        l.plan_goals.load_many(plan_ids.iter().copied()).await?;
+    }
+    let plan_actions: Vec<entity::care_plan_action::Model> = if sel.has(&["carePlan", "actions"]) || team {
+        l.plan_actions.load_many(plan_ids.iter().copied()).await?.into_values().flatten().collect()
+    } else {
+        Vec::new()
+    };
+    if sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]) {
+        l.outcome_responses.load_many(measurements).await?;
+    }
+    let assets = l.community_asset.load_many(connections.iter().map(|c| c.asset_id)).await?;
+    if sel.has(&["assetConnections", "events"]) {
+        l.connection_events.load_many(connections.iter().map(|c| c.id)).await?;
+    }
+    if sel.has(&["mdtActions", "history"]) {
+        l.mdt_action_events.load_many(actions.iter().map(|a| a.id)).await?;
+    }
+
+    // Round 3: every organisation and practitioner named.
+    for r in &referrals {
+        if team || sel.has_any(&[&["referrals", "referringOrganisation"], &["referrals", "receivingOrganisation"]]) {
+            organisations.extend([r.referring_organisation_id, r.receiving_organisation_id]);
+        }
+        if team || sel.has_any(&[&["referrals", "referringPractitioner"], &["referrals", "assignedPractitioner"]]) {
+            practitioners.push(r.referring_practitioner_id);
+            practitioners.extend(r.assigned_practitioner_id);
+        }
+        if sel.has(&["referrals", "consentRecordedBy"]) {
+            practitioners.push(r.consent_recorded_by);
+        }
+    }
+    if team || sel.has(&["carePlan", "updatedBy"]) {
+        practitioners.extend(plans.iter().map(|p| p.updated_by));
+        organisations.extend(plans.iter().map(|p| p.updated_organisation_id));
+    }
+    for a in &plan_actions {
+        organisations.extend(a.owner_organisation_id);
+        practitioners.extend(a.owner_practitioner_id);
+    }
+    if team || sel.has(&["assetConnections", "asset", "provider"]) {
+        organisations.extend(assets.values().map(|a| a.provider_organisation_id));
+    }
+    if team || sel.has_any(&[&["mdtActions", "ownerPractitioner"], &["mdtActions", "ownerOrganisation"]]) {
+        for a in &actions {
+            organisations.extend(a.owner_organisation_id);
+            practitioners.extend(a.owner_practitioner_id);
+        }
+    }
+    if sel.has(&["assetConnections", "createdBy"]) {
+        practitioners.extend(connections.iter().map(|c| c.created_by));
+    }
+    if !practitioners.is_empty() {
+        let found = l.practitioner.load_many(practitioners).await?;
+        if team {
+            organisations.extend(found.values().map(|p| p.organisation_id));
+        }
+    }
+    if !organisations.is_empty() {
+        l.organisation.load_many(organisations).await?;
+    }
+    Ok(())
+}
+
+/// How someone is involved in a person's care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Enum)]
+pub enum InvolvementKind {
+    /// The person's registered GP practice.
+    RegisteredPractice,
+    /// Made an open referral of the person.
+    Referrer,
+    /// Receives an open referral of the person.
+    ReceivingService,
+    /// The worker assigned to an open referral.
+    AssignedWorker,
+    /// Last updated the person's care plan.
+    CarePlan,
+    /// Owns an open action in the care plan.
+    PlanActionOwner,
+    /// Runs an activity the person is referred to or attends.
+    ActivityProvider,
+    /// Owns an open action agreed at an MDT meeting.
+    MdtActionOwner,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Involvement {
+    pub kind: InvolvementKind,
+    /// In words, e.g. "Assigned worker: social prescribing (ACTIVE)".
+    pub detail: String,
+}
+
+/// An organisation (and, where known, the practitioner in it) involved in the person's care.
+pub struct CareTeamMember {
+    organisation_id: Uuid,
+    practitioner_id: Option<Uuid>,
+    involvement: Vec<Involvement>,
+}
+
+#[Object]
+impl CareTeamMember {
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+        Ok(request(ctx)?.loaders.organisation.load_one(self.organisation_id).await?.map(Into::into))
+    }
+    /// The practitioner, when the involvement is a person's rather than the organisation's.
+    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+        let Some(id) = self.practitioner_id else { return Ok(None) };
+        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+    }
+    async fn involvement(&self) -> &[Involvement] {
+        &self.involvement
+    }
+}
+
+fn status_word<T: sea_orm::ActiveEnum<Value = String>>(value: T) -> String {
+    sea_orm::ActiveEnum::to_value(&value).to_uppercase()
+}
+
+/// Who is involved in `person`'s care now: their practice, the parties to open referrals, the care
+/// plan's author and action owners, providers of live activity connections and owners of open MDT
+/// actions; one entry per organisation and practitioner, in that order of first appearance.
+pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResult<Vec<CareTeamMember>> {
+    let l = &req.loaders;
+    let mut team: Vec<CareTeamMember> = Vec::new();
+    let mut add = |organisation_id: Uuid, practitioner_id: Option<Uuid>, kind: InvolvementKind, detail: String| {
+        let entry = match team
+            .iter_mut()
+            .find(|m| m.organisation_id == organisation_id && m.practitioner_id == practitioner_id)
+        {
+            Some(found) => found,
+            None => {
+                team.push(CareTeamMember { organisation_id, practitioner_id, involvement: Vec::new() });
+                let last = team.len() - 1;
+                &mut team[last]
+            }
+        };
+        entry.involvement.push(Involvement { kind, detail });
+    };
+    add(person.registered_practice_id, None, InvolvementKind::RegisteredPractice, "Registered GP practice".to_owned());
+
+    let referrals = l.referrals_by_patient.load_one(person.id).await?.unwrap_or_default();
+    for r in referrals.iter().filter(|r| is_open(r.status)) {
+        let service = crate::mdt::proposal::service_words(r.service);
+        let state = status_word(r.status);
+        add(
+            r.referring_organisation_id,
+            Some(r.referring_practitioner_id),
+            InvolvementKind::Referrer,
+            format!("Referred to {service} ({state})"),
+        );
+        add(
+            r.receiving_organisation_id,
+            None,
+            InvolvementKind::ReceivingService,
+            format!("Receives the referral to {service} ({state})"),
+        );
+        if let Some(worker) = r.assigned_practitioner_id {
+            add(
+                r.receiving_organisation_id,
+                Some(worker),
+                InvolvementKind::AssignedWorker,
+                format!("Assigned worker: {service} ({state})"),
+            );
+        }
+    }
+
+    if let Some(plan) = l.care_plan_by_patient.load_one(person.id).await? {
+        add(
+            plan.updated_organisation_id,
+            Some(plan.updated_by),
+            InvolvementKind::CarePlan,
+            format!("Updated the care plan (version {})", plan.version),
+        );
+        let actions = l.plan_actions.load_one(plan.id).await?.unwrap_or_default();
+        for a in actions.iter().filter(|a| a.status == PlanActionStatus::Open) {
+            if let Some(org) = owner_org(req, a.owner_organisation_id, a.owner_practitioner_id).await? {
+                add(
+                    org,
+                    a.owner_practitioner_id,
+                    InvolvementKind::PlanActionOwner,
+                    format!("Care plan action: {}", a.text),
+                );
+            }
+        }
+    }
+
+    let connections = l.connections_by_patient.load_one(person.id).await?.unwrap_or_default();
+    let live: Vec<_> = connections
+        .iter()
+        .filter(|c| matches!(c.state, ConnectionState::Referred | ConnectionState::Attending))
+        .collect();
+    let assets = l.community_asset.load_many(live.iter().map(|c| c.asset_id)).await?;
+    for c in live {
+        if let Some(asset) = assets.get(&c.asset_id) {
+            add(
+                asset.provider_organisation_id,
+                None,
+                InvolvementKind::ActivityProvider,
+                format!("Runs {} ({})", asset.name, status_word(c.state)),
+            );
+        }
+    }
+
+    let actions = l.mdt_actions_by_patient.load_one(person.id).await?.unwrap_or_default();
+    for a in actions.iter().filter(|a| a.status == PlanActionStatus::Open) {
+        if let Some(org) = owner_org(req, a.owner_organisation_id, a.owner_practitioner_id).await? {
+            let due = a.due_date.map(|d| format!(" (due {})", d.format("%-d %b %Y"))).unwrap_or_default();
+            add(org, a.owner_practitioner_id, InvolvementKind::MdtActionOwner, format!("MDT action{due}: {}", a.text));
+        }
+    }
+    Ok(team)
+}
+
+/// The organisation an action's owner belongs to.
+async fn owner_org(req: &RequestContext, org: Option<Uuid>, practitioner: Option<Uuid>) -> AppResult<Option<Uuid>> {
+    if org.is_some() {
+        return Ok(org);
+    }
+    let Some(id) = practitioner else { return Ok(None) };
+    Ok(req.loaders.practitioner.load_one(id).await?.map(|p| p.organisation_id))
+}
+
+/// One instrument's latest score for a person, the score before it and the change.
+pub struct OutcomeTrend {
+    latest: entity::outcome_measurement::Model,
+    previous: Option<entity::outcome_measurement::Model>,
+}
+
+#[Object]
+impl OutcomeTrend {
+    /// The instrument's key (`swemwbs`, `ons4` …).
+    async fn instrument(&self) -> &str {
+        &self.latest.instrument
+    }
+    async fn latest(&self) -> OutcomeMeasurementNode {
+        OutcomeMeasurementNode(self.latest.clone())
+    }
+    async fn previous(&self) -> Option<OutcomeMeasurementNode> {
+        self.previous.clone().map(OutcomeMeasurementNode)
+    }
+    /// Latest minus previous metric score, where the instrument has one (SWEMWBS; ONS4 items are
+    /// not summed).
+    async fn metric_change(&self) -> Option<f64> {
+        metric_change(&self.latest, self.previous.as_ref())
+    }
+    /// The metric score fell by at least the amount the agenda proposal counts as falling.
+    async fn is_falling(&self) -> bool {
+        metric_change(&self.latest, self.previous.as_ref()).is_some_and(|c| c <= -crate::mdt::proposal::WELLBEING_FALL)
+    }
+}
+
+fn metric_change(
+    latest: &entity::outcome_measurement::Model,
+    previous: Option<&entity::outcome_measurement::Model>,
+) -> Option<f64> {
+    let change = latest.metric_score? - previous?.metric_score?;
+    Some((change * 100.0).round() / 100.0)
+}
+
+/// Per instrument the person has been measured with, the latest two measurements (by date).
+pub async fn outcome_trends(req: &RequestContext, person: Uuid) -> AppResult<Vec<OutcomeTrend>> {
+    let rows = req.loaders.measurements_by_patient.load_one(person).await?.unwrap_or_default();
+    let mut by_instrument: HashMap<String, Vec<entity::outcome_measurement::Model>> = HashMap::new();
+    for m in rows {
+        by_instrument.entry(m.instrument.clone()).or_default().push(m);
+    }
+    let mut trends: Vec<OutcomeTrend> = by_instrument
+        .into_values()
+        .filter_map(|mut list| {
+            let latest = list.pop()?;
+            Some(OutcomeTrend { latest, previous: list.pop() })
+        })
+        .collect();
+    trends.sort_by(|a, b| a.latest.instrument.cmp(&b.latest.instrument));
+    Ok(trends)
+}
