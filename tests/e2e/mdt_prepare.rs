@@ -102,8 +102,18 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     let gp = token_of(&app, &t, R::Gp);
     let worker = token_of(&app, &t, R::SocialPrescribingLinkWorker);
     let today = api::context::uk_today();
-    let severe = fresh_people(&app, &t, json!({ "frailtyCategories": ["SEVERE"], "minConditionCount": 2 }), 100).await;
-    assert!(severe.len() >= 4, "the test population has fresh people with severe frailty: {}", severe.len());
+    // Four people the demo history has not touched, made severely frail (the history's MDT meetings
+    // have discussed most of the frail people already).
+    let severe = fresh_people(&app, &t, json!({ "minConditionCount": 2, "ageMin": 70 }), 100).await;
+    assert!(severe.len() >= 4, "the test population has fresh people with conditions: {}", severe.len());
+    for id in &severe[..4] {
+        entity::patient::Entity::update_many()
+            .col_expr(entity::patient::Column::EfiScore, sea_orm::sea_query::Expr::value(0.47))
+            .filter(entity::patient::Column::Id.eq(id.parse::<uuid::Uuid>().unwrap()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
     let (a, b, c, d) = (&severe[0], &severe[1], &severe[2], &severe[3]);
 
     // A: discussed four months ago, with two actions now overdue.

@@ -86,14 +86,28 @@ pub async fn authenticate(
 ) -> AppResult<Caller> {
     let claims = verifier.verify(token)?;
     let stale = || AppError::Unauthenticated("the token does not match an active practitioner record".to_owned());
-    let practitioner = practitioner::Entity::find_by_id(claims.sub).one(db).await?.ok_or_else(stale)?;
-    let organisation =
-        organisation::Entity::find_by_id(practitioner.organisation_id).one(db).await?.ok_or_else(stale)?;
-    if !practitioner.active
-        || practitioner.organisation_id != claims.org
-        || sea_orm::ActiveEnum::to_value(&practitioner.professional_role) != claims.role
-    {
+    let caller = load_caller(db, claims.sub, window).await?.ok_or_else(stale)?;
+    if caller.organisation_id != claims.org || sea_orm::ActiveEnum::to_value(&caller.role) != claims.role {
         return Err(stale());
+    }
+    Ok(caller)
+}
+
+/// The caller for an active practitioner (`None` when there is no such active practitioner):
+/// what a verified token names, or whom the demo acts as when it prepares an agenda.
+pub async fn load_caller(
+    db: &impl ConnectionTrait,
+    practitioner_id: Uuid,
+    window: MdtWindow,
+) -> AppResult<Option<Caller>> {
+    let Some(practitioner) = practitioner::Entity::find_by_id(practitioner_id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(organisation) = organisation::Entity::find_by_id(practitioner.organisation_id).one(db).await? else {
+        return Ok(None);
+    };
+    if !practitioner.active {
+        return Ok(None);
     }
     let neighbourhood_ids: Vec<Uuid> = neighbourhood_organisation::Entity::find()
         .select_only()
@@ -115,5 +129,5 @@ pub async fn authenticate(
     if caller.patient_scope().is_ok() {
         caller.mdt_patient_ids = mdt_patients(db, practitioner.id, window).await?;
     }
-    Ok(caller)
+    Ok(Some(caller))
 }

@@ -17,13 +17,16 @@
 //!   (see `population`).
 //! * History: three years of referrals per neighbourhood (every move through the referral state
 //!   machine, caseloads within capacity, feedback to the referrer) and link-worker-led support groups
-//!   with sessions, members and registers (see `referrals` and `groups`). They are drawn after
-//!   everything else, so adding them left the earlier rows unchanged.
+//!   with sessions, members and registers (see `referrals` and `groups`); care plans, outcome
+//!   measures and connections to community assets from that support (`plans`, `directory`); and
+//!   six months of fortnightly MDT meetings with the next one's agenda proposed by the server
+//!   (`mdt`). They are drawn after everything else, so adding them left the earlier rows unchanged.
 //! * Fast: rows are generated in memory, then written in one transaction with multi-row INSERTs
 //!   kept under [`MAX_BIND_PARAMETERS`] parameters each.
 
 mod directory;
 mod groups;
+mod mdt;
 mod names;
 mod places;
 mod plans;
@@ -39,10 +42,10 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
     care_plan_share, cohort, community_asset, community_asset_category, community_asset_condition,
-    community_asset_session, group_attendance, group_participant, group_session, neighbourhood,
-    neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
-    postcode_location, practitioner, referral, referral_event, referral_feedback, referral_need, support_group,
-    OrganisationKind, ProfessionalRole, Sex,
+    community_asset_session, group_attendance, group_participant, group_session, mdt_action, mdt_action_event,
+    mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation,
+    organisation, outcome_measurement, outcome_response, patient, patient_condition, postcode_location, practitioner,
+    referral, referral_event, referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -112,6 +115,8 @@ pub struct DemoSummary {
     pub postcode_locations: u64,
     pub care_plans: u64,
     pub outcome_measurements: u64,
+    pub mdt_meetings: u64,
+    pub mdt_actions: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -183,6 +188,15 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<care_plan_share::ActiveModel>(&txn, data.plan_shares).await?;
     insert_batched::<outcome_measurement::ActiveModel>(&txn, data.measurements).await?;
     insert_batched::<outcome_response::ActiveModel>(&txn, data.responses).await?;
+    insert_batched::<mdt_meeting::ActiveModel>(&txn, data.mdt_meetings).await?;
+    insert_batched::<mdt_invitation::ActiveModel>(&txn, data.mdt_invitations).await?;
+    insert_batched::<mdt_agenda_item::ActiveModel>(&txn, data.mdt_agenda_items).await?;
+    insert_batched::<mdt_decision::ActiveModel>(&txn, data.mdt_decisions).await?;
+    insert_batched::<mdt_action::ActiveModel>(&txn, data.mdt_actions).await?;
+    insert_batched::<mdt_action_event::ActiveModel>(&txn, data.mdt_action_events).await?;
+    // The next meetings' agendas come from the server's own proposal over what is written above.
+    let proposed = mdt::propose_upcoming(&txn, &data.upcoming_meetings, opts.today).await?;
+    insert_batched::<mdt_agenda_item::ActiveModel>(&txn, proposed).await?;
     txn.commit().await?;
     Ok(summary)
 }
@@ -269,6 +283,14 @@ struct DemoData {
     /// Baselines before the follow-ups that name them.
     measurements: Vec<outcome_measurement::Model>,
     responses: Vec<outcome_response::Model>,
+    mdt_meetings: Vec<mdt_meeting::Model>,
+    mdt_invitations: Vec<mdt_invitation::Model>,
+    mdt_agenda_items: Vec<mdt_agenda_item::Model>,
+    mdt_decisions: Vec<mdt_decision::Model>,
+    mdt_actions: Vec<mdt_action::Model>,
+    mdt_action_events: Vec<mdt_action_event::Model>,
+    /// Each neighbourhood's next meeting: its agenda is proposed after the rest is written.
+    upcoming_meetings: Vec<mdt::Upcoming>,
 }
 
 impl DemoData {
@@ -294,6 +316,8 @@ impl DemoData {
             postcode_locations: n(self.postcode_locations.len()),
             care_plans: n(self.plans.len()),
             outcome_measurements: n(self.measurements.len()),
+            mdt_meetings: n(self.mdt_meetings.len()),
+            mdt_actions: n(self.mdt_actions.len()),
         }
     }
 }
@@ -588,6 +612,13 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         plan_shares: Vec::new(),
         measurements: Vec::new(),
         responses: Vec::new(),
+        mdt_meetings: Vec::new(),
+        mdt_invitations: Vec::new(),
+        mdt_agenda_items: Vec::new(),
+        mdt_decisions: Vec::new(),
+        mdt_actions: Vec::new(),
+        mdt_action_events: Vec::new(),
+        upcoming_meetings: Vec::new(),
     };
 
     // The ICB and the organisations every neighbourhood shares.
@@ -875,6 +906,10 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     // Plans and outcome measures from the same support, last.
     for (ctx, spells) in contexts.iter().zip(&spells) {
         plans::generate(&mut g, ctx, spells, &mut data)?;
+    }
+    // MDT meetings about the people above, last of all.
+    for ctx in &contexts {
+        mdt::generate(&mut g, ctx, &mut data)?;
     }
 
     Ok(data)

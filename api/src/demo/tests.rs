@@ -1235,3 +1235,85 @@ fn measurements_pair_and_score_as_the_api_would_and_plans_are_one_per_person() {
     assert_eq!(keys.len(), d.plan_shares.len());
     assert!(!d.plan_shares.is_empty() && d.plan_shares.iter().all(|s| vcse.contains(&s.organisation_id)));
 }
+
+#[tokio::test]
+async fn mdt_history_is_fortnightly_with_settled_and_overdue_actions_and_a_proposed_next_agenda() {
+    let opts = small(2026);
+    let (db, _) = seeded(&opts).await;
+    let (again, _) = seeded(&opts).await;
+    let items = |db: DatabaseConnection| async move {
+        mdt_agenda_item::Entity::find().order_by_asc(mdt_agenda_item::Column::Id).all(&db).await.unwrap()
+    };
+    assert_eq!(items(db.clone()).await, items(again).await, "the proposed agendas are deterministic too");
+
+    for n in neighbourhood::Entity::find().all(&db).await.unwrap() {
+        let meetings = mdt_meeting::Entity::find()
+            .filter(mdt_meeting::Column::NeighbourhoodId.eq(n.id))
+            .order_by_asc(mdt_meeting::Column::StartsAt)
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(meetings.len() as i64, mdt::PAST_MEETINGS + 1);
+        for pair in meetings.windows(2) {
+            assert_eq!((pair[1].starts_at - pair[0].starts_at).num_days(), 14, "fortnightly");
+        }
+        let (next, past) = meetings.split_last().unwrap();
+        assert!(past
+            .iter()
+            .all(|m| m.status == entity::MeetingStatus::Closed && m.starts_at.date_naive() < opts.today));
+        assert_eq!(next.status, entity::MeetingStatus::Planned);
+        assert!(next.starts_at.date_naive() > opts.today);
+
+        // Nobody is discussed twice within 90 days.
+        let mut seen: HashMap<Uuid, NaiveDate> = HashMap::new();
+        for m in past {
+            for item in mdt_agenda_item::Entity::find()
+                .filter(mdt_agenda_item::Column::MeetingId.eq(m.id))
+                .all(&db)
+                .await
+                .unwrap()
+            {
+                let day = m.starts_at.date_naive();
+                if let Some(before) = seen.insert(item.patient_id, day) {
+                    assert!(
+                        (day - before).num_days() >= 90,
+                        "{} discussed again after {} days",
+                        item.patient_id,
+                        (day - before).num_days()
+                    );
+                }
+            }
+        }
+        // The next agenda is the server's proposal: people not discussed in the last 90 days.
+        let proposed = mdt_agenda_item::Entity::find()
+            .filter(mdt_agenda_item::Column::MeetingId.eq(next.id))
+            .order_by_asc(mdt_agenda_item::Column::Position)
+            .all(&db)
+            .await
+            .unwrap();
+        assert!(!proposed.is_empty());
+        for (position, item) in proposed.iter().enumerate() {
+            assert_eq!(item.position, position as i32);
+            assert!(!item.reason.is_empty());
+            if let Some(last) = seen.get(&item.patient_id) {
+                assert!((next.starts_at.date_naive() - *last).num_days() > 90);
+            }
+        }
+    }
+    let actions = mdt_action::Entity::find().all(&db).await.unwrap();
+    let overdue = actions
+        .iter()
+        .filter(|a| a.status == entity::PlanActionStatus::Open && a.due_date.is_some_and(|d| d < opts.today))
+        .count();
+    let done = actions.iter().filter(|a| a.status == entity::PlanActionStatus::Done).count();
+    assert!(overdue > 0 && done > overdue, "most actions are done, some are overdue: {done} done, {overdue} overdue");
+    for a in &actions {
+        let events = mdt_action_event::Entity::find()
+            .filter(mdt_action_event::Column::ActionId.eq(a.id))
+            .count(&db)
+            .await
+            .unwrap();
+        let expected = if a.status == entity::PlanActionStatus::Open { 1 } else { 2 };
+        assert_eq!(events, expected, "an action's history ends in its status");
+    }
+}

@@ -168,7 +168,7 @@ async fn is_invited(db: &impl ConnectionTrait, caller: &Caller, meeting_id: Uuid
         > 0)
 }
 
-fn invitation_key(meeting: Uuid, practitioner: Uuid) -> String {
+pub(crate) fn invitation_key(meeting: Uuid, practitioner: Uuid) -> String {
     format!("{meeting}:{practitioner}")
 }
 

@@ -6,9 +6,10 @@
 //! * **a referral waiting for first contact over 8 weeks**: 25, plus 1 a week beyond 8 (at most
 //!   20 more), per referral;
 //! * **an overdue MDT action** about the person: 20 each;
-//! * **falling wellbeing**: the latest SWEMWBS metric score at least 1 point below the one
-//!   before (the lower end of the change usually treated as meaningful): 20, plus 5 a point;
-//! * **several long-term conditions**: 2 a condition, from two.
+//! * **falling wellbeing**: the latest SWEMWBS metric score, taken in the last year, at least 1
+//!   point below the one before (the lower end of the change usually treated as meaningful): 20,
+//!   plus 5 a point;
+//! * **several long-term conditions**: 2 a condition, from two (at most 10).
 //!
 //! Ties go to the higher eFI. Everything comes from a handful of statements over the cohort (each
 //! signal one statement with the cohort as a subquery), whatever the cohort's size.
@@ -18,8 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -40,6 +41,8 @@ use crate::referrals::MAX_TEXT_CHARS;
 pub const LONG_WAIT_DAYS: i64 = 56;
 /// A fall in the SWEMWBS metric score of at least this much is a reason.
 pub const WELLBEING_FALL: f64 = 1.0;
+/// Only a fall whose latest measurement is this recent counts.
+pub const WELLBEING_RECENT_DAYS: i64 = 365;
 /// Default look-back: people on an agenda in this many days before the meeting are left out.
 pub const DEFAULT_NOT_DISCUSSED_DAYS: i64 = 90;
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -141,9 +144,10 @@ fn recently_discussed(meeting: &mdt_meeting::Model, since: DateTime<Utc>) -> Sel
 /// Proposes people for `request.meeting_id`'s agenda. For the meeting's organisers; the meeting
 /// must not be closed.
 pub async fn propose(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     caller: &Caller,
     today: NaiveDate,
+    now: DateTime<Utc>,
     request: &ProposalRequest,
 ) -> AppResult<Vec<Proposal>> {
     let meeting = organised(db, caller, request.meeting_id).await?;
@@ -197,7 +201,7 @@ pub async fn propose(
         .into_iter()
         .collect();
 
-    let waiting_since = Utc::now() - Duration::days(LONG_WAIT_DAYS);
+    let waiting_since = now - Duration::days(LONG_WAIT_DAYS);
     let long_waits = referral::Entity::find()
         .filter(referral::Column::Status.is_in(crate::referrals::state::WAITING))
         .filter(referral::Column::CreatedAt.lt(waiting_since))
@@ -247,7 +251,7 @@ pub async fn propose(
 
     let mut reasons: HashMap<Uuid, Vec<ProposalReason>> = HashMap::new();
     for r in &long_waits {
-        let days = (Utc::now() - r.created_at).num_days();
+        let days = (now - r.created_at).num_days();
         let weeks = days / 7;
         reasons.entry(r.patient_id).or_default().push(ProposalReason {
             kind: ProposalReasonKind::ReferralWaiting,
@@ -273,13 +277,12 @@ pub async fn propose(
     }
     for (patient_id, list) in series {
         let [.., before, latest] = list.as_slice() else { continue };
-        let (Some(was), Some(now)) = (before.metric_score, latest.metric_score) else { continue };
-        let fall = was - now;
-        if fall >= WELLBEING_FALL {
+        let Some(fall) = wellbeing_fall(latest, before, today) else { continue };
+        if let (Some(was), Some(is)) = (before.metric_score, latest.metric_score) {
             reasons.entry(patient_id).or_default().push(ProposalReason {
                 kind: ProposalReasonKind::FallingWellbeing,
                 detail: format!(
-                    "Wellbeing falling: SWEMWBS {was:.1} on {} to {now:.1} on {} (−{fall:.1})",
+                    "Wellbeing falling: SWEMWBS {was:.1} on {} to {is:.1} on {} (−{fall:.1})",
                     day(before.taken_on),
                     day(latest.taken_on)
                 ),
@@ -301,7 +304,7 @@ pub async fn propose(
                 list.push(ProposalReason {
                     kind: ProposalReasonKind::Multimorbidity,
                     detail: format!("{conditions} long-term conditions"),
-                    weight: 2 * conditions as i32,
+                    weight: std::cmp::min(2 * conditions as i32, 10),
                 });
             }
             list.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.kind.cmp(&b.kind)));
@@ -325,10 +328,21 @@ pub async fn propose(
     Ok(proposals)
 }
 
-fn frailty_reason(p: &patient::Model) -> Option<ProposalReason> {
+/// How far the metric score fell from `before` to `latest`, when that counts as falling wellbeing:
+/// at least [`WELLBEING_FALL`], with `latest` taken in the last [`WELLBEING_RECENT_DAYS`].
+pub fn wellbeing_fall(
+    latest: &outcome_measurement::Model,
+    before: &outcome_measurement::Model,
+    today: NaiveDate,
+) -> Option<f64> {
+    let fall = before.metric_score? - latest.metric_score?;
+    (fall >= WELLBEING_FALL && (today - latest.taken_on).num_days() <= WELLBEING_RECENT_DAYS).then_some(fall)
+}
+
+pub(crate) fn frailty_reason(p: &patient::Model) -> Option<ProposalReason> {
     let efi = p.efi_score.map(FrailtyCategory::from_efi);
     let cfs_severe = p.clinical_frailty_scale.is_some_and(|c| c >= 7);
-    let efi_text = p.efi_score.map(|s| format!("eFI {s:.2}"));
+    let efi_text = p.efi_score.map(|s| format!("eFI {s:.3}"));
     let cfs_text = p.clinical_frailty_scale.map(|c| format!("CFS {c}"));
     let evidence = [efi_text, cfs_text].into_iter().flatten().collect::<Vec<_>>().join(", ");
     if efi == Some(FrailtyCategory::Severe) || cfs_severe {
@@ -499,7 +513,7 @@ pub mod graphql {
                 Some(n) => u64::try_from(n).map_err(|_| AppError::bad_input("limit", "must not be negative"))?,
             },
         };
-        Ok((meeting_id, super::propose(&req.db, &req.caller, req.today, &request).await?))
+        Ok((meeting_id, super::propose(&req.db, &req.caller, req.today, chrono::Utc::now(), &request).await?))
     }
 
     #[derive(Default)]

@@ -355,9 +355,14 @@ impl OutcomeTrend {
     async fn metric_change(&self) -> Option<f64> {
         metric_change(&self.latest, self.previous.as_ref())
     }
-    /// The metric score fell by at least the amount the agenda proposal counts as falling.
-    async fn is_falling(&self) -> bool {
-        metric_change(&self.latest, self.previous.as_ref()).is_some_and(|c| c <= -crate::mdt::proposal::WELLBEING_FALL)
+    /// The metric score fell as the agenda proposal counts falling wellbeing: by at least 1 point,
+    /// the latest measurement taken in the last year.
+    async fn is_falling(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let today = request(ctx)?.today;
+        Ok(self
+            .previous
+            .as_ref()
+            .is_some_and(|before| crate::mdt::proposal::wellbeing_fall(&self.latest, before, today).is_some()))
     }
 }
 
