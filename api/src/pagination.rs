@@ -209,6 +209,32 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait + Clone + Send + 'static,
 {
+    keyset_page_in(db, base, page, order, Direction::Ascending, after, key).await
+}
+
+/// Which way a keyset page runs over its order columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    /// Newest (largest) first; `after` must then select rows *below* the cursor's key.
+    Descending,
+}
+
+/// [`keyset_page`] in either direction.
+pub async fn keyset_page_in<E, K, C>(
+    db: &C,
+    base: Select<E>,
+    page: PageRequest,
+    order: &[E::Column],
+    direction: Direction,
+    after: impl Fn(&K) -> Condition,
+    key: impl Fn(&E::Model) -> K,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait + Clone + Send + 'static,
+{
     let Some(id_column) = order.last().copied() else {
         return Err(AppError::internal(anyhow::anyhow!("keyset_page needs at least the id column")));
     };
@@ -224,7 +250,10 @@ where
         query = query.filter(after(&key(&cursor_row)));
     }
     for column in order {
-        query = query.order_by_asc(*column);
+        query = match direction {
+            Direction::Ascending => query.order_by_asc(*column),
+            Direction::Descending => query.order_by_desc(*column),
+        };
     }
     let rows = query.limit(page.limit + 1).all(db).await?;
     Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| id_of(m, id_column), |m| m, total))

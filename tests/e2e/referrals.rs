@@ -564,3 +564,34 @@ async fn a_vcse_service_sees_whom_to_contact_on_an_open_referral_and_nothing_cli
     let after = app.gql(&vcse, "query($id: ID!) { referral(id: $id) { patient { name } } }", json!({ "id": id })).await;
     assert_eq!(after.error_code(), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn an_inbox_pages_newest_first_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    let link_worker = app.token(DemoRole::LinkWorker).await;
+    let doc = r#"query($after: String) { referrals(first: 7, after: $after, newestFirst: true) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { id createdAt } } }"#;
+    let oldest_first =
+        app.gql(&link_worker, "{ referrals(first: 100) { totalCount nodes { id createdAt } } }", json!({})).await;
+    let total = oldest_first.data()["referrals"]["totalCount"].as_u64().unwrap();
+    assert!(total > 20, "the demo history gives the provider an inbox: {total}");
+    let (mut seen, mut after, mut last) = (Vec::new(), Value::Null, None::<String>);
+    for _ in 0..4 {
+        let reply = app.gql(&link_worker, doc, json!({ "after": after })).await;
+        let page = &reply.data()["referrals"];
+        for node in page["nodes"].as_array().unwrap() {
+            let at = node["createdAt"].as_str().unwrap().to_owned();
+            if let Some(previous) = &last {
+                assert!(at <= *previous, "newest first: {at} after {previous}");
+            }
+            last = Some(at);
+            seen.push(node["id"].as_str().unwrap().to_owned());
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), 28);
+    assert_eq!(seen.iter().collect::<std::collections::HashSet<_>>().len(), 28, "no repeats across pages");
+    // The newest referral of all heads the inbox.
+    let all = app.gql(&link_worker, "{ referrals(first: 1, newestFirst: true) { nodes { id } } }", json!({})).await;
+    assert_eq!(all.data()["referrals"]["nodes"][0]["id"], json!(seen[0]));
+}

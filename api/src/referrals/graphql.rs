@@ -553,7 +553,8 @@ impl ReferralQuery {
     }
 
     /// Referrals the caller's organisation sent or received (or assigned to the caller), oldest
-    /// first. Each one returned is audited as an access to its patient's record.
+    /// first (`newestFirst: true` for an inbox). Each one returned is audited as an access to its
+    /// patient's record.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn referrals(
         &self,
@@ -561,6 +562,7 @@ impl ReferralQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<ReferralFilterInput>,
+        #[graphql(default = false)] newest_first: bool,
     ) -> async_graphql::Result<ReferralConnection> {
         let req = request(ctx)?;
         let f = filter.unwrap_or_default();
@@ -583,6 +585,7 @@ impl ReferralQuery {
                 .as_ref()
                 .map(|id| parse_id("assignedPractitionerId", id))
                 .transpose()?,
+            newest_first,
         };
         referral_page(ctx, req, filter, first, after).await
     }

@@ -24,7 +24,7 @@ use entity::{
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{keyset_page, Page, PageRequest};
+use crate::pagination::{keyset_page_in, Direction, Page, PageRequest};
 use state::{check_move, is_open, side_for, snomed_code, Side, MIN_CONTACT_ATTEMPTS};
 
 pub use figures_graphql::FiguresQuery;
@@ -456,10 +456,12 @@ pub struct ReferralFilter {
     pub receiving_organisation_id: Option<Uuid>,
     pub referring_organisation_id: Option<Uuid>,
     pub assigned_practitioner_id: Option<Uuid>,
+    /// Newest first (an inbox) rather than oldest first (a waiting list).
+    pub newest_first: bool,
 }
 
 /// Referrals the caller is a party to (referring or receiving organisation, assigned worker),
-/// oldest first: the natural order of a waiting list.
+/// oldest first (the natural order of a waiting list) or newest first (an inbox).
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     caller: &Caller,
@@ -491,15 +493,23 @@ pub async fn list(
     if let Some(p) = filter.assigned_practitioner_id {
         cond = cond.add(C::AssignedPractitionerId.eq(p));
     }
-    keyset_page(
+    let newest_first = filter.newest_first;
+    keyset_page_in(
         db,
         referral::Entity::find().filter(cond),
         page,
         &[C::CreatedAt, C::Id],
-        |(created, id): &(chrono::DateTime<Utc>, Uuid)| {
-            Condition::any()
-                .add(C::CreatedAt.gt(*created))
-                .add(Condition::all().add(C::CreatedAt.eq(*created)).add(C::Id.gt(*id)))
+        if newest_first { Direction::Descending } else { Direction::Ascending },
+        move |(created, id): &(chrono::DateTime<Utc>, Uuid)| {
+            if newest_first {
+                Condition::any()
+                    .add(C::CreatedAt.lt(*created))
+                    .add(Condition::all().add(C::CreatedAt.eq(*created)).add(C::Id.lt(*id)))
+            } else {
+                Condition::any()
+                    .add(C::CreatedAt.gt(*created))
+                    .add(Condition::all().add(C::CreatedAt.eq(*created)).add(C::Id.gt(*id)))
+            }
         },
         |m| (m.created_at, m.id),
     )
