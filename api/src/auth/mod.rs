@@ -4,10 +4,10 @@
 pub mod jwt;
 pub mod policy;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait, JoinType, QuerySelect};
 use uuid::Uuid;
 
-use entity::{neighbourhood_organisation, organisation, practitioner, OrganisationKind, ProfessionalRole};
+use entity::{organisation, practitioner, OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
 pub use jwt::{Claims, DevSecret, JwtSigner, JwtVerifier};
@@ -40,25 +40,44 @@ impl Default for MdtWindow {
     }
 }
 
-/// People on the agenda of meetings `practitioner` is invited to whose window contains now.
-async fn mdt_patients(db: &impl ConnectionTrait, practitioner: Uuid, window: MdtWindow) -> AppResult<Vec<Uuid>> {
+/// The neighbourhoods `organisation` takes part in and, when `with_agendas`, the people on the
+/// agenda of meetings `practitioner` is invited to whose window contains now: one statement.
+async fn access_ids(
+    db: &impl ConnectionTrait,
+    organisation: Uuid,
+    practitioner: Uuid,
+    with_agendas: bool,
+    window: MdtWindow,
+) -> AppResult<(Vec<Uuid>, Vec<Uuid>)> {
     let now = chrono::Utc::now();
     let mut sql = crate::sql::Sql::new(db.get_database_backend());
-    let statement = format!(
-        "SELECT DISTINCT a.patient_id FROM mdt_invitation i \
-         JOIN mdt_meeting m ON m.id = i.meeting_id \
-         JOIN mdt_agenda_item a ON a.meeting_id = m.id \
-         WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
-         AND m.starts_at <= {} AND m.ends_at >= {}",
-        sql.bind(practitioner),
-        sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
-        sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
+    let mut statement = format!(
+        "SELECT 'n' AS kind, neighbourhood_id AS id FROM neighbourhood_organisation WHERE organisation_id = {}",
+        sql.bind(organisation)
     );
-    sql.query_all(db, statement)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<Uuid>("", "patient_id").map_err(AppError::from))
-        .collect()
+    if with_agendas {
+        statement += &format!(
+            " UNION ALL SELECT DISTINCT 'p' AS kind, a.patient_id AS id FROM mdt_invitation i \
+             JOIN mdt_meeting m ON m.id = i.meeting_id \
+             JOIN mdt_agenda_item a ON a.meeting_id = m.id \
+             WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
+             AND m.starts_at <= {} AND m.ends_at >= {}",
+            sql.bind(practitioner),
+            sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
+            sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
+        );
+    }
+    let (mut neighbourhoods, mut patients) = (Vec::new(), Vec::new());
+    for row in sql.query_all(db, statement).await? {
+        let kind: String = row.try_get("", "kind")?;
+        let id: Uuid = row.try_get("", "id")?;
+        if kind == "n" {
+            neighbourhoods.push(id);
+        } else {
+            patients.push(id);
+        }
+    }
+    Ok((neighbourhoods, patients))
 }
 
 /// Extracts the token from an `Authorization` header value.
@@ -76,8 +95,8 @@ pub fn bearer_token(header: Option<&str>) -> AppResult<&str> {
     Ok(token.trim())
 }
 
-/// Verifies the token and loads the caller: four statements whatever the request (three for
-/// callers who never see identifiable records).
+/// Verifies the token and loads the caller: two statements whatever the request (the practitioner
+/// with their organisation, then the neighbourhoods and MDT agendas that open records).
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     verifier: &JwtVerifier,
@@ -100,34 +119,36 @@ pub async fn load_caller(
     practitioner_id: Uuid,
     window: MdtWindow,
 ) -> AppResult<Option<Caller>> {
-    let Some(practitioner) = practitioner::Entity::find_by_id(practitioner_id).one(db).await? else {
-        return Ok(None);
-    };
-    let Some(organisation) = organisation::Entity::find_by_id(practitioner.organisation_id).one(db).await? else {
+    let found = practitioner::Entity::find_by_id(practitioner_id)
+        .select_also(organisation::Entity)
+        .join(
+            JoinType::InnerJoin,
+            practitioner::Entity::belongs_to(organisation::Entity)
+                .from(practitioner::Column::OrganisationId)
+                .to(organisation::Column::Id)
+                .into(),
+        )
+        .one(db)
+        .await?;
+    let Some((practitioner, Some(organisation))) = found else {
         return Ok(None);
     };
     if !practitioner.active {
         return Ok(None);
     }
-    let neighbourhood_ids: Vec<Uuid> = neighbourhood_organisation::Entity::find()
-        .select_only()
-        .column(neighbourhood_organisation::Column::NeighbourhoodId)
-        .filter(neighbourhood_organisation::Column::OrganisationId.eq(organisation.id))
-        .into_tuple()
-        .all(db)
-        .await?;
     let mut caller = Caller {
         practitioner_id: practitioner.id,
         name: format!("{} {}", practitioner.given_name, practitioner.family_name),
         role: practitioner.professional_role,
         organisation_id: organisation.id,
         organisation_kind: organisation.kind,
-        neighbourhood_ids,
+        neighbourhood_ids: Vec::new(),
         mdt_patient_ids: Vec::new(),
     };
-    // Callers who never see identifiable records gain nothing from an agenda: skip the look-up.
-    if caller.patient_scope().is_ok() {
-        caller.mdt_patient_ids = mdt_patients(db, practitioner.id, window).await?;
-    }
+    // Callers who never see identifiable records gain nothing from an agenda: skip that part.
+    let with_agendas = caller.patient_scope().is_ok();
+    let (neighbourhoods, patients) = access_ids(db, organisation.id, practitioner.id, with_agendas, window).await?;
+    caller.neighbourhood_ids = neighbourhoods;
+    caller.mdt_patient_ids = patients;
     Ok(Some(caller))
 }

@@ -1,0 +1,32 @@
+-- What PostGraphile needs in the Neighbourhood database for the equivalent benchmark queries.
+-- Idempotent: run it after `neighbourhood migrate` (and seeding) as often as you like.
+--
+-- One computed column, nothing else. PostGraphile exposes a STABLE SQL function whose first
+-- argument is a table row as a field of that table's type (`Patient.conditionCount`), and
+-- postgraphile-plugin-connection-filter lets a `patients` filter compare it
+-- (`conditionCount: { greaterThanOrEqualTo: 2 }`). Relation filters can say "has some / every /
+-- no condition" but not "at least two", so without this function the cohort page's
+-- "2 or more long-term conditions" cannot be expressed. The body is the same correlated count our
+-- server writes (`(select count(id) from patient_condition where patient_id = patient.id) >= 2`);
+-- a single-statement LANGUAGE sql STABLE function is inlined by the planner, so the SQL that runs
+-- is the same subquery. int, not bigint: count(*) is bigint, which PostGraphile exposes as the
+-- BigInt scalar (a string) — an int is what a PostGraphile user would return here.
+
+create or replace function public.patient_condition_count(p public.patient)
+  returns integer
+  language sql
+  stable
+  parallel safe
+as $$
+  select count(pc.id)::integer from public.patient_condition pc where pc.patient_id = p.id
+$$;
+
+comment on function public.patient_condition_count(public.patient) is
+  E'@filterable\nNumber of coded long-term conditions on the record.';
+
+-- PostGraphile v5 (Amber preset) offers orderBy/filter only on columns that lead or take part in
+-- an index, so that clients cannot ask for unindexed sorts. Our server lists a person's conditions
+-- by diagnosis date then SNOMED CT code; patient_condition.diagnosed_on is in no index, so the
+-- smart tag below opts that one column in to ordering (the per-patient list is a handful of rows:
+-- an index would not help). It changes nothing in the database but the column's comment.
+comment on column public.patient_condition.diagnosed_on is E'@behavior +orderBy\nWhen the condition was diagnosed.';
