@@ -11,6 +11,7 @@ mod directory;
 mod figures;
 mod groups;
 mod http_limits;
+mod live;
 mod mdt;
 mod outcomes;
 mod patients;
