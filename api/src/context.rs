@@ -7,12 +7,15 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
+use crate::live::LiveBroker;
 use crate::loaders::Loaders;
 
 pub struct RequestContext {
     pub caller: Caller,
     pub db: DatabaseConnection,
     pub loaders: Loaders,
+    /// Where mutations announce committed changes to live subscribers.
+    pub live: LiveBroker,
     /// `query Name` / `mutation Name` as sent by the client (`anonymous` when unnamed).
     pub operation: String,
     pub request_id: String,
@@ -21,10 +24,17 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(caller: Caller, db: DatabaseConnection, operation: String, request_id: String) -> Self {
+    /// The context of one request (or of one live-update event): fresh loaders for this caller.
+    pub fn new(
+        caller: Caller,
+        db: DatabaseConnection,
+        live: LiveBroker,
+        operation: String,
+        request_id: String,
+    ) -> Self {
         let today = uk_today();
         let loaders = Loaders::new(&db, today);
-        Self { caller, db, loaders, operation, request_id, today }
+        Self { caller, db, loaders, live, operation, request_id, today }
     }
 
     /// The operation and the field path being resolved, for the audit trail.

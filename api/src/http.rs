@@ -1,5 +1,6 @@
 //! The HTTP surface: POST /graphql (GraphQL over HTTP with content negotiation), GraphiQL on GET
-//! when enabled (GET never executes an operation), /livez and /readyz. Bodies, batches and
+//! when enabled (GET never executes an operation), the WebSocket upgrade of GET /graphql for
+//! subscriptions (`live::ws`), /livez and /readyz. Bodies, batches and
 //! queries are bounded; every request gets a correlation id; errors never carry database text.
 
 use std::sync::Arc;
@@ -7,6 +8,8 @@ use std::time::Duration;
 
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse, ServerError};
 use axum::body::Bytes;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -18,6 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{self, JwtVerifier};
 use crate::context::RequestContext;
 use crate::error::{code, AppError};
+use crate::live::LiveBroker;
 use crate::schema::AppSchema;
 use crate::telemetry;
 
@@ -42,12 +46,13 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub verifier: Arc<JwtVerifier>,
     pub settings: Arc<HttpSettings>,
+    pub live: LiveBroker,
 }
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(get_graphql).post(graphql))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -92,9 +97,35 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn graphiql(State(state): State<AppState>) -> Response {
+/// GET /graphql: a WebSocket upgrade for subscriptions, else GraphiQL (when enabled).
+async fn get_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let wants_websocket =
+        headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !wants_websocket {
+        return graphiql(state);
+    }
+    match upgrade {
+        Ok(upgrade) => {
+            let request_id = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+            crate::live::ws::upgrade(state, upgrade, request_id)
+        }
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+fn graphiql(state: AppState) -> Response {
     if state.settings.graphiql {
-        Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+        Html(
+            async_graphql::http::GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .finish(),
+        )
+        .into_response()
     } else {
         let mut response = (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -278,14 +309,14 @@ async fn execute_one(
     request: async_graphql::Request,
 ) -> GqlResponse {
     let operation = operation_label(&request);
-    let context = RequestContext::new(caller, state.db.clone(), operation, request_id);
+    let context = RequestContext::new(caller, state.db.clone(), state.live.clone(), operation, request_id);
     let response = state.schema.execute(request.data(context)).await;
     sanitise(response)
 }
 
 /// `query Name` / `mutation Name` for the audit trail: the `operationName` the client sent, else
 /// the name written in the document (read lexically: the document is parsed once, by the schema).
-fn operation_label(request: &async_graphql::Request) -> String {
+pub(crate) fn operation_label(request: &async_graphql::Request) -> String {
     let text: String =
         request.query.lines().map(|line| line.split('#').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
     let head = text.split('{').next().unwrap_or("");
@@ -307,7 +338,7 @@ fn is_request_error(response: &GqlResponse) -> bool {
 
 /// Gives every error a code. An execution error without one did not come from `AppError`, so its
 /// text may hold internals: log it and send only a reference.
-fn sanitise(mut response: GqlResponse) -> GqlResponse {
+pub(crate) fn sanitise(mut response: GqlResponse) -> GqlResponse {
     for error in &mut response.errors {
         let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
         if has_code {

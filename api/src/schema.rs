@@ -7,15 +7,14 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    EmptySubscription, ErrorExtensionValues, MergedObject, Request, Schema, ServerError, ServerResult,
-};
+use async_graphql::{ErrorExtensionValues, MergedObject, Request, Schema, ServerError, ServerResult};
 
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::config::SchemaSettings;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
+use crate::live::graphql::SubscriptionRoot;
 use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
@@ -54,11 +53,11 @@ pub struct MutationRoot(
     MdtProposalMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
     let limits = &settings.limits;
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .limit_depth(limits.max_depth as usize)
         .limit_complexity(limits.max_complexity as usize)
         .limit_recursive_depth(64)

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::auth::{DevSecret, JwtVerifier};
 use crate::config::{AuthArgs, DatabaseArgs, SchemaSettings, ServeArgs};
 use crate::http::{router, AppState, HttpSettings};
+use crate::live::LiveBroker;
 use crate::schema::build_schema;
 use crate::{db, demo};
 
@@ -29,9 +30,11 @@ pub async fn build_state(
     let verifier = JwtVerifier::from_config(auth, dev_secret).context("JWT configuration")?;
     let settings =
         SchemaSettings { limits: serve.limits.clone(), introspection: serve.introspection.unwrap_or(serve.demo) };
+    let live = LiveBroker::start(&db).await?;
     Ok(AppState {
         schema: build_schema(&settings),
         db,
+        live,
         verifier: Arc::new(verifier),
         settings: Arc::new(HttpSettings {
             max_body_bytes: serve.limits.max_body_bytes as usize,

@@ -11,6 +11,7 @@ mod directory;
 mod figures;
 mod groups;
 mod http_limits;
+mod live;
 mod mdt;
 mod mdt_prepare;
 mod outcomes;

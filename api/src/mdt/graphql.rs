@@ -588,7 +588,9 @@ impl MdtMutation {
             chair_id: parse_id("chairId", &input.chair_id)?,
             required_disciplines: input.required_disciplines.map(|l| l.into_iter().map(Into::into).collect()),
         };
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::schedule(&req.db, &req.caller, new).await?) })
+        let meeting = super::schedule(&req.db, &req.caller, new).await?;
+        req.live.publish(meeting.id, crate::live::ChangeKind::Scheduled).await;
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     /// Sets the disciplines the neighbourhood's MDT meetings require to be quorate.
@@ -605,6 +607,7 @@ impl MdtMutation {
             input.disciplines.into_iter().map(Into::into).collect(),
         )
         .await?;
+        req.live.publish_for_neighbourhood(&req.db, parse_id("neighbourhoodId", &input.neighbourhood_id)?).await;
         Ok(SetRequiredDisciplinesPayload { disciplines: list.into_iter().map(Into::into).collect() })
     }
 
@@ -617,6 +620,7 @@ impl MdtMutation {
         let req = request(ctx)?;
         let meeting =
             super::set_status(&req.db, &req.caller, parse_id("meetingId", &input.meeting_id)?, input.to.into()).await?;
+        req.live.publish(meeting.id, crate::live::ChangeKind::Status).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -628,6 +632,7 @@ impl MdtMutation {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         super::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?).await?;
+        req.live.publish(meeting_id, crate::live::ChangeKind::Invitations).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
     }
 
@@ -639,6 +644,7 @@ impl MdtMutation {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         super::uninvite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?).await?;
+        req.live.publish(meeting_id, crate::live::ChangeKind::Invitations).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
     }
 
@@ -656,6 +662,7 @@ impl MdtMutation {
             .map(|e| Ok((parse_id("practitionerId", &e.practitioner_id)?, e.attendance.into())))
             .collect::<AppResult<Vec<_>>>()?;
         super::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
+        req.live.publish(meeting_id, crate::live::ChangeKind::Attendance).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
     }
 
@@ -674,6 +681,7 @@ impl MdtMutation {
             minutes_allotted: input.minutes_allotted.unwrap_or(10),
         };
         let item = super::add_item(&req.db, &req.caller, meeting_id, new).await?;
+        req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
         audit::record_reads(
             &req.db,
             &req.caller,
@@ -693,6 +701,7 @@ impl MdtMutation {
     ) -> async_graphql::Result<MdtMeetingPayload> {
         let req = request(ctx)?;
         let item = super::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
+        req.live.publish(item.meeting_id, crate::live::ChangeKind::Agenda).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, item.meeting_id).await?) })
     }
 
@@ -705,6 +714,7 @@ impl MdtMutation {
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let order = input.item_ids.iter().map(|i| parse_id("itemIds", i)).collect::<AppResult<Vec<_>>>()?;
         super::reorder(&req.db, &req.caller, meeting_id, order).await?;
+        req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
     }
 
@@ -716,6 +726,7 @@ impl MdtMutation {
         let req = request(ctx)?;
         let decision =
             super::record_decision(&req.db, &req.caller, parse_id("itemId", &input.item_id)?, input.text).await?;
+        req.live.publish_for_item(&req.db, decision.item_id, crate::live::ChangeKind::Decision).await;
         Ok(MdtDecisionPayload { decision: MdtDecisionNode(decision) })
     }
 
@@ -732,7 +743,9 @@ impl MdtMutation {
             owner_organisation_id: opt_id("ownerOrganisationId", &input.owner_organisation_id)?,
             due_date: input.due_date,
         };
-        Ok(MdtActionPayload { action: MdtActionNode(super::add_action(&req.db, &req.caller, new).await?) })
+        let action = super::add_action(&req.db, &req.caller, new).await?;
+        req.live.publish(action.meeting_id, crate::live::ChangeKind::Action).await;
+        Ok(MdtActionPayload { action: MdtActionNode(action) })
     }
 
     /// Marks an action done or cancelled (or reopens it); allowed after the meeting has closed.
@@ -750,6 +763,7 @@ impl MdtMutation {
             input.note,
         )
         .await?;
+        req.live.publish(action.meeting_id, crate::live::ChangeKind::Action).await;
         Ok(MdtActionPayload { action: MdtActionNode(action) })
     }
 }

@@ -566,6 +566,7 @@ pub mod graphql {
             let req = request(ctx)?;
             let (meeting_id, list) = proposals(req, input.proposal).await?;
             super::add_proposed(&req.db, &req.caller, meeting_id, &list, input.minutes_each.unwrap_or(10)).await?;
+            req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
             let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
             audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
             let meeting = crate::mdt::get(&req.db, &req.caller, meeting_id).await?;
