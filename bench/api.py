@@ -211,21 +211,29 @@ class Server:
                 self.proc.kill()
 
 
-def find_oha(smoke: bool) -> str:
-    found = shutil.which("oha") or (str(ROOT / "bench/.tools/bin/oha") if (ROOT / "bench/.tools/bin/oha").exists() else None)
-    if found:
-        return found
-    log("installing oha (load generator) from crates.io into bench/.tools")
-    run(["cargo", "install", "oha", "--locked", "--quiet", "--root", str(ROOT / "bench/.tools")])
-    return str(ROOT / "bench/.tools/bin/oha")
+OHA_VERSION = "1.16.0"
+
+
+def find_oha() -> str:
+    """oha from PATH or ~/.cargo/bin when it is the pinned version, else `cargo install`ed there."""
+    cargo_bin = Path.home() / ".cargo/bin/oha"
+    for candidate in [shutil.which("oha"), str(cargo_bin)]:
+        if candidate and Path(candidate).exists():
+            version = subprocess.run([candidate, "--version"], capture_output=True, text=True).stdout
+            if OHA_VERSION in version:
+                return candidate
+    log(f"installing oha {OHA_VERSION} (the load generator) from crates.io: a few minutes, once per machine")
+    run(["cargo", "install", "oha", "--version", OHA_VERSION, "--locked", "--quiet", "--force"])
+    return str(cargo_bin)
 
 
 def oha(tool: str, url: str, token: str, bodies: Path, duration: float, concurrency: int, rate: float | None,
         cpus: str) -> dict:
-    cmd = ["taskset", "-c", cpus, tool, "--no-tui", "-j", "-z", f"{duration}s", "-c", str(concurrency), "-m", "POST",
+    cmd = ["taskset", "-c", cpus, tool, "--no-tui", "--output-format", "json", "--worker-threads", "1",
+           "-z", f"{duration}s", "-c", str(concurrency), "-m", "POST",
            "-H", f"Authorization: Bearer {token}", "-T", "application/json", "-Z", str(bodies), url]
     if rate:
-        cmd[5:5] = ["-q", str(rate), "--latency-correction"]
+        cmd[-1:-1] = ["-q", str(rate), "--latency-correction"]
     out = run(cmd, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -633,7 +641,7 @@ def main() -> None:
         log("building the release binary")
         run(["cargo", "build", "--release", "--quiet", "--bin", "neighbourhood"], cwd=ROOT)
         binary = ROOT / "target/release/neighbourhood"
-    tool = find_oha(args.smoke)
+    tool = find_oha()
     with tempfile.TemporaryDirectory(prefix="nbh-bench-") as tmp:
         workdir = Path(tmp)
         runs = [bench_backend(b, args, binary, tool, workdir) for b in args.backends.split(",")]

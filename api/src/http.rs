@@ -47,6 +47,7 @@ pub struct AppState {
     pub verifier: Arc<JwtVerifier>,
     pub settings: Arc<HttpSettings>,
     pub live: LiveBroker,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(get_graphql).post(graphql))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let id = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
@@ -309,9 +311,21 @@ async fn execute_one(
     request: async_graphql::Request,
 ) -> GqlResponse {
     let operation = operation_label(&request);
+    let kind = operation.split(' ').next().unwrap_or("query").to_owned();
     let context = RequestContext::new(caller, state.db.clone(), state.live.clone(), operation, request_id);
-    let response = state.schema.execute(request.data(context)).await;
-    sanitise(response)
+    let started = std::time::Instant::now();
+    let response = sanitise(state.schema.execute(request.data(context)).await);
+    state.metrics.record(&kind, &response, started.elapsed());
+    response
+}
+
+/// Prometheus metrics (OpenMetrics text); see `crate::metrics`.
+async fn metrics(State(state): State<AppState>) -> Response {
+    match state.metrics.render() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.client_message()).into_response(),
+    }
 }
 
 /// `query Name` / `mutation Name` for the audit trail: the `operationName` the client sent, else

@@ -23,6 +23,7 @@ pub mod http;
 pub mod live;
 pub mod loaders;
 pub mod mdt;
+pub mod metrics;
 pub mod neighbourhoods;
 pub mod nhs_number;
 pub mod organisations;

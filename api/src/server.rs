@@ -35,6 +35,7 @@ pub async fn build_state(
         schema: build_schema(&settings),
         db,
         live,
+        metrics: Arc::new(crate::metrics::Metrics::default()),
         verifier: Arc::new(verifier),
         settings: Arc::new(HttpSettings {
             max_body_bytes: serve.limits.max_body_bytes as usize,

@@ -1,16 +1,19 @@
 -- What PostGraphile needs in the Neighbourhood database for the equivalent benchmark queries.
 -- Idempotent: run it after `neighbourhood migrate` (and seeding) as often as you like.
 --
--- One computed column, nothing else. PostGraphile exposes a STABLE SQL function whose first
--- argument is a table row as a field of that table's type (`Patient.conditionCount`), and
+-- One computed column and one smart comment, nothing else (no views, no indexes, no data).
+--
+-- patient_condition_count(patient): PostGraphile exposes a STABLE function whose first argument is
+-- a table row as a field of that table's type (`Patient.conditionCount`), and
 -- postgraphile-plugin-connection-filter lets a `patients` filter compare it
--- (`conditionCount: { greaterThanOrEqualTo: 2 }`). Relation filters can say "has some / every /
--- no condition" but not "at least two", so without this function the cohort page's
--- "2 or more long-term conditions" cannot be expressed. The body is the same correlated count our
--- server writes (`(select count(id) from patient_condition where patient_id = patient.id) >= 2`);
--- a single-statement LANGUAGE sql STABLE function is inlined by the planner, so the SQL that runs
--- is the same subquery. int, not bigint: count(*) is bigint, which PostGraphile exposes as the
--- BigInt scalar (a string) — an int is what a PostGraphile user would return here.
+-- (`conditionCount: { greaterThanOrEqualTo: 2 }`; `@filterable` opts it in explicitly). Relation
+-- filters can say "has some / every / no condition" but not "at least two", so without it the
+-- cohort page's "2 or more long-term conditions" cannot be expressed. The body is the correlated
+-- count our server writes inline (`(select count(id) from patient_condition where patient_id =
+-- patient.id) >= 2`). PostgreSQL does not inline a SQL function whose body has a FROM clause, so
+-- it runs as a function call per candidate row (after the cheaper efi_score / practice conditions,
+-- which use indexes); that is the honest cost of doing this in PostGraphile. It returns integer
+-- because count() is bigint, which PostGraphile exposes as the BigInt scalar (a string).
 
 create or replace function public.patient_condition_count(p public.patient)
   returns integer

@@ -222,3 +222,23 @@ async fn introspection_and_graphiql_follow_configuration_and_get_never_executes(
     assert!(via_post.data()["createCohort"]["cohort"]["id"].is_string());
     assert_eq!(cohort_count().await, before + 1);
 }
+
+#[tokio::test]
+async fn metrics_count_operations_by_outcome_and_error_code() {
+    let app = spawn_app().await;
+    let token = app.token(api::cli::DemoRole::Coordinator).await;
+    let vcse = app.token(api::cli::DemoRole::Vcse).await;
+    let read = |app: &crate::helpers::TestApp| {
+        let url = app.url("/metrics");
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    app.gql(&token, "{ me { role } }", serde_json::json!({})).await.data();
+    app.gql(&token, "{ me { role } }", serde_json::json!({})).await.data();
+    let refused = app.gql(&vcse, "{ patients(first: 1) { nodes { id } } }", serde_json::json!({})).await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+    let text = read(&app).await;
+    assert!(text.contains(r#"graphql_responses_total{kind="query",outcome="ok",code=""} 2"#), "{text}");
+    assert!(text.contains(r#"graphql_responses_total{kind="query",outcome="error",code="FORBIDDEN"} 1"#), "{text}");
+    assert!(!text.contains("patient"), "no personal data in metrics");
+}
