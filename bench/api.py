@@ -94,7 +94,6 @@ def ensure_pg_stat_statements() -> None:
         log("enabling pg_stat_statements (ALTER SYSTEM, cluster restart)")
         libs = ",".join(x for x in [loaded.strip(), "pg_stat_statements"] if x)
         psql("postgres", f"ALTER SYSTEM SET shared_preload_libraries = '{libs}'")
-        psql("postgres", "ALTER SYSTEM SET pg_stat_statements.track = 'top'")
         pg_cluster("restart")
 
 
@@ -229,7 +228,7 @@ def find_oha() -> str:
 
 def oha(tool: str, url: str, token: str, bodies: Path, duration: float, concurrency: int, rate: float | None,
         cpus: str) -> dict:
-    cmd = ["taskset", "-c", cpus, tool, "--no-tui", "--output-format", "json", "--worker-threads", "1",
+    cmd = ["taskset", "-c", cpus, tool, "--no-tui", "--output-format", "json", "--worker-threads", "1", "-w",
            "-z", f"{duration}s", "-c", str(concurrency), "-m", "POST",
            "-H", f"Authorization: Bearer {token}", "-T", "application/json", "-Z", str(bodies), url]
     if rate:
@@ -310,7 +309,9 @@ def variables_for(api: Api, tokens: dict[str, str], meetings: list[str], smoke: 
         after = page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             break
-    org = api.data("{ me { organisation { id } } }", token=tokens["link_worker"])["me"]["organisation"]["id"]
+    coordinator_org = api.data("{ me { organisation { id } } }")["me"]["organisation"]["id"]
+    worker_me = api.data("{ me { practitioner { id } organisation { id } } }", token=tokens["link_worker"])["me"]
+    org, worker_id = worker_me["organisation"]["id"], worker_me["practitioner"]["id"]
     workers = api.data(
         "query($o: ID) { practitioners(first: 100, role: SOCIAL_PRESCRIBING_LINK_WORKER, organisationId: $o) { nodes { id } } }",
         {"o": org},
@@ -318,10 +319,12 @@ def variables_for(api: Api, tokens: dict[str, str], meetings: list[str], smoke: 
     )["practitioners"]["nodes"]
     return {
         "mdt_preparation": [{"id": m} for m in meetings],
-        "cohort_page": [{"practiceId": p["id"]} for p in practices],
+        # organisationId / practitionerId: the caller, for PostGraphile's filters that stand for our
+        # access rules (our server ignores variables its documents do not declare).
+        "cohort_page": [{"practiceId": p["id"], "organisationId": coordinator_org} for p in practices],
         "patient_record": [{"id": p} for p in people],
         "caseload": [{"practitionerId": w["id"]} for w in workers],
-        "referral_inbox": [{"statuses": s} for s in INBOX_STATUSES],
+        "referral_inbox": [{"statuses": s, "organisationId": org, "practitionerId": worker_id} for s in INBOX_STATUSES],
     }
 
 
@@ -334,12 +337,19 @@ SCENARIO_TOKEN = {
 }
 
 
-def write_bodies(workdir: Path, scenario: str, variables: list[dict]) -> Path:
-    query = (ROOT / "bench/scenarios" / f"{scenario}.graphql").read_text()
-    path = workdir / f"{scenario}.jsonl"
+def write_bodies(workdir: Path, scenario: str, variables: list[dict], theirs: bool = False) -> Path:
+    folder = ROOT / ("bench/postgraphile/queries" if theirs else "bench/scenarios")
+    query = (folder / f"{scenario}.graphql").read_text()
+    path = workdir / f"{scenario}{'-theirs' if theirs else ''}.jsonl"
     with open(path, "w") as f:
         for v in variables:
             f.write(json.dumps({"query": query, "variables": v}) + "\n")
+    return path
+
+
+def write_variables(workdir: Path, scenario: str, variables: list[dict]) -> Path:
+    path = workdir / f"{scenario}-variables.jsonl"
+    path.write_text("".join(json.dumps(v) + "\n" for v in variables))
     return path
 
 
@@ -451,6 +461,12 @@ def bench_backend(backend: str, args, binary: Path, tool: str, workdir: Path) ->
     log(f"{backend}: seeding {args.population} people")
     run([str(binary), "migrate"], env=env, capture_output=True)
     run([str(binary), "seed-demo", "--population", str(args.population), "--seed", "2026"], env=env, capture_output=True)
+    if backend == "postgres":
+        # Fresh tables have no statistics yet; both servers get the same analysed database.
+        psql(BENCH_DB, "ANALYZE")
+        if args.postgraphile:
+            run(["psql", f"{PG_SERVER}/{BENCH_DB}", "-qX", "-v", "ON_ERROR_STOP=1", "-f",
+                 str(ROOT / "bench/postgraphile/setup.sql")], capture_output=True)
 
     server = Server(binary, url, secret, args.port, args.server_cpus, workdir)
     server.start()
@@ -504,6 +520,8 @@ def bench_backend(backend: str, args, binary: Path, tool: str, workdir: Path) ->
             }
             log(f"{backend} {scenario}: {rps:.0f} req/s, p99 {results[scenario]['p99_ms']:.1f} ms at {rate} req/s, "
                 f"errors {closed_bad + open_bad}+{graphql_errors:.0f}")
+        if backend == "postgres" and args.postgraphile:
+            results["side_by_side"] = side_by_side(args, api, tokens, variables, workdir, tool)
         # The write path.
         provider = api.data("{ me { organisation { id } } }", token=tokens["link_worker"])["me"]["organisation"]["id"]
         people = fresh_patients_for_writes(api, 300 if args.smoke else 20_000)
@@ -524,6 +542,97 @@ def bench_backend(backend: str, args, binary: Path, tool: str, workdir: Path) ->
             pin(postgres_pids(), "0-" + str(os.cpu_count() - 1))
             if not args.keep_database:
                 psql("postgres", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+class PostGraphile:
+    """PostGraphile v5 on the same database, pinned like our server (bench/postgraphile/serve.sh)."""
+
+    def __init__(self, port: int, cpus: str, workdir: Path):
+        self.port, self.cpus = port, cpus
+        self.url = f"http://127.0.0.1:{port}/graphql"
+        self.log_path = workdir / "postgraphile.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            ["bash", str(ROOT / "bench/postgraphile/serve.sh"), f"{PG_SERVER}/{BENCH_DB}", str(self.port), self.cpus],
+            stdout=log_file, stderr=subprocess.STDOUT)
+        probe = json.dumps({"query": "{ __typename }"}).encode()
+        for _ in range(600):
+            try:
+                req = urllib.request.Request(self.url, data=probe, headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"PostGraphile exited: {self.log_path.read_text()[-2000:]}")
+                time.sleep(0.5)
+        raise SystemExit("PostGraphile did not become ready")
+
+    def rss_mib(self) -> float:
+        return peak_rss_mib(self.proc.pid) if self.proc else 0.0
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def side_by_side(args, api: Api, tokens: dict[str, str], variables: dict[str, list[dict]], workdir: Path,
+                 tool: str) -> dict:
+    """Checks that PostGraphile answers every scenario with the same data, then alternates closed-loop
+    runs (ours, theirs, ours, theirs …) so that drift cancels out; ratios are ours / theirs."""
+    theirs = PostGraphile(args.port + 1, args.server_cpus, workdir)
+    theirs.start()
+    try:
+        out: dict[str, dict] = {}
+        for scenario in READ_SCENARIOS:
+            token = tokens[SCENARIO_TOKEN[scenario]]
+            checked = subprocess.run(
+                [sys.executable, str(ROOT / "bench/postgraphile/compare.py"), "--ours", api.url, "--token", token,
+                 "--theirs", theirs.url, "--scenario", scenario,
+                 "--variables", str(write_variables(workdir, scenario, variables[scenario]))],
+                capture_output=True, text=True)
+            if checked.returncode != 0:
+                raise SystemExit(f"{scenario}: PostGraphile's answer differs from ours\n{checked.stdout[-3000:]}{checked.stderr[-2000:]}")
+            ours_bodies = write_bodies(workdir, scenario, variables[scenario])
+            their_bodies = write_bodies(workdir, scenario, variables[scenario], theirs=True)
+            ours_rps, their_rps, their_stmts = [], [], []
+            for _ in range(args.repetitions):
+                report_ours = oha(tool, api.url, token, ours_bodies, args.side_duration, args.concurrency, None, args.load_cpus)
+                ok, bad = status_counts(report_ours)
+                if bad:
+                    raise SystemExit(f"ours {scenario}: {bad} failed requests")
+                ours_rps.append(report_ours["summary"]["requestsPerSec"])
+                before = pg_statement_totals()
+                report_theirs = oha(tool, theirs.url, token, their_bodies, args.side_duration, args.concurrency, None,
+                                    args.load_cpus)
+                ok, bad = status_counts(report_theirs)
+                if bad:
+                    raise SystemExit(f"PostGraphile {scenario}: {bad} failed requests")
+                their_rps.append(report_theirs["summary"]["requestsPerSec"])
+                after = pg_statement_totals()
+                their_stmts.append((after[0] - before[0]) / max(1, ok))
+            ratios = sorted(o / t for o, t in zip(ours_rps, their_rps))
+            out[scenario] = {
+                "equal_data": True,
+                "ours_rps": statistics.median(ours_rps),
+                "theirs_rps": statistics.median(their_rps),
+                "ratio_median": statistics.median(ratios),
+                "ratio_min": ratios[0],
+                "ratio_max": ratios[-1],
+                "theirs_statements_per_request": statistics.median(their_stmts),
+            }
+            log(f"side by side {scenario}: ours/PostGraphile = {out[scenario]['ratio_median']:.2f} "
+                f"({ratios[0]:.2f}–{ratios[-1]:.2f})")
+        out["postgraphile_peak_rss_mib"] = theirs.rss_mib()
+        return out
+    finally:
+        theirs.stop()
 
 
 def count_bench_referrals(backend: str, url: str, run_id: str) -> tuple[int, int]:
@@ -568,7 +677,8 @@ def report(runs: list[dict], args, out: Path) -> None:
     lines = [
         "# API benchmark",
         "",
-        f"{meta['date']}, commit {commit}, {meta['cores']} cores, release build, demo of {args.population:,} people "
+        f"{meta['date']}, commit {commit}, {meta['cores']} cores, {'SMOKE RUN (numbers mean nothing), ' if args.smoke else ''}"
+        f"binary `{args.binary_label}`, demo of {args.population:,} people "
         f"plus {args.meetings} MDT meetings of {args.agenda}. Server pinned to CPU {args.server_cpus} "
         f"(`taskset`; one tokio worker per pinned core); PostgreSQL and the load generator (oha) on CPU {args.load_cpus}. "
         f"Closed loop: {args.concurrency} connections for {args.duration:g} s. Open loop: {args.rate_fraction:.0%} of the "
@@ -595,6 +705,20 @@ def report(runs: list[dict], args, out: Path) -> None:
                       f"{w['in_database_awaiting_contact']}: {'nothing lost' if w['nothing_lost'] else 'MISMATCH'}; "
                       f"errors {w['errors']}.", ""]
     pg = next((r for r in runs if r["backend"] == "postgres"), None)
+    side = pg["scenarios"].get("side_by_side") if pg else None
+    if side:
+        lines += ["## Side by side with PostGraphile v5 (PostgreSQL)", "",
+                  f"Same database and data; PostGraphile 5.1.5 on Node 22 pinned to CPU {args.server_cpus} like ours "
+                  f"(bench/postgraphile). Every variable set was first checked to return the same data (normalised "
+                  f"JSON, bench/postgraphile/compare.py). Then {args.repetitions} alternating closed-loop runs of "
+                  f"{args.side_duration:g} s each (ours, theirs, ours, theirs …); the ratio is ours / theirs per pair.", "",
+                  "| scenario | ours req/s | PostGraphile req/s | ratio median | min–max | PostGraphile SQL stmts/req |",
+                  "|---|---|---|---|---|---|"]
+        for name in READ_SCENARIOS:
+            x = side[name]
+            lines.append(f"| {name} | {x['ours_rps']:.0f} | {x['theirs_rps']:.0f} | {x['ratio_median']:.2f} | "
+                         f"{x['ratio_min']:.2f}–{x['ratio_max']:.2f} | {x['theirs_statements_per_request']:.1f} |")
+        lines += ["", f"PostGraphile peak RSS: {side['postgraphile_peak_rss_mib']:.0f} MiB.", ""]
     if pg:
         s = pg["scenarios"]["mdt_preparation"]
         worst_p99 = max(pg["scenarios"][n]["p99_ms"] or 0 for n in READ_SCENARIOS)
@@ -605,6 +729,10 @@ def report(runs: list[dict], args, out: Path) -> None:
              f"{fmt(s['statements_per_request'])}"),
             ("server RSS under 150 MB", rss < 150, f"{rss:.0f} MiB"),
             ("every acknowledged write is in the database", all(r["scenarios"]["write_referral"]["nothing_lost"] for r in runs), ""),
+            *([("MDT preparation throughput at least 1.5× PostGraphile's", side["mdt_preparation"]["ratio_median"] >= 1.5,
+                f"{side['mdt_preparation']['ratio_median']:.2f}×"),
+               ("no scenario slower than PostGraphile", all(side[n]["ratio_median"] >= 1.0 for n in READ_SCENARIOS),
+                ", ".join(f"{n} {side[n]['ratio_median']:.2f}×" for n in READ_SCENARIOS))] if side else []),
             ("no errors", all(r["scenarios"][n]["non_2xx"] == 0 and r["scenarios"][n]["graphql_errors"] == 0
                               for r in runs for n in READ_SCENARIOS), ""),
         ]
@@ -629,14 +757,20 @@ def main() -> None:
     parser.add_argument("--server-cpus", default="0")
     parser.add_argument("--load-cpus", default="1")
     parser.add_argument("--binary", help="use this server binary instead of building the release one")
+    parser.add_argument("--no-postgraphile", dest="postgraphile", action="store_false",
+                        help="skip the side-by-side runs against PostGraphile v5")
+    parser.add_argument("--repetitions", type=int, default=5, help="alternating pairs of runs per scenario")
+    parser.add_argument("--side-duration", type=float, default=8.0)
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "bench/results"))
     args = parser.parse_args()
     if args.smoke:
-        args.population, args.meetings, args.agenda, args.duration = 3_000, 3, 10, 1.0
+        args.population, args.meetings, args.agenda, args.duration = 3_000, 3, 5, 1.0
+        args.repetitions, args.side_duration = 1, 1.0
     if os.cpu_count() == 1:
         args.server_cpus = args.load_cpus = "0"
     binary = Path(args.binary) if args.binary else None
+    args.binary_label = str(binary.resolve().relative_to(ROOT)) if binary and binary.resolve().is_relative_to(ROOT) else str(binary or "target/release/neighbourhood")
     if binary is None:
         log("building the release binary")
         run(["cargo", "build", "--release", "--quiet", "--bin", "neighbourhood"], cwd=ROOT)
