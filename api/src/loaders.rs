@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use entity::{
@@ -172,10 +172,41 @@ children_loader!(
     /// The disciplines a neighbourhood's MDT meetings require (empty: the default).
     RequiredDisciplinesLoader, neighbourhood_required_discipline, NeighbourhoodId, neighbourhood_id, [Discipline]
 );
-children_loader!(
-    /// A meeting's agenda items (including removed ones), in agenda order.
-    MdtAgendaLoader, mdt_agenda_item, MeetingId, meeting_id, [Position, Id]
-);
+/// A meeting's agenda items (including removed ones), in agenda order, each with its person: one
+/// statement (a join) for the agenda and its people.
+pub struct MdtAgendaLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for MdtAgendaLoader {
+    type Value = Vec<(mdt_agenda_item::Model, patient::Model)>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let rows = mdt_agenda_item::Entity::find()
+            .select_also(patient::Entity)
+            .join(
+                JoinType::InnerJoin,
+                mdt_agenda_item::Entity::belongs_to(patient::Entity)
+                    .from(mdt_agenda_item::Column::PatientId)
+                    .to(patient::Column::Id)
+                    .into(),
+            )
+            .filter(mdt_agenda_item::Column::MeetingId.is_in(keys.iter().copied()))
+            .order_by_asc(mdt_agenda_item::Column::Position)
+            .order_by_asc(mdt_agenda_item::Column::Id)
+            .all(&self.0)
+            .await?;
+        for (item, person) in rows {
+            if let Some(person) = person {
+                out.entry(item.meeting_id).or_default().push((item, person));
+            }
+        }
+        Ok(out)
+    }
+}
 children_loader!(
     /// An agenda item's decisions, oldest first.
     MdtDecisionsLoader, mdt_decision, ItemId, item_id, [RecordedAt, Id]

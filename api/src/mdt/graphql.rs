@@ -126,17 +126,20 @@ impl MdtMeetingNode {
     /// The people on the agenda, in order. Reading the people is audited.
     async fn agenda(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgendaItemNode>> {
         let req = request(ctx)?;
-        let rows: Vec<mdt_agenda_item::Model> = req
+        let (rows, people): (Vec<mdt_agenda_item::Model>, Vec<entity::patient::Model>) = req
             .loaders
             .mdt_agenda
             .load_one(self.0.id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .filter(|i| i.open_key.is_some())
-            .collect();
-        // The caller's grant on each person decides what of the item they see (one statement).
-        let patients = req.loaders.patient.load_many(rows.iter().map(|i| i.patient_id)).await?;
+            .filter(|(i, _)| i.open_key.is_some())
+            .unzip();
+        // The people came with the agenda: later fields read them from the request's cache. The
+        // caller's grant on each person decides what of the item they see.
+        req.loaders.patient.feed_many(people.iter().map(|p| (p.id, p.clone()))).await;
+        let patients: std::collections::HashMap<Uuid, entity::patient::Model> =
+            people.into_iter().map(|p| (p.id, p)).collect();
         let grants: Vec<Option<Grant>> =
             rows.iter().map(|i| patients.get(&i.patient_id).and_then(|p| req.caller.grant_for(p))).collect();
         let look = ctx.look_ahead();

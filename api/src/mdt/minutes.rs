@@ -41,14 +41,21 @@ pub async fn render(
         .into_iter()
         .filter(|i| i.open_key.is_some())
         .collect();
+    // The agenda's people come with it; the cache then holds them for `patient.load_many` below.
+    let mut known = Vec::new();
     let items: Vec<_> = l
         .mdt_agenda
         .load_one(meeting.id)
         .await?
         .unwrap_or_default()
         .into_iter()
-        .filter(|i| i.open_key.is_some())
+        .filter(|(i, _)| i.open_key.is_some())
+        .map(|(item, person)| {
+            known.push((person.id, person));
+            item
+        })
         .collect();
+    l.patient.feed_many(known).await;
     let item_ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
     let decisions = l.mdt_decisions.load_many(item_ids.iter().copied()).await?;
     let actions = l.mdt_item_actions.load_many(item_ids.iter().copied()).await?;
