@@ -20,6 +20,7 @@ pub mod error;
 pub mod frailty;
 pub mod groups;
 pub mod http;
+pub mod label;
 pub mod live;
 pub mod loaders;
 pub mod mdt;

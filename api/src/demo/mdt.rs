@@ -314,10 +314,11 @@ pub(super) async fn propose_upcoming(
                 min_condition_count: Some(2),
                 ..PatientCriteria::default()
             },
+            cohort_neighbourhood: None,
             not_discussed_days: 90,
             limit: next.item_ids.len() as u64,
         };
-        let proposals = crate::mdt::proposal::propose(db, &caller, today, at(today, 9 * 60), &request).await?;
+        let (_, proposals) = crate::mdt::proposal::propose(db, &caller, today, at(today, 9 * 60), &request).await?;
         for ((position, proposal), id) in proposals.iter().enumerate().zip(&next.item_ids) {
             items.push(mdt_agenda_item::Model {
                 id: *id,

@@ -12,6 +12,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::label::label;
+
 use entity::{asset_connection, asset_connection_event, community_asset, patient, ConnectionState as S};
 
 use crate::auth::{AccessReason, Caller, Grant, PatientAccessLevel};
@@ -36,10 +38,6 @@ pub fn holds_place(state: S) -> bool {
 
 pub fn is_live(state: S) -> bool {
     matches!(state, S::Suggested | S::Referred | S::Attending)
-}
-
-fn label(state: S) -> String {
-    state.to_value().to_uppercase()
 }
 
 fn open_key(patient_id: Uuid, asset_id: Uuid) -> String {

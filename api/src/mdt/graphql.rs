@@ -634,9 +634,11 @@ impl MdtMutation {
     ) -> async_graphql::Result<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
-        super::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?).await?;
+        let (meeting, _) =
+            super::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?)
+                .await?;
         req.live.publish(meeting_id, crate::live::ChangeKind::Invitations).await;
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     async fn remove_mdt_invitation(
@@ -646,9 +648,11 @@ impl MdtMutation {
     ) -> async_graphql::Result<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
-        super::uninvite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?).await?;
+        let (meeting, _) =
+            super::uninvite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?)
+                .await?;
         req.live.publish(meeting_id, crate::live::ChangeKind::Invitations).await;
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     /// Records who attended or sent apologies.
@@ -664,9 +668,9 @@ impl MdtMutation {
             .iter()
             .map(|e| Ok((parse_id("practitionerId", &e.practitioner_id)?, e.attendance.into())))
             .collect::<AppResult<Vec<_>>>()?;
-        super::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
+        let (meeting, _) = super::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
         req.live.publish(meeting_id, crate::live::ChangeKind::Attendance).await;
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     async fn add_mdt_agenda_item(
@@ -683,7 +687,7 @@ impl MdtMutation {
             presenter_id: opt_id("presenterId", &input.presenter_id)?,
             minutes_allotted: input.minutes_allotted.unwrap_or(10),
         };
-        let item = super::add_item(&req.db, &req.caller, meeting_id, new).await?;
+        let (meeting, item) = super::add_item(&req.db, &req.caller, meeting_id, new).await?;
         req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
         audit::record_reads(
             &req.db,
@@ -693,7 +697,7 @@ impl MdtMutation {
             &req.request_id,
         )
         .await?;
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     /// Takes a person off the agenda (any access the item gave ends with it).
@@ -703,9 +707,9 @@ impl MdtMutation {
         input: RemoveMdtAgendaItemInput,
     ) -> async_graphql::Result<MdtMeetingPayload> {
         let req = request(ctx)?;
-        let item = super::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
+        let (meeting, item) = super::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
         req.live.publish(item.meeting_id, crate::live::ChangeKind::Agenda).await;
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, item.meeting_id).await?) })
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     async fn reorder_mdt_agenda(
@@ -716,9 +720,9 @@ impl MdtMutation {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let order = input.item_ids.iter().map(|i| parse_id("itemIds", i)).collect::<AppResult<Vec<_>>>()?;
-        super::reorder(&req.db, &req.caller, meeting_id, order).await?;
+        let meeting = super::reorder(&req.db, &req.caller, meeting_id, order).await?;
         req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
-        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(super::get(&req.db, &req.caller, meeting_id).await?) })
+        Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
     async fn record_mdt_decision(

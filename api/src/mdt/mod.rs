@@ -287,8 +287,8 @@ pub async fn set_status(
     if !allowed {
         return Err(AppError::InvalidTransition(format!(
             "a {} meeting cannot move to {}; meetings go PLANNED → IN_PROGRESS → CLOSED",
-            meeting.status.to_value().to_uppercase(),
-            to.to_value().to_uppercase()
+            crate::label::label(meeting.status),
+            crate::label::label(to)
         )));
     }
     let now = Utc::now();
@@ -311,7 +311,7 @@ pub async fn invite(
     caller: &Caller,
     meeting_id: Uuid,
     practitioner_id: Uuid,
-) -> AppResult<mdt_invitation::Model> {
+) -> AppResult<(mdt_meeting::Model, mdt_invitation::Model)> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let invitee = practitioner::Entity::find_by_id(practitioner_id)
@@ -339,7 +339,7 @@ pub async fn invite(
         removed_at: None,
     };
     match mdt_invitation::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await {
-        Ok(_) => Ok(model),
+        Ok(_) => Ok((meeting, model)),
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             let found = existing().await?.ok_or_else(|| AppError::from(e))?;
             Err(AppError::conflict_with("already invited", found.id))
@@ -354,7 +354,7 @@ pub async fn uninvite(
     caller: &Caller,
     meeting_id: Uuid,
     practitioner_id: Uuid,
-) -> AppResult<mdt_invitation::Model> {
+) -> AppResult<(mdt_meeting::Model, mdt_invitation::Model)> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let found = mdt_invitation::Entity::find()
@@ -369,7 +369,7 @@ pub async fn uninvite(
         .filter(mdt_invitation::Column::Id.eq(found.id))
         .exec(db)
         .await?;
-    Ok(mdt_invitation::Model { open_key: None, removed_at: Some(now), ..found })
+    Ok((meeting, mdt_invitation::Model { open_key: None, removed_at: Some(now), ..found }))
 }
 
 /// Records attendance (or apologies) for invited practitioners, in one transaction.
@@ -378,7 +378,7 @@ pub async fn record_attendance(
     caller: &Caller,
     meeting_id: Uuid,
     entries: Vec<(Uuid, MeetingAttendance)>,
-) -> AppResult<Vec<mdt_invitation::Model>> {
+) -> AppResult<(mdt_meeting::Model, Vec<mdt_invitation::Model>)> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     if entries.is_empty() {
@@ -413,7 +413,7 @@ pub async fn record_attendance(
             .await?;
     }
     txn.commit().await?;
-    Ok(standing
+    let invitations = standing
         .into_iter()
         .map(|mut i| {
             if let Some((_, s)) = entries.iter().find(|(p, _)| *p == i.practitioner_id) {
@@ -421,7 +421,8 @@ pub async fn record_attendance(
             }
             i
         })
-        .collect())
+        .collect();
+    Ok((meeting, invitations))
 }
 
 /// What goes on the agenda.
@@ -440,7 +441,7 @@ pub async fn add_item(
     caller: &Caller,
     meeting_id: Uuid,
     new: NewItem,
-) -> AppResult<mdt_agenda_item::Model> {
+) -> AppResult<(mdt_meeting::Model, mdt_agenda_item::Model)> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let reason = bounded_text("reason", Some(new.reason))?
@@ -489,7 +490,7 @@ pub async fn add_item(
         removed_at: None,
     };
     match mdt_agenda_item::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await {
-        Ok(_) => Ok(model),
+        Ok(_) => Ok((meeting, model)),
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             Err(AppError::conflict("the person was added to this agenda a moment ago"))
         }
@@ -498,7 +499,11 @@ pub async fn add_item(
 }
 
 /// Takes a person off the agenda (the item is kept, marked removed).
-pub async fn remove_item(db: &DatabaseConnection, caller: &Caller, item_id: Uuid) -> AppResult<mdt_agenda_item::Model> {
+pub async fn remove_item(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    item_id: Uuid,
+) -> AppResult<(mdt_meeting::Model, mdt_agenda_item::Model)> {
     let item = mdt_agenda_item::Entity::find_by_id(item_id)
         .one(db)
         .await?
@@ -515,11 +520,16 @@ pub async fn remove_item(db: &DatabaseConnection, caller: &Caller, item_id: Uuid
         .filter(mdt_agenda_item::Column::Id.eq(item.id))
         .exec(db)
         .await?;
-    Ok(mdt_agenda_item::Model { open_key: None, removed_at: Some(now), ..item })
+    Ok((meeting, mdt_agenda_item::Model { open_key: None, removed_at: Some(now), ..item }))
 }
 
 /// Puts the agenda in the order given (every current item exactly once), in one transaction.
-pub async fn reorder(db: &DatabaseConnection, caller: &Caller, meeting_id: Uuid, order: Vec<Uuid>) -> AppResult<()> {
+pub async fn reorder(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    meeting_id: Uuid,
+    order: Vec<Uuid>,
+) -> AppResult<mdt_meeting::Model> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let current: BTreeSet<Uuid> = mdt_agenda_item::Entity::find()
@@ -543,7 +553,7 @@ pub async fn reorder(db: &DatabaseConnection, caller: &Caller, meeting_id: Uuid,
             .await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(meeting)
 }
 
 /// The item and its meeting, if the caller may record against it (invited, or an organiser).
@@ -677,7 +687,7 @@ pub async fn set_action_status(
         return Err(AppError::forbidden("an action is updated by its owner or the meeting's organisers"));
     }
     if action.status == to {
-        return Err(AppError::InvalidTransition(format!("the action is already {}", to.to_value().to_uppercase())));
+        return Err(AppError::InvalidTransition(format!("the action is already {}", crate::label::label(to))));
     }
     let note = bounded_text("note", note)?;
     let now = Utc::now();

@@ -26,13 +26,14 @@ use uuid::Uuid;
 
 use entity::{
     mdt_action, mdt_agenda_item, mdt_meeting, outcome_measurement, patient, patient_condition, referral,
-    AgendaItemKind, PlanActionStatus, ReferralService,
+    AgendaItemKind, PlanActionStatus,
 };
 
 use super::{item_key, organised, MAX_AGENDA_ITEMS};
 use crate::auth::{Caller, Grant};
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
+use crate::label::{day, service_words};
 use crate::patients::query::criteria_condition;
 use crate::patients::PatientCriteria;
 use crate::referrals::MAX_TEXT_CHARS;
@@ -97,22 +98,10 @@ impl Proposal {
 pub struct ProposalRequest {
     pub meeting_id: Uuid,
     pub criteria: PatientCriteria,
+    /// When the criteria are a saved cohort's: its neighbourhood, which must be the meeting's.
+    pub cohort_neighbourhood: Option<Uuid>,
     pub not_discussed_days: i64,
     pub limit: u64,
-}
-
-pub fn service_words(service: ReferralService) -> &'static str {
-    match service {
-        ReferralService::SocialPrescribing => "social prescribing",
-        ReferralService::AdultSocialCare => "adult social care",
-        ReferralService::CommunityMentalHealth => "community mental health",
-        ReferralService::CommunityNursing => "community nursing",
-        ReferralService::Vcse => "a voluntary-sector service",
-    }
-}
-
-fn day(date: NaiveDate) -> String {
-    date.format("%-d %b %Y").to_string()
 }
 
 /// The neighbourhood's agenda items (not removed) at meetings other than `meeting` that started
@@ -141,17 +130,20 @@ fn recently_discussed(meeting: &mdt_meeting::Model, since: DateTime<Utc>) -> Sel
         .to_owned()
 }
 
-/// Proposes people for `request.meeting_id`'s agenda. For the meeting's organisers; the meeting
-/// must not be closed.
+/// Proposes people for `request.meeting_id`'s agenda, returning the meeting with them. For the
+/// meeting's organisers; the meeting must not be closed.
 pub async fn propose(
     db: &impl ConnectionTrait,
     caller: &Caller,
     today: NaiveDate,
     now: DateTime<Utc>,
     request: &ProposalRequest,
-) -> AppResult<Vec<Proposal>> {
+) -> AppResult<(mdt_meeting::Model, Vec<Proposal>)> {
     let meeting = organised(db, caller, request.meeting_id).await?;
     super::not_closed(&meeting)?;
+    if request.cohort_neighbourhood.is_some_and(|n| n != meeting.neighbourhood_id) {
+        return Err(AppError::bad_input("cohortId", "the cohort belongs to another neighbourhood"));
+    }
     if !(1..=730).contains(&request.not_discussed_days) {
         return Err(AppError::bad_input("notDiscussedDays", "must be 1 to 730 days"));
     }
@@ -186,7 +178,7 @@ pub async fn propose(
 
     let people = patient::Entity::find().filter(cohort.clone()).all(db).await?;
     if people.is_empty() {
-        return Ok(Vec::new());
+        return Ok((meeting, Vec::new()));
     }
 
     let condition_counts: HashMap<Uuid, i64> = patient_condition::Entity::find()
@@ -325,7 +317,7 @@ pub async fn propose(
             .then(a.patient.id.cmp(&b.patient.id))
     });
     proposals.truncate(request.limit as usize);
-    Ok(proposals)
+    Ok((meeting, proposals))
 }
 
 /// How far the metric score fell from `before` to `latest`, when that counts as falling wellbeing:
@@ -367,12 +359,15 @@ pub(crate) fn frailty_reason(p: &patient::Model) -> Option<ProposalReason> {
 pub async fn add_proposed(
     db: &DatabaseConnection,
     caller: &Caller,
-    meeting_id: Uuid,
+    meeting: &mdt_meeting::Model,
     proposals: &[Proposal],
     minutes_each: i32,
 ) -> AppResult<Vec<mdt_agenda_item::Model>> {
-    let meeting = organised(db, caller, meeting_id).await?;
-    super::not_closed(&meeting)?;
+    // `meeting` is the one `propose` checked the caller may organise; checked again without a read.
+    if !caller.may_manage_cohorts(meeting.neighbourhood_id) {
+        return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
+    }
+    super::not_closed(meeting)?;
     if !(1..=120).contains(&minutes_each) {
         return Err(AppError::bad_input("minutesEach", "must be 1 to 120"));
     }
@@ -490,30 +485,27 @@ pub mod graphql {
     async fn proposals(
         req: &RequestContext,
         input: ProposeMdtAgendaInput,
-    ) -> AppResult<(uuid::Uuid, Vec<super::Proposal>)> {
+    ) -> AppResult<(entity::mdt_meeting::Model, Vec<super::Proposal>)> {
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
-        let criteria = match (input.cohort_id, input.criteria) {
+        let (criteria, cohort_neighbourhood) = match (input.cohort_id, input.criteria) {
             (Some(id), None) => {
                 let cohort = crate::cohorts::get(&req.db, &req.caller, parse_id("cohortId", &id)?).await?;
-                let meeting = crate::mdt::get(&req.db, &req.caller, meeting_id).await?;
-                if cohort.model.neighbourhood_id != meeting.neighbourhood_id {
-                    return Err(AppError::bad_input("cohortId", "the cohort belongs to another neighbourhood"));
-                }
-                cohort.criteria
+                (cohort.criteria, Some(cohort.model.neighbourhood_id))
             }
-            (None, Some(criteria)) => criteria.into_criteria()?,
+            (None, Some(criteria)) => (criteria.into_criteria()?, None),
             _ => return Err(AppError::bad_input("cohortId", "give exactly one of cohortId and criteria")),
         };
         let request = ProposalRequest {
             meeting_id,
             criteria,
+            cohort_neighbourhood,
             not_discussed_days: input.not_discussed_days.map_or(DEFAULT_NOT_DISCUSSED_DAYS, i64::from),
             limit: match input.limit {
                 None => DEFAULT_LIMIT,
                 Some(n) => u64::try_from(n).map_err(|_| AppError::bad_input("limit", "must not be negative"))?,
             },
         };
-        Ok((meeting_id, super::propose(&req.db, &req.caller, req.today, chrono::Utc::now(), &request).await?))
+        super::propose(&req.db, &req.caller, req.today, chrono::Utc::now(), &request).await
     }
 
     #[derive(Default)]
@@ -533,7 +525,10 @@ pub mod graphql {
             let (_, list) = proposals(req, input).await?;
             let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
             audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
-            req.loaders.conditions.load_many(list.iter().map(|p| p.patient.id)).await?;
+            // Whatever the proposals' people select, one statement per relationship.
+            let people: Vec<&entity::patient::Model> = list.iter().map(|p| &p.patient).collect();
+            let selected = crate::patients::prepare::Selected::new(vec![ctx.look_ahead().field("patient")]);
+            crate::patients::prepare::prime(req, &people, &selected).await?;
             Ok(list
                 .into_iter()
                 .map(|p| MdtAgendaProposal {
@@ -564,12 +559,12 @@ pub mod graphql {
             input: AddProposedToMdtAgendaInput,
         ) -> async_graphql::Result<MdtMeetingPayload> {
             let req = request(ctx)?;
-            let (meeting_id, list) = proposals(req, input.proposal).await?;
-            super::add_proposed(&req.db, &req.caller, meeting_id, &list, input.minutes_each.unwrap_or(10)).await?;
-            req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
+            let (meeting, list) = proposals(req, input.proposal).await?;
+            super::add_proposed(&req.db, &req.caller, &meeting, &list, input.minutes_each.unwrap_or(10)).await?;
+            req.live.publish(meeting.id, crate::live::ChangeKind::Agenda).await;
             let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
             audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
-            let meeting = crate::mdt::get(&req.db, &req.caller, meeting_id).await?;
+            // Adding items changes no column of the meeting; its agenda is read fresh by the payload.
             Ok(MdtMeetingPayload { meeting: crate::mdt::graphql::MdtMeetingNode(meeting) })
         }
     }

@@ -17,6 +17,7 @@ use entity::{patient, ConnectionState, PlanActionStatus};
 
 use crate::context::{request, RequestContext};
 use crate::error::AppResult;
+use crate::label::label;
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
@@ -224,10 +225,6 @@ impl CareTeamMember {
     }
 }
 
-fn status_word<T: sea_orm::ActiveEnum<Value = String>>(value: T) -> String {
-    sea_orm::ActiveEnum::to_value(&value).to_uppercase()
-}
-
 /// Who is involved in `person`'s care now: their practice, the parties to open referrals, the care
 /// plan's author and action owners, providers of live activity connections and owners of open MDT
 /// actions; one entry per organisation and practitioner, in that order of first appearance.
@@ -252,8 +249,8 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
 
     let referrals = l.referrals_by_patient.load_one(person.id).await?.unwrap_or_default();
     for r in referrals.iter().filter(|r| is_open(r.status)) {
-        let service = crate::mdt::proposal::service_words(r.service);
-        let state = status_word(r.status);
+        let service = crate::label::service_words(r.service);
+        let state = label(r.status);
         add(
             r.referring_organisation_id,
             Some(r.referring_practitioner_id),
@@ -308,7 +305,7 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
                 asset.provider_organisation_id,
                 None,
                 InvolvementKind::ActivityProvider,
-                format!("Runs {} ({})", asset.name, status_word(c.state)),
+                format!("Runs {} ({})", asset.name, label(c.state)),
             );
         }
     }
@@ -316,7 +313,7 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
     let actions = l.mdt_actions_by_patient.load_one(person.id).await?.unwrap_or_default();
     for a in actions.iter().filter(|a| a.status == PlanActionStatus::Open) {
         if let Some(org) = owner_org(req, a.owner_organisation_id, a.owner_practitioner_id).await? {
-            let due = a.due_date.map(|d| format!(" (due {})", d.format("%-d %b %Y"))).unwrap_or_default();
+            let due = a.due_date.map(|d| format!(" (due {})", crate::label::day(d))).unwrap_or_default();
             add(org, a.owner_practitioner_id, InvolvementKind::MdtActionOwner, format!("MDT action{due}: {}", a.text));
         }
     }

@@ -128,7 +128,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
             return Err(AppError::bad_input("needs", "OTHER needs a detail saying what the need is"));
         }
         if needs.iter().any(|(n, _)| n == need) {
-            return Err(AppError::bad_input("needs", format!("{} is listed twice", need.to_value().to_uppercase())));
+            return Err(AppError::bad_input("needs", format!("{} is listed twice", state::label(*need))));
         }
         needs.push((*need, detail));
     }
@@ -149,7 +149,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
     if !receives(new.service, receiver.kind) {
         return Err(AppError::bad_input(
             "receivingOrganisationId",
-            format!("{} does not provide the {} service", receiver.name, new.service.to_value().to_uppercase()),
+            format!("{} does not provide the {} service", receiver.name, state::label(new.service)),
         ));
     }
     let takes_part = neighbourhood_organisation::Entity::find()

@@ -57,11 +57,7 @@ pub fn side_for(to: S) -> Side {
     }
 }
 
-/// The state's name as clients see it (`AWAITING_CONTACT`).
-pub fn label(status: S) -> String {
-    let value = sea_orm::ActiveEnum::to_value(&status);
-    value.to_uppercase()
-}
+pub use crate::label::label;
 
 pub fn check_move(from: S, to: S) -> AppResult<()> {
     let allowed = allowed_moves(from);
