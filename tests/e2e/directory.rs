@@ -67,7 +67,8 @@ async fn every_search_filter_matches_a_brute_force_filter() {
         rows.sort_by(|a, b| (a.name.as_str(), a.id).cmp(&(b.name.as_str(), b.id)));
         rows.iter().map(|a| a.id.to_string()).collect::<Vec<_>>()
     };
-    let cases: Vec<(Value, Box<dyn Fn(&entity::community_asset::Model) -> bool>)> = vec![
+    type Expected<'a> = Box<dyn Fn(&entity::community_asset::Model) -> bool + 'a>;
+    let cases: Vec<(Value, Expected<'_>)> = vec![
         (json!({}), Box::new(|_| true)),
         (
             json!({ "neighbourhoodId": neighbourhood.to_string() }),

@@ -132,7 +132,7 @@ pub async fn render(
         let _ = writeln!(out, "- Quorate: no (missing {})", missing.join(", "));
     }
     for (k, item) in items.iter().enumerate() {
-        if !patients.get(&item.patient_id).is_some_and(|p| req.caller.grant_for(p).is_some()) {
+        if patients.get(&item.patient_id).is_none_or(|p| req.caller.grant_for(p).is_none()) {
             let _ = writeln!(out, "\n## {}. A person on the agenda\n\nWhat was said is not shared with you.", k + 1);
             continue;
         }

@@ -76,6 +76,9 @@ pub struct InstrumentCounts {
 }
 
 /// Computes the raw counts for every instrument in the catalogue: two statements.
+/// Per item of an instrument: people improved, the same, worse, and the mean change.
+type ItemTally = (u64, u64, u64, Option<f64>);
+
 pub async fn compute(db: &impl ConnectionTrait, scope: &ReportScope) -> AppResult<Vec<InstrumentCounts>> {
     let backend = db.get_database_backend();
     let pairs = |sql: &mut Sql| {
@@ -139,7 +142,7 @@ pub async fn compute(db: &impl ConnectionTrait, scope: &ReportScope) -> AppResul
             ),
         )
         .await?;
-    let mut items: HashMap<(String, String), (u64, u64, u64, Option<f64>)> = HashMap::new();
+    let mut items: HashMap<(String, String), ItemTally> = HashMap::new();
     for row in item_rows {
         let key = (row.try_get::<String>("", "instrument")?, row.try_get::<String>("", "item")?);
         items.insert(
