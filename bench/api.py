@@ -39,6 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 BENCH_DB = "nbh_bench"
+# Both servers reach PostgreSQL the same way: TCP on loopback without TLS. sqlx's default
+# (`sslmode=prefer`) would otherwise encrypt our connections, since Debian's PostgreSQL has TLS on,
+# while node-postgres does not use TLS unless asked: about 15% of our server's CPU was rustls.
+SERVER_DB_URL = f"{PG_SERVER}/{BENCH_DB}?sslmode=disable"
 READ_SCENARIOS = ["mdt_preparation", "cohort_page", "patient_record", "caseload", "referral_inbox"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -459,7 +463,7 @@ def bench_backend(backend: str, args, binary: Path, tool: str, workdir: Path) ->
         psql("postgres", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         psql("postgres", f"CREATE DATABASE {BENCH_DB}")
         psql(BENCH_DB, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        url = f"{PG_SERVER}/{BENCH_DB}"
+        url = SERVER_DB_URL
     else:
         url = f"sqlite://{workdir}/bench.db?mode=rwc"
     env = {**os.environ, "DATABASE_URL": url, "NEIGHBOURHOOD_JWT_SECRET": secret}
@@ -563,7 +567,7 @@ class PostGraphile:
     def start(self) -> None:
         log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            ["bash", str(ROOT / "bench/postgraphile/serve.sh"), f"{PG_SERVER}/{BENCH_DB}", str(self.port), self.cpus],
+            ["bash", str(ROOT / "bench/postgraphile/serve.sh"), SERVER_DB_URL, str(self.port), self.cpus],
             stdout=log_file, stderr=subprocess.STDOUT)
         probe = json.dumps({"query": "{ __typename }"}).encode()
         for _ in range(600):
@@ -659,7 +663,7 @@ def floor(args, variables: dict[str, list[dict]]) -> dict:
             result = subprocess.run(
                 ["taskset", "-c", args.load_cpus, "pgbench", "-n", "-M", "prepared", "-c", str(args.concurrency), "-j", "1",
                  "-T", str(max(1, int(args.duration))), "-D", f"count={len(variables[scenario])}", "-f", str(script),
-                 f"{PG_SERVER}/{BENCH_DB}"],
+                 SERVER_DB_URL],
                 capture_output=True, text=True)
             tps = next((float(line.split("=")[1].split()[0]) for line in result.stdout.splitlines()
                         if line.startswith("tps =")), None)
@@ -717,6 +721,7 @@ def report(runs: list[dict], args, out: Path) -> None:
         f"binary `{args.binary_label}`, demo of {args.population:,} people "
         f"plus {args.meetings} MDT meetings of {args.agenda}. Server pinned to CPU {args.server_cpus} "
         f"(`taskset`; one tokio worker per pinned core); PostgreSQL and the load generator (oha) on CPU {args.load_cpus}. "
+        "Every client of PostgreSQL (our server, PostGraphile, pgbench) connects over loopback TCP without TLS. "
         f"Closed loop: {args.concurrency} connections for {args.duration:g} s. Open loop: {args.rate_fraction:.0%} of the "
         "closed-loop rate for the same time, with oha's latency correction. Variables rotate over a fixed set "
         "(oha picks a body at random per request).",

@@ -6,6 +6,10 @@ use api::cli::{DemoRole, TokenSubject};
 use api::config::{AuthArgs, DatabaseArgs, LogFormat, ServeArgs};
 use clap::{Parser, Subcommand};
 
+/// jemalloc instead of glibc malloc: see the workspace manifest.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "neighbourhood", version, about = "GraphQL backend for Integrated Neighbourhood Teams")]
 struct Cli {

@@ -22,6 +22,12 @@ use crate::error::AppError;
 /// Keeps batches well under both databases' bind-parameter limits.
 const MAX_BATCH: usize = 1_000;
 
+/// How long a loader waits for more keys before it queries. Loaders live for one request, and
+/// async-graphql polls every sibling field of a list in one pass before the spawned batch task can
+/// run, so all the keys of one level are registered without waiting. The library's default of
+/// 1 ms would add a timer wait (rounded up to tokio's 1 ms tick) to every level of every request.
+const BATCH_DELAY: std::time::Duration = std::time::Duration::ZERO;
+
 macro_rules! by_id_loader {
     ($name:ident, $entity:ident) => {
         pub struct $name(pub DatabaseConnection);
@@ -326,7 +332,9 @@ pub struct Loaders {
 impl Loaders {
     pub fn new(db: &DatabaseConnection, today: chrono::NaiveDate) -> Self {
         fn make<L: Loader<Uuid>>(loader: L) -> RequestLoader<L> {
-            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).max_batch_size(MAX_BATCH)
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+                .max_batch_size(MAX_BATCH)
+                .delay(BATCH_DELAY)
         }
         Self {
             organisation: make(OrganisationLoader(db.clone())),
