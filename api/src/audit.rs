@@ -1,42 +1,179 @@
-//! The access audit: every read of a patient's record, written in the same request, one
-//! statement per page whatever its size.
+//! The access audit: every read of a patient's record is committed before the response that shows
+//! it leaves the server.
+//!
+//! Reads are written by one writer task per process with group commit: a request hands its rows to
+//! the writer and waits until they are committed; the writer takes everything that is waiting at
+//! that moment and writes it as one statement. One request alone is one statement, as before; under
+//! load, eight concurrent requests cost one statement and one WAL flush instead of eight (the
+//! benchmark showed the audit insert as the most expensive statement of a read). On PostgreSQL the
+//! rows travel as one JSON parameter, so the statement text, and so its prepared plan, is the same
+//! whatever the batch size; SQLite, in process, takes a multi-row insert.
 
 use chrono::Utc;
-use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveEnum, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IntoActiveModel, Statement,
+    TransactionTrait,
+};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use entity::access_audit;
 
 use crate::auth::{AccessReason, Caller};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
-/// Records that `caller` read each of `patients` through `operation`.
-pub async fn record_reads(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    patients: &[(Uuid, AccessReason)],
-    operation: &str,
-    request_id: &str,
-) -> AppResult<()> {
-    if patients.is_empty() {
-        return Ok(());
+/// Rows per statement: 9 parameters each on SQLite keeps a statement well under its limit of
+/// 32,766 parameters. A larger batch is written in chunks inside one transaction.
+const MAX_ROWS_PER_STATEMENT: usize = 2_000;
+/// Requests waiting for the writer before senders wait too (back-pressure, not loss).
+const QUEUE: usize = 1_024;
+
+/// The process's audit writer. Cloning shares it.
+#[derive(Clone)]
+pub struct AuditLog {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// One request's rows and where to say that they are committed.
+struct Pending {
+    rows: Vec<access_audit::Model>,
+    done: oneshot::Sender<AppResult<()>>,
+}
+
+impl AuditLog {
+    /// Starts the writer on the current tokio runtime. It stops when the last `AuditLog` is dropped,
+    /// after writing what it holds.
+    pub fn start(db: DatabaseConnection) -> Self {
+        let (queue, pending) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(db, pending));
+        Self { queue }
     }
-    let now = Utc::now();
-    let operation: String = operation.chars().take(300).collect();
-    let rows = patients.iter().map(|(patient_id, reason)| {
-        access_audit::Model {
-            id: Uuid::now_v7(),
-            occurred_at: now,
-            practitioner_id: caller.practitioner_id,
-            organisation_id: caller.organisation_id,
-            professional_role: caller.role.to_value(),
-            patient_id: *patient_id,
-            operation: operation.clone(),
-            access_reason: reason.as_str().to_owned(),
-            request_id: Some(request_id.chars().take(64).collect()),
+
+    /// Records that `caller` read each of `patients` through `operation`, and returns once the rows
+    /// are committed (or with the error that stopped them).
+    pub async fn record_reads(
+        &self,
+        caller: &Caller,
+        patients: &[(Uuid, AccessReason)],
+        operation: &str,
+        request_id: &str,
+    ) -> AppResult<()> {
+        if patients.is_empty() {
+            return Ok(());
         }
-        .into_active_model()
-    });
-    access_audit::Entity::insert_many(rows).exec_without_returning(db).await?;
+        let now = Utc::now();
+        let operation: String = operation.chars().take(300).collect();
+        let request_id: String = request_id.chars().take(64).collect();
+        let role = caller.role.to_value();
+        let rows = patients
+            .iter()
+            .map(|(patient_id, reason)| access_audit::Model {
+                id: Uuid::now_v7(),
+                occurred_at: now,
+                practitioner_id: caller.practitioner_id,
+                organisation_id: caller.organisation_id,
+                professional_role: role.clone(),
+                patient_id: *patient_id,
+                operation: operation.clone(),
+                access_reason: reason.as_str().to_owned(),
+                request_id: Some(request_id.clone()),
+            })
+            .collect();
+        let (done, committed) = oneshot::channel();
+        self.queue
+            .send(Pending { rows, done })
+            .await
+            .map_err(|_| AppError::internal(anyhow::anyhow!("the audit writer has stopped")))?;
+        committed
+            .await
+            .map_err(|_| AppError::internal(anyhow::anyhow!("the audit writer stopped before committing")))?
+    }
+}
+
+/// Takes whatever is waiting, writes it, tells every request the outcome; again until closed.
+async fn write_loop(db: DatabaseConnection, mut pending: mpsc::Receiver<Pending>) {
+    let mut carried: Option<Pending> = None;
+    loop {
+        let first = match carried.take() {
+            Some(next) => next,
+            None => match pending.recv().await {
+                Some(next) => next,
+                None => return,
+            },
+        };
+        let mut rows = first.rows.len();
+        let mut batch = vec![first];
+        while rows < MAX_ROWS_PER_STATEMENT {
+            let Ok(next) = pending.try_recv() else { break };
+            if rows + next.rows.len() > MAX_ROWS_PER_STATEMENT {
+                carried = Some(next);
+                break;
+            }
+            rows += next.rows.len();
+            batch.push(next);
+        }
+        let outcome = write(&db, &batch).await;
+        if let Err(e) = &outcome {
+            tracing::error!(error = ?e, rows, requests = batch.len(), "writing the access audit failed");
+        }
+        for request in batch {
+            // A request that has gone away no longer waits; its rows are written all the same.
+            let _ = request.done.send(outcome.clone());
+        }
+    }
+}
+
+async fn write(db: &DatabaseConnection, batch: &[Pending]) -> AppResult<()> {
+    let rows: Vec<&access_audit::Model> = batch.iter().flat_map(|p| p.rows.iter()).collect();
+    if rows.len() <= MAX_ROWS_PER_STATEMENT {
+        return insert(db, &rows).await;
+    }
+    let txn = db.begin().await?;
+    for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
+        insert(&txn, chunk).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
+
+async fn insert(db: &impl ConnectionTrait, rows: &[&access_audit::Model]) -> AppResult<()> {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let json: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "occurred_at": r.occurred_at.to_rfc3339(),
+                        "practitioner_id": r.practitioner_id,
+                        "organisation_id": r.organisation_id,
+                        "professional_role": r.professional_role,
+                        "patient_id": r.patient_id,
+                        "operation": r.operation,
+                        "access_reason": r.access_reason,
+                        "request_id": r.request_id,
+                    })
+                })
+                .collect();
+            db.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                PG_INSERT,
+                [serde_json::Value::Array(json).into()],
+            ))
+            .await?;
+        }
+        _ => {
+            access_audit::Entity::insert_many(rows.iter().map(|r| (*r).clone().into_active_model()))
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+const PG_INSERT: &str = "INSERT INTO access_audit (id, occurred_at, practitioner_id, organisation_id, \
+     professional_role, patient_id, operation, access_reason, request_id) \
+     SELECT id, occurred_at, practitioner_id, organisation_id, professional_role, patient_id, operation, \
+     access_reason, request_id FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, occurred_at timestamptz, \
+     practitioner_id uuid, organisation_id uuid, professional_role varchar, patient_id uuid, operation varchar, \
+     access_reason varchar, request_id varchar)";

@@ -5,7 +5,8 @@ use async_graphql::Context;
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::Caller;
+use crate::audit::AuditLog;
+use crate::auth::{AccessReason, Caller};
 use crate::error::{AppError, AppResult};
 use crate::live::LiveBroker;
 use crate::loaders::Loaders;
@@ -16,6 +17,8 @@ pub struct RequestContext {
     pub loaders: Loaders,
     /// Where mutations announce committed changes to live subscribers.
     pub live: LiveBroker,
+    /// Where reads of patients' records are recorded (committed before the response leaves).
+    pub audit: AuditLog,
     /// `query Name` / `mutation Name` as sent by the client (`anonymous` when unnamed).
     pub operation: String,
     pub request_id: String,
@@ -29,12 +32,19 @@ impl RequestContext {
         caller: Caller,
         db: DatabaseConnection,
         live: LiveBroker,
+        audit: AuditLog,
         operation: String,
         request_id: String,
     ) -> Self {
         let today = uk_today();
         let loaders = Loaders::new(&db, today);
-        Self { caller, db, loaders, live, operation, request_id, today }
+        Self { caller, db, loaders, live, audit, operation, request_id, today }
+    }
+
+    /// Records that the caller read each of `patients` at the field being resolved; returns once
+    /// the audit rows are committed.
+    pub async fn audit_reads(&self, ctx: &Context<'_>, patients: &[(uuid::Uuid, AccessReason)]) -> AppResult<()> {
+        self.audit.record_reads(&self.caller, patients, &self.operation_at(ctx), &self.request_id).await
     }
 
     /// The operation and the field path being resolved, for the audit trail.

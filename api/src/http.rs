@@ -47,6 +47,7 @@ pub struct AppState {
     pub verifier: Arc<JwtVerifier>,
     pub settings: Arc<HttpSettings>,
     pub live: LiveBroker,
+    pub audit: crate::audit::AuditLog,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -312,7 +313,8 @@ async fn execute_one(
 ) -> GqlResponse {
     let operation = operation_label(&request);
     let kind = operation.split(' ').next().unwrap_or("query").to_owned();
-    let context = RequestContext::new(caller, state.db.clone(), state.live.clone(), operation, request_id);
+    let context =
+        RequestContext::new(caller, state.db.clone(), state.live.clone(), state.audit.clone(), operation, request_id);
     let started = std::time::Instant::now();
     let response = sanitise(state.schema.execute(request.data(context)).await);
     state.metrics.record(&kind, &response, started.elapsed());

@@ -33,6 +33,7 @@ pub async fn build_state(
     let live = LiveBroker::start(&db).await?;
     Ok(AppState {
         schema: build_schema(&settings),
+        audit: crate::audit::AuditLog::start(db.clone()),
         db,
         live,
         metrics: Arc::new(crate::metrics::Metrics::default()),

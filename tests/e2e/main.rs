@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod audit;
 mod cli;
 mod cohorts;
 mod directory;

@@ -10,7 +10,6 @@ use entity::{asset_connection, asset_connection_event, community_asset, communit
 use super::connections::{self, allowed_moves, NewConnection};
 use super::geo::{self, LocationPrecision};
 use super::{AssetFilter, Near, Requirements};
-use crate::audit;
 use crate::auth::{Grant, PatientAccessLevel};
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
@@ -465,7 +464,7 @@ pub struct RecordAssetCheckPayload {
 
 async fn audit_people(ctx: &Context<'_>, req: &RequestContext, reads: &[(uuid::Uuid, Grant)]) -> AppResult<()> {
     let reads: Vec<_> = reads.iter().map(|(p, g)| (*p, g.reason)).collect();
-    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await
+    req.audit_reads(ctx, &reads).await
 }
 
 #[derive(Default)]

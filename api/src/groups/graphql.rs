@@ -9,7 +9,6 @@ use uuid::Uuid;
 use entity::{group_attendance, group_participant, group_session, support_group};
 
 use super::NewGroup;
-use crate::audit;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::error::{AppError, AppResult};
@@ -62,7 +61,7 @@ async fn visible_members(
             grant.is_some()
         })
         .collect();
-    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+    req.audit_reads(ctx, &reads).await?;
     Ok(visible)
 }
 

@@ -36,6 +36,7 @@ pub struct Subscriber {
     pub verifier: Arc<JwtVerifier>,
     pub window: MdtWindow,
     pub live: LiveBroker,
+    pub audit: crate::audit::AuditLog,
     pub token: Arc<SecretString>,
     /// The token's `exp`: the stream ends then.
     pub expires_at: DateTime<Utc>,
@@ -64,6 +65,7 @@ impl Subscriber {
                 caller,
                 self.db.clone(),
                 self.live.clone(),
+                self.audit.clone(),
                 self.operation.clone(),
                 self.request_id.clone(),
             );

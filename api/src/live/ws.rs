@@ -197,6 +197,7 @@ impl Connection {
             verifier: state.verifier.clone(),
             window: state.settings.mdt_window,
             live: state.live.clone(),
+            audit: state.audit.clone(),
             token: Arc::new(SecretString::from(token)),
             expires_at,
             operation: String::new(),

@@ -11,7 +11,6 @@ use uuid::Uuid;
 use entity::{mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting};
 
 use super::{NewAction, NewItem, NewMeeting};
-use crate::audit;
 use crate::auth::Grant;
 use crate::connection_type;
 use crate::context::{parse_id, request};
@@ -146,7 +145,7 @@ impl MdtMeetingNode {
         if ["patient", "reason", "decisions", "actions"].iter().any(|f| look.field(f).exists()) {
             let reads: Vec<_> =
                 rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect();
-            audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+            req.audit_reads(ctx, &reads).await?;
         }
         // The preparation view: everything the items select, one statement per relationship.
         let granted: Vec<&entity::patient::Model> = rows
@@ -175,7 +174,7 @@ impl MdtMeetingNode {
     async fn minutes(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let req = request(ctx)?;
         let (text, shown) = super::minutes::render(req, &self.0).await?;
-        audit::record_reads(&req.db, &req.caller, &shown, &req.operation_at(ctx), &req.request_id).await?;
+        req.audit_reads(ctx, &shown).await?;
         Ok(text)
     }
 
@@ -689,14 +688,7 @@ impl MdtMutation {
         };
         let (meeting, item) = super::add_item(&req.db, &req.caller, meeting_id, new).await?;
         req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
-        audit::record_reads(
-            &req.db,
-            &req.caller,
-            &[(item.patient_id, crate::auth::AccessReason::NeighbourhoodMember)],
-            &req.operation_at(ctx),
-            &req.request_id,
-        )
-        .await?;
+        req.audit_reads(ctx, &[(item.patient_id, crate::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 

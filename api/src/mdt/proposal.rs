@@ -432,7 +432,6 @@ pub mod graphql {
     use chrono::NaiveDate;
 
     use super::{ProposalReasonKind, ProposalRequest, DEFAULT_LIMIT, DEFAULT_NOT_DISCUSSED_DAYS};
-    use crate::audit;
     use crate::context::{parse_id, request, RequestContext};
     use crate::error::{AppError, AppResult};
     use crate::mdt::graphql::MdtMeetingPayload;
@@ -524,7 +523,7 @@ pub mod graphql {
             let req = request(ctx)?;
             let (_, list) = proposals(req, input).await?;
             let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
-            audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+            req.audit_reads(ctx, &reads).await?;
             // Whatever the proposals' people select, one statement per relationship.
             let people: Vec<&entity::patient::Model> = list.iter().map(|p| &p.patient).collect();
             let selected = crate::patients::prepare::Selected::new(vec![ctx.look_ahead().field("patient")]);
@@ -563,7 +562,7 @@ pub mod graphql {
             super::add_proposed(&req.db, &req.caller, &meeting, &list, input.minutes_each.unwrap_or(10)).await?;
             req.live.publish(meeting.id, crate::live::ChangeKind::Agenda).await;
             let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
-            audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+            req.audit_reads(ctx, &reads).await?;
             // Adding items changes no column of the meeting; its agenda is read fresh by the payload.
             Ok(MdtMeetingPayload { meeting: crate::mdt::graphql::MdtMeetingNode(meeting) })
         }

@@ -10,7 +10,6 @@ use entity::{organisation, outcome_measurement, OrganisationKind};
 use super::instruments::{self, Instrument, Item};
 use super::report::{self, DisclosedInstrument, DisclosedItem, ReportScope};
 use super::NewMeasurement;
-use crate::audit;
 use crate::context::{parse_id, request};
 use crate::error::AppError;
 use crate::neighbourhoods::NeighbourhoodNode;
@@ -384,14 +383,7 @@ impl OutcomeMutation {
             responses: input.responses.into_iter().map(|r| (r.item, r.value)).collect(),
         };
         let (model, grant) = super::record(&req.db, &req.caller, req.today, new).await?;
-        audit::record_reads(
-            &req.db,
-            &req.caller,
-            &[(model.patient_id, grant.reason)],
-            &req.operation_at(ctx),
-            &req.request_id,
-        )
-        .await?;
+        req.audit_reads(ctx, &[(model.patient_id, grant.reason)]).await?;
         Ok(RecordOutcomeMeasurementPayload { measurement: OutcomeMeasurementNode(model) })
     }
 }

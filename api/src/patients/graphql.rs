@@ -8,7 +8,6 @@ use entity::{patient, patient_condition};
 
 use super::criteria::{ConditionMatch, PatientCriteria};
 use super::query::{self, PatientSelection};
-use crate::audit;
 use crate::auth::{Grant, PatientAccessLevel};
 use crate::conditions;
 use crate::connection_type;
@@ -404,7 +403,7 @@ pub async fn patient_page(
     let page = selection.page(&req.db, &req.caller, page_request).await?;
     if returns_records {
         let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
-        audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+        req.audit_reads(ctx, &reads).await?;
         let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
         super::prepare::prime(req, &rows, &selected).await?;
         if selected.has(&["registeredPractice", "parent"]) {
@@ -425,8 +424,7 @@ impl PatientQuery {
         let req = request(ctx)?;
         let id = parse_id("id", &id)?;
         let (model, grant) = query::get(&req.db, &req.caller, id).await?;
-        audit::record_reads(&req.db, &req.caller, &[(model.id, grant.reason)], &req.operation_at(ctx), &req.request_id)
-            .await?;
+        req.audit_reads(ctx, &[(model.id, grant.reason)]).await?;
         Ok(PatientNode::new(model, grant))
     }
 

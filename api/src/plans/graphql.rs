@@ -10,7 +10,6 @@ use uuid::Uuid;
 use entity::{care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share};
 
 use super::{ActionDraft, GoalDraft, PlanDraft};
-use crate::audit;
 use crate::auth::{Grant, PatientAccessLevel};
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
@@ -343,7 +342,7 @@ impl SaveCarePlanInput {
 
 async fn audit_plans(ctx: &Context<'_>, req: &RequestContext, plans: &[&CarePlanNode]) -> AppResult<()> {
     let reads: Vec<_> = plans.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
-    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await
+    req.audit_reads(ctx, &reads).await
 }
 
 #[derive(Default)]
@@ -429,14 +428,7 @@ impl PlanMutation {
         let patient_id = parse_id("patientId", &input.patient_id)?;
         let (share, changed) =
             super::share(&req.db, &req.caller, patient_id, parse_id("organisationId", &input.organisation_id)?).await?;
-        audit::record_reads(
-            &req.db,
-            &req.caller,
-            &[(patient_id, crate::auth::AccessReason::NeighbourhoodMember)],
-            &req.operation_at(ctx),
-            &req.request_id,
-        )
-        .await?;
+        req.audit_reads(ctx, &[(patient_id, crate::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(CarePlanSharePayload { share: PlanShare(share), changed })
     }
 
@@ -451,14 +443,7 @@ impl PlanMutation {
         let share =
             super::withdraw(&req.db, &req.caller, patient_id, parse_id("organisationId", &input.organisation_id)?)
                 .await?;
-        audit::record_reads(
-            &req.db,
-            &req.caller,
-            &[(patient_id, crate::auth::AccessReason::NeighbourhoodMember)],
-            &req.operation_at(ctx),
-            &req.request_id,
-        )
-        .await?;
+        req.audit_reads(ctx, &[(patient_id, crate::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(CarePlanSharePayload { share: PlanShare(share), changed: true })
     }
 }

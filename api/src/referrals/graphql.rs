@@ -9,7 +9,6 @@ use entity::{referral, referral_event, referral_feedback};
 
 use super::state::{allowed_moves, is_open, snomed_term};
 use super::{Move, NewReferral, ReferralFilter};
-use crate::audit;
 use crate::auth::AccessReason;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
@@ -396,7 +395,7 @@ async fn patient_for(
 /// Audits the patients behind referrals the caller has just read.
 async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&referral::Model]) -> AppResult<()> {
     let reads: Vec<_> = referrals.iter().map(|r| (r.patient_id, AccessReason::ReferralParty)).collect();
-    audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await
+    req.audit_reads(ctx, &reads).await
 }
 
 /// Loads what a page's referrals select, one statement per relationship, before the fields resolve
@@ -496,7 +495,7 @@ impl ReferralQuery {
         let req = request(ctx)?;
         let page = super::feedback::list(&req.db, &req.caller, filed, PageRequest::new(first, after)?).await?;
         let reads: Vec<_> = page.items.iter().map(|(_, f)| (f.patient_id, AccessReason::ReferralParty)).collect();
-        audit::record_reads(&req.db, &req.caller, &reads, &req.operation_at(ctx), &req.request_id).await?;
+        req.audit_reads(ctx, &reads).await?;
         let look = ctx.look_ahead();
         let nodes = [look.field("nodes"), look.field("edges").field("node")];
         let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
@@ -814,14 +813,7 @@ impl ReferralMutation {
         let req = request(ctx)?;
         let model =
             super::feedback::mark_filed(&req.db, &req.caller, parse_id("feedbackId", &input.feedback_id)?).await?;
-        audit::record_reads(
-            &req.db,
-            &req.caller,
-            &[(model.patient_id, AccessReason::ReferralParty)],
-            &req.operation_at(ctx),
-            &req.request_id,
-        )
-        .await?;
+        req.audit_reads(ctx, &[(model.patient_id, AccessReason::ReferralParty)]).await?;
         Ok(MarkFeedbackFiledPayload { feedback: ReferralFeedbackNode(model) })
     }
 
