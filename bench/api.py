@@ -259,15 +259,28 @@ def latency_ms(report: dict, key: str) -> float | None:
     return None if value is None else value * 1000
 
 
-def pg_statement_totals() -> tuple[int, int]:
-    row = psql(
-        BENCH_DB,
-        "SELECT coalesce(sum(calls),0), coalesce(sum(rows),0) FROM pg_stat_statements s "
-        f"JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '{BENCH_DB}' "
-        "AND s.query NOT ILIKE '%pg_stat_statements%' AND s.query NOT ILIKE 'SHOW %'",
+def pg_statements(db: str = BENCH_DB) -> dict[str, tuple[int, int, int, float]]:
+    """pg_stat_statements of one database, per statement text: (calls, rows, shared buffers touched,
+    execution ms), without the harness's own monitoring queries."""
+    out: dict[str, tuple[int, int, int, float]] = {}
+    text = psql(
+        db,
+        "SELECT s.calls, s.rows, s.shared_blks_hit + s.shared_blks_read, s.total_exec_time, "
+        "regexp_replace(s.query, '\\s+', ' ', 'g') FROM pg_stat_statements s "
+        f"JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '{db}' "
+        "AND s.query NOT ILIKE '%pg_stat%' AND s.query NOT ILIKE 'SHOW %'",
     )
-    calls, rows = row.split("|")
-    return int(calls), int(rows)
+    for line in text.splitlines():
+        calls, rows, blocks, ms, query = line.split("|", 4)
+        c, r, b, t = out.get(query, (0, 0, 0, 0.0))
+        out[query] = (c + int(calls), r + int(rows), b + int(blocks), t + float(ms))
+    return out
+
+
+def pg_statement_totals(db: str = BENCH_DB) -> tuple[int, int]:
+    """Statements and rows so far in one database (pg_stat_statements)."""
+    stats = pg_statements(db).values()
+    return sum(s[0] for s in stats), sum(s[1] for s in stats)
 
 
 # --- data set-up ---------------------------------------------------------------------------------

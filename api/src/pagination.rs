@@ -6,9 +6,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::future::BoxFuture;
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -235,28 +235,111 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait + Clone + Send + 'static,
 {
-    let Some(id_column) = order.last().copied() else {
-        return Err(AppError::internal(anyhow::anyhow!("keyset_page needs at least the id column")));
-    };
+    let id_column = id_column_of(order)?;
     let total = LazyCount::of(db, base.clone());
     let mut query = base;
-    if let Some(cursor_id) = page.after {
-        let cursor_row = E::find().filter(id_column.eq(cursor_id)).one(db).await?.ok_or_else(|| {
-            AppError::bad_input(
-                "after",
-                "the row this cursor points at no longer exists; start again from the first page",
-            )
-        })?;
-        query = query.filter(after(&key(&cursor_row)));
+    if let Some(cursor) = after_cursor::<E, K, C>(db, &page, id_column, &after, &key).await? {
+        query = query.filter(cursor);
     }
+    let rows = ordered(query, order, direction).limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| id_of(m, id_column), |m| m, total))
+}
+
+/// A list written as the union of slices, each of which one index reads in the list's order (e.g.
+/// "referrals I sent" and "referrals I received", once per status).
+pub struct Sliced<E: EntityTrait> {
+    /// The whole list, for the lazy total.
+    pub whole: Select<E>,
+    pub slices: Vec<Select<E>>,
+}
+
+/// [`keyset_page_in`] over a [`Sliced`] list. Each slice is cut to the page before the slices are
+/// merged, so that a page costs its own size whatever the slices hold: the same list written as
+/// one `OR` makes PostgreSQL collect and sort every matching row first. One statement (two after a
+/// cursor).
+pub async fn keyset_page_union<E, K, C>(
+    db: &C,
+    list: Sliced<E>,
+    page: PageRequest,
+    order: &[E::Column],
+    direction: Direction,
+    after: impl Fn(&K) -> Condition,
+    key: impl Fn(&E::Model) -> K,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait + Clone + Send + 'static,
+{
+    let id_column = id_column_of(order)?;
+    let total = LazyCount::of(db, list.whole);
+    let cursor = after_cursor::<E, K, C>(db, &page, id_column, &after, &key).await?;
+    let mut union: Option<SelectStatement> = None;
+    for (n, slice) in list.slices.into_iter().enumerate() {
+        let slice = match &cursor {
+            Some(c) => slice.filter(c.clone()),
+            None => slice,
+        };
+        let ids = ordered(slice, order, direction).select_only().column(id_column).limit(page.limit + 1).into_query();
+        // Wrapped, because SQLite takes no ORDER BY or LIMIT on a member of a compound SELECT.
+        let member = Query::select().column(Asterisk).from_subquery(ids, Alias::new(format!("slice{n}"))).to_owned();
+        match union.as_mut() {
+            None => union = Some(member),
+            Some(u) => {
+                u.union(UnionType::Distinct, member);
+            }
+        }
+    }
+    let Some(union) = union else {
+        return Ok(Page::from_rows(
+            Vec::new(),
+            page.limit,
+            page.after.is_some(),
+            |m| id_of(m, id_column),
+            |m| m,
+            total,
+        ));
+    };
+    let query = E::find().filter(id_column.in_subquery(union));
+    let rows = ordered(query, order, direction).limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| id_of(m, id_column), |m| m, total))
+}
+
+/// The last order column: the unique id that cursors name.
+fn id_column_of<Col: Copy>(order: &[Col]) -> AppResult<Col> {
+    order.last().copied().ok_or_else(|| AppError::internal(anyhow::anyhow!("keyset_page needs at least the id column")))
+}
+
+/// The condition for rows after the request's cursor (reading the sort key of the row it names).
+async fn after_cursor<E, K, C>(
+    db: &C,
+    page: &PageRequest,
+    id_column: E::Column,
+    after: &impl Fn(&K) -> Condition,
+    key: &impl Fn(&E::Model) -> K,
+) -> AppResult<Option<Condition>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let Some(cursor_id) = page.after else {
+        return Ok(None);
+    };
+    let cursor_row = E::find().filter(id_column.eq(cursor_id)).one(db).await?.ok_or_else(|| {
+        AppError::bad_input("after", "the row this cursor points at no longer exists; start again from the first page")
+    })?;
+    Ok(Some(after(&key(&cursor_row))))
+}
+
+fn ordered<E: EntityTrait>(mut query: Select<E>, order: &[E::Column], direction: Direction) -> Select<E> {
     for column in order {
         query = match direction {
             Direction::Ascending => query.order_by_asc(*column),
             Direction::Descending => query.order_by_desc(*column),
         };
     }
-    let rows = query.limit(page.limit + 1).all(db).await?;
-    Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| id_of(m, id_column), |m| m, total))
+    query
 }
 
 /// The id a cursor names, read from the row's id column.

@@ -9,6 +9,7 @@ mod m20261126_000003_feedback_and_groups;
 mod m20261127_000004_plans_and_outcomes;
 mod m20261127_000005_directory_and_connections;
 mod m20261127_000006_mdt;
+mod m20261127_000007_referral_list_indexes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_plans_and_outcomes::Migration),
             Box::new(m20261127_000005_directory_and_connections::Migration),
             Box::new(m20261127_000006_mdt::Migration),
+            Box::new(m20261127_000007_referral_list_indexes::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use entity::{
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{keyset_page_in, Direction, Page, PageRequest};
+use crate::pagination::{keyset_page_union, Direction, Page, PageRequest, Sliced};
 use state::{check_move, is_open, side_for, snomed_code, Side, MIN_CONTACT_ATTEMPTS};
 
 pub use figures_graphql::FiguresQuery;
@@ -469,17 +469,14 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<referral::Model>> {
     use referral::Column as C;
-    let mut cond = Condition::all().add(
-        Condition::any()
-            .add(C::ReferringOrganisationId.eq(caller.organisation_id))
-            .add(C::ReceivingOrganisationId.eq(caller.organisation_id))
-            .add(C::AssignedPractitionerId.eq(caller.practitioner_id)),
-    );
+    let parties = [
+        C::ReferringOrganisationId.eq(caller.organisation_id),
+        C::ReceivingOrganisationId.eq(caller.organisation_id),
+        C::AssignedPractitionerId.eq(caller.practitioner_id),
+    ];
+    let mut cond = Condition::all();
     if let Some(p) = filter.patient_id {
         cond = cond.add(C::PatientId.eq(p));
-    }
-    if !filter.statuses.is_empty() {
-        cond = cond.add(C::Status.is_in(filter.statuses));
     }
     if let Some(s) = filter.service {
         cond = cond.add(C::Service.eq(s));
@@ -493,10 +490,31 @@ pub async fn list(
     if let Some(p) = filter.assigned_practitioner_id {
         cond = cond.add(C::AssignedPractitionerId.eq(p));
     }
+    let mut statuses = filter.statuses;
+    statuses.sort_by_key(sea_orm::ActiveEnum::to_value);
+    statuses.dedup();
+    let whole = referral::Entity::find()
+        .filter(cond.clone())
+        .filter(parties.iter().cloned().fold(Condition::any(), Condition::add));
+    let whole = if statuses.is_empty() { whole } else { whole.filter(C::Status.is_in(statuses.clone())) };
+    // One slice per party and status, each read newest (or oldest) first from its own index
+    // (migration 000007): a provider's inbox then costs its page, not the provider's history.
+    let status_slices: Vec<Option<ReferralStatus>> =
+        if statuses.is_empty() { vec![None] } else { statuses.into_iter().map(Some).collect() };
+    let mut slices = Vec::new();
+    for party in &parties {
+        for status in &status_slices {
+            let slice = referral::Entity::find().filter(cond.clone()).filter(party.clone());
+            slices.push(match status {
+                Some(s) => slice.filter(C::Status.eq(*s)),
+                None => slice,
+            });
+        }
+    }
     let newest_first = filter.newest_first;
-    keyset_page_in(
+    keyset_page_union(
         db,
-        referral::Entity::find().filter(cond),
+        Sliced { whole, slices },
         page,
         &[C::CreatedAt, C::Id],
         if newest_first { Direction::Descending } else { Direction::Ascending },
