@@ -6,9 +6,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::future::BoxFuture;
-use sea_orm::sea_query::{Alias, Asterisk, Condition, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Order, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -280,9 +281,13 @@ where
             Some(c) => slice.filter(c.clone()),
             None => slice,
         };
-        let ids = ordered(slice, order, direction).select_only().column(id_column).limit(page.limit + 1).into_query();
+        // The sort key and id only: an index that ends in them answers the slice on its own.
+        let keys = ordered(slice, order, direction).select_only().columns(order.iter().copied()).limit(page.limit + 1);
         // Wrapped, because SQLite takes no ORDER BY or LIMIT on a member of a compound SELECT.
-        let member = Query::select().column(Asterisk).from_subquery(ids, Alias::new(format!("slice{n}"))).to_owned();
+        let member = Query::select()
+            .column(Asterisk)
+            .from_subquery(keys.into_query(), Alias::new(format!("slice{n}")))
+            .to_owned();
         match union.as_mut() {
             None => union = Some(member),
             Some(u) => {
@@ -300,7 +305,18 @@ where
             total,
         ));
     };
-    let query = E::find().filter(id_column.in_subquery(union));
+    // The page's ids from the merged keys, so that only the rows on the page are read whole.
+    let mut page_ids = Query::select();
+    page_ids.column(Alias::new(id_column.as_str())).from_subquery(union, Alias::new("merged"));
+    for column in order {
+        let by = match direction {
+            Direction::Ascending => Order::Asc,
+            Direction::Descending => Order::Desc,
+        };
+        page_ids.order_by(Alias::new(column.as_str()), by);
+    }
+    page_ids.limit(page.limit + 1);
+    let query = E::find().filter(id_column.in_subquery(page_ids));
     let rows = ordered(query, order, direction).limit(page.limit + 1).all(db).await?;
     Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| id_of(m, id_column), |m| m, total))
 }
