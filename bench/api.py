@@ -712,8 +712,41 @@ def fmt(value, digits=1) -> str:
     return str(value)
 
 
+def current_commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, duration: float, port: int) -> None:
+    """Options every load script here takes, with the same meaning."""
+    parser.add_argument("--meetings", type=int, default=20)
+    parser.add_argument("--agenda", type=int, default=30)
+    parser.add_argument("--duration", type=float, default=duration)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rate-fraction", type=float, default=0.5)
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--server-cpus", default="0")
+    parser.add_argument("--load-cpus", default="1")
+    parser.add_argument("--binary", help="use this server binary instead of building the release one")
+    parser.add_argument("--out", default=str(ROOT / "bench/results"))
+
+
+def apply_common_arguments(args) -> tuple[Path, str]:
+    """Applies the common options once parsed: on a one-core machine server and load share core 0;
+    returns the binary to serve with (`--binary`, else a fresh release build) and the report's name
+    for it."""
+    if os.cpu_count() == 1:
+        args.server_cpus = args.load_cpus = "0"
+    if args.binary:
+        binary = Path(args.binary)
+        resolved = binary.resolve()
+        return binary, str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(binary)
+    log("building the release binary")
+    run(["cargo", "build", "--release", "--quiet", "--bin", "neighbourhood"], cwd=ROOT)
+    return ROOT / "target/release/neighbourhood", "target/release/neighbourhood"
+
+
 def report(runs: list[dict], args, out: Path) -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    commit = current_commit()
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit,
@@ -821,33 +854,17 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="seconds, not minutes: a small demo, short runs, results in a temporary folder")
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--population", type=int, default=50_000)
-    parser.add_argument("--meetings", type=int, default=20)
-    parser.add_argument("--agenda", type=int, default=30)
-    parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rate-fraction", type=float, default=0.5)
-    parser.add_argument("--port", type=int, default=18090)
-    parser.add_argument("--server-cpus", default="0")
-    parser.add_argument("--load-cpus", default="1")
-    parser.add_argument("--binary", help="use this server binary instead of building the release one")
+    add_common_arguments(parser, duration=20.0, port=18090)
     parser.add_argument("--no-postgraphile", dest="postgraphile", action="store_false",
                         help="skip the side-by-side runs against PostGraphile v5")
     parser.add_argument("--repetitions", type=int, default=5, help="alternating pairs of runs per scenario")
     parser.add_argument("--side-duration", type=float, default=8.0)
     parser.add_argument("--keep-database", action="store_true")
-    parser.add_argument("--out", default=str(ROOT / "bench/results"))
     args = parser.parse_args()
     if args.smoke:
         args.population, args.meetings, args.agenda, args.duration = 3_000, 3, 5, 1.0
         args.repetitions, args.side_duration = 1, 1.0
-    if os.cpu_count() == 1:
-        args.server_cpus = args.load_cpus = "0"
-    binary = Path(args.binary) if args.binary else None
-    args.binary_label = str(binary.resolve().relative_to(ROOT)) if binary and binary.resolve().is_relative_to(ROOT) else str(binary or "target/release/neighbourhood")
-    if binary is None:
-        log("building the release binary")
-        run(["cargo", "build", "--release", "--quiet", "--bin", "neighbourhood"], cwd=ROOT)
-        binary = ROOT / "target/release/neighbourhood"
+    binary, args.binary_label = apply_common_arguments(args)
     tool = find_oha()
     with tempfile.TemporaryDirectory(prefix="nbh-bench-") as tmp:
         workdir = Path(tmp)

@@ -27,7 +27,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -64,14 +63,10 @@ def seed(binary: Path, size: str, population: int, neighbourhoods: int, secret: 
     return url, seconds
 
 
-def sequential_reads(db: str) -> dict[str, int]:
-    """Rows read by sequential scans so far, per table (pg_stat_user_tables)."""
-    text = psql(db, "SELECT relname, coalesce(seq_tup_read, 0) FROM pg_stat_user_tables")
-    return {name: int(n) for name, n in (line.split("|") for line in text.splitlines())}
-
-
-def table_rows(db: str) -> dict[str, int]:
-    text = psql(db, "SELECT relname, n_live_tup FROM pg_stat_user_tables")
+def table_stats(db: str, column: str) -> dict[str, int]:
+    """One counter of pg_stat_user_tables per table: `seq_tup_read` (rows read by sequential scans
+    so far) or `n_live_tup` (rows)."""
+    text = psql(db, f"SELECT relname, coalesce({column}, 0) FROM pg_stat_user_tables")
     return {name: int(n) for name, n in (line.split("|") for line in text.splitlines())}
 
 
@@ -155,7 +150,7 @@ def measure(sides: dict[str, Side], scenario: str, args) -> float:
     """Alternating open-loop runs at one rate; fills each side's runs and PostgreSQL counters."""
     closed = sides["small"].load(scenario, None)
     rate = max(1.0, round(closed["summary"]["requestsPerSec"] * args.rate_fraction, 1))
-    before = {size: (api.pg_statements(s.db), sequential_reads(s.db), s.server.graphql_errors())
+    before = {size: (api.pg_statements(s.db), table_stats(s.db, "seq_tup_read"), s.server.graphql_errors())
               for size, s in sides.items()}
     requests = {size: 0 for size in sides}
     for _ in range(args.repetitions):
@@ -169,7 +164,7 @@ def measure(sides: dict[str, Side], scenario: str, args) -> float:
     time.sleep(args.stats_wait)
     for size, side in sides.items():
         stmts = delta(api.pg_statements(side.db), before[size][0])
-        seq = delta(sequential_reads(side.db), before[size][1])
+        seq = delta(table_stats(side.db, "seq_tup_read"), before[size][1])
         n = max(1, requests[size])
         calls = sum(v[0] for v in stmts.values())
         side.pg[scenario] = {
@@ -278,38 +273,22 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="seconds: 8,000 people per neighbourhood, 2 neighbourhoods, 1-second runs")
     parser.add_argument("--per-neighbourhood", type=int, default=50_000)
     parser.add_argument("--neighbourhoods", type=int, default=18, help="neighbourhoods in the large database")
-    parser.add_argument("--meetings", type=int, default=20)
-    parser.add_argument("--agenda", type=int, default=30)
-    parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rate-fraction", type=float, default=0.5)
     parser.add_argument("--stats-wait", type=float, default=11.0, help="seconds for table statistics to arrive")
-    parser.add_argument("--port", type=int, default=18190)
-    parser.add_argument("--server-cpus", default="0")
-    parser.add_argument("--load-cpus", default="1")
-    parser.add_argument("--binary", help="use this server binary instead of building the release one")
     parser.add_argument("--keep-databases", action="store_true")
-    parser.add_argument("--out", default=str(ROOT / "bench/results"))
+    api.add_common_arguments(parser, duration=10.0, port=18190)
     args = parser.parse_args()
     if args.smoke:
         args.per_neighbourhood, args.neighbourhoods, args.meetings, args.agenda = 8_000, 2, 3, 5
         args.duration, args.repetitions, args.stats_wait = 1.0, 1, 0.0
-    if os.cpu_count() == 1:
-        args.server_cpus = args.load_cpus = "0"
-    binary = Path(args.binary) if args.binary else None
-    label = str(binary.resolve().relative_to(ROOT)) if binary and binary.resolve().is_relative_to(ROOT) else str(binary or "target/release/neighbourhood")
-    if binary is None:
-        log("building the release binary")
-        run(["cargo", "build", "--release", "--quiet", "--bin", "neighbourhood"], cwd=ROOT)
-        binary = ROOT / "target/release/neighbourhood"
+    binary, label = api.apply_common_arguments(args)
     tool = api.find_oha()
     api.ensure_pg_stat_statements()
     secret = secrets.token_hex(32)
     sizes = {"small": (args.per_neighbourhood, 1),
              "large": (args.per_neighbourhood * args.neighbourhoods, args.neighbourhoods)}
     meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
+            "commit": api.current_commit(),
             "cores": os.cpu_count(), "smoke": args.smoke, "binary": label, "server_cpus": args.server_cpus,
             "load_cpus": args.load_cpus, "repetitions": args.repetitions, "duration_s": args.duration,
             "concurrency": args.concurrency}
@@ -320,7 +299,7 @@ def main() -> None:
             for n, (size, (population, neighbourhoods)) in enumerate(sizes.items()):
                 url, seconds = seed(binary, size, population, neighbourhoods, secret)
                 meta[size] = {"population": population, "neighbourhoods": neighbourhoods, "seed_seconds": seconds,
-                              "table_rows": table_rows(database(size))}
+                              "table_rows": table_stats(database(size), "n_live_tup")}
                 sides[size] = Side(size, url, binary, secret, args.port + n, args, workdir, tool)
                 sides[size].start()
             meta["inbox_statuses"] = keep_full_inbox_pages(sides)

@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::future::BoxFuture;
-use sea_orm::sea_query::{Alias, Asterisk, Condition, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Order, Query, UnionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select,
@@ -221,6 +221,15 @@ pub enum Direction {
     Descending,
 }
 
+impl Direction {
+    fn order(self) -> Order {
+        match self {
+            Direction::Ascending => Order::Asc,
+            Direction::Descending => Order::Desc,
+        }
+    }
+}
+
 /// [`keyset_page`] in either direction.
 pub async fn keyset_page_in<E, K, C>(
     db: &C,
@@ -275,8 +284,7 @@ where
     let id_column = id_column_of(order)?;
     let total = LazyCount::of(db, list.whole);
     let cursor = after_cursor::<E, K, C>(db, &page, id_column, &after, &key).await?;
-    let mut union: Option<SelectStatement> = None;
-    for (n, slice) in list.slices.into_iter().enumerate() {
+    let mut members = list.slices.into_iter().enumerate().map(|(n, slice)| {
         let slice = match &cursor {
             Some(c) => slice.filter(c.clone()),
             None => slice,
@@ -284,36 +292,19 @@ where
         // The sort key and id only: an index that ends in them answers the slice on its own.
         let keys = ordered(slice, order, direction).select_only().columns(order.iter().copied()).limit(page.limit + 1);
         // Wrapped, because SQLite takes no ORDER BY or LIMIT on a member of a compound SELECT.
-        let member = Query::select()
-            .column(Asterisk)
-            .from_subquery(keys.into_query(), Alias::new(format!("slice{n}")))
-            .to_owned();
-        match union.as_mut() {
-            None => union = Some(member),
-            Some(u) => {
-                u.union(UnionType::Distinct, member);
-            }
-        }
+        Query::select().column(Asterisk).from_subquery(keys.into_query(), Alias::new(format!("slice{n}"))).to_owned()
+    });
+    let mut union = members
+        .next()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("keyset_page_union needs at least one slice")))?;
+    for member in members {
+        union.union(UnionType::Distinct, member);
     }
-    let Some(union) = union else {
-        return Ok(Page::from_rows(
-            Vec::new(),
-            page.limit,
-            page.after.is_some(),
-            |m| id_of(m, id_column),
-            |m| m,
-            total,
-        ));
-    };
     // The page's ids from the merged keys, so that only the rows on the page are read whole.
     let mut page_ids = Query::select();
     page_ids.column(Alias::new(id_column.as_str())).from_subquery(union, Alias::new("merged"));
     for column in order {
-        let by = match direction {
-            Direction::Ascending => Order::Asc,
-            Direction::Descending => Order::Desc,
-        };
-        page_ids.order_by(Alias::new(column.as_str()), by);
+        page_ids.order_by(Alias::new(column.as_str()), direction.order());
     }
     page_ids.limit(page.limit + 1);
     let query = E::find().filter(id_column.in_subquery(page_ids));
@@ -350,10 +341,7 @@ where
 
 fn ordered<E: EntityTrait>(mut query: Select<E>, order: &[E::Column], direction: Direction) -> Select<E> {
     for column in order {
-        query = match direction {
-            Direction::Ascending => query.order_by_asc(*column),
-            Direction::Descending => query.order_by_desc(*column),
-        };
+        query = query.order_by(*column, direction.order());
     }
     query
 }
