@@ -6,8 +6,8 @@
 //! that moment and writes it as one statement. One request alone is one statement, as before; under
 //! load, eight concurrent requests cost one statement and one WAL flush instead of eight (the
 //! benchmark showed the audit insert as the most expensive statement of a read). On PostgreSQL the
-//! rows travel as one JSON parameter, so the statement text, and so its prepared plan, is the same
-//! whatever the batch size. SQLite, in process, takes each request's rows as one multi-row insert,
+//! rows travel as one array parameter per column, so the statement text, and so its prepared plan,
+//! is the same whatever the batch size. SQLite, in process, takes each request's rows as one multi-row insert,
 //! and a batch's inserts in one transaction (one commit).
 
 use chrono::Utc;
@@ -128,12 +128,12 @@ async fn write(db: &DatabaseConnection, batch: &[Pending]) -> AppResult<()> {
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let rows: Vec<&access_audit::Model> = batch.iter().flat_map(|p| &p.rows).collect();
         if rows.len() <= MAX_ROWS_PER_STATEMENT {
-            return insert_json(db, &rows).await;
+            return insert_arrays(db, &rows).await;
         }
         // Several statements: one transaction, so that a batch is written whole or not at all.
         let txn = db.begin().await?;
         for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
-            insert_json(&txn, chunk).await?;
+            insert_arrays(&txn, chunk).await?;
         }
         txn.commit().await?;
         return Ok(());
@@ -165,28 +165,32 @@ async fn insert_values(db: &impl ConnectionTrait, rows: &[access_audit::Model]) 
     Ok(())
 }
 
-/// PostgreSQL: all rows as one JSON parameter, so one statement text (one prepared plan).
-async fn insert_json(db: &impl ConnectionTrait, rows: &[&access_audit::Model]) -> AppResult<()> {
-    let json: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.id,
-                "occurred_at": r.occurred_at.to_rfc3339(),
-                "practitioner_id": r.practitioner_id,
-                "organisation_id": r.organisation_id,
-                "professional_role": r.professional_role,
-                "patient_id": r.patient_id,
-                "operation": r.operation,
-                "access_reason": r.access_reason,
-                "request_id": r.request_id,
-            })
-        })
-        .collect();
+/// PostgreSQL: one array parameter per column, unnested into rows, so one statement text (one
+/// prepared plan) whatever the batch size. Arrays travel in PostgreSQL's binary format: the
+/// benchmark measured a 115-row insert at about 60% of the time of the same rows as one JSON
+/// document, which PostgreSQL had to parse.
+async fn insert_arrays(db: &impl ConnectionTrait, rows: &[&access_audit::Model]) -> AppResult<()> {
+    fn column<T>(rows: &[&access_audit::Model], f: impl Fn(&access_audit::Model) -> T) -> sea_orm::Value
+    where
+        Vec<T>: Into<sea_orm::Value>,
+    {
+        rows.iter().map(|r| f(r)).collect::<Vec<T>>().into()
+    }
     db.execute_raw(Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         PG_INSERT,
-        [serde_json::Value::Array(json).into()],
+        [
+            column(rows, |r| r.id),
+            column(rows, |r| r.occurred_at.fixed_offset()),
+            column(rows, |r| r.practitioner_id),
+            column(rows, |r| r.organisation_id),
+            column(rows, |r| r.professional_role.clone()),
+            column(rows, |r| r.patient_id),
+            column(rows, |r| r.operation.clone()),
+            column(rows, |r| r.access_reason.clone()),
+            // Arrays of text carry no NULLs here: an absent request id travels as '' and is stored as NULL.
+            column(rows, |r| r.request_id.clone().unwrap_or_default()),
+        ],
     ))
     .await?;
     Ok(())
@@ -195,6 +199,7 @@ async fn insert_json(db: &impl ConnectionTrait, rows: &[&access_audit::Model]) -
 const PG_INSERT: &str = "INSERT INTO access_audit (id, occurred_at, practitioner_id, organisation_id, \
      professional_role, patient_id, operation, access_reason, request_id) \
      SELECT id, occurred_at, practitioner_id, organisation_id, professional_role, patient_id, operation, \
-     access_reason, request_id FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, occurred_at timestamptz, \
-     practitioner_id uuid, organisation_id uuid, professional_role varchar, patient_id uuid, operation varchar, \
-     access_reason varchar, request_id varchar)";
+     access_reason, NULLIF(request_id, '') \
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], \
+     $8::text[], $9::text[]) AS r(id, occurred_at, practitioner_id, organisation_id, professional_role, \
+     patient_id, operation, access_reason, request_id)";

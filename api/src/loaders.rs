@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use entity::{
@@ -18,6 +18,7 @@ use entity::{
 };
 
 use crate::error::AppError;
+use crate::sql::any_of;
 
 /// Keeps batches well under both databases' bind-parameter limits.
 const MAX_BATCH: usize = 1_000;
@@ -41,7 +42,7 @@ macro_rules! by_id_loader {
                     return Ok(HashMap::new());
                 }
                 let rows = $entity::Entity::find()
-                    .filter($entity::Column::Id.is_in(keys.iter().copied()))
+                    .filter(any_of(self.0.get_database_backend(), $entity::Column::Id, keys))
                     .all(&self.0)
                     .await?;
                 Ok(rows.into_iter().map(|m| (m.id, m)).collect())
@@ -75,7 +76,7 @@ macro_rules! children_loader {
                     return Ok(out);
                 }
                 let rows = $entity::Entity::find()
-                    .filter($entity::Column::$column.is_in(keys.iter().copied()))
+                    .filter(any_of(self.0.get_database_backend(), $entity::Column::$column, keys))
                     $(.order_by_asc($entity::Column::$order))+
                     .all(&self.0)
                     .await?;
@@ -200,7 +201,7 @@ impl Loader<Uuid> for MdtAgendaLoader {
                     .to(patient::Column::Id)
                     .into(),
             )
-            .filter(mdt_agenda_item::Column::MeetingId.is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), mdt_agenda_item::Column::MeetingId, keys))
             .order_by_asc(mdt_agenda_item::Column::Position)
             .order_by_asc(mdt_agenda_item::Column::Id)
             .all(&self.0)
@@ -242,7 +243,7 @@ impl Loader<Uuid> for CarePlanByPatientLoader {
             return Ok(HashMap::new());
         }
         let rows = care_plan::Entity::find()
-            .filter(care_plan::Column::PatientId.is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), care_plan::Column::PatientId, keys))
             .all(&self.0)
             .await?;
         Ok(rows.into_iter().map(|m| (m.patient_id, m)).collect())
@@ -274,7 +275,7 @@ impl Loader<Uuid> for NeighbourhoodMembersLoader {
             return Ok(out);
         }
         let rows = neighbourhood_organisation::Entity::find()
-            .filter(neighbourhood_organisation::Column::NeighbourhoodId.is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), neighbourhood_organisation::Column::NeighbourhoodId, keys))
             .all(&self.0)
             .await?;
         for row in rows {

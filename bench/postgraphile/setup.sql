@@ -9,7 +9,7 @@
 -- (`conditionCount: { greaterThanOrEqualTo: 2 }`; `@filterable` opts it in explicitly). Relation
 -- filters can say "has some / every / no condition" but not "at least two", so without it the
 -- cohort page's "2 or more long-term conditions" cannot be expressed. The body is the correlated
--- count our server writes inline (`(select count(id) from patient_condition where patient_id =
+-- count our server writes inline (`(select count(*) from patient_condition where patient_id =
 -- patient.id) >= 2`). PostgreSQL does not inline a SQL function whose body has a FROM clause, so
 -- it runs as a function call per candidate row (after the cheaper efi_score / practice conditions,
 -- which use indexes); that is the honest cost of doing this in PostGraphile. It returns integer
@@ -21,7 +21,7 @@ create or replace function public.patient_condition_count(p public.patient)
   stable
   parallel safe
 as $$
-  select count(pc.id)::integer from public.patient_condition pc where pc.patient_id = p.id
+  select count(*)::integer from public.patient_condition pc where pc.patient_id = p.id
 $$;
 
 comment on function public.patient_condition_count(public.patient) is

@@ -10,6 +10,7 @@ mod m20261127_000004_plans_and_outcomes;
 mod m20261127_000005_directory_and_connections;
 mod m20261127_000006_mdt;
 mod m20261127_000007_referral_list_indexes;
+mod m20261127_000008_practice_frailty_index;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_directory_and_connections::Migration),
             Box::new(m20261127_000006_mdt::Migration),
             Box::new(m20261127_000007_referral_list_indexes::Migration),
+            Box::new(m20261127_000008_practice_frailty_index::Migration),
         ]
     }
 }

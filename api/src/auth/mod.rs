@@ -4,10 +4,10 @@
 pub mod jwt;
 pub mod policy;
 
-use sea_orm::{ConnectionTrait, EntityTrait, JoinType, QuerySelect};
+use sea_orm::{ActiveEnum, ConnectionTrait};
 use uuid::Uuid;
 
-use entity::{organisation, practitioner, OrganisationKind, ProfessionalRole};
+use entity::{OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
 pub use jwt::{Claims, DevSecret, JwtSigner, JwtVerifier};
@@ -40,46 +40,6 @@ impl Default for MdtWindow {
     }
 }
 
-/// The neighbourhoods `organisation` takes part in and, when `with_agendas`, the people on the
-/// agenda of meetings `practitioner` is invited to whose window contains now: one statement.
-async fn access_ids(
-    db: &impl ConnectionTrait,
-    organisation: Uuid,
-    practitioner: Uuid,
-    with_agendas: bool,
-    window: MdtWindow,
-) -> AppResult<(Vec<Uuid>, Vec<Uuid>)> {
-    let now = chrono::Utc::now();
-    let mut sql = crate::sql::Sql::new(db.get_database_backend());
-    let mut statement = format!(
-        "SELECT 'n' AS kind, neighbourhood_id AS id FROM neighbourhood_organisation WHERE organisation_id = {}",
-        sql.bind(organisation)
-    );
-    if with_agendas {
-        statement += &format!(
-            " UNION ALL SELECT DISTINCT 'p' AS kind, a.patient_id AS id FROM mdt_invitation i \
-             JOIN mdt_meeting m ON m.id = i.meeting_id \
-             JOIN mdt_agenda_item a ON a.meeting_id = m.id \
-             WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
-             AND m.starts_at <= {} AND m.ends_at >= {}",
-            sql.bind(practitioner),
-            sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
-            sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
-        );
-    }
-    let (mut neighbourhoods, mut patients) = (Vec::new(), Vec::new());
-    for row in sql.query_all(db, statement).await? {
-        let kind: String = row.try_get("", "kind")?;
-        let id: Uuid = row.try_get("", "id")?;
-        if kind == "n" {
-            neighbourhoods.push(id);
-        } else {
-            patients.push(id);
-        }
-    }
-    Ok((neighbourhoods, patients))
-}
-
 /// Extracts the token from an `Authorization` header value.
 pub fn bearer_token(header: Option<&str>) -> AppResult<&str> {
     let header = header.ok_or_else(|| {
@@ -95,8 +55,7 @@ pub fn bearer_token(header: Option<&str>) -> AppResult<&str> {
     Ok(token.trim())
 }
 
-/// Verifies the token and loads the caller: two statements whatever the request (the practitioner
-/// with their organisation, then the neighbourhoods and MDT agendas that open records).
+/// Verifies the token and loads the caller: one statement whatever the request (`load_caller`).
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     verifier: &JwtVerifier,
@@ -106,7 +65,7 @@ pub async fn authenticate(
     let claims = verifier.verify(token)?;
     let stale = || AppError::Unauthenticated("the token does not match an active practitioner record".to_owned());
     let caller = load_caller(db, claims.sub, window).await?.ok_or_else(stale)?;
-    if caller.organisation_id != claims.org || sea_orm::ActiveEnum::to_value(&caller.role) != claims.role {
+    if caller.organisation_id != claims.org || caller.role.to_value() != claims.role {
         return Err(stale());
     }
     Ok(caller)
@@ -114,41 +73,71 @@ pub async fn authenticate(
 
 /// The caller for an active practitioner (`None` when there is no such active practitioner):
 /// what a verified token names, or whom the demo acts as when it prepares an agenda.
+///
+/// One statement, run on every request: the practitioner with their organisation, the
+/// neighbourhoods that organisation takes part in, and the people on the agenda of meetings the
+/// practitioner is invited to whose window contains now, as rows of one `UNION ALL` told apart by
+/// `kind`. A round trip per part cost the database and the server more than the parts themselves.
 pub async fn load_caller(
     db: &impl ConnectionTrait,
     practitioner_id: Uuid,
     window: MdtWindow,
 ) -> AppResult<Option<Caller>> {
-    let found = practitioner::Entity::find_by_id(practitioner_id)
-        .select_also(organisation::Entity)
-        .join(
-            JoinType::InnerJoin,
-            practitioner::Entity::belongs_to(organisation::Entity)
-                .from(practitioner::Column::OrganisationId)
-                .to(organisation::Column::Id)
-                .into(),
-        )
-        .one(db)
-        .await?;
-    let Some((practitioner, Some(organisation))) = found else {
+    let now = chrono::Utc::now();
+    let mut sql = crate::sql::Sql::new(db.get_database_backend());
+    let statement = format!(
+        "SELECT 'c' AS kind, p.id AS id, p.given_name AS given_name, p.family_name AS family_name, \
+         p.professional_role AS role, p.active AS active, o.id AS organisation_id, o.kind AS organisation_kind \
+         FROM practitioner p JOIN organisation o ON o.id = p.organisation_id WHERE p.id = {} \
+         UNION ALL SELECT 'n', m.neighbourhood_id, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM neighbourhood_organisation m JOIN practitioner p ON p.organisation_id = m.organisation_id \
+         WHERE p.id = {} \
+         UNION ALL SELECT 'p', x.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
+         SELECT DISTINCT a.patient_id FROM mdt_invitation i \
+         JOIN mdt_meeting m ON m.id = i.meeting_id \
+         JOIN mdt_agenda_item a ON a.meeting_id = m.id \
+         WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
+         AND m.starts_at <= {} AND m.ends_at >= {}) x",
+        sql.bind(practitioner_id),
+        sql.bind(practitioner_id),
+        sql.bind(practitioner_id),
+        sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
+        sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
+    );
+    let rows = sql.query_all(db, statement).await?;
+    let (mut found, mut neighbourhoods, mut patients) = (None, Vec::new(), Vec::new());
+    for row in &rows {
+        let kind: String = row.try_get("", "kind")?;
+        let id: Uuid = row.try_get("", "id")?;
+        match kind.as_str() {
+            "c" => found = Some(row),
+            "n" => neighbourhoods.push(id),
+            _ => patients.push(id),
+        }
+    }
+    let Some(row) = found else {
         return Ok(None);
     };
-    if !practitioner.active {
+    let active: bool = row.try_get("", "active")?;
+    if !active {
         return Ok(None);
     }
+    let given_name: String = row.try_get("", "given_name")?;
+    let family_name: String = row.try_get("", "family_name")?;
+    let role: String = row.try_get("", "role")?;
+    let organisation_kind: String = row.try_get("", "organisation_kind")?;
     let mut caller = Caller {
-        practitioner_id: practitioner.id,
-        name: format!("{} {}", practitioner.given_name, practitioner.family_name),
-        role: practitioner.professional_role,
-        organisation_id: organisation.id,
-        organisation_kind: organisation.kind,
-        neighbourhood_ids: Vec::new(),
+        practitioner_id,
+        name: format!("{given_name} {family_name}"),
+        role: ProfessionalRole::try_from_value(&role)?,
+        organisation_id: row.try_get("", "organisation_id")?,
+        organisation_kind: OrganisationKind::try_from_value(&organisation_kind)?,
+        neighbourhood_ids: neighbourhoods,
         mdt_patient_ids: Vec::new(),
     };
-    // Callers who never see identifiable records gain nothing from an agenda: skip that part.
-    let with_agendas = caller.patient_scope().is_ok();
-    let (neighbourhoods, patients) = access_ids(db, organisation.id, practitioner.id, with_agendas, window).await?;
-    caller.neighbourhood_ids = neighbourhoods;
-    caller.mdt_patient_ids = patients;
+    // Callers who never see identifiable records gain nothing from an agenda.
+    if caller.patient_scope().is_ok() {
+        caller.mdt_patient_ids = patients;
+    }
     Ok(Some(caller))
 }

@@ -2,7 +2,7 @@
 //! select that can return patient rows is built here, so the scope condition cannot be forgotten.
 
 use chrono::{Months, NaiveDate};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SubQueryStatement};
+use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Query, SubQueryStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -25,9 +25,11 @@ pub struct PatientSelection {
     pub today: NaiveDate,
 }
 
+/// The number of the person's coded conditions. `COUNT(*)` rather than a column, so that PostgreSQL
+/// counts from the `(patient_id, snomed_code)` index alone, without visiting the rows.
 fn condition_count_subquery() -> sea_orm::sea_query::SimpleExpr {
     let count = Query::select()
-        .expr(Expr::col((patient_condition::Entity, patient_condition::Column::Id)).count())
+        .expr(Expr::col(Asterisk).count())
         .from(patient_condition::Entity)
         .and_where(
             Expr::col((patient_condition::Entity, patient_condition::Column::PatientId))
