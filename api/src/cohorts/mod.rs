@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::{after_name, keyset_page, Page, PageRequest};
 use crate::patients::query::criteria_condition;
 use crate::patients::PatientCriteria;
+use crate::sql::any_of;
 
 pub use graphql::{CohortMutation, CohortNode, CohortQuery};
 
@@ -224,8 +225,10 @@ impl Loader<Uuid> for CohortCountLoader {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let models =
-            cohort::Entity::find().filter(cohort::Column::Id.is_in(keys.iter().copied())).all(&self.db).await?;
+        let models = cohort::Entity::find()
+            .filter(any_of(self.db.get_database_backend(), cohort::Column::Id, keys))
+            .all(&self.db)
+            .await?;
         let cohorts = models.into_iter().map(Cohort::from_model).collect::<AppResult<Vec<_>>>()?;
         member_counts(&self.db, &cohorts, self.today).await
     }

@@ -28,6 +28,7 @@ use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{after_name, keyset_page, Page, PageRequest};
 use crate::referrals::bounded_text;
+use crate::sql::any_of;
 
 /// Longest a session may be (a day out, e.g. a green-gym trip).
 pub const MAX_SESSION_MINUTES: i32 = 8 * 60;
@@ -157,7 +158,7 @@ pub async fn member_counts(
         .select_only()
         .column(group_participant::Column::GroupId)
         .column_as(Expr::col(group_participant::Column::Id).count(), "members")
-        .filter(group_participant::Column::GroupId.is_in(groups.iter().copied()))
+        .filter(any_of(db.get_database_backend(), group_participant::Column::GroupId, groups))
         .filter(group_participant::Column::LeftAt.is_null())
         .group_by(group_participant::Column::GroupId)
         .into_tuple()

@@ -17,6 +17,7 @@ use entity::{practitioner, referral, referral_event, ReferralEventKind, Referral
 use super::state::{is_open, label};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
+use crate::sql::any_of;
 
 /// States in which an assigned referral counts towards its worker's caseload.
 pub const CASELOAD_STATES: [ReferralStatus; 3] =
@@ -32,7 +33,7 @@ pub async fn caseload_counts(db: &impl ConnectionTrait, practitioners: &[Uuid]) 
         .column(referral::Column::AssignedPractitionerId)
         .expr_as(Expr::col(referral::Column::Id).count(), Alias::new("held"))
         .from(referral::Entity)
-        .and_where(referral::Column::AssignedPractitionerId.is_in(practitioners.iter().copied()))
+        .and_where(any_of(db.get_database_backend(), referral::Column::AssignedPractitionerId, practitioners))
         .and_where(referral::Column::Status.is_in(CASELOAD_STATES))
         .group_by_col(referral::Column::AssignedPractitionerId)
         .to_owned();
