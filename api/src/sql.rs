@@ -48,11 +48,12 @@ pub fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
     Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
-/// `column IN (keys)` for the batched key lists of the read path (loaders and per-key counts). On PostgreSQL it is `column = ANY($1)` with the keys as one array
-/// parameter, so that the statement text does not depend on how many keys a batch holds: one
-/// prepared statement per loader instead of one per batch size, and PostgreSQL can keep its
-/// generic plan instead of planning every execution again (the benchmark found planning to be a
-/// quarter of PostgreSQL's time on the MDT preparation view). SQLite has no arrays and keeps `IN`.
+/// `column IN (keys)` for the batched key lists of the read path (loaders and per-key counts). On
+/// PostgreSQL it is `column = ANY($1)` with the keys as one array parameter, so that the statement
+/// text does not depend on how many keys a batch holds: one prepared statement per loader instead
+/// of one per batch size, and PostgreSQL can keep its generic plan instead of planning every
+/// execution again (the benchmark found planning to be a quarter of PostgreSQL's time on the MDT
+/// preparation view). SQLite has no arrays and keeps `IN`.
 pub fn any_of(backend: DatabaseBackend, column: impl ColumnTrait, keys: &[Uuid]) -> SimpleExpr {
     match backend {
         DatabaseBackend::Postgres => Expr::col(column.as_column_ref()).eq(PgFunc::any(Expr::val(keys.to_vec()))),
