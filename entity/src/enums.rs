@@ -394,3 +394,42 @@ pub enum AgendaItemKind {
     #[sea_orm(string_value = "for_information")]
     ForInformation,
 }
+
+/// Reads an enumeration from its stored text code, so that rows PostgreSQL renders as JSON (the
+/// read path's combined statements, see `api::loaders::Round`) decode to the same models as rows
+/// read column by column. The codes stay in one place: each enum's `string_value`s.
+macro_rules! deserialize_from_code {
+    ($($name:ident),+ $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                <$name as ActiveEnum>::try_from_value(&code.into_owned()).map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
+deserialize_from_code!(
+    OrganisationKind,
+    ProfessionalRole,
+    Sex,
+    ReferralSource,
+    ReferralService,
+    ReferralStatus,
+    ReferralOutcome,
+    Urgency,
+    ReferralNeed,
+    ReferralEventKind,
+    AttendanceStatus,
+    MeasurementKind,
+    GoalStatus,
+    PlanActionStatus,
+    AssetCategory,
+    AssetCost,
+    NoiseLevel,
+    ConnectionState,
+    Discipline,
+    MeetingStatus,
+    MeetingAttendance,
+    AgendaItemKind,
+);

@@ -19,6 +19,7 @@ mod outcomes;
 mod patients;
 mod plans;
 mod referrals;
+mod rounds;
 mod schema_sync;
 mod statements;
 mod tokens;

@@ -183,7 +183,7 @@ impl PatientNode {
     /// partners the person shares it with read it through `carePlan(patientId:)`).
     async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::plans::graphql::CarePlanNode>> {
         let m = self.full()?;
-        let plan = request(ctx)?.loaders.care_plan_by_patient.load_one(m.id).await?;
+        let plan = request(ctx)?.loaders.care_plan_by_patient.load_one(m.id).await?.flatten();
         Ok(plan.map(|p| crate::plans::graphql::CarePlanNode::new(p, m.clone(), self.grant)))
     }
 
@@ -425,6 +425,8 @@ impl PatientQuery {
         let id = parse_id("id", &id)?;
         let (model, grant) = query::get(&req.db, &req.caller, id).await?;
         req.audit_reads(ctx, &[(model.id, grant.reason)]).await?;
+        // What the record selects, a round at a time (as a page does), not a statement per field.
+        super::prepare::prime(req, &[&model], &super::prepare::Selected::new(vec![ctx.look_ahead()])).await?;
         Ok(PatientNode::new(model, grant))
     }
 

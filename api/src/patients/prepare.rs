@@ -1,12 +1,13 @@
 //! A person's care across areas in one nested query (what an MDT prepares from, what a patient
 //! page shows): the trend of their outcome scores, who is involved in their care, and the priming
-//! that loads whatever a list of patients selects in one statement per relationship.
+//! that loads whatever a list of patients selects, a round of relationships at a time.
 //!
 //! Priming runs in three rounds before the fields resolve: the patients' own children (conditions,
-//! referrals, plan, measurements, connections, MDT actions), then their children (plan goals and
-//! actions, assets, referral needs and events …), then every organisation and practitioner any of
-//! them names, in one statement each. So a list's statement count depends on what it selects,
-//! never on how many people it holds or on how resolvers fall into DataLoader batch windows.
+//! referrals, plan, measurements, connections, MDT actions, practices), then their children (plan
+//! goals and actions, assets, referral needs and events …), then every other organisation and
+//! practitioner any of them names. Each round is one statement on PostgreSQL ([`Round`]) and one per relationship on
+//! SQLite. So a list's statement count depends on what it selects, never on how many people it
+//! holds or on how resolvers fall into DataLoader batch windows.
 
 use std::collections::HashMap;
 
@@ -18,6 +19,7 @@ use entity::{patient, ConnectionState, PlanActionStatus};
 use crate::context::{request, RequestContext};
 use crate::error::AppResult;
 use crate::label::label;
+use crate::loaders::Round;
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
@@ -64,36 +66,59 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let mut practitioners: Vec<Uuid> = Vec::new();
 
     // Round 1: the patients' own children.
-    if sel.has(&["registeredPractice"]) || team {
-        organisations.extend(patients.iter().map(|p| p.registered_practice_id));
-    }
+    let want_referrals = sel.has(&["referrals"]) || team;
+    let want_plans = sel.has(&["carePlan"]) || team;
+    let want_measurements = sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]);
+    let want_connections = sel.has(&["assetConnections"]) || team;
+    let want_actions = sel.has(&["mdtActions"]) || team;
+    let mut round = Round::new(&req.db);
     if sel.has(&["neighbourhood"]) {
-        l.neighbourhood.load_many(patients.iter().map(|p| p.neighbourhood_id)).await?;
+        round.add(&l.neighbourhood, patients.iter().map(|p| p.neighbourhood_id));
+    }
+    if sel.has(&["registeredPractice"]) || team {
+        round.add(&l.organisation, patients.iter().map(|p| p.registered_practice_id));
     }
     if sel.has_any(&[&["conditions"], &["conditionCount"]]) {
-        l.conditions.load_many(ids.iter().copied()).await?;
+        round.add(&l.conditions, ids.iter().copied());
     }
-    let referrals: Vec<entity::referral::Model> = if sel.has(&["referrals"]) || team {
+    if want_referrals {
+        round.add(&l.referrals_by_patient, ids.iter().copied());
+    }
+    if want_plans {
+        round.add(&l.care_plan_by_patient, ids.iter().copied());
+    }
+    if want_measurements {
+        round.add(&l.measurements_by_patient, ids.iter().copied());
+    }
+    if want_connections {
+        round.add(&l.connections_by_patient, ids.iter().copied());
+    }
+    if want_actions {
+        round.add(&l.mdt_actions_by_patient, ids.iter().copied());
+    }
+    round.run().await?;
+    // From the loaders' caches from here on.
+    let referrals: Vec<entity::referral::Model> = if want_referrals {
         l.referrals_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    let plans: Vec<entity::care_plan::Model> = if sel.has(&["carePlan"]) || team {
-        l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().collect()
+    let plans: Vec<entity::care_plan::Model> = if want_plans {
+        l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    let measurements: Vec<Uuid> = if sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]) {
+    let measurements: Vec<Uuid> = if want_measurements {
         l.measurements_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().map(|m| m.id).collect()
     } else {
         Vec::new()
     };
-    let connections: Vec<entity::asset_connection::Model> = if sel.has(&["assetConnections"]) || team {
+    let connections: Vec<entity::asset_connection::Model> = if want_connections {
         l.connections_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    let actions: Vec<entity::mdt_action::Model> = if sel.has(&["mdtActions"]) || team {
+    let actions: Vec<entity::mdt_action::Model> = if want_actions {
         l.mdt_actions_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
@@ -101,36 +126,43 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
 
     // Round 2: their children.
     let referral_ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
+    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
+    let want_plan_actions = sel.has(&["carePlan", "actions"]) || team;
+    let mut round = Round::new(&req.db);
     if sel.has(&["referrals", "needs"]) {
-        l.referral_needs.load_many(referral_ids.iter().copied()).await?;
+        round.add(&l.referral_needs, referral_ids.iter().copied());
     }
     if sel.has(&["referrals", "events"]) {
-        l.referral_events.load_many(referral_ids.iter().copied()).await?;
+        round.add(&l.referral_events, referral_ids.iter().copied());
     }
     if sel.has(&["referrals", "feedback"]) {
-        l.referral_feedback.load_many(referral_ids.iter().copied()).await?;
+        round.add(&l.referral_feedback, referral_ids.iter().copied());
     }
-    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
     if sel.has(&["carePlan", "goals"]) {
-        l.plan_goals.load_many(plan_ids.iter().copied()).await?;
+        round.add(&l.plan_goals, plan_ids.iter().copied());
     }
-    let plan_actions: Vec<entity::care_plan_action::Model> = if sel.has(&["carePlan", "actions"]) || team {
+    if want_plan_actions {
+        round.add(&l.plan_actions, plan_ids.iter().copied());
+    }
+    if sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]) {
+        round.add(&l.outcome_responses, measurements);
+    }
+    round.add(&l.community_asset, connections.iter().map(|c| c.asset_id));
+    if sel.has(&["assetConnections", "events"]) {
+        round.add(&l.connection_events, connections.iter().map(|c| c.id));
+    }
+    if sel.has(&["mdtActions", "history"]) {
+        round.add(&l.mdt_action_events, actions.iter().map(|a| a.id));
+    }
+    round.run().await?;
+    let plan_actions: Vec<entity::care_plan_action::Model> = if want_plan_actions {
         l.plan_actions.load_many(plan_ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    if sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]) {
-        l.outcome_responses.load_many(measurements).await?;
-    }
     let assets = l.community_asset.load_many(connections.iter().map(|c| c.asset_id)).await?;
-    if sel.has(&["assetConnections", "events"]) {
-        l.connection_events.load_many(connections.iter().map(|c| c.id)).await?;
-    }
-    if sel.has(&["mdtActions", "history"]) {
-        l.mdt_action_events.load_many(actions.iter().map(|a| a.id)).await?;
-    }
 
-    // Round 3: every organisation and practitioner named.
+    // Round 3: every other organisation and practitioner named.
     for r in &referrals {
         if team || sel.has_any(&[&["referrals", "referringOrganisation"], &["referrals", "receivingOrganisation"]]) {
             organisations.extend([r.referring_organisation_id, r.receiving_organisation_id]);
@@ -163,14 +195,14 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     if sel.has(&["assetConnections", "createdBy"]) {
         practitioners.extend(connections.iter().map(|c| c.created_by));
     }
-    if !practitioners.is_empty() {
+    let mut round = Round::new(&req.db);
+    round.add(&l.practitioner, practitioners.iter().copied());
+    round.add(&l.organisation, organisations);
+    round.run().await?;
+    if team && !practitioners.is_empty() {
+        // The care team places each practitioner in their organisation.
         let found = l.practitioner.load_many(practitioners).await?;
-        if team {
-            organisations.extend(found.values().map(|p| p.organisation_id));
-        }
-    }
-    if !organisations.is_empty() {
-        l.organisation.load_many(organisations).await?;
+        l.organisation.load_many(found.values().map(|p| p.organisation_id)).await?;
     }
     Ok(())
 }
@@ -273,7 +305,7 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
         }
     }
 
-    if let Some(plan) = l.care_plan_by_patient.load_one(person.id).await? {
+    if let Some(plan) = l.care_plan_by_patient.load_one(person.id).await?.flatten() {
         add(
             plan.updated_organisation_id,
             Some(plan.updated_by),

@@ -13,6 +13,7 @@ use crate::auth::AccessReason;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::error::{AppError, AppResult};
+use crate::loaders::Round;
 use crate::organisations::OrganisationNode;
 use crate::pagination::{Page, PageRequest};
 use crate::patients::PatientNode;
@@ -398,8 +399,8 @@ async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&
     req.audit_reads(ctx, &reads).await
 }
 
-/// Loads what a page's referrals select, one statement per relationship, before the fields resolve
-/// (as `patients::graphql::prime_loaders`: the statement count must not depend on batch windows).
+/// Loads what a page's referrals select before the fields resolve, as one [`Round`] (one statement
+/// on PostgreSQL): the statement count must not depend on batch windows.
 async fn prime_loaders(
     req: &RequestContext,
     rows: &[&referral::Model],
@@ -407,35 +408,37 @@ async fn prime_loaders(
 ) -> AppResult<()> {
     let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
     let loaders = &req.loaders;
-    // Keys are collected before each await: iterator closures held across an await are not Send.
+    let mut round = Round::new(&req.db);
     if selects("patient") {
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
-        loaders.patient.load_many(ids).await?;
+        round.add(&loaders.patient, rows.iter().map(|r| r.patient_id));
     }
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     if selects("needs") {
-        loaders.referral_needs.load_many(referral_ids.iter().copied()).await?;
+        round.add(&loaders.referral_needs, referral_ids.iter().copied());
     }
     if selects("events") {
-        loaders.referral_events.load_many(referral_ids.iter().copied()).await?;
+        round.add(&loaders.referral_events, referral_ids.iter().copied());
     }
     if selects("feedback") {
-        loaders.referral_feedback.load_many(referral_ids.iter().copied()).await?;
+        round.add(&loaders.referral_feedback, referral_ids.iter().copied());
     }
     if selects("referringOrganisation") || selects("receivingOrganisation") {
-        let ids: Vec<Uuid> =
-            rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]).collect();
-        loaders.organisation.load_many(ids).await?;
+        round.add(
+            &loaders.organisation,
+            rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]),
+        );
     }
     if selects("referringPractitioner") || selects("assignedPractitioner") || selects("consentRecordedBy") {
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .flat_map(|r| [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)])
-            .flatten()
-            .collect();
-        loaders.practitioner.load_many(ids).await?;
+        round.add(
+            &loaders.practitioner,
+            rows.iter()
+                .flat_map(|r| {
+                    [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)]
+                })
+                .flatten(),
+        );
     }
-    Ok(())
+    round.run().await
 }
 
 #[derive(InputObject, Default)]
