@@ -5,11 +5,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use futures::future::BoxFuture;
-use sea_orm::{
-    DatabaseBackend, DatabaseConnection, EntityName, EntityTrait, IdenStatic, JoinType, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use entity::{
@@ -21,8 +17,8 @@ use entity::{
     referral_feedback, referral_need,
 };
 
-use crate::error::{AppError, AppResult};
-use crate::sql::{any_of, Sql};
+use crate::error::AppError;
+use crate::sql::any_of;
 
 /// Keeps batches well under both databases' bind-parameter limits.
 const MAX_BATCH: usize = 1_000;
@@ -37,12 +33,6 @@ macro_rules! by_id_loader {
     ($name:ident, $entity:ident) => {
         pub struct $name(pub DatabaseConnection);
 
-        impl $name {
-            fn group(rows: Vec<$entity::Model>) -> HashMap<Uuid, $entity::Model> {
-                rows.into_iter().map(|m| (m.id, m)).collect()
-            }
-        }
-
         impl Loader<Uuid> for $name {
             type Value = $entity::Model;
             type Error = AppError;
@@ -55,17 +45,7 @@ macro_rules! by_id_loader {
                     .filter(any_of(self.0.get_database_backend(), $entity::Column::Id, keys))
                     .all(&self.0)
                     .await?;
-                Ok(Self::group(rows))
-            }
-        }
-
-        impl Combinable for $name {
-            fn json_part(keys: &str) -> String {
-                json_rows($entity::Entity.table_name(), $entity::Column::Id.as_str(), &[], keys)
-            }
-
-            fn assemble(_keys: &[Uuid], rows: &str) -> AppResult<HashMap<Uuid, Self::Value>> {
-                Ok(Self::group(decode(rows)?))
+                Ok(rows.into_iter().map(|m| (m.id, m)).collect())
             }
         }
     };
@@ -86,46 +66,24 @@ macro_rules! children_loader {
         $(#[$doc])*
         pub struct $name(pub DatabaseConnection);
 
-        impl $name {
-            /// Every key gets its list, empty when it has no rows, so that the cache answers for it.
-            fn group(keys: &[Uuid], rows: Vec<$entity::Model>) -> HashMap<Uuid, Vec<$entity::Model>> {
-                let mut out: HashMap<Uuid, Vec<$entity::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-                for row in rows {
-                    out.entry(row.$field).or_default().push(row);
-                }
-                out
-            }
-        }
-
         impl Loader<Uuid> for $name {
             type Value = Vec<$entity::Model>;
             type Error = AppError;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
                 if keys.is_empty() {
-                    return Ok(HashMap::new());
+                    return Ok(out);
                 }
                 let rows = $entity::Entity::find()
                     .filter(any_of(self.0.get_database_backend(), $entity::Column::$column, keys))
                     $(.order_by_asc($entity::Column::$order))+
                     .all(&self.0)
                     .await?;
-                Ok(Self::group(keys, rows))
-            }
-        }
-
-        impl Combinable for $name {
-            fn json_part(keys: &str) -> String {
-                json_rows(
-                    $entity::Entity.table_name(),
-                    $entity::Column::$column.as_str(),
-                    &[$($entity::Column::$order.as_str()),+],
-                    keys,
-                )
-            }
-
-            fn assemble(keys: &[Uuid], rows: &str) -> AppResult<HashMap<Uuid, Self::Value>> {
-                Ok(Self::group(keys, decode(rows)?))
+                for row in rows {
+                    out.entry(row.$field).or_default().push(row);
+                }
+                Ok(out)
             }
         }
     };
@@ -274,42 +232,26 @@ children_loader!(
 );
 
 /// A person's current care plan (at most one), keyed by patient id; `None` for a person without
-/// one, so that the request's cache answers for them too.
+/// one, so that the request's cache answers for them too instead of asking the database again.
 pub struct CarePlanByPatientLoader(pub DatabaseConnection);
-
-impl CarePlanByPatientLoader {
-    fn group(keys: &[Uuid], rows: Vec<care_plan::Model>) -> HashMap<Uuid, Option<care_plan::Model>> {
-        let mut out: HashMap<Uuid, Option<care_plan::Model>> = keys.iter().map(|k| (*k, None)).collect();
-        for row in rows {
-            out.insert(row.patient_id, Some(row));
-        }
-        out
-    }
-}
 
 impl Loader<Uuid> for CarePlanByPatientLoader {
     type Value = Option<care_plan::Model>;
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, None)).collect();
         if keys.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(out);
         }
         let rows = care_plan::Entity::find()
             .filter(any_of(self.0.get_database_backend(), care_plan::Column::PatientId, keys))
             .all(&self.0)
             .await?;
-        Ok(Self::group(keys, rows))
-    }
-}
-
-impl Combinable for CarePlanByPatientLoader {
-    fn json_part(keys: &str) -> String {
-        json_rows(care_plan::Entity.table_name(), care_plan::Column::PatientId.as_str(), &[], keys)
-    }
-
-    fn assemble(keys: &[Uuid], rows: &str) -> AppResult<HashMap<Uuid, Self::Value>> {
-        Ok(Self::group(keys, decode(rows)?))
+        for row in rows {
+            out.insert(row.patient_id, Some(row));
+        }
+        Ok(out)
     }
 }
 
@@ -345,100 +287,6 @@ impl Loader<Uuid> for NeighbourhoodMembersLoader {
             out.entry(row.neighbourhood_id).or_default().push(row.organisation_id);
         }
         Ok(out)
-    }
-}
-
-/// A loader whose batch can be one part of a [`Round`]'s combined statement on PostgreSQL.
-pub trait Combinable: Loader<Uuid, Error = AppError> {
-    /// A scalar subquery giving, as one JSON array (text), the rows `load` reads for the keys
-    /// bound at `keys` (a `uuid[]`), in the same order.
-    fn json_part(keys: &str) -> String;
-    /// What `load` answers, from those rows.
-    fn assemble(keys: &[Uuid], rows: &str) -> AppResult<HashMap<Uuid, Self::Value>>;
-}
-
-/// `(SELECT the rows of table whose column is one of keys, as a JSON array in order)`.
-fn json_rows(table: &str, column: &str, order: &[&str], keys: &str) -> String {
-    let order = if order.is_empty() {
-        String::new()
-    } else {
-        let columns: Vec<String> = order.iter().map(|c| format!("t.\"{c}\"")).collect();
-        format!(" ORDER BY {}", columns.join(", "))
-    };
-    format!("(SELECT COALESCE(json_agg(t{order}), '[]')::text FROM \"{table}\" t WHERE t.\"{column}\" = ANY({keys}))")
-}
-
-/// Models from the JSON PostgreSQL renders for their rows (column names as fields; enumerations
-/// by their stored codes; timestamps in RFC 3339).
-fn decode<M: serde::de::DeserializeOwned>(rows: &str) -> AppResult<Vec<M>> {
-    serde_json::from_str(rows).map_err(|e| AppError::internal(anyhow::anyhow!("decoding rows rendered as JSON: {e}")))
-}
-
-type Feed<'a> = Box<dyn FnOnce(String) -> BoxFuture<'a, AppResult<()>> + Send + 'a>;
-
-/// One round of loading for a list: the batches of several loaders whose keys are all known
-/// (a page of people's conditions, referrals, plans …). On PostgreSQL the whole round is one
-/// statement: each loader's rows come back as one JSON array, are decoded into the same models
-/// and fed to the loader's cache, so the fields that follow read them without a statement. Each
-/// relationship read on its own cost PostgreSQL a round trip, an executor start and a plan, which
-/// the benchmark found to be most of its time on the MDT preparation view. On SQLite (in process:
-/// no round trips) each loader runs its own batch, as it would when a field asks.
-pub struct Round<'a> {
-    db: &'a DatabaseConnection,
-    sql: Sql,
-    parts: Vec<String>,
-    feeds: Vec<Feed<'a>>,
-}
-
-impl<'a> Round<'a> {
-    pub fn new(db: &'a DatabaseConnection) -> Self {
-        Self { db, sql: Sql::new(db.get_database_backend()), parts: Vec::new(), feeds: Vec::new() }
-    }
-
-    /// Adds `loader`'s batch for `keys` to the round.
-    pub fn add<L: Combinable>(&mut self, loader: &'a RequestLoader<L>, keys: impl IntoIterator<Item = Uuid>) {
-        let mut keys: Vec<Uuid> = keys.into_iter().collect();
-        keys.sort_unstable();
-        keys.dedup();
-        if keys.is_empty() {
-            return;
-        }
-        if self.sql.backend == DatabaseBackend::Postgres {
-            let at = self.sql.bind(keys.clone());
-            self.parts.push(L::json_part(&format!("{at}::uuid[]")));
-            self.feeds.push(Box::new(move |rows: String| {
-                Box::pin(async move {
-                    loader.feed_many(L::assemble(&keys, &rows)?).await;
-                    Ok(())
-                })
-            }));
-        } else {
-            self.feeds.push(Box::new(move |_| {
-                Box::pin(async move {
-                    loader.load_many(keys).await?;
-                    Ok(())
-                })
-            }));
-        }
-    }
-
-    /// Loads everything added: afterwards the loaders answer these keys from their caches.
-    pub async fn run(self) -> AppResult<()> {
-        if self.parts.is_empty() {
-            for feed in self.feeds {
-                feed(String::new()).await?;
-            }
-            return Ok(());
-        }
-        let columns: Vec<String> = self.parts.iter().enumerate().map(|(i, part)| format!("{part} AS p{i}")).collect();
-        let statement = format!("SELECT {}", columns.join(", "));
-        let row = self.sql.query_all(self.db, statement).await?.into_iter().next();
-        let row = row.ok_or_else(|| AppError::internal(anyhow::anyhow!("a combined read returned no row")))?;
-        for (i, feed) in self.feeds.into_iter().enumerate() {
-            let rows: String = row.try_get("", &format!("p{i}"))?;
-            feed(rows).await?;
-        }
-        Ok(())
     }
 }
 

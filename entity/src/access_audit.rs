@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// One read or write of a patient's record: who, as what, which operation, on what grounds.
 /// No foreign key to the patient: the trail must outlive the record it describes.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "access_audit")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -4,7 +4,7 @@ use crate::enums::ConnectionState;
 
 /// A person connected to a community asset, from suggestion to attending and stopping or
 /// completing. Referred and attending connections hold one of the asset's places.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "asset_connection")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::ConnectionState;
 
 /// One move of a connection (immutable): who, when, from which state to which, and a note.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "asset_connection_event")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

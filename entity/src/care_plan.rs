@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// A person's current personalised care and support plan (one per person). Goals, actions and
 /// sharing hang off it; every change bumps `version` and leaves a revision behind.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "care_plan")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

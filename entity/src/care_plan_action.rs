@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::PlanActionStatus;
 
 /// An action in a care plan, owned by an organisation or a practitioner (or both).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "care_plan_action")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::{GoalStatus, ReferralNeed};
 
 /// A goal in a care plan, in the current version (history lives in revisions).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "care_plan_goal")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// A care plan as it stood at one version: the whole content as JSON, who changed it and when.
 /// Written in the same transaction as the change; never updated.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "care_plan_revision")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

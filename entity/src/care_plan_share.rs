@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// The person's agreement that an organisation may see their plan summary: who recorded it and
 /// when, and when it was withdrawn (rows are kept; withdrawal closes access at once).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "care_plan_share")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A saved, named cohort definition; its membership is computed by query, never copied.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "cohort")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

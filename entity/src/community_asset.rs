@@ -4,7 +4,7 @@ use crate::enums::{AssetCost, NoiseLevel};
 
 /// An activity or service in the community asset directory (shaped like an Open Referral UK
 /// service at a location). Categories and weekly sessions are child tables.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "community_asset")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A long-term condition (SNOMED CT) a community asset is meant for.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "community_asset_condition")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

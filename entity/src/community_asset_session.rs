@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A weekly session of a community asset: the day and times it runs.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "community_asset_session")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::AttendanceStatus;
 
 /// Whether a participant came to a session (recorded once, correctable).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "group_attendance")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

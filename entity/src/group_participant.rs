@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A person's membership of a support group, from joining to leaving (kept after they leave).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "group_participant")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One meeting of a support group.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "group_session")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

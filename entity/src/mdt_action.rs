@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::PlanActionStatus;
 
 /// An action agreed at an MDT meeting for one person, owned by a practitioner or an organisation.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "mdt_action")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::PlanActionStatus;
 
 /// One change of an MDT action's status (immutable).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "mdt_action_event")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

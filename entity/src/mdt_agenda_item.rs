@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::AgendaItemKind;
 
 /// One person on an MDT meeting's agenda.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "mdt_agenda_item")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A decision the team recorded for an agenda item.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "mdt_decision")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

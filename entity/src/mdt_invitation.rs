@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::{Discipline, MeetingAttendance};
 
 /// A practitioner invited to an MDT meeting, with the discipline they bring and whether they came.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "mdt_invitation")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::MeetingStatus;
 
 /// A multidisciplinary team meeting of a neighbourhood.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "mdt_meeting")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

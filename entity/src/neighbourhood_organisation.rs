@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An organisation taking part in a neighbourhood (INT).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "neighbourhood_organisation")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

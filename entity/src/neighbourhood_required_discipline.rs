@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::Discipline;
 
 /// A discipline a neighbourhood requires at its MDT meetings for them to be quorate.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "neighbourhood_required_discipline")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::OrganisationKind;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "organisation")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

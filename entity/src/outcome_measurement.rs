@@ -4,7 +4,7 @@ use crate::enums::MeasurementKind;
 
 /// One administration of an outcome instrument (SWEMWBS, ONS4 …) to a person. Item responses are
 /// in `outcome_response`; the scores are computed by the server when it is recorded.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "outcome_measurement")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One item's response in an outcome measurement.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "outcome_response")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A long-term condition on a patient's record, coded in SNOMED CT.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "patient_condition")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// Where a postcode is (WGS84), for distances. Loaded from a postcode directory in production;
 /// the demo writes the postcodes it generates.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "postcode_location")]
 pub struct Model {
     /// Normalised: upper case, one space before the inward code (`NG5 6AA`).

@@ -4,7 +4,7 @@ use crate::enums::{ReferralOutcome, ReferralService, ReferralSource, ReferralSta
 
 /// A referral of a patient to a receiving service. `status` changes only through the state
 /// machine, each change with its `referral_event`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "referral")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::{ReferralEventKind, ReferralStatus};
 
 /// An immutable entry in a referral's history: who, which organisation, when, why.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "referral_event")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

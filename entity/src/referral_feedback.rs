@@ -4,7 +4,7 @@ use crate::enums::{ReferralOutcome, ReferralStatus};
 
 /// Structured feedback to the referring practice when a referral ends, ready to file in the GP
 /// record; the practice lists it and marks it filed.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "referral_feedback")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

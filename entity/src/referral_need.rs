@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::ReferralNeed;
 
 /// One coded need or reason on a referral (`detail` holds the text for `other`).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "referral_need")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

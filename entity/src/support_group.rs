@@ -4,7 +4,7 @@ use crate::enums::ReferralNeed;
 
 /// A link-worker-led group (e.g. people waiting with similar needs), run by one organisation for
 /// one neighbourhood.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "support_group")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

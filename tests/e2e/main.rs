@@ -19,7 +19,6 @@ mod outcomes;
 mod patients;
 mod plans;
 mod referrals;
-mod rounds;
 mod schema_sync;
 mod statements;
 mod tokens;

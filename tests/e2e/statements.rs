@@ -66,6 +66,28 @@ async fn a_page_of_fifty_costs_the_same_statements_as_a_page_of_five() {
     assert!(cohort_cost <= 9, "cohort member counts are one batched statement, got {cohort_cost} statements");
 }
 
+/// Care plans are loaded for the whole page in one statement, and people without a plan are
+/// answered from that load too: selecting `carePlan` costs exactly one statement more, even on a
+/// page where most people have no plan.
+#[tokio::test]
+async fn people_without_a_care_plan_are_not_asked_for_again() {
+    let app = spawn_app().await;
+    let token = app.token(DemoRole::Coordinator).await;
+    let page = |plan: &str| format!("{{ patients(first: 50) {{ nodes {{ id name {plan} }} }} }}");
+    let mut costs = Vec::new();
+    let mut planless = 0;
+    for query in [page(""), page("carePlan { whatMatters }")] {
+        let before = app.statement_count();
+        let reply = app.gql(&token, &query, json!({})).await;
+        costs.push(app.statement_count() - before);
+        let nodes = reply.data()["patients"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), 50);
+        planless = nodes.iter().filter(|n| n.get("carePlan").is_some_and(|p| p.is_null())).count();
+    }
+    assert!(planless > 0, "the page holds people without a plan");
+    assert_eq!(costs[1], costs[0] + 1, "statements without and with carePlan: {costs:?}");
+}
+
 const INBOX: &str = r#"query Inbox($first: Int!) {
     referrals(first: $first, filter: { statuses: [RECEIVED] }) {
         totalCount

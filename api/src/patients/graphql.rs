@@ -425,8 +425,6 @@ impl PatientQuery {
         let id = parse_id("id", &id)?;
         let (model, grant) = query::get(&req.db, &req.caller, id).await?;
         req.audit_reads(ctx, &[(model.id, grant.reason)]).await?;
-        // What the record selects, a round at a time (as a page does), not a statement per field.
-        super::prepare::prime(req, &[&model], &super::prepare::Selected::new(vec![ctx.look_ahead()])).await?;
         Ok(PatientNode::new(model, grant))
     }
 

@@ -1,13 +1,12 @@
 //! A person's care across areas in one nested query (what an MDT prepares from, what a patient
 //! page shows): the trend of their outcome scores, who is involved in their care, and the priming
-//! that loads whatever a list of patients selects, a round of relationships at a time.
+//! that loads whatever a list of patients selects in one statement per relationship.
 //!
 //! Priming runs in three rounds before the fields resolve: the patients' own children (conditions,
-//! referrals, plan, measurements, connections, MDT actions, practices), then their children (plan
-//! goals and actions, assets, referral needs and events …), then every other organisation and
-//! practitioner any of them names. Each round is one statement on PostgreSQL ([`Round`]) and one per relationship on
-//! SQLite. So a list's statement count depends on what it selects, never on how many people it
-//! holds or on how resolvers fall into DataLoader batch windows.
+//! referrals, plan, measurements, connections, MDT actions), then their children (plan goals and
+//! actions, assets, referral needs and events …), then every organisation and practitioner any of
+//! them names, in one statement each. So a list's statement count depends on what it selects,
+//! never on how many people it holds or on how resolvers fall into DataLoader batch windows.
 
 use std::collections::HashMap;
 
@@ -19,7 +18,6 @@ use entity::{patient, ConnectionState, PlanActionStatus};
 use crate::context::{request, RequestContext};
 use crate::error::AppResult;
 use crate::label::label;
-use crate::loaders::Round;
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
@@ -66,59 +64,36 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let mut practitioners: Vec<Uuid> = Vec::new();
 
     // Round 1: the patients' own children.
-    let want_referrals = sel.has(&["referrals"]) || team;
-    let want_plans = sel.has(&["carePlan"]) || team;
-    let want_measurements = sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]);
-    let want_connections = sel.has(&["assetConnections"]) || team;
-    let want_actions = sel.has(&["mdtActions"]) || team;
-    let mut round = Round::new(&req.db);
-    if sel.has(&["neighbourhood"]) {
-        round.add(&l.neighbourhood, patients.iter().map(|p| p.neighbourhood_id));
-    }
     if sel.has(&["registeredPractice"]) || team {
-        round.add(&l.organisation, patients.iter().map(|p| p.registered_practice_id));
+        organisations.extend(patients.iter().map(|p| p.registered_practice_id));
+    }
+    if sel.has(&["neighbourhood"]) {
+        l.neighbourhood.load_many(patients.iter().map(|p| p.neighbourhood_id)).await?;
     }
     if sel.has_any(&[&["conditions"], &["conditionCount"]]) {
-        round.add(&l.conditions, ids.iter().copied());
+        l.conditions.load_many(ids.iter().copied()).await?;
     }
-    if want_referrals {
-        round.add(&l.referrals_by_patient, ids.iter().copied());
-    }
-    if want_plans {
-        round.add(&l.care_plan_by_patient, ids.iter().copied());
-    }
-    if want_measurements {
-        round.add(&l.measurements_by_patient, ids.iter().copied());
-    }
-    if want_connections {
-        round.add(&l.connections_by_patient, ids.iter().copied());
-    }
-    if want_actions {
-        round.add(&l.mdt_actions_by_patient, ids.iter().copied());
-    }
-    round.run().await?;
-    // From the loaders' caches from here on.
-    let referrals: Vec<entity::referral::Model> = if want_referrals {
+    let referrals: Vec<entity::referral::Model> = if sel.has(&["referrals"]) || team {
         l.referrals_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    let plans: Vec<entity::care_plan::Model> = if want_plans {
+    let plans: Vec<entity::care_plan::Model> = if sel.has(&["carePlan"]) || team {
         l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    let measurements: Vec<Uuid> = if want_measurements {
+    let measurements: Vec<Uuid> = if sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]) {
         l.measurements_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().map(|m| m.id).collect()
     } else {
         Vec::new()
     };
-    let connections: Vec<entity::asset_connection::Model> = if want_connections {
+    let connections: Vec<entity::asset_connection::Model> = if sel.has(&["assetConnections"]) || team {
         l.connections_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
-    let actions: Vec<entity::mdt_action::Model> = if want_actions {
+    let actions: Vec<entity::mdt_action::Model> = if sel.has(&["mdtActions"]) || team {
         l.mdt_actions_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
@@ -126,43 +101,36 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
 
     // Round 2: their children.
     let referral_ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
-    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
-    let want_plan_actions = sel.has(&["carePlan", "actions"]) || team;
-    let mut round = Round::new(&req.db);
     if sel.has(&["referrals", "needs"]) {
-        round.add(&l.referral_needs, referral_ids.iter().copied());
+        l.referral_needs.load_many(referral_ids.iter().copied()).await?;
     }
     if sel.has(&["referrals", "events"]) {
-        round.add(&l.referral_events, referral_ids.iter().copied());
+        l.referral_events.load_many(referral_ids.iter().copied()).await?;
     }
     if sel.has(&["referrals", "feedback"]) {
-        round.add(&l.referral_feedback, referral_ids.iter().copied());
+        l.referral_feedback.load_many(referral_ids.iter().copied()).await?;
     }
+    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
     if sel.has(&["carePlan", "goals"]) {
-        round.add(&l.plan_goals, plan_ids.iter().copied());
+        l.plan_goals.load_many(plan_ids.iter().copied()).await?;
     }
-    if want_plan_actions {
-        round.add(&l.plan_actions, plan_ids.iter().copied());
-    }
-    if sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]) {
-        round.add(&l.outcome_responses, measurements);
-    }
-    round.add(&l.community_asset, connections.iter().map(|c| c.asset_id));
-    if sel.has(&["assetConnections", "events"]) {
-        round.add(&l.connection_events, connections.iter().map(|c| c.id));
-    }
-    if sel.has(&["mdtActions", "history"]) {
-        round.add(&l.mdt_action_events, actions.iter().map(|a| a.id));
-    }
-    round.run().await?;
-    let plan_actions: Vec<entity::care_plan_action::Model> = if want_plan_actions {
+    let plan_actions: Vec<entity::care_plan_action::Model> = if sel.has(&["carePlan", "actions"]) || team {
         l.plan_actions.load_many(plan_ids.iter().copied()).await?.into_values().flatten().collect()
     } else {
         Vec::new()
     };
+    if sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]) {
+        l.outcome_responses.load_many(measurements).await?;
+    }
     let assets = l.community_asset.load_many(connections.iter().map(|c| c.asset_id)).await?;
+    if sel.has(&["assetConnections", "events"]) {
+        l.connection_events.load_many(connections.iter().map(|c| c.id)).await?;
+    }
+    if sel.has(&["mdtActions", "history"]) {
+        l.mdt_action_events.load_many(actions.iter().map(|a| a.id)).await?;
+    }
 
-    // Round 3: every other organisation and practitioner named.
+    // Round 3: every organisation and practitioner named.
     for r in &referrals {
         if team || sel.has_any(&[&["referrals", "referringOrganisation"], &["referrals", "receivingOrganisation"]]) {
             organisations.extend([r.referring_organisation_id, r.receiving_organisation_id]);
@@ -195,14 +163,14 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     if sel.has(&["assetConnections", "createdBy"]) {
         practitioners.extend(connections.iter().map(|c| c.created_by));
     }
-    let mut round = Round::new(&req.db);
-    round.add(&l.practitioner, practitioners.iter().copied());
-    round.add(&l.organisation, organisations);
-    round.run().await?;
-    if team && !practitioners.is_empty() {
-        // The care team places each practitioner in their organisation.
+    if !practitioners.is_empty() {
         let found = l.practitioner.load_many(practitioners).await?;
-        l.organisation.load_many(found.values().map(|p| p.organisation_id)).await?;
+        if team {
+            organisations.extend(found.values().map(|p| p.organisation_id));
+        }
+    }
+    if !organisations.is_empty() {
+        l.organisation.load_many(organisations).await?;
     }
     Ok(())
 }

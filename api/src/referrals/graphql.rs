@@ -13,7 +13,6 @@ use crate::auth::AccessReason;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::error::{AppError, AppResult};
-use crate::loaders::Round;
 use crate::organisations::OrganisationNode;
 use crate::pagination::{Page, PageRequest};
 use crate::patients::PatientNode;
@@ -399,8 +398,8 @@ async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&
     req.audit_reads(ctx, &reads).await
 }
 
-/// Loads what a page's referrals select before the fields resolve, as one [`Round`] (one statement
-/// on PostgreSQL): the statement count must not depend on batch windows.
+/// Loads what a page's referrals select, one statement per relationship, before the fields resolve
+/// (as `patients::graphql::prime_loaders`: the statement count must not depend on batch windows).
 async fn prime_loaders(
     req: &RequestContext,
     rows: &[&referral::Model],
@@ -408,37 +407,35 @@ async fn prime_loaders(
 ) -> AppResult<()> {
     let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
     let loaders = &req.loaders;
-    let mut round = Round::new(&req.db);
+    // Keys are collected before each await: iterator closures held across an await are not Send.
     if selects("patient") {
-        round.add(&loaders.patient, rows.iter().map(|r| r.patient_id));
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
+        loaders.patient.load_many(ids).await?;
     }
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     if selects("needs") {
-        round.add(&loaders.referral_needs, referral_ids.iter().copied());
+        loaders.referral_needs.load_many(referral_ids.iter().copied()).await?;
     }
     if selects("events") {
-        round.add(&loaders.referral_events, referral_ids.iter().copied());
+        loaders.referral_events.load_many(referral_ids.iter().copied()).await?;
     }
     if selects("feedback") {
-        round.add(&loaders.referral_feedback, referral_ids.iter().copied());
+        loaders.referral_feedback.load_many(referral_ids.iter().copied()).await?;
     }
     if selects("referringOrganisation") || selects("receivingOrganisation") {
-        round.add(
-            &loaders.organisation,
-            rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]),
-        );
+        let ids: Vec<Uuid> =
+            rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]).collect();
+        loaders.organisation.load_many(ids).await?;
     }
     if selects("referringPractitioner") || selects("assignedPractitioner") || selects("consentRecordedBy") {
-        round.add(
-            &loaders.practitioner,
-            rows.iter()
-                .flat_map(|r| {
-                    [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)]
-                })
-                .flatten(),
-        );
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .flat_map(|r| [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)])
+            .flatten()
+            .collect();
+        loaders.practitioner.load_many(ids).await?;
     }
-    round.run().await
+    Ok(())
 }
 
 #[derive(InputObject, Default)]
