@@ -198,6 +198,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     let proposed = mdt::propose_upcoming(&txn, &data.upcoming_meetings, opts.today).await?;
     insert_batched::<mdt_agenda_item::ActiveModel>(&txn, proposed).await?;
     txn.commit().await?;
+    crate::db::refresh_statistics(db).await?;
     Ok(summary)
 }
 
