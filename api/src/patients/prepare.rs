@@ -5,7 +5,8 @@
 //! Priming runs in three rounds before the fields resolve: the patients' own children (conditions,
 //! referrals, plan, measurements, connections, MDT actions), then their children (plan goals and
 //! actions, assets, referral needs and events …), then every organisation and practitioner any of
-//! them names, in one statement each. So a list's statement count depends on what it selects,
+//! them names, in one statement each; the statements of a round run at once, so a round waits
+//! for one round trip, not one per relationship. So a list's statement count depends on what it selects,
 //! never on how many people it holds or on how resolvers fall into DataLoader batch windows.
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use uuid::Uuid;
 use entity::{patient, ConnectionState, PlanActionStatus};
 
 use crate::context::{request, RequestContext};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::label::label;
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
@@ -63,72 +64,151 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let mut organisations: Vec<Uuid> = Vec::new();
     let mut practitioners: Vec<Uuid> = Vec::new();
 
-    // Round 1: the patients' own children.
+    // Round 1: the patients' own children. The loads of a round are independent, so they run at
+    // once, each on its own pooled connection: a round costs one round trip of waiting, not one
+    // per relationship (the MDT preparation view waited for thirteen in a row).
     if sel.has(&["registeredPractice"]) || team {
         organisations.extend(patients.iter().map(|p| p.registered_practice_id));
     }
-    if sel.has(&["neighbourhood"]) {
-        l.neighbourhood.load_many(patients.iter().map(|p| p.neighbourhood_id)).await?;
-    }
-    if sel.has_any(&[&["conditions"], &["conditionCount"]]) {
-        l.conditions.load_many(ids.iter().copied()).await?;
-    }
-    let referrals: Vec<entity::referral::Model> = if sel.has(&["referrals"]) || team {
-        l.referrals_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-    } else {
-        Vec::new()
-    };
-    let plans: Vec<entity::care_plan::Model> = if sel.has(&["carePlan"]) || team {
-        l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-    } else {
-        Vec::new()
-    };
-    let measurements: Vec<Uuid> = if sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]) {
-        l.measurements_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().map(|m| m.id).collect()
-    } else {
-        Vec::new()
-    };
-    let connections: Vec<entity::asset_connection::Model> = if sel.has(&["assetConnections"]) || team {
-        l.connections_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-    } else {
-        Vec::new()
-    };
-    let actions: Vec<entity::mdt_action::Model> = if sel.has(&["mdtActions"]) || team {
-        l.mdt_actions_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-    } else {
-        Vec::new()
-    };
+    let neighbourhoods: Vec<Uuid> =
+        if sel.has(&["neighbourhood"]) { patients.iter().map(|p| p.neighbourhood_id).collect() } else { Vec::new() };
+    let want_conditions = sel.has_any(&[&["conditions"], &["conditionCount"]]);
+    let want_referrals = sel.has(&["referrals"]) || team;
+    let want_plans = sel.has(&["carePlan"]) || team;
+    let want_measurements = sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]);
+    let want_connections = sel.has(&["assetConnections"]) || team;
+    let want_actions = sel.has(&["mdtActions"]) || team;
+    let ids = &ids;
+    let (_, _, referrals, plans, measurements, connections, actions) = futures::try_join!(
+        async {
+            if !neighbourhoods.is_empty() {
+                l.neighbourhood.load_many(neighbourhoods).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            if want_conditions {
+                l.conditions.load_many(ids.iter().copied()).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            let rows: Vec<entity::referral::Model> = if want_referrals {
+                l.referrals_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<entity::care_plan::Model> = if want_plans {
+                l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<Uuid> = if want_measurements {
+                l.measurements_by_patient
+                    .load_many(ids.iter().copied())
+                    .await?
+                    .into_values()
+                    .flatten()
+                    .map(|m| m.id)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<entity::asset_connection::Model> = if want_connections {
+                l.connections_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<entity::mdt_action::Model> = if want_actions {
+                l.mdt_actions_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(rows)
+        },
+    )?;
 
-    // Round 2: their children.
+    // Round 2: their children, at once as well.
     let referral_ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
-    if sel.has(&["referrals", "needs"]) {
-        l.referral_needs.load_many(referral_ids.iter().copied()).await?;
-    }
-    if sel.has(&["referrals", "events"]) {
-        l.referral_events.load_many(referral_ids.iter().copied()).await?;
-    }
-    if sel.has(&["referrals", "feedback"]) {
-        l.referral_feedback.load_many(referral_ids.iter().copied()).await?;
-    }
     let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
-    if sel.has(&["carePlan", "goals"]) {
-        l.plan_goals.load_many(plan_ids.iter().copied()).await?;
-    }
-    let plan_actions: Vec<entity::care_plan_action::Model> = if sel.has(&["carePlan", "actions"]) || team {
-        l.plan_actions.load_many(plan_ids.iter().copied()).await?.into_values().flatten().collect()
-    } else {
-        Vec::new()
-    };
-    if sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]) {
-        l.outcome_responses.load_many(measurements).await?;
-    }
-    let assets = l.community_asset.load_many(connections.iter().map(|c| c.asset_id)).await?;
-    if sel.has(&["assetConnections", "events"]) {
-        l.connection_events.load_many(connections.iter().map(|c| c.id)).await?;
-    }
-    if sel.has(&["mdtActions", "history"]) {
-        l.mdt_action_events.load_many(actions.iter().map(|a| a.id)).await?;
-    }
+    let asset_ids: Vec<Uuid> = connections.iter().map(|c| c.asset_id).collect();
+    let connection_ids: Vec<Uuid> = connections.iter().map(|c| c.id).collect();
+    let action_ids: Vec<Uuid> = actions.iter().map(|a| a.id).collect();
+    let want_needs = sel.has(&["referrals", "needs"]);
+    let want_events = sel.has(&["referrals", "events"]);
+    let want_feedback = sel.has(&["referrals", "feedback"]);
+    let want_goals = sel.has(&["carePlan", "goals"]);
+    let want_plan_actions = sel.has(&["carePlan", "actions"]) || team;
+    let want_responses =
+        sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]);
+    let want_connection_events = sel.has(&["assetConnections", "events"]);
+    let want_action_events = sel.has(&["mdtActions", "history"]);
+    let (referral_ids, plan_ids) = (&referral_ids, &plan_ids);
+    let (_, _, _, _, plan_actions, _, assets, _, _) = futures::try_join!(
+        async {
+            if want_needs {
+                l.referral_needs.load_many(referral_ids.iter().copied()).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            if want_events {
+                l.referral_events.load_many(referral_ids.iter().copied()).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            if want_feedback {
+                l.referral_feedback.load_many(referral_ids.iter().copied()).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            if want_goals {
+                l.plan_goals.load_many(plan_ids.iter().copied()).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            let rows: Vec<entity::care_plan_action::Model> = if want_plan_actions {
+                l.plan_actions.load_many(plan_ids.iter().copied()).await?.into_values().flatten().collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            if want_responses {
+                l.outcome_responses.load_many(measurements).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async { Ok::<_, AppError>(l.community_asset.load_many(asset_ids).await?) },
+        async {
+            if want_connection_events {
+                l.connection_events.load_many(connection_ids).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+        async {
+            if want_action_events {
+                l.mdt_action_events.load_many(action_ids).await?;
+            }
+            Ok::<_, AppError>(())
+        },
+    )?;
 
     // Round 3: every organisation and practitioner named.
     for r in &referrals {
