@@ -195,7 +195,7 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
             }
             Ok::<_, AppError>(())
         },
-        async { Ok::<_, AppError>(l.community_asset.load_many(asset_ids).await?) },
+        l.community_asset.load_many(asset_ids),
         async {
             if want_connection_events {
                 l.connection_events.load_many(connection_ids).await?;
