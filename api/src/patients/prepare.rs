@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, Lookahead, Object, SimpleObject};
 use uuid::Uuid;
 
@@ -19,6 +20,7 @@ use entity::{patient, ConnectionState, PlanActionStatus};
 use crate::context::{request, RequestContext};
 use crate::error::{AppError, AppResult};
 use crate::label::label;
+use crate::loaders::RequestLoader;
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
@@ -80,65 +82,15 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let want_actions = sel.has(&["mdtActions"]) || team;
     let ids = &ids;
     let (_, _, referrals, plans, measurements, connections, actions) = futures::try_join!(
-        async {
-            if !neighbourhoods.is_empty() {
-                l.neighbourhood.load_many(neighbourhoods).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            if want_conditions {
-                l.conditions.load_many(ids.iter().copied()).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            let rows: Vec<entity::referral::Model> = if want_referrals {
-                l.referrals_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>(rows)
-        },
-        async {
-            let rows: Vec<entity::care_plan::Model> = if want_plans {
-                l.care_plan_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>(rows)
-        },
-        async {
-            let rows: Vec<Uuid> = if want_measurements {
-                l.measurements_by_patient
-                    .load_many(ids.iter().copied())
-                    .await?
-                    .into_values()
-                    .flatten()
-                    .map(|m| m.id)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>(rows)
-        },
-        async {
-            let rows: Vec<entity::asset_connection::Model> = if want_connections {
-                l.connections_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>(rows)
-        },
-        async {
-            let rows: Vec<entity::mdt_action::Model> = if want_actions {
-                l.mdt_actions_by_patient.load_many(ids.iter().copied()).await?.into_values().flatten().collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>(rows)
-        },
+        load_if(!neighbourhoods.is_empty(), &l.neighbourhood, neighbourhoods),
+        load_if(want_conditions, &l.conditions, ids.iter().copied()),
+        rows_if(want_referrals, &l.referrals_by_patient, ids.iter().copied()),
+        rows_if(want_plans, &l.care_plan_by_patient, ids.iter().copied()),
+        rows_if(want_measurements, &l.measurements_by_patient, ids.iter().copied()),
+        rows_if(want_connections, &l.connections_by_patient, ids.iter().copied()),
+        rows_if(want_actions, &l.mdt_actions_by_patient, ids.iter().copied()),
     )?;
+    let measurements: Vec<Uuid> = measurements.iter().map(|m| m.id).collect();
 
     // Round 2: their children, at once as well.
     let referral_ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
@@ -157,57 +109,15 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let want_action_events = sel.has(&["mdtActions", "history"]);
     let (referral_ids, plan_ids) = (&referral_ids, &plan_ids);
     let (_, _, _, _, plan_actions, _, assets, _, _) = futures::try_join!(
-        async {
-            if want_needs {
-                l.referral_needs.load_many(referral_ids.iter().copied()).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            if want_events {
-                l.referral_events.load_many(referral_ids.iter().copied()).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            if want_feedback {
-                l.referral_feedback.load_many(referral_ids.iter().copied()).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            if want_goals {
-                l.plan_goals.load_many(plan_ids.iter().copied()).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            let rows: Vec<entity::care_plan_action::Model> = if want_plan_actions {
-                l.plan_actions.load_many(plan_ids.iter().copied()).await?.into_values().flatten().collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>(rows)
-        },
-        async {
-            if want_responses {
-                l.outcome_responses.load_many(measurements).await?;
-            }
-            Ok::<_, AppError>(())
-        },
+        load_if(want_needs, &l.referral_needs, referral_ids.iter().copied()),
+        load_if(want_events, &l.referral_events, referral_ids.iter().copied()),
+        load_if(want_feedback, &l.referral_feedback, referral_ids.iter().copied()),
+        load_if(want_goals, &l.plan_goals, plan_ids.iter().copied()),
+        rows_if(want_plan_actions, &l.plan_actions, plan_ids.iter().copied()),
+        load_if(want_responses, &l.outcome_responses, measurements),
         l.community_asset.load_many(asset_ids),
-        async {
-            if want_connection_events {
-                l.connection_events.load_many(connection_ids).await?;
-            }
-            Ok::<_, AppError>(())
-        },
-        async {
-            if want_action_events {
-                l.mdt_action_events.load_many(action_ids).await?;
-            }
-            Ok::<_, AppError>(())
-        },
+        load_if(want_connection_events, &l.connection_events, connection_ids),
+        load_if(want_action_events, &l.mdt_action_events, action_ids),
     )?;
 
     // Round 3: every organisation and practitioner named.
@@ -253,6 +163,32 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
         l.organisation.load_many(organisations).await?;
     }
     Ok(())
+}
+
+/// `loader`'s answer for `keys` when `wanted`, else nothing: one load of a priming round, written
+/// so that a round's loads can be joined.
+async fn load_if<L: Loader<Uuid, Error = AppError>>(
+    wanted: bool,
+    loader: &RequestLoader<L>,
+    keys: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, L::Value>> {
+    if !wanted {
+        return Ok(HashMap::new());
+    }
+    loader.load_many(keys).await
+}
+
+/// The same, as one list of every key's rows.
+async fn rows_if<L, T>(
+    wanted: bool,
+    loader: &RequestLoader<L>,
+    keys: impl IntoIterator<Item = Uuid>,
+) -> AppResult<Vec<T>>
+where
+    L: Loader<Uuid, Error = AppError>,
+    L::Value: IntoIterator<Item = T>,
+{
+    Ok(load_if(wanted, loader, keys).await?.into_values().flatten().collect())
 }
 
 /// How someone is involved in a person's care.
