@@ -54,9 +54,17 @@ pub fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
 /// of one per batch size, and PostgreSQL can keep its generic plan instead of planning every
 /// execution again (the benchmark found planning to be a quarter of PostgreSQL's time on the MDT
 /// preparation view). SQLite has no arrays and keeps `IN`.
+///
+/// One key is `column = $1` on PostgreSQL: a generic plan for `= ANY($1)` must guess how many keys
+/// the array holds, and where that guess makes it dearer than the plan for the actual single key
+/// PostgreSQL plans every execution again for good (the benchmark found the MDT agenda of one
+/// meeting, a caseload's count and a record's conditions planned on every request: a tenth of
+/// PostgreSQL's time on the MDT preparation view, a third on one patient record). The equality
+/// has a generic plan as good as any, so one key costs one cached plan, and a batch another.
 pub fn any_of(backend: DatabaseBackend, column: impl ColumnTrait, keys: &[Uuid]) -> SimpleExpr {
-    match backend {
-        DatabaseBackend::Postgres => Expr::col(column.as_column_ref()).eq(PgFunc::any(Expr::val(keys.to_vec()))),
+    match (backend, keys) {
+        (DatabaseBackend::Postgres, [one]) => column.eq(*one),
+        (DatabaseBackend::Postgres, _) => Expr::col(column.as_column_ref()).eq(PgFunc::any(Expr::val(keys.to_vec()))),
         _ => column.is_in(keys.iter().copied()),
     }
 }

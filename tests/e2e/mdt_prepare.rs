@@ -164,7 +164,10 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     };
     let reply = propose(None, 60).await;
     let list = reply.data()["proposeMdtAgenda"].as_array().unwrap().clone();
-    assert!(list.len() >= 10, "a cohort of this size proposes a full agenda: {}", list.len());
+    // The test's own three (A, C, D) and people of the demo (the top five are accepted below). How many of the demo's people the
+    // 90-day look-back leaves out moves with the weekday (its fortnightly meetings fall on Tuesdays,
+    // so six or seven of them fall inside the window): a fixed count would fail on some dates.
+    assert!(list.len() > 5, "the demo's people are proposed besides the test's own: {}", list.len());
 
     // Most urgent first; the urgency is the sum of its reasons; every reason is backed by the data.
     let mut last = i64::MAX;
@@ -266,7 +269,8 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     let again = propose(None, 60).await;
     let again = ids(&again.data()["proposeMdtAgenda"]);
     assert!(agenda.iter().all(|i| !again.contains(&i["patient"]["id"])));
-    assert_eq!(again[..5], ids(&Value::Array(list.clone()))[5..10]);
+    // The rest keep their order: the next ones proposed are the ones that followed the five.
+    assert_eq!(again[..list.len() - 5], ids(&Value::Array(list.clone()))[5..]);
 
     // Refusals name what was wrong.
     let both = app

@@ -658,3 +658,112 @@ async fn referral_lists_page_through_exactly_the_callers_referrals_in_order() {
         }
     }
 }
+
+/// A filter on a party's column decides which of the caller's parties can hold the list: one
+/// pinned to the caller makes that party enough, one pinned to someone else empties that party.
+/// Whatever the list reads, it must be exactly the caller's referrals that match the filter, with
+/// the same total: the worker's own caseload, a colleague's, the own and another organisation's
+/// inbox, and what another organisation sent.
+#[tokio::test]
+async fn a_filter_on_a_party_gives_exactly_the_callers_referrals_that_match_it() {
+    use entity::{practitioner, referral};
+    use sea_orm::sea_query::Condition;
+    let app = spawn_app().await;
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let gp = app.practitioner(DemoRole::Gp).await;
+    let token = app.token_for_practitioner(&worker);
+    let colleague = practitioner::Entity::find()
+        .filter(practitioner::Column::OrganisationId.eq(worker.organisation_id))
+        .filter(practitioner::Column::Id.ne(worker.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut colleague_ids = Vec::new();
+    for c in &colleague {
+        let held = referral::Entity::find()
+            .filter(referral::Column::AssignedPractitionerId.eq(c.id))
+            .all(&app.db)
+            .await
+            .unwrap();
+        if !held.is_empty() {
+            colleague_ids.push(c.id);
+        }
+    }
+    let colleague = *colleague_ids.first().expect("a colleague who holds referrals");
+    let cases: Vec<(&str, Value, Condition)> = vec![
+        (
+            "own caseload",
+            json!({ "assignedPractitionerId": worker.id }),
+            Condition::all().add(referral::Column::AssignedPractitionerId.eq(worker.id)),
+        ),
+        (
+            "a colleague's caseload",
+            json!({ "assignedPractitionerId": colleague }),
+            Condition::all().add(referral::Column::AssignedPractitionerId.eq(colleague)),
+        ),
+        (
+            "own inbox",
+            json!({ "receivingOrganisationId": worker.organisation_id }),
+            Condition::all().add(referral::Column::ReceivingOrganisationId.eq(worker.organisation_id)),
+        ),
+        (
+            "another organisation's inbox",
+            json!({ "receivingOrganisationId": gp.organisation_id }),
+            Condition::all().add(referral::Column::ReceivingOrganisationId.eq(gp.organisation_id)),
+        ),
+        (
+            "what a practice sent",
+            json!({ "referringOrganisationId": gp.organisation_id }),
+            Condition::all().add(referral::Column::ReferringOrganisationId.eq(gp.organisation_id)),
+        ),
+        (
+            "a practice's referrals the worker holds",
+            json!({ "referringOrganisationId": gp.organisation_id, "assignedPractitionerId": worker.id }),
+            Condition::all()
+                .add(referral::Column::ReferringOrganisationId.eq(gp.organisation_id))
+                .add(referral::Column::AssignedPractitionerId.eq(worker.id)),
+        ),
+        (
+            "the practice's inbox, held by a colleague",
+            json!({ "receivingOrganisationId": gp.organisation_id, "assignedPractitionerId": colleague }),
+            Condition::all()
+                .add(referral::Column::ReceivingOrganisationId.eq(gp.organisation_id))
+                .add(referral::Column::AssignedPractitionerId.eq(colleague)),
+        ),
+    ];
+    let doc = r#"query($after: String, $filter: ReferralFilterInput) {
+        referrals(first: 40, after: $after, filter: $filter) {
+            totalCount pageInfo { hasNextPage endCursor } nodes { id } } }"#;
+    let mut non_empty = 0;
+    for (name, filter, condition) in cases {
+        let parties = Condition::any()
+            .add(referral::Column::ReferringOrganisationId.eq(worker.organisation_id))
+            .add(referral::Column::ReceivingOrganisationId.eq(worker.organisation_id))
+            .add(referral::Column::AssignedPractitionerId.eq(worker.id));
+        let mut expected: Vec<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> = referral::Entity::find()
+            .filter(parties)
+            .filter(condition)
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.created_at, r.id))
+            .collect();
+        expected.sort();
+        let want: Vec<String> = expected.iter().map(|(_, id)| id.to_string()).collect();
+        let (mut seen, mut after) = (Vec::new(), Value::Null);
+        loop {
+            let reply = app.gql(&token, doc, json!({ "after": after, "filter": filter })).await;
+            let page = &reply.data()["referrals"];
+            assert_eq!(page["totalCount"], json!(want.len()), "{name}: total");
+            seen.extend(page["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()));
+            if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, want, "{name}");
+        non_empty += usize::from(!want.is_empty());
+    }
+    assert!(non_empty >= 3, "the demo gives several non-empty lists: {non_empty}");
+}

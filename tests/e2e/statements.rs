@@ -201,3 +201,53 @@ async fn sqlite_has_planner_statistics_after_the_demo_loads() {
     let indexes: i64 = row.try_get("", "n").unwrap();
     assert!(indexes >= 3, "statistics for the patient table's indexes: {indexes}");
 }
+
+/// PostgreSQL plans a prepared statement again on every execution when its generic plan looks
+/// dearer than the plans for the actual values. For `= ANY($1)` with one key the generic plan must
+/// guess the array's length, and the MDT agenda of one meeting, a worker's caseload count and one
+/// record's conditions were planned on every request (a tenth of PostgreSQL's time on the MDT
+/// preparation view). Each is now a statement with a cached generic plan: on one connection, ten
+/// single-key loads through each leave `pg_prepared_statements` showing generic executions.
+#[tokio::test]
+async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
+    use async_graphql::dataloader::Loader;
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, EntityTrait, Statement};
+
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != DatabaseBackend::Postgres {
+        return; // SQLite plans each statement once, when it is prepared.
+    }
+    app.db.execute_unprepared("ANALYZE").await.expect("analyse");
+    // One connection, so that every execution meets the same prepared statements.
+    let mut options = ConnectOptions::new(app.database_url());
+    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    let db = Database::connect(options).await.expect("one connection");
+
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let patient = entity::patient::Entity::find().one(&db).await.unwrap().expect("a patient");
+    let meeting = entity::mdt_meeting::Entity::find().one(&db).await.unwrap().expect("a meeting");
+    for _ in 0..10 {
+        api::referrals::caseload::caseload_counts(&db, &[worker.id]).await.expect("caseload count");
+        api::loaders::ConditionsByPatientLoader(db.clone()).load(&[patient.id]).await.expect("conditions");
+        api::loaders::MdtAgendaLoader(db.clone()).load(&[meeting.id]).await.expect("agenda");
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
+        ))
+        .await
+        .expect("prepared statements");
+    for needle in ["\"assigned_practitioner_id\", COUNT", "FROM \"patient_condition\"", "FROM \"mdt_agenda_item\""] {
+        let (generic, custom) = rows
+            .iter()
+            .find_map(|row| {
+                let text: String = row.try_get("", "statement").ok()?;
+                text.contains(needle).then(|| {
+                    (row.try_get::<i64>("", "generic_plans").unwrap(), row.try_get::<i64>("", "custom_plans").unwrap())
+                })
+            })
+            .unwrap_or_else(|| panic!("no prepared statement containing {needle}"));
+        assert!(generic >= 5 && custom <= 5, "{needle}: {generic} generic and {custom} custom plans in ten executions");
+    }
+}

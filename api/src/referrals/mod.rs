@@ -469,11 +469,25 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<referral::Model>> {
     use referral::Column as C;
-    let parties = [
-        C::ReferringOrganisationId.eq(caller.organisation_id),
-        C::ReceivingOrganisationId.eq(caller.organisation_id),
-        C::AssignedPractitionerId.eq(caller.practitioner_id),
+    // The caller's parties, each with the value the filter pins its column to (if any). A party
+    // the filter pins to someone else holds none of the list, so it is left out; a party the filter
+    // pins to the caller holds all of it, so it alone is enough (a worker's own caseload is read as
+    // one slice per state instead of three).
+    let every_party = [
+        (C::ReferringOrganisationId, caller.organisation_id, filter.referring_organisation_id),
+        (C::ReceivingOrganisationId, caller.organisation_id, filter.receiving_organisation_id),
+        (C::AssignedPractitionerId, caller.practitioner_id, filter.assigned_practitioner_id),
     ];
+    let implied = every_party.iter().find(|(_, mine, pinned)| *pinned == Some(*mine));
+    let mut parties: Vec<_> = match implied {
+        Some(party) => vec![party],
+        None => every_party.iter().filter(|(_, _, pinned)| pinned.is_none()).collect(),
+    };
+    if parties.is_empty() {
+        // The filter names other parties on every side: nothing is visible, and any party says so.
+        parties = every_party.iter().collect();
+    }
+    let parties: Vec<_> = parties.into_iter().map(|(column, mine, _)| column.eq(*mine)).collect();
     let mut cond = Condition::all();
     if let Some(p) = filter.patient_id {
         cond = cond.add(C::PatientId.eq(p));
