@@ -126,7 +126,7 @@ class Side:
         a = api.Api(f"http://127.0.0.1:{self.server.port}/graphql", self.tokens["coordinator"])
         self.url = a.url
         log(f"{self.size}: scheduling {self.args.meetings} MDT meetings of {self.args.agenda} people")
-        meetings = api.prepare_meetings(a, self.args.meetings, self.args.agenda)
+        meetings = api.prepare_meetings(a, self.args.meetings, self.args.agenda, self.db)
         self.variables = api.variables_for(a, self.tokens, meetings, self.args.smoke)
         self.bodies, self.response_bytes = {}, {}
         for scenario in READ_SCENARIOS:
