@@ -17,7 +17,7 @@ use entity::{
     referral_feedback, referral_need,
 };
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::sql::any_of;
 
 /// Keeps batches well under both databases' bind-parameter limits.
@@ -292,6 +292,33 @@ impl Loader<Uuid> for NeighbourhoodMembersLoader {
 
 /// A request's loader for `L`, caching what it has loaded for the rest of the request.
 pub type RequestLoader<L> = DataLoader<L, HashMapCache>;
+
+/// `loader`'s answer for `keys` when `wanted`, else nothing: one load of a priming round, written
+/// so that a round's independent loads can be joined (`futures::try_join!`) and go out at once, each
+/// on its own pooled connection, instead of waiting for one round trip after another.
+pub async fn load_if<L: Loader<Uuid, Error = AppError>>(
+    wanted: bool,
+    loader: &RequestLoader<L>,
+    keys: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, L::Value>> {
+    if !wanted {
+        return Ok(HashMap::new());
+    }
+    loader.load_many(keys).await
+}
+
+/// The same, as one list of every key's rows.
+pub async fn rows_if<L, T>(
+    wanted: bool,
+    loader: &RequestLoader<L>,
+    keys: impl IntoIterator<Item = Uuid>,
+) -> AppResult<Vec<T>>
+where
+    L: Loader<Uuid, Error = AppError>,
+    L::Value: IntoIterator<Item = T>,
+{
+    Ok(load_if(wanted, loader, keys).await?.into_values().flatten().collect())
+}
 
 /// All of a request's loaders, registered together as request data.
 pub struct Loaders {

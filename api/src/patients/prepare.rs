@@ -11,16 +11,15 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, Lookahead, Object, SimpleObject};
 use uuid::Uuid;
 
 use entity::{patient, ConnectionState, PlanActionStatus};
 
 use crate::context::{request, RequestContext};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::label::label;
-use crate::loaders::RequestLoader;
+use crate::loaders::{load_if, rows_if};
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
@@ -163,32 +162,6 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
         l.organisation.load_many(organisations).await?;
     }
     Ok(())
-}
-
-/// `loader`'s answer for `keys` when `wanted`, else nothing: one load of a priming round, written
-/// so that a round's loads can be joined.
-async fn load_if<L: Loader<Uuid, Error = AppError>>(
-    wanted: bool,
-    loader: &RequestLoader<L>,
-    keys: impl IntoIterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, L::Value>> {
-    if !wanted {
-        return Ok(HashMap::new());
-    }
-    loader.load_many(keys).await
-}
-
-/// The same, as one list of every key's rows.
-async fn rows_if<L, T>(
-    wanted: bool,
-    loader: &RequestLoader<L>,
-    keys: impl IntoIterator<Item = Uuid>,
-) -> AppResult<Vec<T>>
-where
-    L: Loader<Uuid, Error = AppError>,
-    L::Value: IntoIterator<Item = T>,
-{
-    Ok(load_if(wanted, loader, keys).await?.into_values().flatten().collect())
 }
 
 /// How someone is involved in a person's care.

@@ -13,6 +13,7 @@ use crate::auth::AccessReason;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::error::{AppError, AppResult};
+use crate::loaders::load_if;
 use crate::organisations::OrganisationNode;
 use crate::pagination::{Page, PageRequest};
 use crate::patients::PatientNode;
@@ -399,42 +400,37 @@ async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&
 }
 
 /// Loads what a page's referrals select, one statement per relationship, before the fields resolve
-/// (as `patients::graphql::prime_loaders`: the statement count must not depend on batch windows).
+/// (as `patients::prepare::prime`: the statement count must not depend on batch windows). The loads
+/// are independent, so they go out at once.
 async fn prime_loaders(
     req: &RequestContext,
     rows: &[&referral::Model],
     nodes: &[async_graphql::Lookahead<'_>],
 ) -> AppResult<()> {
     let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
-    let loaders = &req.loaders;
-    // Keys are collected before each await: iterator closures held across an await are not Send.
-    if selects("patient") {
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
-        loaders.patient.load_many(ids).await?;
-    }
+    let l = &req.loaders;
+    let patients: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    if selects("needs") {
-        loaders.referral_needs.load_many(referral_ids.iter().copied()).await?;
-    }
-    if selects("events") {
-        loaders.referral_events.load_many(referral_ids.iter().copied()).await?;
-    }
-    if selects("feedback") {
-        loaders.referral_feedback.load_many(referral_ids.iter().copied()).await?;
-    }
-    if selects("referringOrganisation") || selects("receivingOrganisation") {
-        let ids: Vec<Uuid> =
-            rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]).collect();
-        loaders.organisation.load_many(ids).await?;
-    }
-    if selects("referringPractitioner") || selects("assignedPractitioner") || selects("consentRecordedBy") {
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .flat_map(|r| [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)])
-            .flatten()
-            .collect();
-        loaders.practitioner.load_many(ids).await?;
-    }
+    let organisations: Vec<Uuid> =
+        rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]).collect();
+    let practitioners: Vec<Uuid> = rows
+        .iter()
+        .flat_map(|r| [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)])
+        .flatten()
+        .collect();
+    let referral_ids = &referral_ids;
+    futures::try_join!(
+        load_if(selects("patient"), &l.patient, patients),
+        load_if(selects("needs"), &l.referral_needs, referral_ids.iter().copied()),
+        load_if(selects("events"), &l.referral_events, referral_ids.iter().copied()),
+        load_if(selects("feedback"), &l.referral_feedback, referral_ids.iter().copied()),
+        load_if(selects("referringOrganisation") || selects("receivingOrganisation"), &l.organisation, organisations),
+        load_if(
+            selects("referringPractitioner") || selects("assignedPractitioner") || selects("consentRecordedBy"),
+            &l.practitioner,
+            practitioners,
+        ),
+    )?;
     Ok(())
 }
 
@@ -499,19 +495,16 @@ impl ReferralQuery {
         let look = ctx.look_ahead();
         let nodes = [look.field("nodes"), look.field("edges").field("node")];
         let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
-        if selects("patient") {
-            let ids: Vec<Uuid> = page.items.iter().map(|(_, f)| f.patient_id).collect();
-            req.loaders.patient.load_many(ids).await?;
-        }
-        if selects("referral") {
-            let ids: Vec<Uuid> = page.items.iter().map(|(_, f)| f.referral_id).collect();
-            req.loaders.referral.load_many(ids).await?;
-        }
-        if selects("worker") || selects("writtenBy") || selects("filedBy") {
-            let ids: Vec<Uuid> =
-                page.items.iter().flat_map(|(_, f)| [f.worker_id, Some(f.written_by), f.filed_by]).flatten().collect();
-            req.loaders.practitioner.load_many(ids).await?;
-        }
+        let l = &req.loaders;
+        let patients: Vec<Uuid> = page.items.iter().map(|(_, f)| f.patient_id).collect();
+        let referrals: Vec<Uuid> = page.items.iter().map(|(_, f)| f.referral_id).collect();
+        let practitioners: Vec<Uuid> =
+            page.items.iter().flat_map(|(_, f)| [f.worker_id, Some(f.written_by), f.filed_by]).flatten().collect();
+        futures::try_join!(
+            load_if(selects("patient"), &l.patient, patients),
+            load_if(selects("referral"), &l.referral, referrals),
+            load_if(selects("worker") || selects("writtenBy") || selects("filedBy"), &l.practitioner, practitioners),
+        )?;
         Ok(ReferralFeedbackConnection(page.map(ReferralFeedbackNode)))
     }
 
