@@ -1,14 +1,22 @@
 //! The access audit: every read of a patient's record is committed before the response that shows
 //! it leaves the server.
 //!
-//! Reads are written by one writer task per process with group commit: a request hands its rows to
-//! the writer and waits until they are committed; the writer takes everything that is waiting at
-//! that moment and writes it as one statement. One request alone is one statement, as before; under
+//! One audited operation of one request is one `access_event` (who, as what, when, which operation,
+//! which request) with one `access_event_patient` row per person it read (patient, reason). The
+//! people of one operation are a set: a page that shows someone twice (two of their referrals)
+//! records them once, with the first reason given.
+//!
+//! Reads are written by one writer task per process with group commit: a request hands its event to
+//! the writer and waits until it is committed; the writer takes everything that is waiting at that
+//! moment and writes it as one statement. One request alone is one statement, as before; under
 //! load, eight concurrent requests cost one statement and one WAL flush instead of eight (the
 //! benchmark showed the audit insert as the most expensive statement of a read). On PostgreSQL the
-//! rows travel as one array parameter per column, so the statement text, and so its prepared plan,
-//! is the same whatever the batch size. SQLite, in process, takes each request's rows as one multi-row insert,
-//! and a batch's inserts in one transaction (one commit).
+//! rows travel as one array parameter per column, events and people in the same statement, so the
+//! statement text, and so its prepared plan, is the same whatever the batch size, and an event is
+//! never stored without its people. SQLite, in process, takes each request's event and people as two
+//! inserts, and a batch's inserts in one transaction (one commit).
+
+use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::{
@@ -18,13 +26,14 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use entity::access_audit;
+use entity::{access_event, access_event_patient};
 
 use crate::auth::{AccessReason, Caller};
 use crate::error::{AppError, AppResult};
 
-/// Rows per statement (on SQLite, 9 parameters each keeps well under its limit of 32,766); a larger
-/// batch is written in chunks inside one transaction. Also the most rows the writer takes into one batch.
+/// People per statement (on SQLite, 3 parameters each keeps well under its limit of 32,766); a
+/// larger batch is written in chunks inside one transaction. Also the most people the writer takes
+/// into one batch.
 const MAX_ROWS_PER_STATEMENT: usize = 2_000;
 /// Requests waiting for the writer before senders wait too (back-pressure, not loss).
 const QUEUE: usize = 1_024;
@@ -35,9 +44,10 @@ pub struct AuditLog {
     queue: mpsc::Sender<Pending>,
 }
 
-/// One request's rows and where to say that they are committed.
+/// One request's audited operation, its people, and where to say that they are committed.
 struct Pending {
-    rows: Vec<access_audit::Model>,
+    event: access_event::Model,
+    people: Vec<access_event_patient::Model>,
     done: oneshot::Sender<AppResult<()>>,
 }
 
@@ -51,7 +61,8 @@ impl AuditLog {
     }
 
     /// Records that `caller` read each of `patients` through `operation`, and returns once the rows
-    /// are committed (or with the error that stopped them).
+    /// are committed (or with the error that stopped them). A person listed twice is recorded once,
+    /// with the first reason.
     pub async fn record_reads(
         &self,
         caller: &Caller,
@@ -62,27 +73,28 @@ impl AuditLog {
         if patients.is_empty() {
             return Ok(());
         }
-        let now = Utc::now();
-        let operation: String = operation.chars().take(300).collect();
-        let request_id: String = request_id.chars().take(64).collect();
-        let role = caller.role.to_value();
-        let rows = patients
+        let event = access_event::Model {
+            id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            practitioner_id: caller.practitioner_id,
+            organisation_id: caller.organisation_id,
+            professional_role: caller.role.to_value(),
+            operation: operation.chars().take(300).collect(),
+            request_id: Some(request_id.chars().take(64).collect()),
+        };
+        let mut seen = HashSet::with_capacity(patients.len());
+        let people = patients
             .iter()
-            .map(|(patient_id, reason)| access_audit::Model {
-                id: Uuid::now_v7(),
-                occurred_at: now,
-                practitioner_id: caller.practitioner_id,
-                organisation_id: caller.organisation_id,
-                professional_role: role.clone(),
+            .filter(|(patient_id, _)| seen.insert(*patient_id))
+            .map(|(patient_id, reason)| access_event_patient::Model {
                 patient_id: *patient_id,
-                operation: operation.clone(),
+                event_id: event.id,
                 access_reason: reason.as_str().to_owned(),
-                request_id: Some(request_id.clone()),
             })
             .collect();
         let (done, committed) = oneshot::channel();
         self.queue
-            .send(Pending { rows, done })
+            .send(Pending { event, people, done })
             .await
             .map_err(|_| AppError::internal(anyhow::anyhow!("the audit writer has stopped")))?;
         committed
@@ -102,15 +114,15 @@ async fn write_loop(db: DatabaseConnection, mut pending: mpsc::Receiver<Pending>
                 None => return,
             },
         };
-        let mut rows = first.rows.len();
+        let mut rows = first.people.len();
         let mut batch = vec![first];
         while rows < MAX_ROWS_PER_STATEMENT {
             let Ok(next) = pending.try_recv() else { break };
-            if rows + next.rows.len() > MAX_ROWS_PER_STATEMENT {
+            if rows + next.people.len() > MAX_ROWS_PER_STATEMENT {
                 carried = Some(next);
                 break;
             }
-            rows += next.rows.len();
+            rows += next.people.len();
             batch.push(next);
         }
         let outcome = write(&db, &batch).await;
@@ -126,51 +138,47 @@ async fn write_loop(db: DatabaseConnection, mut pending: mpsc::Receiver<Pending>
 
 async fn write(db: &DatabaseConnection, batch: &[Pending]) -> AppResult<()> {
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        let rows: Vec<&access_audit::Model> = batch.iter().flat_map(|p| &p.rows).collect();
-        if rows.len() <= MAX_ROWS_PER_STATEMENT {
-            return insert_arrays(db, &rows).await;
+        let events: Vec<&access_event::Model> = batch.iter().map(|p| &p.event).collect();
+        let people: Vec<&access_event_patient::Model> = batch.iter().flat_map(|p| &p.people).collect();
+        if people.len() <= MAX_ROWS_PER_STATEMENT {
+            return insert_arrays(db, &events, &people).await;
         }
-        // Several statements: one transaction, so that a batch is written whole or not at all.
+        // Several statements: one transaction, so that a batch is written whole or not at all. The
+        // events go with the first chunk of people.
         let txn = db.begin().await?;
-        for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
-            insert_arrays(&txn, chunk).await?;
+        for (n, chunk) in people.chunks(MAX_ROWS_PER_STATEMENT).enumerate() {
+            insert_arrays(&txn, if n == 0 { &events } else { &[] }, chunk).await?;
         }
         txn.commit().await?;
         return Ok(());
     }
-    // SQLite compiles and caches every statement text per connection: one insert per request keeps
-    // the texts to the sizes requests read (a page), where an insert per batch size filled those
-    // caches with large programs (peak RSS 170 MiB instead of 76 in the benchmark). The batch's
-    // inserts share one transaction: one commit, written whole or not at all.
-    if let [only] = batch {
-        if only.rows.len() <= MAX_ROWS_PER_STATEMENT {
-            return insert_values(db, &only.rows).await;
-        }
-    }
+    // SQLite compiles and caches every statement text per connection: inserts per request keep the
+    // texts to the sizes requests read (a page), where an insert per batch size filled those caches
+    // with large programs (peak RSS 170 MiB instead of 76 in the benchmark). The batch's inserts
+    // share one transaction: one commit, written whole or not at all.
     let txn = db.begin().await?;
     for request in batch {
-        for chunk in request.rows.chunks(MAX_ROWS_PER_STATEMENT) {
-            insert_values(&txn, chunk).await?;
+        access_event::Entity::insert(request.event.clone().into_active_model()).exec_without_returning(&txn).await?;
+        for chunk in request.people.chunks(MAX_ROWS_PER_STATEMENT) {
+            access_event_patient::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                .exec_without_returning(&txn)
+                .await?;
         }
     }
     txn.commit().await?;
     Ok(())
 }
 
-/// SQLite: a multi-row insert.
-async fn insert_values(db: &impl ConnectionTrait, rows: &[access_audit::Model]) -> AppResult<()> {
-    access_audit::Entity::insert_many(rows.iter().cloned().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
-}
-
-/// PostgreSQL: one array parameter per column, unnested into rows, so one statement text (one
-/// prepared plan) whatever the batch size. Arrays travel in PostgreSQL's binary format: the
-/// benchmark measured a 115-row insert at about 60% of the time of the same rows as one JSON
-/// document, which PostgreSQL had to parse.
-async fn insert_arrays(db: &impl ConnectionTrait, rows: &[&access_audit::Model]) -> AppResult<()> {
-    fn column<T>(rows: &[&access_audit::Model], f: impl Fn(&access_audit::Model) -> T) -> sea_orm::Value
+/// PostgreSQL: events and people in one statement, one array parameter per column, unnested into
+/// rows: one statement text (one prepared plan) whatever the batch size, and events stored only with
+/// their people. Arrays travel in PostgreSQL's binary format: the benchmark measured a 115-row insert
+/// at about 60% of the time of the same rows as one JSON document, which PostgreSQL had to parse.
+async fn insert_arrays(
+    db: &impl ConnectionTrait,
+    events: &[&access_event::Model],
+    people: &[&access_event_patient::Model],
+) -> AppResult<()> {
+    fn column<R, T>(rows: &[&R], f: impl Fn(&R) -> T) -> sea_orm::Value
     where
         Vec<T>: Into<sea_orm::Value>,
     {
@@ -180,26 +188,30 @@ async fn insert_arrays(db: &impl ConnectionTrait, rows: &[&access_audit::Model])
         DatabaseBackend::Postgres,
         PG_INSERT,
         [
-            column(rows, |r| r.id),
-            column(rows, |r| r.occurred_at.fixed_offset()),
-            column(rows, |r| r.practitioner_id),
-            column(rows, |r| r.organisation_id),
-            column(rows, |r| r.professional_role.clone()),
-            column(rows, |r| r.patient_id),
-            column(rows, |r| r.operation.clone()),
-            column(rows, |r| r.access_reason.clone()),
+            column(events, |e| e.id),
+            column(events, |e| e.occurred_at.fixed_offset()),
+            column(events, |e| e.practitioner_id),
+            column(events, |e| e.organisation_id),
+            column(events, |e| e.professional_role.clone()),
+            column(events, |e| e.operation.clone()),
             // Arrays of text carry no NULLs here: an absent request id travels as '' and is stored as NULL.
-            column(rows, |r| r.request_id.clone().unwrap_or_default()),
+            column(events, |e| e.request_id.clone().unwrap_or_default()),
+            column(people, |p| p.patient_id),
+            column(people, |p| p.event_id),
+            column(people, |p| p.access_reason.clone()),
         ],
     ))
     .await?;
     Ok(())
 }
 
-const PG_INSERT: &str = "INSERT INTO access_audit (id, occurred_at, practitioner_id, organisation_id, \
-     professional_role, patient_id, operation, access_reason, request_id) \
-     SELECT id, occurred_at, practitioner_id, organisation_id, professional_role, patient_id, operation, \
-     access_reason, NULLIF(request_id, '') \
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], \
-     $8::text[], $9::text[]) AS r(id, occurred_at, practitioner_id, organisation_id, professional_role, \
-     patient_id, operation, access_reason, request_id)";
+/// A data-modifying `WITH` runs exactly once whether or not the main statement reads it, and both
+/// inserts stand or fall together.
+const PG_INSERT: &str = "WITH event AS (INSERT INTO access_event (id, occurred_at, practitioner_id, organisation_id, \
+     professional_role, operation, request_id) \
+     SELECT id, occurred_at, practitioner_id, organisation_id, professional_role, operation, NULLIF(request_id, '') \
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[]) \
+     AS e(id, occurred_at, practitioner_id, organisation_id, professional_role, operation, request_id)) \
+     INSERT INTO access_event_patient (patient_id, event_id, access_reason) \
+     SELECT patient_id, event_id, access_reason FROM unnest($8::uuid[], $9::uuid[], $10::text[]) \
+     AS p(patient_id, event_id, access_reason)";

@@ -1,7 +1,8 @@
 //! sea-orm entities for Neighbourhood: one module per table, no logic beyond the model.
 //! Enumerations stored as text live here so every crate reads and writes the same values.
 
-pub mod access_audit;
+pub mod access_event;
+pub mod access_event_patient;
 pub mod asset_connection;
 pub mod asset_connection_event;
 pub mod care_plan;

@@ -11,6 +11,7 @@ mod m20261127_000005_directory_and_connections;
 mod m20261127_000006_mdt;
 mod m20261127_000007_referral_list_indexes;
 mod m20261127_000008_practice_frailty_index;
+mod m20261128_000009_access_audit_per_request;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_mdt::Migration),
             Box::new(m20261127_000007_referral_list_indexes::Migration),
             Box::new(m20261127_000008_practice_frailty_index::Migration),
+            Box::new(m20261128_000009_access_audit_per_request::Migration),
         ]
     }
 }

@@ -2,7 +2,6 @@
 
 use api::cli::DemoRole;
 use entity::ProfessionalRole;
-use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
@@ -42,7 +41,7 @@ async fn vcse_staff_get_no_identifiable_patient_data() {
     assert_eq!(me.data()["me"]["patientAccess"], "NONE");
     assert_eq!(me.data()["me"]["organisation"]["kind"], "VCSE");
 
-    let audited = entity::access_audit::Entity::find().all(&app.db).await.unwrap();
+    let audited = app.audit_trail().await;
     let vcse_practitioner = app.practitioner(DemoRole::Vcse).await;
     assert!(audited.iter().all(|a| a.practitioner_id != vcse_practitioner.id), "nothing was read, nothing audited");
 }

@@ -33,14 +33,11 @@ async fn concurrent_reads_are_each_audited_once_before_their_reply() {
 
     let coordinator_id = app.practitioner(DemoRole::Coordinator).await.id;
     let gp_id = app.practitioner(DemoRole::Gp).await.id;
+    let trail = app.audit_trail().await;
     for (n, (id, reply)) in ids.iter().zip(&replies).enumerate() {
         assert_eq!(reply.data()["patient"]["id"], id.as_str(), "{}", reply.body);
         // The reply has arrived, so its audit row is already committed.
-        let rows = entity::access_audit::Entity::find()
-            .filter(entity::access_audit::Column::Operation.eq(format!("query Read{n} / patient")))
-            .all(&app.db)
-            .await
-            .unwrap();
+        let rows: Vec<_> = trail.iter().filter(|a| a.operation == format!("query Read{n} / patient")).collect();
         assert_eq!(rows.len(), 1, "read {n} audited exactly once: {rows:?}");
         assert_eq!(rows[0].patient_id.to_string(), *id);
         assert_eq!(rows[0].practitioner_id, if n % 2 == 0 { coordinator_id } else { gp_id });
@@ -63,18 +60,19 @@ async fn a_read_of_thousands_is_written_in_chunks_in_one_go() {
     );
     first.unwrap();
     second.unwrap();
-    let count = |operation: &'static str| {
-        entity::access_audit::Entity::find()
-            .filter(entity::access_audit::Column::Operation.eq(operation))
-            .count(&app.db)
-    };
-    assert_eq!(count("query Export / patients").await.unwrap(), 4_500);
-    assert_eq!(count("query Small / patient").await.unwrap(), 3);
-    let stored = entity::access_audit::Entity::find()
-        .filter(entity::access_audit::Column::RequestId.eq("req-small"))
-        .all(&app.db)
+    let trail = app.audit_trail().await;
+    let count = |operation: &str| trail.iter().filter(|a| a.operation == operation).count();
+    assert_eq!(count("query Export / patients"), 4_500);
+    assert_eq!(count("query Small / patient"), 3);
+    // One event per read, however many people it holds.
+    let events = entity::access_event::Entity::find()
+        .filter(entity::access_event::Column::Operation.is_in(["query Export / patients", "query Small / patient"]))
+        .count(&app.db)
         .await
         .unwrap();
+    assert_eq!(events, 2);
+    let stored: Vec<_> = trail.iter().filter(|a| a.request_id.as_deref() == Some("req-small")).collect();
+    assert_eq!(stored.len(), 3);
     assert!(stored.iter().all(|r| r.practitioner_id == practitioner.id
         && r.organisation_id == caller.organisation_id
         && r.professional_role == practitioner.professional_role.to_value()));
@@ -89,11 +87,111 @@ async fn a_read_whose_audit_cannot_be_written_is_not_served() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.db.execute_unprepared("DROP TABLE access_audit").await.unwrap();
+    // The people cannot be written: the event that would name them must not be left behind either.
+    app.db.execute_unprepared("DROP TABLE access_event_patient").await.unwrap();
 
-    let reply =
-        app.gql(&coordinator, "query($id: ID!) { patient(id: $id) { id name nhsNumber } }", json!({ "id": id })).await;
+    let reply = app
+        .gql(&coordinator, "query Lost($id: ID!) { patient(id: $id) { id name nhsNumber } }", json!({ "id": id }))
+        .await;
     assert_eq!(reply.error_code(), "INTERNAL", "{}", reply.body);
     assert!(reply.body["data"].is_null() || reply.body["data"]["patient"].is_null(), "{}", reply.body);
     assert!(!reply.body.to_string().contains("nhsNumber\":\""), "nothing of the record leaks: {}", reply.body);
+    let events = entity::access_event::Entity::find()
+        .filter(entity::access_event::Column::Operation.eq("query Lost / patient"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(events, 0, "an event is written with its people or not at all");
+}
+
+#[tokio::test]
+async fn a_person_shown_twice_in_one_read_is_audited_once() {
+    let app = spawn_app().await;
+    let practitioner = app.practitioner(DemoRole::Coordinator).await;
+    let caller = api::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
+    let audit = AuditLog::start(app.db.clone());
+    let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let reads =
+        [(a, AccessReason::ReferralParty), (b, AccessReason::ReferralParty), (a, AccessReason::NeighbourhoodMember)];
+    audit.record_reads(&caller, &reads, "query Inbox / referrals", "req-twice").await.unwrap();
+    // The same person read again by another request is another event.
+    audit.record_reads(&caller, &reads[..1], "query Again / referral", "req-again").await.unwrap();
+    let trail = app.audit_trail().await;
+    let inbox: Vec<_> = trail.iter().filter(|r| r.request_id.as_deref() == Some("req-twice")).collect();
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
+    assert_eq!(inbox[0].event_id, inbox[1].event_id, "one event for the read");
+    let first = inbox.iter().find(|r| r.patient_id == a).unwrap();
+    assert_eq!(first.access_reason, "referral_party", "the first reason given is kept");
+    assert_eq!(trail.iter().filter(|r| r.patient_id == a).count(), 2);
+}
+
+/// Migration 000009 splits the wide `access_audit` rows into events and their people; going down
+/// and up again must give back every person read, by whom, when, how and why.
+#[tokio::test]
+async fn the_audit_trail_survives_its_migration_both_ways() {
+    use migration::MigratorTrait;
+    use sea_orm::{DatabaseBackend, Statement};
+
+    let app = spawn_app().await;
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let gp = app.token(DemoRole::Gp).await;
+    app.gql(&coordinator, "query Page { patients(first: 5) { nodes { id } } }", json!({})).await.data();
+    app.gql(&gp, "query Two { patients(first: 2) { nodes { id name } } }", json!({})).await.data();
+    type Read = (uuid::Uuid, uuid::Uuid, uuid::Uuid, String, String, String, Option<String>, String);
+    let key = |r: &crate::helpers::AuditRow| -> Read {
+        (
+            r.patient_id,
+            r.practitioner_id,
+            r.organisation_id,
+            r.professional_role.clone(),
+            r.operation.clone(),
+            r.access_reason.clone(),
+            r.request_id.clone(),
+            r.occurred_at.to_rfc3339(),
+        )
+    };
+    let mut before: Vec<Read> = app.audit_trail().await.iter().map(key).collect();
+    before.sort();
+    assert_eq!(before.len(), 7, "{before:?}");
+
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    let backend = app.db.get_database_backend();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, patient_id, practitioner_id, organisation_id, professional_role, operation, access_reason, \
+             request_id, occurred_at FROM access_audit",
+        ))
+        .await
+        .unwrap();
+    let ids: std::collections::HashSet<uuid::Uuid> = rows.iter().map(|r| r.try_get("", "id").unwrap()).collect();
+    assert_eq!(ids.len(), 7, "every wide row has its own id");
+    let mut wide: Vec<Read> = rows
+        .iter()
+        .map(|r| {
+            let at: chrono::DateTime<chrono::Utc> = if backend == DatabaseBackend::Postgres {
+                r.try_get("", "occurred_at").unwrap()
+            } else {
+                r.try_get::<chrono::DateTime<chrono::Utc>>("", "occurred_at").unwrap()
+            };
+            (
+                r.try_get("", "patient_id").unwrap(),
+                r.try_get("", "practitioner_id").unwrap(),
+                r.try_get("", "organisation_id").unwrap(),
+                r.try_get("", "professional_role").unwrap(),
+                r.try_get("", "operation").unwrap(),
+                r.try_get("", "access_reason").unwrap(),
+                r.try_get("", "request_id").unwrap(),
+                at.to_rfc3339(),
+            )
+        })
+        .collect();
+    wide.sort();
+    assert_eq!(wide, before, "down: one wide row per person read");
+
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    let mut after: Vec<Read> = app.audit_trail().await.iter().map(key).collect();
+    after.sort();
+    assert_eq!(after, before, "up again: the same reads");
 }

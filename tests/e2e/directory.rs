@@ -309,11 +309,8 @@ async fn connections_hold_places_and_the_provider_sees_only_its_own() {
     let illegal = app.gql(&vcse, MOVE, json!({ "input": { "connectionId": connection, "to": "REFERRED" } })).await;
     assert_eq!(illegal.error_code(), "INVALID_TRANSITION");
     assert!(illegal.error_message().contains("allowed: STOPPED, COMPLETED"), "{}", illegal.error_message());
-    let audited = entity::access_audit::Entity::find()
-        .filter(entity::access_audit::Column::AccessReason.eq("asset_connection"))
-        .all(&app.db)
-        .await
-        .unwrap();
+    let audited: Vec<_> =
+        app.audit_trail().await.into_iter().filter(|a| a.access_reason == "asset_connection").collect();
     assert!(!audited.is_empty());
 
     // Another organisation's staff see none of it.

@@ -275,4 +275,49 @@ impl TestApp {
     pub fn database_url(&self) -> String {
         self.database_url.clone()
     }
+
+    /// The whole access audit, one row per person per audited operation, oldest first.
+    pub async fn audit_trail(&self) -> Vec<AuditRow> {
+        audit_trail(&self.db).await
+    }
+}
+
+/// One person read or written in one audited operation (an `access_event_patient` with its event).
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub event_id: uuid::Uuid,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub practitioner_id: uuid::Uuid,
+    pub organisation_id: uuid::Uuid,
+    pub professional_role: String,
+    pub operation: String,
+    pub request_id: Option<String>,
+    pub patient_id: uuid::Uuid,
+    pub access_reason: String,
+}
+
+pub async fn audit_trail(db: &sea_orm::DatabaseConnection) -> Vec<AuditRow> {
+    let rows = entity::access_event_patient::Entity::find()
+        .find_also_related(entity::access_event::Entity)
+        .order_by_asc(entity::access_event_patient::Column::EventId)
+        .order_by_asc(entity::access_event_patient::Column::PatientId)
+        .all(db)
+        .await
+        .expect("the access audit");
+    rows.into_iter()
+        .map(|(person, event)| {
+            let event = event.expect("every person audited belongs to an event");
+            AuditRow {
+                event_id: event.id,
+                occurred_at: event.occurred_at,
+                practitioner_id: event.practitioner_id,
+                organisation_id: event.organisation_id,
+                professional_role: event.professional_role,
+                operation: event.operation,
+                request_id: event.request_id,
+                patient_id: person.patient_id,
+                access_reason: person.access_reason,
+            }
+        })
+        .collect()
 }

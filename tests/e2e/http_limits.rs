@@ -174,8 +174,7 @@ async fn parse_and_validation_errors_are_400_and_content_is_negotiated() {
         .await
         .unwrap();
     let server_id = read.headers()["x-request-id"].to_str().unwrap().to_owned();
-    use sea_orm::EntityTrait;
-    let audited = entity::access_audit::Entity::find().all(&app.db).await.unwrap();
+    let audited = app.audit_trail().await;
     assert!(audited.iter().all(|a| a.request_id.as_deref() != Some("forged-id")));
     assert!(audited.iter().any(|a| a.request_id.as_deref() == Some(server_id.as_str())));
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);

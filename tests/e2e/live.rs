@@ -11,7 +11,7 @@ use api::cli::DemoRole;
 use chrono::Utc;
 use entity::ProfessionalRole as R;
 use futures::{SinkExt, StreamExt};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -292,11 +292,8 @@ async fn a_subscriber_follows_the_agenda_decisions_actions_and_attendance() {
     ws.nothing_pending().await;
 
     // Every event's reading of the people on the agenda is audited, as an HTTP read would be.
-    let audited = entity::access_audit::Entity::find()
-        .filter(entity::access_audit::Column::Operation.starts_with("subscription Live / "))
-        .all(&app.db)
-        .await
-        .unwrap();
+    let audited: Vec<_> =
+        app.audit_trail().await.into_iter().filter(|a| a.operation.starts_with("subscription Live / ")).collect();
     assert!(audited.iter().any(|a| a.patient_id.to_string() == s.people[0]), "subscription reads are audited");
 
     // The client completes: nothing more is sent for it.

@@ -445,11 +445,7 @@ async fn invitees_open_agenda_records_within_the_window_until_removed() {
     // Two days before: the visitor opens the record of the person on the agenda, and only theirs.
     let opened = read(visitor.clone(), people[0].clone()).await;
     assert!(opened.data()["patient"]["name"].is_string());
-    let audit = entity::access_audit::Entity::find()
-        .filter(sea_orm::ColumnTrait::eq(&entity::access_audit::Column::PractitionerId, visitor_model.id))
-        .all(&app.db)
-        .await
-        .unwrap();
+    let audit: Vec<_> = app.audit_trail().await.into_iter().filter(|a| a.practitioner_id == visitor_model.id).collect();
     assert!(audit.iter().any(|a| a.access_reason == "mdt_agenda" && a.patient_id.to_string() == people[0]));
     assert_eq!(read(visitor.clone(), people[1].clone()).await.error_code(), "FORBIDDEN", "not on the agenda");
     let meeting = app

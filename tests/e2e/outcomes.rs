@@ -152,11 +152,8 @@ async fn the_server_scores_measurements_and_names_the_item_it_refuses() {
             app.gql(&token, RECORD, input(patient, "ons4", "BASELINE", today, None, responses(&ONS4, &[5; 4]))).await;
         assert_eq!(reply.error_code(), "FORBIDDEN", "{role:?}");
     }
-    let audited = entity::access_audit::Entity::find()
-        .filter(entity::access_audit::Column::Operation.contains("recordOutcomeMeasurement"))
-        .all(&app.db)
-        .await
-        .unwrap();
+    let audited = app.audit_trail().await;
+    let audited: Vec<_> = audited.iter().filter(|a| a.operation.contains("recordOutcomeMeasurement")).collect();
     assert_eq!(audited.len(), 3, "every recorded measurement is audited");
 }
 

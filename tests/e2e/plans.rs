@@ -2,7 +2,7 @@
 //! its withdrawal, what a VCSE partner sees (the summary, nothing else), and the audit of reads.
 
 use api::cli::DemoRole;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
@@ -219,12 +219,7 @@ async fn a_vcse_partner_sees_the_shared_summary_until_the_person_withdraws_agree
     assert_eq!(twice.data()["shareCarePlan"]["share"]["id"], share["share"]["id"]);
 
     // The summary, the person's name and access needs; nothing clinical, no history, no sharing list.
-    let audit_before = entity::access_audit::Entity::find()
-        .filter(entity::access_audit::Column::AccessReason.eq("plan_shared"))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .len();
+    let audit_before = app.audit_trail().await.iter().filter(|a| a.access_reason == "plan_shared").count();
     let read = app.gql(&s.vcse, READ, json!({ "p": s.patient })).await;
     let plan = &read.data()["carePlan"];
     assert_eq!(plan["accessLevel"], "SHARED_SUMMARY");
@@ -258,12 +253,7 @@ async fn a_vcse_partner_sees_the_shared_summary_until_the_person_withdraws_agree
         )
         .await;
     assert_eq!(list.data()["sharedCarePlans"]["totalCount"], already + 1);
-    let audit_after = entity::access_audit::Entity::find()
-        .filter(entity::access_audit::Column::AccessReason.eq("plan_shared"))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .len();
+    let audit_after = app.audit_trail().await.iter().filter(|a| a.access_reason == "plan_shared").count();
     assert!(audit_after >= audit_before + 2, "each shared read is audited with its reason");
 
     // Another VCSE organisation, and commissioners, see nothing; a plan cannot be shared with the ICB.

@@ -54,8 +54,11 @@ async fn a_page_of_fifty_costs_the_same_statements_as_a_page_of_five() {
     }
     assert_eq!(costs[0], costs[1], "statements for 5 vs 50 rows: {costs:?}");
     assert_eq!(costs[2], costs[3], "{costs:?}");
-    // auth (1) + page + count + audit + practice + parent + neighbourhood + conditions
-    assert!(costs[1] <= 8, "a page should cost a handful of statements, got {}", costs[1]);
+    // auth (1) + page + count + audit + practice + parent + neighbourhood + conditions. The audit is
+    // one statement on PostgreSQL; SQLite, which has no data-modifying WITH, inserts the event and
+    // its people as two (in one transaction).
+    let audit = if app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite { 2 } else { 1 };
+    assert!(costs[1] <= 7 + audit, "a page should cost a handful of statements, got {}", costs[1]);
 
     let cohort_query =
         "{ cohorts(first: 20) { nodes { name memberCount createdBy { name } neighbourhood { name } } } }";

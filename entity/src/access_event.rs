@@ -1,9 +1,10 @@
 use sea_orm::entity::prelude::*;
 
-/// One read or write of a patient's record: who, as what, which operation, on what grounds.
-/// No foreign key to the patient: the trail must outlive the record it describes.
+/// One audited operation of one request: who, as what, when, through which GraphQL operation. The
+/// people it read are its `access_event_patient` rows. No foreign key to the practitioner or the
+/// patients: the trail must outlive the records it describes.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "access_audit")]
+#[sea_orm(table_name = "access_event")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
@@ -11,15 +12,21 @@ pub struct Model {
     pub practitioner_id: Uuid,
     pub organisation_id: Uuid,
     pub professional_role: String,
-    pub patient_id: Uuid,
     /// GraphQL operation and field, e.g. `query CohortPage / patients`.
     pub operation: String,
-    /// Why access was granted (e.g. `neighbourhood_member`).
-    pub access_reason: String,
     pub request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::access_event_patient::Entity")]
+    Patients,
+}
+
+impl Related<super::access_event_patient::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Patients.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
