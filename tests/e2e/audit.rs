@@ -7,7 +7,7 @@ use api::cli::DemoRole;
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 
 #[tokio::test]
 async fn concurrent_reads_are_each_audited_once_before_their_reply() {
@@ -48,9 +48,7 @@ async fn concurrent_reads_are_each_audited_once_before_their_reply() {
 #[tokio::test]
 async fn a_read_of_thousands_is_written_in_chunks_in_one_go() {
     let app = spawn_app().await;
-    let practitioner = app.practitioner(DemoRole::Coordinator).await;
-    let caller = api::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
-    let audit = AuditLog::start(app.db.clone());
+    let (practitioner, caller, audit) = coordinator_writer(&app).await;
     // More rows than one statement takes (2,000): the writer splits them inside one transaction.
     // The trail has no foreign key to the patient, so any ids do.
     let people: Vec<_> = (0..4_500).map(|_| (uuid::Uuid::now_v7(), AccessReason::NeighbourhoodMember)).collect();
@@ -107,9 +105,7 @@ async fn a_read_whose_audit_cannot_be_written_is_not_served() {
 #[tokio::test]
 async fn a_person_shown_twice_in_one_read_is_audited_once() {
     let app = spawn_app().await;
-    let practitioner = app.practitioner(DemoRole::Coordinator).await;
-    let caller = api::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
-    let audit = AuditLog::start(app.db.clone());
+    let (_, caller, audit) = coordinator_writer(&app).await;
     let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     let reads =
         [(a, AccessReason::ReferralParty), (b, AccessReason::ReferralParty), (a, AccessReason::NeighbourhoodMember)];
@@ -130,7 +126,7 @@ async fn a_person_shown_twice_in_one_read_is_audited_once() {
 #[tokio::test]
 async fn the_audit_trail_survives_its_migration_both_ways() {
     use migration::MigratorTrait;
-    use sea_orm::{DatabaseBackend, Statement};
+    use sea_orm::Statement;
 
     let app = spawn_app().await;
     let coordinator = app.token(DemoRole::Coordinator).await;
@@ -155,11 +151,10 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
     assert_eq!(before.len(), 7, "{before:?}");
 
     migration::Migrator::down(&app.db, Some(1)).await.unwrap();
-    let backend = app.db.get_database_backend();
     let rows = app
         .db
         .query_all_raw(Statement::from_string(
-            backend,
+            app.db.get_database_backend(),
             "SELECT id, patient_id, practitioner_id, organisation_id, professional_role, operation, access_reason, \
              request_id, occurred_at FROM access_audit",
         ))
@@ -170,11 +165,7 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
     let mut wide: Vec<Read> = rows
         .iter()
         .map(|r| {
-            let at: chrono::DateTime<chrono::Utc> = if backend == DatabaseBackend::Postgres {
-                r.try_get("", "occurred_at").unwrap()
-            } else {
-                r.try_get::<chrono::DateTime<chrono::Utc>>("", "occurred_at").unwrap()
-            };
+            let at: chrono::DateTime<chrono::Utc> = r.try_get("", "occurred_at").unwrap();
             (
                 r.try_get("", "patient_id").unwrap(),
                 r.try_get("", "practitioner_id").unwrap(),
@@ -194,4 +185,12 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
     let mut after: Vec<Read> = app.audit_trail().await.iter().map(key).collect();
     after.sort();
     assert_eq!(after, before, "up again: the same reads");
+}
+
+/// An audit writer of its own, and the demo coordinator it writes for: tests that call the writer
+/// directly, with ids of their choosing (the trail has no foreign key to the patient).
+async fn coordinator_writer(app: &TestApp) -> (entity::practitioner::Model, api::auth::Caller, AuditLog) {
+    let practitioner = app.practitioner(DemoRole::Coordinator).await;
+    let caller = api::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
+    (practitioner, caller, AuditLog::start(app.db.clone()))
 }
