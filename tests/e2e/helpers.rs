@@ -163,6 +163,21 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     TestApp { addr, db, client: reqwest::Client::new(), statements, database, database_url: url, server }
 }
 
+/// Whether the suite runs on PostgreSQL. On SQLite a PostgreSQL-only test is skipped with a note
+/// written past the test harness's output capture, so that the skip shows in every run (it is not a
+/// silent pass). `test` is the test's path (`module::name`).
+pub fn on_postgres(test: &str, why: &str) -> bool {
+    use std::io::Write;
+    let postgres = std::env::var("NEIGHBOURHOOD_TEST_DATABASE").is_ok_and(|v| !v.trim().is_empty());
+    if !postgres {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {test} SKIPPED on SQLite ({why}); run with NEIGHBOURHOOD_TEST_DATABASE=postgres://… to test it"
+        );
+    }
+    postgres
+}
+
 /// A GraphQL reply: HTTP status, content type and the JSON body.
 #[derive(Debug)]
 pub struct Reply {

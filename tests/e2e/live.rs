@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, TestApp, AUDIENCE, ISSUER, SECRET};
+use crate::helpers::{on_postgres, spawn_app, TestApp, AUDIENCE, ISSUER, SECRET};
 
 /// Longest wait for any one message: long enough for a loaded CI machine, short enough that a
 /// failure does not hang the suite.
@@ -471,20 +471,6 @@ async fn other_neighbourhood(app: &TestApp, here: uuid::Uuid) -> uuid::Uuid {
     app.neighbourhoods().await.into_iter().map(|n| n.id).find(|n| *n != here).expect("a second neighbourhood")
 }
 
-/// Whether the suite runs on PostgreSQL. On SQLite the test is skipped with a note written past the
-/// test harness's output capture, so that the skip shows in every run (it is not a silent pass).
-fn on_postgres(test: &str, why: &str) -> bool {
-    use std::io::Write;
-    let postgres = std::env::var("NEIGHBOURHOOD_TEST_DATABASE").is_ok_and(|v| !v.trim().is_empty());
-    if !postgres {
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: live::{test} SKIPPED on SQLite ({why}); run with NEIGHBOURHOOD_TEST_DATABASE=postgres://… to test it"
-        );
-    }
-    postgres
-}
-
 /// A server process of the built binary on the test's database, stopped when dropped.
 struct ServerProcess {
     child: Child,
@@ -533,7 +519,7 @@ impl Drop for ServerProcess {
 #[tokio::test]
 async fn a_change_made_through_one_server_process_reaches_subscribers_on_another() {
     let why = "delivery across processes goes through PostgreSQL LISTEN/NOTIFY; SQLite promises in-process delivery";
-    if !on_postgres("a_change_made_through_one_server_process_reaches_subscribers_on_another", why) {
+    if !on_postgres("live::a_change_made_through_one_server_process_reaches_subscribers_on_another", why) {
         return;
     }
     let app = spawn_app().await;
@@ -574,7 +560,7 @@ async fn a_change_made_through_one_server_process_reaches_subscribers_on_another
 #[tokio::test]
 async fn a_lost_listener_connection_comes_back_and_subscribers_resync() {
     let why = "there is no listener: SQLite delivers in process";
-    if !on_postgres("a_lost_listener_connection_comes_back_and_subscribers_resync", why) {
+    if !on_postgres("live::a_lost_listener_connection_comes_back_and_subscribers_resync", why) {
         return;
     }
     let app = spawn_app().await;

@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod cli;
 mod cohorts;
+mod connections;
 mod directory;
 mod figures;
 mod groups;
