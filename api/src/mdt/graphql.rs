@@ -15,6 +15,7 @@ use crate::auth::Grant;
 use crate::connection_type;
 use crate::context::{parse_id, request};
 use crate::error::{AppError, AppResult};
+use crate::loaders::load_if;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::pagination::{keyset_page, PageRequest};
@@ -142,11 +143,11 @@ impl MdtMeetingNode {
         let grants: Vec<Option<Grant>> =
             rows.iter().map(|i| patients.get(&i.patient_id).and_then(|p| req.caller.grant_for(p))).collect();
         let look = ctx.look_ahead();
-        if ["patient", "reason", "decisions", "actions"].iter().any(|f| look.field(f).exists()) {
-            let reads: Vec<_> =
-                rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect();
-            req.audit_reads(ctx, &reads).await?;
-        }
+        let reads: Vec<_> = if ["patient", "reason", "decisions", "actions"].iter().any(|f| look.field(f).exists()) {
+            rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect()
+        } else {
+            Vec::new()
+        };
         // The preparation view: everything the items select, one statement per relationship.
         let granted: Vec<&entity::patient::Model> = rows
             .iter()
@@ -154,19 +155,17 @@ impl MdtMeetingNode {
             .filter(|(_, g)| g.is_some())
             .filter_map(|(i, _)| patients.get(&i.patient_id))
             .collect();
-        crate::patients::prepare::prime(
-            req,
-            &granted,
-            &crate::patients::prepare::Selected::new(vec![look.field("patient")]),
-        )
-        .await?;
+        let selected = crate::patients::prepare::Selected::new(vec![look.field("patient")]);
         let item_ids: Vec<Uuid> = rows.iter().zip(&grants).filter(|(_, g)| g.is_some()).map(|(i, _)| i.id).collect();
-        if look.field("decisions").exists() {
-            req.loaders.mdt_decisions.load_many(item_ids.iter().copied()).await?;
-        }
-        if look.field("actions").exists() {
-            req.loaders.mdt_item_actions.load_many(item_ids.iter().copied()).await?;
-        }
+        // The audit's commit and the items' loads go out at once: what the loads bring is released
+        // only with the response, which is never sent when the audit fails.
+        let l = &req.loaders;
+        futures::try_join!(
+            req.audit_reads(ctx, &reads),
+            crate::patients::prepare::prime(req, &granted, &selected),
+            load_if(look.field("decisions").exists(), &l.mdt_decisions, item_ids.iter().copied()),
+            load_if(look.field("actions").exists(), &l.mdt_item_actions, item_ids.iter().copied()),
+        )?;
         Ok(rows.into_iter().zip(grants).map(|(item, grant)| AgendaItemNode { item, grant }).collect())
     }
     /// The minutes as Markdown: attendance and quoracy, then per person the decisions and actions,

@@ -523,11 +523,11 @@ pub mod graphql {
             let req = request(ctx)?;
             let (_, list) = proposals(req, input).await?;
             let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
-            req.audit_reads(ctx, &reads).await?;
-            // Whatever the proposals' people select, one statement per relationship.
+            // Whatever the proposals' people select, one statement per relationship, sent at once
+            // with the audit's commit (the response, never sent when the audit fails, releases them).
             let people: Vec<&entity::patient::Model> = list.iter().map(|p| &p.patient).collect();
             let selected = crate::patients::prepare::Selected::new(vec![ctx.look_ahead().field("patient")]);
-            crate::patients::prepare::prime(req, &people, &selected).await?;
+            futures::try_join!(req.audit_reads(ctx, &reads), crate::patients::prepare::prime(req, &people, &selected))?;
             Ok(list
                 .into_iter()
                 .map(|p| MdtAgendaProposal {

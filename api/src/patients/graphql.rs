@@ -403,13 +403,18 @@ pub async fn patient_page(
     let page = selection.page(&req.db, &req.caller, page_request).await?;
     if returns_records {
         let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
-        req.audit_reads(ctx, &reads).await?;
         let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
-        super::prepare::prime(req, &rows, &selected).await?;
-        if selected.has(&["registeredPractice", "parent"]) {
-            let practices = req.loaders.organisation.load_many(rows.iter().map(|m| m.registered_practice_id)).await?;
-            req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
-        }
+        // The audit's commit and the page's loads go out at once: what the loads bring is released
+        // only with the response, which is never sent when the audit fails.
+        futures::try_join!(req.audit_reads(ctx, &reads), async {
+            super::prepare::prime(req, &rows, &selected).await?;
+            if selected.has(&["registeredPractice", "parent"]) {
+                let practices =
+                    req.loaders.organisation.load_many(rows.iter().map(|m| m.registered_practice_id)).await?;
+                req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
+            }
+            Ok::<(), crate::error::AppError>(())
+        })?;
     }
     Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
 }

@@ -459,9 +459,11 @@ async fn referral_page(
     let page: Page<referral::Model> =
         super::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
     let models: Vec<&referral::Model> = page.items.iter().map(|(_, m)| m).collect();
-    audit_referrals(ctx, req, &models).await?;
     let look = ctx.look_ahead();
-    prime_loaders(req, &models, &[look.field("nodes"), look.field("edges").field("node")]).await?;
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    // The audit's commit and the page's loads go out at once: what the loads bring is released only
+    // with the response, which is never sent when the audit fails.
+    futures::try_join!(audit_referrals(ctx, req, &models), prime_loaders(req, &models, &nodes))?;
     Ok(ReferralConnection(page.map(ReferralNode)))
 }
 
@@ -520,8 +522,7 @@ impl ReferralQuery {
         if !super::caseload::may_see_caseload(&req.caller, &worker) {
             return Err(AppError::forbidden("a caseload is visible to the worker and their own organisation").into());
         }
-        let held = super::caseload::caseload_counts(&req.db, &[worker.id]).await?.get(&worker.id).copied().unwrap_or(0);
-        Ok(Caseload { worker, held })
+        Ok(Caseload { worker, held: tokio::sync::OnceCell::new() })
     }
 
     /// Workers of the receiving organisation who could take this referral, most spare capacity first.
@@ -656,7 +657,23 @@ pub struct AssignReferralInput {
 /// A worker's caseload against their capacity.
 pub struct Caseload {
     worker: entity::practitioner::Model,
-    held: u64,
+    /// Open referrals held, counted when a field first asks: the count then goes out at once with
+    /// the referrals page instead of before it.
+    held: tokio::sync::OnceCell<u64>,
+}
+
+impl Caseload {
+    async fn held(&self, ctx: &Context<'_>) -> AppResult<u64> {
+        let worker = self.worker.id;
+        let held = self
+            .held
+            .get_or_try_init(|| async {
+                let counts = super::caseload::caseload_counts(&request(ctx)?.db, &[worker]).await?;
+                Ok::<u64, AppError>(counts.get(&worker).copied().unwrap_or(0))
+            })
+            .await?;
+        Ok(*held)
+    }
 }
 
 #[Object]
@@ -671,17 +688,19 @@ impl Caseload {
     }
 
     /// Open referrals assigned to the worker (awaiting contact, contacted or active).
-    async fn active_count(&self) -> u64 {
-        self.held
+    async fn active_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        Ok(self.held(ctx).await?)
     }
 
     /// Capacity left (negative when over capacity).
-    async fn spare_capacity(&self) -> Option<i64> {
-        self.worker.caseload_capacity.map(|c| i64::from(c) - self.held as i64)
+    async fn spare_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        let Some(capacity) = self.worker.caseload_capacity else { return Ok(None) };
+        Ok(Some(i64::from(capacity) - self.held(ctx).await? as i64))
     }
 
-    async fn over_capacity(&self) -> bool {
-        self.worker.caseload_capacity.is_some_and(|c| self.held > u64::try_from(c).unwrap_or(0))
+    async fn over_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let Some(capacity) = self.worker.caseload_capacity else { return Ok(false) };
+        Ok(self.held(ctx).await? > u64::try_from(capacity).unwrap_or(0))
     }
 
     /// The referrals held, oldest first. Each one returned is audited.
