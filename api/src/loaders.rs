@@ -267,6 +267,18 @@ impl Loader<Uuid> for GroupMemberCountLoader {
     }
 }
 
+/// Open referrals held per worker (their caseload's count).
+pub struct CaseloadCountLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for CaseloadCountLoader {
+    type Value = u64;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        crate::referrals::caseload::caseload_counts(&self.0, keys).await
+    }
+}
+
 /// The organisations taking part in a neighbourhood (ids; names come through `OrganisationLoader`).
 pub struct NeighbourhoodMembersLoader(pub DatabaseConnection);
 
@@ -338,6 +350,7 @@ pub struct Loaders {
     pub group_participants: RequestLoader<GroupParticipantsLoader>,
     pub session_attendance: RequestLoader<SessionAttendanceLoader>,
     pub group_member_count: RequestLoader<GroupMemberCountLoader>,
+    pub caseload_count: RequestLoader<CaseloadCountLoader>,
     pub outcome_measurement: RequestLoader<OutcomeMeasurementLoader>,
     pub measurements_by_patient: RequestLoader<MeasurementsByPatientLoader>,
     pub outcome_responses: RequestLoader<OutcomeResponsesLoader>,
@@ -386,6 +399,7 @@ impl Loaders {
             group_participants: make(GroupParticipantsLoader(db.clone())),
             session_attendance: make(SessionAttendanceLoader(db.clone())),
             group_member_count: make(GroupMemberCountLoader(db.clone())),
+            caseload_count: make(CaseloadCountLoader(db.clone())),
             outcome_measurement: make(OutcomeMeasurementLoader(db.clone())),
             measurements_by_patient: make(MeasurementsByPatientLoader(db.clone())),
             outcome_responses: make(OutcomeResponsesLoader(db.clone())),

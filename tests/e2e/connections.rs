@@ -7,7 +7,7 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::json;
 
-use crate::helpers::{on_postgres, spawn_app};
+use crate::helpers::spawn_postgres_app;
 
 /// Loaders run side by side, so one request holds several pooled connections at once.
 const PAGE: &str = r#"{
@@ -19,10 +19,12 @@ const PAGE: &str = r#"{
 #[tokio::test]
 async fn connections_the_database_dropped_while_idle_are_replaced_unnoticed() {
     let why = "an embedded SQLite file has no server that could drop a connection";
-    if !on_postgres("connections::connections_the_database_dropped_while_idle_are_replaced_unnoticed", why) {
+    let Some(app) =
+        spawn_postgres_app("connections::connections_the_database_dropped_while_idle_are_replaced_unnoticed", why)
+            .await
+    else {
         return;
-    }
-    let app = spawn_app().await;
+    };
     let token = app.token(DemoRole::Coordinator).await;
     // Fill the pool: concurrent requests, each with loaders in parallel.
     for reply in join_all((0..6).map(|_| app.gql(&token, PAGE, json!({})))).await {

@@ -163,19 +163,19 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     TestApp { addr, db, client: reqwest::Client::new(), statements, database, database_url: url, server }
 }
 
-/// Whether the suite runs on PostgreSQL. On SQLite a PostgreSQL-only test is skipped with a note
-/// written past the test harness's output capture, so that the skip shows in every run (it is not a
-/// silent pass). `test` is the test's path (`module::name`).
-pub fn on_postgres(test: &str, why: &str) -> bool {
+/// A fresh app for a test that only means something on PostgreSQL; `None` when the suite runs on
+/// SQLite. The skip is then noted past the test harness's output capture, so that it shows in every
+/// run (it is not a silent pass). `test` is the test's path (`module::name`).
+pub async fn spawn_postgres_app(test: &str, why: &str) -> Option<TestApp> {
     use std::io::Write;
-    let postgres = std::env::var("NEIGHBOURHOOD_TEST_DATABASE").is_ok_and(|v| !v.trim().is_empty());
-    if !postgres {
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: {test} SKIPPED on SQLite ({why}); run with NEIGHBOURHOOD_TEST_DATABASE=postgres://… to test it"
-        );
+    if std::env::var("NEIGHBOURHOOD_TEST_DATABASE").is_ok_and(|v| !v.trim().is_empty()) {
+        return Some(spawn_app().await);
     }
-    postgres
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: {test} SKIPPED on SQLite ({why}); run with NEIGHBOURHOOD_TEST_DATABASE=postgres://… to test it"
+    );
+    None
 }
 
 /// A GraphQL reply: HTTP status, content type and the JSON body.

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{on_postgres, spawn_app, TestApp, AUDIENCE, ISSUER, SECRET};
+use crate::helpers::{spawn_app, spawn_postgres_app, TestApp, AUDIENCE, ISSUER, SECRET};
 
 /// Longest wait for any one message: long enough for a loaded CI machine, short enough that a
 /// failure does not hang the suite.
@@ -519,10 +519,11 @@ impl Drop for ServerProcess {
 #[tokio::test]
 async fn a_change_made_through_one_server_process_reaches_subscribers_on_another() {
     let why = "delivery across processes goes through PostgreSQL LISTEN/NOTIFY; SQLite promises in-process delivery";
-    if !on_postgres("live::a_change_made_through_one_server_process_reaches_subscribers_on_another", why) {
+    let Some(app) =
+        spawn_postgres_app("live::a_change_made_through_one_server_process_reaches_subscribers_on_another", why).await
+    else {
         return;
-    }
-    let app = spawn_app().await;
+    };
     let s = setting(&app).await;
     let (a, b) = (ServerProcess::start(&app.database_url()), ServerProcess::start(&app.database_url()));
     let mut on_a = Ws::ready(a.addr, &s.coordinator).await;
@@ -560,10 +561,10 @@ async fn a_change_made_through_one_server_process_reaches_subscribers_on_another
 #[tokio::test]
 async fn a_lost_listener_connection_comes_back_and_subscribers_resync() {
     let why = "there is no listener: SQLite delivers in process";
-    if !on_postgres("live::a_lost_listener_connection_comes_back_and_subscribers_resync", why) {
+    let Some(app) = spawn_postgres_app("live::a_lost_listener_connection_comes_back_and_subscribers_resync", why).await
+    else {
         return;
-    }
-    let app = spawn_app().await;
+    };
     let s = setting(&app).await;
     let mut ws = Ws::ready(app.addr, &s.coordinator).await;
     ws.subscribe("1", &s.meeting).await;

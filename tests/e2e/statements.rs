@@ -6,7 +6,7 @@
 use api::cli::DemoRole;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_postgres_app};
 
 const PAGE: &str = r#"query Page($first: Int!) {
     patients(first: $first, filter: { minConditionCount: 1 }) {
@@ -216,10 +216,9 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
     use async_graphql::dataloader::Loader;
     use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, EntityTrait, Statement};
 
-    let app = spawn_app().await;
-    if app.db.get_database_backend() != DatabaseBackend::Postgres {
-        return; // SQLite plans each statement once, when it is prepared.
-    }
+    let why = "SQLite plans each statement once, when it is prepared";
+    let test = "statements::single_key_loads_reuse_a_generic_plan_on_postgres";
+    let Some(app) = spawn_postgres_app(test, why).await else { return };
     app.db.execute_unprepared("ANALYZE").await.expect("analyse");
     // One connection, so that every execution meets the same prepared statements.
     let mut options = ConnectOptions::new(app.database_url());

@@ -522,7 +522,7 @@ impl ReferralQuery {
         if !super::caseload::may_see_caseload(&req.caller, &worker) {
             return Err(AppError::forbidden("a caseload is visible to the worker and their own organisation").into());
         }
-        Ok(Caseload { worker, held: tokio::sync::OnceCell::new() })
+        Ok(Caseload { worker })
     }
 
     /// Workers of the receiving organisation who could take this referral, most spare capacity first.
@@ -657,22 +657,13 @@ pub struct AssignReferralInput {
 /// A worker's caseload against their capacity.
 pub struct Caseload {
     worker: entity::practitioner::Model,
-    /// Open referrals held, counted when a field first asks: the count then goes out at once with
-    /// the referrals page instead of before it.
-    held: tokio::sync::OnceCell<u64>,
 }
 
 impl Caseload {
+    /// Open referrals held, counted through the request's loader when a field first asks: the
+    /// count then goes out at once with the referrals page instead of before it.
     async fn held(&self, ctx: &Context<'_>) -> AppResult<u64> {
-        let worker = self.worker.id;
-        let held = self
-            .held
-            .get_or_try_init(|| async {
-                let counts = super::caseload::caseload_counts(&request(ctx)?.db, &[worker]).await?;
-                Ok::<u64, AppError>(counts.get(&worker).copied().unwrap_or(0))
-            })
-            .await?;
-        Ok(*held)
+        Ok(request(ctx)?.loaders.caseload_count.load_one(self.worker.id).await?.unwrap_or(0))
     }
 }
 
