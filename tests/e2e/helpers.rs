@@ -1,7 +1,6 @@
 //! `spawn_app()`: a migrated, seeded database of its own and the real router on port 0.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use api::auth::{Claims, JwtSigner};
 use api::cli::DemoRole;
@@ -20,7 +19,8 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
-    pub statements: Arc<AtomicUsize>,
+    /// Every statement the server (or the test, through `db`) has run, with its values inlined.
+    statements: Arc<Mutex<Vec<String>>>,
     database: TestDatabase,
     database_url: String,
     server: tokio::task::JoinHandle<()>,
@@ -143,8 +143,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         today: chrono::Utc::now().date_naive(),
     };
     api::demo::seed_demo(&db, &demo).await.expect("seed demo");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
+    let statements = Arc::new(Mutex::new(Vec::new()));
+    let log = statements.clone();
     // NEIGHBOURHOOD_TEST_PRINT_SQL=1 prints each statement (the start of it) as it runs: the way to
     // see what a statement budget is spent on.
     let print = std::env::var_os("NEIGHBOURHOOD_TEST_PRINT_SQL").is_some();
@@ -152,7 +152,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         if print {
             eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
         }
-        counter.fetch_add(1, Ordering::SeqCst);
+        log.lock().expect("statement log").push(info.statement.to_string());
     });
     let state = api::server::build_state(db.clone(), &options.auth, &options.serve).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -275,7 +275,12 @@ impl TestApp {
     }
 
     pub fn statement_count(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        self.statements.lock().expect("statement log").len()
+    }
+
+    /// The statements run since `statement_count()` returned `mark`, with their values inlined.
+    pub fn statements_since(&self, mark: usize) -> Vec<String> {
+        self.statements.lock().expect("statement log")[mark..].to_vec()
     }
 
     /// The first neighbourhood (by name) and its id.

@@ -3,6 +3,8 @@
 //! the query: two paths into one loader may share a batch window or not, which would make the
 //! count differ by one from run to run without growing with the page.)
 
+use std::collections::BTreeSet;
+
 use api::cli::DemoRole;
 use serde_json::json;
 
@@ -180,6 +182,62 @@ async fn a_caseload_page_of_fifty_costs_the_same_statements_as_one_of_five() {
     }
     assert_eq!(costs[0], costs[1], "statements for a caseload page of 5 vs 50: {costs:?}");
     assert_eq!(costs[2], costs[3], "{costs:?}");
+}
+
+/// A list reads the people and organisations its query asks for, not every party of each row: an
+/// inbox that shows the assigned worker reads those workers alone. (It used to read the referring
+/// GPs and consent recorders too, which for a county-wide provider are people from every
+/// neighbourhood it serves: most of the inbox's growth with the population.)
+#[tokio::test]
+async fn a_referral_list_reads_only_the_parties_it_shows() {
+    let app = spawn_app().await;
+    let link_worker = app.token(DemoRole::LinkWorker).await;
+    let parties = |field: &str| {
+        format!("{{ referrals(first: 100, newestFirst: true) {{ nodes {{ id {field} {{ id name }} }} }} }}")
+    };
+    let ids_of = |reply: &serde_json::Value, field: &str| -> BTreeSet<String> {
+        reply["referrals"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n[field]["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let referrers = ids_of(
+        app.gql(&link_worker, &parties("referringPractitioner"), json!({})).await.data(),
+        "referringPractitioner",
+    );
+
+    let mark = app.statement_count();
+    let reply = app.gql(&link_worker, &parties("assignedPractitioner"), json!({})).await;
+    let assigned = ids_of(reply.data(), "assignedPractitioner");
+    assert!(!assigned.is_empty(), "the demo inbox should hold assigned referrals");
+    assert!(
+        referrers.difference(&assigned).next().is_some(),
+        "the demo inbox should have referrers who are not assigned workers, or this test shows nothing"
+    );
+    let practitioner_reads: Vec<String> =
+        app.statements_since(mark).into_iter().filter(|sql| sql.contains(r#"FROM "practitioner""#)).collect();
+    assert_eq!(practitioner_reads.len(), 1, "one batched read of workers: {practitioner_reads:#?}");
+    assert_eq!(uuids_in(&practitioner_reads[0]), assigned, "the workers read are exactly those shown");
+
+    let mark = app.statement_count();
+    app.gql(&link_worker, "{ referrals(first: 100, newestFirst: true) { nodes { id status } } }", json!({}))
+        .await
+        .data();
+    let reads = app.statements_since(mark);
+    assert!(
+        !reads.iter().any(|sql| sql.contains(r#"FROM "practitioner""#) || sql.contains(r#"FROM "organisation""#)),
+        "a list that shows no party reads none: {reads:#?}"
+    );
+}
+
+/// Every UUID written in `sql` (the ids a statement was sent with, inlined).
+fn uuids_in(sql: &str) -> BTreeSet<String> {
+    sql.split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .filter(|word| uuid::Uuid::parse_str(word).is_ok() && word.len() == 36)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// SQLite keeps no planner statistics unless asked; without them it read the cohort page's whole

@@ -119,26 +119,37 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
         load_if(want_action_events, &l.mdt_action_events, action_ids),
     )?;
 
-    // Round 3: every organisation and practitioner named.
+    // Round 3: every organisation and practitioner the query shows (only those: a person's
+    // referrals name GPs and services the query may never ask about).
+    let shows = |path: &[&str]| team || sel.has(path);
     for r in &referrals {
-        if team || sel.has_any(&[&["referrals", "referringOrganisation"], &["referrals", "receivingOrganisation"]]) {
-            organisations.extend([r.referring_organisation_id, r.receiving_organisation_id]);
+        if shows(&["referrals", "referringOrganisation"]) {
+            organisations.push(r.referring_organisation_id);
         }
-        if team || sel.has_any(&[&["referrals", "referringPractitioner"], &["referrals", "assignedPractitioner"]]) {
+        if shows(&["referrals", "receivingOrganisation"]) {
+            organisations.push(r.receiving_organisation_id);
+        }
+        if shows(&["referrals", "referringPractitioner"]) {
             practitioners.push(r.referring_practitioner_id);
+        }
+        if shows(&["referrals", "assignedPractitioner"]) {
             practitioners.extend(r.assigned_practitioner_id);
         }
         if sel.has(&["referrals", "consentRecordedBy"]) {
             practitioners.push(r.consent_recorded_by);
         }
     }
-    if team || sel.has(&["carePlan", "updatedBy"]) {
+    if shows(&["carePlan", "updatedBy"]) {
         practitioners.extend(plans.iter().map(|p| p.updated_by));
         organisations.extend(plans.iter().map(|p| p.updated_organisation_id));
     }
     for a in &plan_actions {
-        organisations.extend(a.owner_organisation_id);
-        practitioners.extend(a.owner_practitioner_id);
+        if shows(&["carePlan", "actions", "ownerOrganisation"]) {
+            organisations.extend(a.owner_organisation_id);
+        }
+        if shows(&["carePlan", "actions", "ownerPractitioner"]) {
+            practitioners.extend(a.owner_practitioner_id);
+        }
     }
     if team || sel.has(&["assetConnections", "asset", "provider"]) {
         organisations.extend(assets.values().map(|a| a.provider_organisation_id));

@@ -411,27 +411,46 @@ async fn prime_loaders(
     let l = &req.loaders;
     let patients: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let organisations: Vec<Uuid> =
-        rows.iter().flat_map(|r| [r.referring_organisation_id, r.receiving_organisation_id]).collect();
-    let practitioners: Vec<Uuid> = rows
-        .iter()
-        .flat_map(|r| [Some(r.referring_practitioner_id), r.assigned_practitioner_id, Some(r.consent_recorded_by)])
-        .flatten()
-        .collect();
+    // Only the parties the query asks for: an inbox that shows the assigned worker would otherwise
+    // also read every referring GP, which in a county-wide provider's inbox are a hundred people
+    // from every neighbourhood it serves.
+    let organisations = selected_keys(
+        rows,
+        &[
+            (selects("referringOrganisation"), |r| Some(r.referring_organisation_id)),
+            (selects("receivingOrganisation"), |r| Some(r.receiving_organisation_id)),
+        ],
+    );
+    let practitioners = selected_keys(
+        rows,
+        &[
+            (selects("referringPractitioner"), |r| Some(r.referring_practitioner_id)),
+            (selects("assignedPractitioner"), |r| r.assigned_practitioner_id),
+            (selects("consentRecordedBy"), |r| Some(r.consent_recorded_by)),
+        ],
+    );
     let referral_ids = &referral_ids;
     futures::try_join!(
         load_if(selects("patient"), &l.patient, patients),
         load_if(selects("needs"), &l.referral_needs, referral_ids.iter().copied()),
         load_if(selects("events"), &l.referral_events, referral_ids.iter().copied()),
         load_if(selects("feedback"), &l.referral_feedback, referral_ids.iter().copied()),
-        load_if(selects("referringOrganisation") || selects("receivingOrganisation"), &l.organisation, organisations),
-        load_if(
-            selects("referringPractitioner") || selects("assignedPractitioner") || selects("consentRecordedBy"),
-            &l.practitioner,
-            practitioners,
-        ),
+        load_if(!organisations.is_empty(), &l.organisation, organisations.iter().copied()),
+        load_if(!practitioners.is_empty(), &l.practitioner, practitioners.iter().copied()),
     )?;
     Ok(())
+}
+
+/// The distinct ids that the selected relationships (`(selected, id of the row)`) point at.
+fn selected_keys(
+    rows: &[&referral::Model],
+    relationships: &[(bool, fn(&referral::Model) -> Option<Uuid>)],
+) -> std::collections::BTreeSet<Uuid> {
+    relationships
+        .iter()
+        .filter(|(selected, _)| *selected)
+        .flat_map(|(_, key)| rows.iter().filter_map(|r| key(r)))
+        .collect()
 }
 
 #[derive(InputObject, Default)]
