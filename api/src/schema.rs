@@ -3,11 +3,10 @@
 //! introspection and suggestions as configured.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, MergedObject, Request, Schema, ServerError, ServerResult};
+use async_graphql::{ErrorExtensionValues, MergedObject, Request, Response, Schema, ServerError, ServerResult};
+use futures::stream::{BoxStream, StreamExt};
 
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::config::SchemaSettings;
@@ -53,7 +52,42 @@ pub struct MutationRoot(
     MdtProposalMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+/// The schema behind the one door every request goes through: a document's shape is checked
+/// (`ShapeLimits`) before async-graphql sees it. The only way to run a request is through
+/// `execute` or `execute_stream`, so no entry point (HTTP, batch, WebSocket, tests) can skip it.
+///
+/// The check is not an async-graphql extension, although that would fit: with any extension
+/// installed, async-graphql sends every field of every response through the extension chain (a
+/// registry lookup by type and field name, and nested boxed futures), which took about a tenth of
+/// the server's CPU on a 100-row caseload page. Without one, fields resolve directly.
+#[derive(Clone)]
+pub struct AppSchema {
+    schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
+    shape: ShapeLimits,
+}
+
+impl AppSchema {
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        let mut request = request.into();
+        match self.shape.check(&mut request) {
+            Ok(()) => self.schema.execute(request).await,
+            Err(error) => Response::from_errors(vec![error]),
+        }
+    }
+
+    /// A subscription's results (or a query's or mutation's one response) as a stream.
+    pub fn execute_stream(&self, request: impl Into<Request>) -> BoxStream<'static, Response> {
+        let mut request = request.into();
+        match self.shape.check(&mut request) {
+            Ok(()) => self.schema.execute_stream(request),
+            Err(error) => futures::stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+        }
+    }
+
+    pub fn sdl(&self) -> String {
+        self.schema.sdl()
+    }
+}
 
 pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
     let limits = &settings.limits;
@@ -61,19 +95,21 @@ pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
         .limit_depth(limits.max_depth as usize)
         .limit_complexity(limits.max_complexity as usize)
         .limit_recursive_depth(64)
-        .limit_directives(10)
-        .extension(QueryShapeLimits {
-            max_aliases: limits.max_aliases as usize,
-            max_fields: limits.max_fields as usize,
-            introspection: settings.introspection,
-        });
+        .limit_directives(10);
     if !settings.introspection {
         builder = builder.disable_introspection();
     }
     if !limits.field_suggestions {
         builder = builder.disable_suggestions();
     }
-    builder.finish()
+    AppSchema {
+        schema: builder.finish(),
+        shape: ShapeLimits {
+            max_aliases: limits.max_aliases as usize,
+            max_fields: limits.max_fields as usize,
+            introspection: settings.introspection,
+        },
+    }
 }
 
 /// The SDL the server exposes (what `schema.graphql` must equal).
@@ -83,21 +119,12 @@ pub fn sdl() -> String {
 
 /// Refuses documents with too many aliases or field selections. Complexity does not count
 /// `__typename`, so without this a document of a million aliased `__typename`s would pass.
-struct QueryShapeLimits {
+#[derive(Clone, Copy)]
+struct ShapeLimits {
     max_aliases: usize,
     max_fields: usize,
     /// When off, `__schema` / `__type` are refused with an error rather than answered with null.
     introspection: bool,
-}
-
-impl ExtensionFactory for QueryShapeLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryShapeLimits {
-            max_aliases: self.max_aliases,
-            max_fields: self.max_fields,
-            introspection: self.introspection,
-        })
-    }
 }
 
 /// What a selection set costs once every fragment spread is expanded.
@@ -179,26 +206,18 @@ fn limit_error(message: String) -> ServerError {
     error
 }
 
-/// Runs before async-graphql's own checks: those (recursive depth, directive count) expand
-/// fragment spreads naively, so a small document of doubling fragments would hold a worker for
-/// minutes. The document is parsed here once and handed on, parsed, to the rest of the pipeline.
-#[async_trait::async_trait]
-impl Extension for QueryShapeLimits {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let tally = {
-            let doc = request.parsed_query()?;
-            let mut walker = Walker::new(doc);
-            let mut tally = Tally::default();
-            for (_, operation) in doc.operations.iter() {
-                tally = tally.plus(walker.set(&operation.node.selection_set.node).map_err(limit_error)?);
-            }
-            tally
-        };
+impl ShapeLimits {
+    /// Runs before async-graphql's own checks: those (recursive depth, directive count) expand
+    /// fragment spreads naively, so a small document of doubling fragments would hold a worker for
+    /// minutes. The document is parsed here once and kept in the request, parsed, for the rest of
+    /// the pipeline.
+    fn check(&self, request: &mut Request) -> ServerResult<()> {
+        let doc = request.parsed_query()?;
+        let mut walker = Walker::new(doc);
+        let mut tally = Tally::default();
+        for (_, operation) in doc.operations.iter() {
+            tally = tally.plus(walker.set(&operation.node.selection_set.node).map_err(limit_error)?);
+        }
         if tally.introspection && !self.introspection {
             return Err(limit_error(
                 "introspection is disabled on this server; the schema is published as schema.graphql".to_owned(),
@@ -216,7 +235,7 @@ impl Extension for QueryShapeLimits {
                 self.max_fields
             )));
         }
-        next.run(ctx, request).await
+        Ok(())
     }
 }
 
@@ -260,6 +279,23 @@ mod tests {
         let response = schema.execute(bomb.as_str()).await;
         assert!(response.errors[0].message.contains("more than 500 fields"), "{:?}", response.errors);
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+    }
+
+    /// Subscriptions (over WebSocket) come through `execute_stream`: the same limits hold there.
+    #[tokio::test]
+    async fn a_stream_is_refused_by_the_same_limits() {
+        use futures::StreamExt;
+        let schema = build_schema(&SchemaSettings::default());
+        let aliases: String = (0..40).map(|i| format!("t{i}: __typename ")).collect();
+        let replies: Vec<Response> = schema.execute_stream(format!("subscription {{ {aliases} }}")).collect().await;
+        assert_eq!(replies.len(), 1, "one refusal, nothing executed");
+        assert!(replies[0].errors[0].message.contains("aliases"), "{:?}", replies[0].errors);
+        let introspection: Vec<Response> = schema.execute_stream("{ __schema { types { name } } }").collect().await;
+        assert!(
+            introspection[0].errors[0].message.contains("introspection is disabled"),
+            "{:?}",
+            introspection[0].errors
+        );
     }
 
     #[test]

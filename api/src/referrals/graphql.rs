@@ -441,11 +441,11 @@ async fn prime_loaders(
     Ok(())
 }
 
-/// The distinct ids that the selected relationships (`(selected, id of the row)`) point at.
-fn selected_keys(
-    rows: &[&referral::Model],
-    relationships: &[(bool, fn(&referral::Model) -> Option<Uuid>)],
-) -> std::collections::BTreeSet<Uuid> {
+/// One relationship of a referral: whether the query selects it, and the id it points at in a row.
+type Relationship = (bool, fn(&referral::Model) -> Option<Uuid>);
+
+/// The distinct ids that the selected relationships point at.
+fn selected_keys(rows: &[&referral::Model], relationships: &[Relationship]) -> std::collections::BTreeSet<Uuid> {
     relationships
         .iter()
         .filter(|(selected, _)| *selected)
