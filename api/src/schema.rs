@@ -285,7 +285,6 @@ mod tests {
     /// Subscriptions (over WebSocket) come through `execute_stream`: the same limits hold there.
     #[tokio::test]
     async fn a_stream_is_refused_by_the_same_limits() {
-        use futures::StreamExt;
         let schema = build_schema(&SchemaSettings::default());
         let aliases: String = (0..40).map(|i| format!("t{i}: __typename ")).collect();
         let replies: Vec<Response> = schema.execute_stream(format!("subscription {{ {aliases} }}")).collect().await;

@@ -120,36 +120,24 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     )?;
 
     // Round 3: every organisation and practitioner the query shows (only those: a person's
-    // referrals name GPs and services the query may never ask about).
+    // referrals name GPs and services the query may never ask about). The care team names each
+    // open referral's referrer, receiving service and assigned worker.
     let shows = |path: &[&str]| team || sel.has(path);
-    for r in &referrals {
-        if shows(&["referrals", "referringOrganisation"]) {
-            organisations.push(r.referring_organisation_id);
-        }
-        if shows(&["referrals", "receivingOrganisation"]) {
-            organisations.push(r.receiving_organisation_id);
-        }
-        if shows(&["referrals", "referringPractitioner"]) {
-            practitioners.push(r.referring_practitioner_id);
-        }
-        if shows(&["referrals", "assignedPractitioner"]) {
-            practitioners.extend(r.assigned_practitioner_id);
-        }
-        if sel.has(&["referrals", "consentRecordedBy"]) {
-            practitioners.push(r.consent_recorded_by);
-        }
-    }
+    crate::referrals::graphql::party_keys(
+        &referrals,
+        |field| sel.has(&["referrals", field]) || (team && field != "consentRecordedBy"),
+        &mut organisations,
+        &mut practitioners,
+    );
     if shows(&["carePlan", "updatedBy"]) {
         practitioners.extend(plans.iter().map(|p| p.updated_by));
         organisations.extend(plans.iter().map(|p| p.updated_organisation_id));
     }
+    let (action_organisations, action_practitioners) =
+        (shows(&["carePlan", "actions", "ownerOrganisation"]), shows(&["carePlan", "actions", "ownerPractitioner"]));
     for a in &plan_actions {
-        if shows(&["carePlan", "actions", "ownerOrganisation"]) {
-            organisations.extend(a.owner_organisation_id);
-        }
-        if shows(&["carePlan", "actions", "ownerPractitioner"]) {
-            practitioners.extend(a.owner_practitioner_id);
-        }
+        organisations.extend(a.owner_organisation_id.filter(|_| action_organisations));
+        practitioners.extend(a.owner_practitioner_id.filter(|_| action_practitioners));
     }
     if team || sel.has(&["assetConnections", "asset", "provider"]) {
         organisations.extend(assets.values().map(|a| a.provider_organisation_id));

@@ -411,46 +411,41 @@ async fn prime_loaders(
     let l = &req.loaders;
     let patients: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    // Only the parties the query asks for: an inbox that shows the assigned worker would otherwise
-    // also read every referring GP, which in a county-wide provider's inbox are a hundred people
-    // from every neighbourhood it serves.
-    let organisations = selected_keys(
-        rows,
-        &[
-            (selects("referringOrganisation"), |r| Some(r.referring_organisation_id)),
-            (selects("receivingOrganisation"), |r| Some(r.receiving_organisation_id)),
-        ],
-    );
-    let practitioners = selected_keys(
-        rows,
-        &[
-            (selects("referringPractitioner"), |r| Some(r.referring_practitioner_id)),
-            (selects("assignedPractitioner"), |r| r.assigned_practitioner_id),
-            (selects("consentRecordedBy"), |r| Some(r.consent_recorded_by)),
-        ],
-    );
+    let (mut organisations, mut practitioners) = (Vec::new(), Vec::new());
+    party_keys(rows.iter().copied(), selects, &mut organisations, &mut practitioners);
     let referral_ids = &referral_ids;
     futures::try_join!(
         load_if(selects("patient"), &l.patient, patients),
         load_if(selects("needs"), &l.referral_needs, referral_ids.iter().copied()),
         load_if(selects("events"), &l.referral_events, referral_ids.iter().copied()),
         load_if(selects("feedback"), &l.referral_feedback, referral_ids.iter().copied()),
-        load_if(!organisations.is_empty(), &l.organisation, organisations.iter().copied()),
-        load_if(!practitioners.is_empty(), &l.practitioner, practitioners.iter().copied()),
+        load_if(!organisations.is_empty(), &l.organisation, organisations),
+        load_if(!practitioners.is_empty(), &l.practitioner, practitioners),
     )?;
     Ok(())
 }
 
-/// One relationship of a referral: whether the query selects it, and the id it points at in a row.
-type Relationship = (bool, fn(&referral::Model) -> Option<Uuid>);
-
-/// The distinct ids that the selected relationships point at.
-fn selected_keys(rows: &[&referral::Model], relationships: &[Relationship]) -> std::collections::BTreeSet<Uuid> {
-    relationships
-        .iter()
-        .filter(|(selected, _)| *selected)
-        .flat_map(|(_, key)| rows.iter().filter_map(|r| key(r)))
-        .collect()
+/// Adds the organisations and practitioners that `rows` name in the party fields the query shows
+/// (`shows` is asked once per field of `Referral`, not per row). Only those: an inbox that shows the
+/// assigned worker would otherwise also read every referring GP, which in a county-wide provider's
+/// inbox are a hundred people from every neighbourhood it serves.
+pub(crate) fn party_keys<'a>(
+    rows: impl IntoIterator<Item = &'a referral::Model>,
+    shows: impl Fn(&str) -> bool,
+    organisations: &mut Vec<Uuid>,
+    practitioners: &mut Vec<Uuid>,
+) {
+    let (referring_organisation, receiving_organisation) =
+        (shows("referringOrganisation"), shows("receivingOrganisation"));
+    let (referrer, assignee, consent) =
+        (shows("referringPractitioner"), shows("assignedPractitioner"), shows("consentRecordedBy"));
+    for r in rows {
+        organisations.extend(referring_organisation.then_some(r.referring_organisation_id));
+        organisations.extend(receiving_organisation.then_some(r.receiving_organisation_id));
+        practitioners.extend(referrer.then_some(r.referring_practitioner_id));
+        practitioners.extend(r.assigned_practitioner_id.filter(|_| assignee));
+        practitioners.extend(consent.then_some(r.consent_recorded_by));
+    }
 }
 
 #[derive(InputObject, Default)]
