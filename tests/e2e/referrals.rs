@@ -665,10 +665,12 @@ async fn referral_lists_page_through_exactly_the_callers_referrals_in_order() {
 /// pinned to the caller makes that party enough, one pinned to someone else empties that party.
 /// Whatever the list reads, it must be exactly the caller's referrals that match the filter, with
 /// the same total: the worker's own caseload, a colleague's, the own and another organisation's
-/// inbox, and what another organisation sent.
+/// inbox, and what another organisation sent. Each is paged through whole, in both directions, and
+/// again for the states that count against a caseload (a list pinned to a worker and to those
+/// states is read as one statement instead of merged slices).
 #[tokio::test]
 async fn a_filter_on_a_party_gives_exactly_the_callers_referrals_that_match_it() {
-    use entity::{practitioner, referral};
+    use entity::{practitioner, referral, ReferralStatus};
     use sea_orm::sea_query::Condition;
     let app = spawn_app().await;
     let worker = app.practitioner(DemoRole::LinkWorker).await;
@@ -733,39 +735,54 @@ async fn a_filter_on_a_party_gives_exactly_the_callers_referrals_that_match_it()
                 .add(referral::Column::AssignedPractitionerId.eq(colleague)),
         ),
     ];
-    let doc = r#"query($after: String, $filter: ReferralFilterInput) {
-        referrals(first: 40, after: $after, filter: $filter) {
+    let doc = r#"query($first: Int!, $after: String, $filter: ReferralFilterInput, $newest: Boolean!) {
+        referrals(first: $first, after: $after, filter: $filter, newestFirst: $newest) {
             totalCount pageInfo { hasNextPage endCursor } nodes { id } } }"#;
-    let mut non_empty = 0;
+    let held = [ReferralStatus::AwaitingContact, ReferralStatus::Contacted, ReferralStatus::Active];
+    let held_names: Vec<String> = held.iter().map(|s| sea_orm::ActiveEnum::to_value(s).to_uppercase()).collect();
+    let (mut non_empty, mut paged_held) = (0, 0);
     for (name, filter, condition) in cases {
         let parties = Condition::any()
             .add(referral::Column::ReferringOrganisationId.eq(worker.organisation_id))
             .add(referral::Column::ReceivingOrganisationId.eq(worker.organisation_id))
             .add(referral::Column::AssignedPractitionerId.eq(worker.id));
-        let mut expected: Vec<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> = referral::Entity::find()
-            .filter(parties)
-            .filter(condition)
-            .all(&app.db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.created_at, r.id))
-            .collect();
-        expected.sort();
-        let want: Vec<String> = expected.iter().map(|(_, id)| id.to_string()).collect();
-        let (mut seen, mut after) = (Vec::new(), Value::Null);
-        loop {
-            let reply = app.gql(&token, doc, json!({ "after": after, "filter": filter })).await;
-            let page = &reply.data()["referrals"];
-            assert_eq!(page["totalCount"], json!(want.len()), "{name}: total");
-            seen.extend(page["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()));
-            if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-                break;
+        // (statuses, page size, newest first)
+        let ways: [(Option<&[ReferralStatus]>, i32, bool); 3] =
+            [(None, 40, false), (Some(&held), 3, false), (Some(&held), 3, true)];
+        for (statuses, first, newest) in ways {
+            let mut query = referral::Entity::find().filter(parties.clone()).filter(condition.clone());
+            let mut filter = filter.clone();
+            if let Some(statuses) = statuses {
+                query = query.filter(referral::Column::Status.is_in(statuses.to_vec()));
+                filter["statuses"] = json!(held_names);
             }
-            after = page["pageInfo"]["endCursor"].clone();
+            let mut expected: Vec<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> =
+                query.all(&app.db).await.unwrap().into_iter().map(|r| (r.created_at, r.id)).collect();
+            expected.sort();
+            if newest {
+                expected.reverse();
+            }
+            let want: Vec<String> = expected.iter().map(|(_, id)| id.to_string()).collect();
+            let case = format!("{name}, statuses {statuses:?}, newest first {newest}");
+            let (mut seen, mut after) = (Vec::new(), Value::Null);
+            loop {
+                let vars = json!({ "first": first, "after": after, "filter": filter, "newest": newest });
+                let reply = app.gql(&token, doc, vars).await;
+                let page = &reply.data()["referrals"];
+                assert_eq!(page["totalCount"], json!(want.len()), "{case}: total");
+                seen.extend(page["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()));
+                if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
+            }
+            assert_eq!(seen, want, "{case}");
+            match statuses {
+                None => non_empty += usize::from(!want.is_empty()),
+                Some(_) => paged_held += usize::from(want.len() > first as usize),
+            }
         }
-        assert_eq!(seen, want, "{name}");
-        non_empty += usize::from(!want.is_empty());
     }
     assert!(non_empty >= 3, "the demo gives several non-empty lists: {non_empty}");
+    assert!(paged_held >= 2, "the demo gives caseloads longer than a page: {paged_held}");
 }

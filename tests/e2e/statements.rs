@@ -182,6 +182,16 @@ async fn a_caseload_page_of_fifty_costs_the_same_statements_as_one_of_five() {
     }
     assert_eq!(costs[0], costs[1], "statements for a caseload page of 5 vs 50: {costs:?}");
     assert_eq!(costs[2], costs[3], "{costs:?}");
+    // What a worker holds is bounded by their capacity, so the page is one read of the worker's
+    // index, not slices merged and the page's rows read again.
+    let mark = app.statement_count();
+    app.gql(&link_worker, query, json!({ "first": 5 })).await.data();
+    let merged: Vec<String> = app
+        .statements_since(mark)
+        .into_iter()
+        .filter(|sql| sql.contains(r#"FROM "referral""#) && sql.contains("UNION"))
+        .collect();
+    assert!(merged.is_empty(), "a caseload page merges no slices: {merged:#?}");
 }
 
 /// A list reads the people and organisations its query asks for, not every party of each row: an
