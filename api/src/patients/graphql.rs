@@ -406,17 +406,24 @@ pub async fn patient_page(
         let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
         // The audit's commit and the page's loads go out at once: what the loads bring is released
         // only with the response, which is never sent when the audit fails.
-        futures::try_join!(req.audit_reads(ctx, &reads), async {
-            super::prepare::prime(req, &rows, &selected).await?;
-            if selected.has(&["registeredPractice", "parent"]) {
-                let practices =
-                    req.loaders.organisation.load_many(rows.iter().map(|m| m.registered_practice_id)).await?;
-                req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
-            }
-            Ok::<(), crate::error::AppError>(())
-        })?;
+        futures::try_join!(req.audit_reads(ctx, &reads), load_selected(req, &rows, &selected))?;
     }
     Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
+}
+
+/// Loads what the query selects of `rows` into the request's loaders (see `prepare::prime`), and
+/// the parents of their practices when asked for.
+async fn load_selected(
+    req: &RequestContext,
+    rows: &[&patient::Model],
+    selected: &super::prepare::Selected<'_>,
+) -> AppResult<()> {
+    super::prepare::prime(req, rows, selected).await?;
+    if selected.has(&["registeredPractice", "parent"]) {
+        let practices = req.loaders.organisation.load_many(rows.iter().map(|m| m.registered_practice_id)).await?;
+        req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -429,7 +436,11 @@ impl PatientQuery {
         let req = request(ctx)?;
         let id = parse_id("id", &id)?;
         let (model, grant) = query::get(&req.db, &req.caller, id).await?;
-        req.audit_reads(ctx, &[(model.id, grant.reason)]).await?;
+        // The audit's commit and the record's loads go out at once, as for a page.
+        let look = ctx.look_ahead();
+        let selected = super::prepare::Selected::new(vec![look]);
+        let (read, rows) = ([(model.id, grant.reason)], [&model]);
+        futures::try_join!(req.audit_reads(ctx, &read), load_selected(req, &rows, &selected))?;
         Ok(PatientNode::new(model, grant))
     }
 

@@ -5,9 +5,10 @@
 //! Priming runs in three rounds before the fields resolve: the patients' own children (conditions,
 //! referrals, plan, measurements, connections, MDT actions), then their children (plan goals and
 //! actions, assets, referral needs and events …), then every organisation and practitioner any of
-//! them names, in one statement each; the statements of a round run at once, so a round waits
-//! for one round trip, not one per relationship. So a list's statement count depends on what it selects,
-//! never on how many people it holds or on how resolvers fall into DataLoader batch windows.
+//! them names, in one statement each (the practices alone go with round 1 when nothing else can
+//! name an organisation); the statements of a round run at once, so a round waits for one round
+//! trip, not one per relationship. So a list's statement count depends on what it selects, never
+//! on how many people it holds or on how resolvers fall into DataLoader batch windows.
 
 use std::collections::HashMap;
 
@@ -79,8 +80,13 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let want_measurements = sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]);
     let want_connections = sel.has(&["assetConnections"]) || team;
     let want_actions = sel.has(&["mdtActions"]) || team;
+    // The registered practices are known before any round. When nothing loaded later can name an
+    // organisation, they go out with round 1 instead of waiting for it (a patient record).
+    let later_organisations = want_referrals || want_plans || want_connections || want_actions;
+    let early_organisations = if later_organisations { Vec::new() } else { std::mem::take(&mut organisations) };
     let ids = &ids;
-    let (_, _, referrals, plans, measurements, connections, actions) = futures::try_join!(
+    let (_, _, _, referrals, plans, measurements, connections, actions) = futures::try_join!(
+        load_if(!early_organisations.is_empty(), &l.organisation, early_organisations),
         load_if(!neighbourhoods.is_empty(), &l.neighbourhood, neighbourhoods),
         load_if(want_conditions, &l.conditions, ids.iter().copied()),
         rows_if(want_referrals, &l.referrals_by_patient, ids.iter().copied()),
@@ -151,14 +157,16 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     if sel.has(&["assetConnections", "createdBy"]) {
         practitioners.extend(connections.iter().map(|c| c.created_by));
     }
-    if !practitioners.is_empty() {
-        let found = l.practitioner.load_many(practitioners).await?;
-        if team {
-            organisations.extend(found.values().map(|p| p.organisation_id));
-        }
-    }
-    if !organisations.is_empty() {
-        l.organisation.load_many(organisations).await?;
+    if team {
+        // The care team names each practitioner's organisation, so those wait for the practitioners.
+        let found = load_if(!practitioners.is_empty(), &l.practitioner, practitioners).await?;
+        organisations.extend(found.values().map(|p| p.organisation_id));
+        load_if(!organisations.is_empty(), &l.organisation, organisations).await?;
+    } else {
+        futures::try_join!(
+            load_if(!practitioners.is_empty(), &l.practitioner, practitioners),
+            load_if(!organisations.is_empty(), &l.organisation, organisations),
+        )?;
     }
     Ok(())
 }
