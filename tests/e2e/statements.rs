@@ -172,7 +172,7 @@ async fn a_caseload_page_of_fifty_costs_the_same_statements_as_one_of_five() {
         .await
         .data();
     }
-    let query = "query($first: Int) { caseload { activeCount referrals(first: $first) { nodes { id status patient { name age } needs { need } events { kind } referringOrganisation { name } } } } }";
+    let query = "query($first: Int) { caseload { activeCount referrals(first: $first) { nodes { id status patient { name age referrals { id status } } needs { need } events { kind } referringOrganisation { name } } } } }";
     let mut costs = Vec::new();
     for first in [5, 50, 5, 50] {
         let before = app.statement_count();

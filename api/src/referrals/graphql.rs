@@ -401,7 +401,9 @@ async fn audit_referrals(ctx: &Context<'_>, req: &RequestContext, referrals: &[&
 
 /// Loads what a page's referrals select, one statement per relationship, before the fields resolve
 /// (as `patients::prepare::prime`: the statement count must not depend on batch windows). The loads
-/// are independent, so they go out at once.
+/// are independent, so they go out at once. A person's own referrals are keyed by the person, so
+/// they go out with the people rather than after them (a caseload shows each person's other open
+/// referrals).
 async fn prime_loaders(
     req: &RequestContext,
     rows: &[&referral::Model],
@@ -413,9 +415,11 @@ async fn prime_loaders(
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let (mut organisations, mut practitioners) = (Vec::new(), Vec::new());
     party_keys(rows.iter().copied(), selects, &mut organisations, &mut practitioners);
-    let referral_ids = &referral_ids;
+    let persons_referrals = nodes.iter().any(|n| n.field("patient").field("referrals").exists());
+    let (referral_ids, patients) = (&referral_ids, &patients);
     futures::try_join!(
-        load_if(selects("patient"), &l.patient, patients),
+        load_if(selects("patient"), &l.patient, patients.iter().copied()),
+        load_if(persons_referrals, &l.referrals_by_patient, patients.iter().copied()),
         load_if(selects("needs"), &l.referral_needs, referral_ids.iter().copied()),
         load_if(selects("events"), &l.referral_events, referral_ids.iter().copied()),
         load_if(selects("feedback"), &l.referral_feedback, referral_ids.iter().copied()),
