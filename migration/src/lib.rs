@@ -12,6 +12,9 @@ mod m20261127_000006_mdt;
 mod m20261127_000007_referral_list_indexes;
 mod m20261127_000008_practice_frailty_index;
 mod m20261128_000009_access_audit_per_request;
+mod m20261128_000010_held_referrals_index;
+
+pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 
 pub struct Migrator;
 
@@ -27,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_referral_list_indexes::Migration),
             Box::new(m20261127_000008_practice_frailty_index::Migration),
             Box::new(m20261128_000009_access_audit_per_request::Migration),
+            Box::new(m20261128_000010_held_referrals_index::Migration),
         ]
     }
 }

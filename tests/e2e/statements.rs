@@ -330,3 +330,61 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
             .collect();
     assert!(plans.iter().all(|p| p.contains("reused")), "ten executions each: {plans:#?}");
 }
+
+/// A worker's caseload is read from the index of what workers hold (`idx_referral_held`), also
+/// when PostgreSQL plans the statement once for any values (a generic plan, which a prepared
+/// statement gets after a few executions). The caseload states were bound before, so nothing told
+/// such a plan which states were asked for: it read the worker's whole assignment history in date
+/// order and dropped what was closed (290 entries for 29 held in the benchmark, growing every
+/// year). Both the page and the count now state the states in their text. On one connection with
+/// generic plans forced (and sequential scans off: the test's tables are small enough for one to
+/// win, and what is tested is the choice between the indexes), each reads the partial index.
+#[tokio::test]
+async fn a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan() {
+    use api::pagination::PageRequest;
+    use api::referrals::{caseload, ReferralFilter};
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Statement};
+
+    let why = "SQLite compiles each statement for its text, with no plan shared across values";
+    let test = "statements::a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan";
+    let Some(app) = spawn_postgres_app(test, why).await else { return };
+    app.db.execute_unprepared("ANALYZE").await.expect("analyse");
+    let mut options = ConnectOptions::new(app.database_url());
+    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    let db = Database::connect(options).await.expect("one connection");
+    db.execute_unprepared("SET plan_cache_mode = force_generic_plan").await.unwrap();
+    db.execute_unprepared("SET enable_seqscan = off").await.unwrap();
+    let held_scans = || async {
+        // Counters reach the statistics views when the session reports them: force it, then read.
+        db.execute_unprepared("SELECT pg_stat_force_next_flush()").await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                format!("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = '{}'", migration::HELD_INDEX),
+            ))
+            .await
+            .unwrap()
+            .expect("the index of held referrals exists");
+        row.try_get::<i64>("", "idx_scan").unwrap()
+    };
+
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let caller = api::auth::load_caller(&app.db, worker.id, api::auth::MdtWindow::default()).await.unwrap().unwrap();
+    let before = held_scans().await;
+    let filter = ReferralFilter {
+        assigned_practitioner_id: Some(worker.id),
+        statuses: caseload::CASELOAD_STATES.to_vec(),
+        ..Default::default()
+    };
+    let page = api::referrals::list(&db, &caller, filter, PageRequest { limit: 10, after: None }).await.expect("page");
+    assert!(!page.items.is_empty(), "the demo's link worker holds referrals");
+    let after_page = held_scans().await;
+    assert!(after_page > before, "the caseload page read idx_referral_held ({before} -> {after_page} scans)");
+    let counts = caseload::caseload_counts(&db, &[worker.id]).await.expect("count");
+    assert!(counts[&worker.id] > 0);
+    let after_count = held_scans().await;
+    assert!(
+        after_count > after_page,
+        "the caseload count read idx_referral_held ({after_page} -> {after_count} scans)"
+    );
+}

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IntoActiveModel,
     QueryFilter, QuerySelect, TransactionTrait,
@@ -23,7 +23,16 @@ use crate::sql::any_of;
 pub const CASELOAD_STATES: [ReferralStatus; 3] =
     [ReferralStatus::AwaitingContact, ReferralStatus::Contacted, ReferralStatus::Active];
 
-/// Active caseload per practitioner, in one statement.
+/// `status IN ('awaiting_contact', 'contacted', 'active')`, with the states written into the
+/// statement rather than bound. The partial index of held referrals (`idx_referral_held`, migration
+/// 000010) serves only a statement whose text implies its condition: a bound state proves nothing to
+/// a plan made once for any value, and PostgreSQL then read a worker's whole history instead.
+pub fn held() -> SimpleExpr {
+    Expr::col((referral::Entity, referral::Column::Status))
+        .is_in(CASELOAD_STATES.map(|s| SimpleExpr::Constant(s.to_value().into())))
+}
+
+/// Active caseload per practitioner, in one statement (from the index of held referrals).
 pub async fn caseload_counts(db: &impl ConnectionTrait, practitioners: &[Uuid]) -> AppResult<HashMap<Uuid, u64>> {
     let mut out: HashMap<Uuid, u64> = practitioners.iter().map(|p| (*p, 0)).collect();
     if practitioners.is_empty() {
@@ -34,7 +43,7 @@ pub async fn caseload_counts(db: &impl ConnectionTrait, practitioners: &[Uuid]) 
         .expr_as(Expr::col(referral::Column::Id).count(), Alias::new("held"))
         .from(referral::Entity)
         .and_where(any_of(db.get_database_backend(), referral::Column::AssignedPractitionerId, practitioners))
-        .and_where(referral::Column::Status.is_in(CASELOAD_STATES))
+        .and_where(held())
         .group_by_col(referral::Column::AssignedPractitionerId)
         .to_owned();
     for row in db.query_all(&statement).await? {
@@ -160,4 +169,33 @@ pub async fn suggest_assignees(
     ranked
         .sort_by(|a, b| spare(b).cmp(&spare(a)).then(a.0.family_name.cmp(&b.0.family_name)).then(a.0.id.cmp(&b.0.id)));
     Ok(ranked)
+}
+
+#[cfg(test)]
+mod held_index_tests {
+    use sea_orm::sea_query::{PostgresQueryBuilder, Query, SqliteQueryBuilder};
+    use sea_orm::ActiveEnum;
+
+    use super::*;
+
+    /// The partial index (migration 000010) holds the states a caseload counts, as the migration
+    /// wrote them; if `CASELOAD_STATES` changes, the index needs a new migration.
+    #[test]
+    fn the_index_of_held_referrals_holds_the_caseload_states() {
+        let states: Vec<String> = CASELOAD_STATES.iter().map(|s| s.to_value()).collect();
+        assert_eq!(states, migration::HELD_STATES);
+    }
+
+    /// Written into the statement, not bound: a bound state cannot show a plan that the partial
+    /// index applies.
+    #[test]
+    fn the_held_states_are_written_into_the_statement() {
+        let mut select = Query::select();
+        select.column(referral::Column::Id).from(referral::Entity).and_where(held());
+        let expected = r#""referral"."status" IN ('awaiting_contact', 'contacted', 'active')"#;
+        for (sql, values) in [select.build(PostgresQueryBuilder), select.build(SqliteQueryBuilder)] {
+            assert!(sql.contains(expected), "{sql}");
+            assert!(values.0.is_empty(), "nothing bound: {values:?}");
+        }
+    }
 }

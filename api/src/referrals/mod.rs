@@ -510,7 +510,21 @@ pub async fn list(
     let whole = referral::Entity::find()
         .filter(cond.clone())
         .filter(parties.iter().cloned().fold(Condition::any(), Condition::add));
-    let whole = if statuses.is_empty() { whole } else { whole.filter(C::Status.is_in(statuses.clone())) };
+    // What one worker holds in the states that count against their capacity is bounded by it
+    // (30–40 people; beyond it only with a reason recorded), so such a list (a caseload) is read
+    // as one statement from the index of held referrals (migration 000010), in the list's order,
+    // and stops at the page's end: its cost does not grow with the worker's closed history. The
+    // states are written into the statement so that the partial index applies; a subset of them
+    // is bound as well. Every other list keeps the slices below.
+    let held_by_one_worker = filter.assigned_practitioner_id.is_some()
+        && !statuses.is_empty()
+        && statuses.iter().all(|s| caseload::CASELOAD_STATES.contains(s));
+    let whole = match (held_by_one_worker, statuses.len() == caseload::CASELOAD_STATES.len()) {
+        (true, true) => whole.filter(caseload::held()),
+        (true, false) => whole.filter(caseload::held()).filter(C::Status.is_in(statuses.clone())),
+        (false, _) if statuses.is_empty() => whole,
+        (false, _) => whole.filter(C::Status.is_in(statuses.clone())),
+    };
     let newest_first = filter.newest_first;
     let order = [C::CreatedAt, C::Id];
     let direction = if newest_first { Direction::Descending } else { Direction::Ascending };
@@ -526,14 +540,6 @@ pub async fn list(
         }
     };
     let key = |m: &referral::Model| (m.created_at, m.id);
-    // What one worker holds in the states that count against their capacity is bounded by it
-    // (30–40 people; beyond it only with a reason recorded), so such a list (a caseload) is read
-    // as one statement from the worker's index and sorted whole: less than half the cost of merging
-    // slices and then reading the page's rows again by id. A worker's closed history grows for
-    // years, so every other list keeps the slices.
-    let held_by_one_worker = filter.assigned_practitioner_id.is_some()
-        && !statuses.is_empty()
-        && statuses.iter().all(|s| caseload::CASELOAD_STATES.contains(s));
     if held_by_one_worker {
         return keyset_page_in(db, whole, page, &order, direction, after, key).await;
     }
