@@ -273,7 +273,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="seconds: 8,000 people per neighbourhood, 2 neighbourhoods, 1-second runs")
     parser.add_argument("--per-neighbourhood", type=int, default=50_000)
     parser.add_argument("--neighbourhoods", type=int, default=18, help="neighbourhoods in the large database")
-    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--stats-wait", type=float, default=11.0, help="seconds for table statistics to arrive")
     parser.add_argument("--keep-databases", action="store_true")
     api.add_common_arguments(parser, duration=10.0, port=18190)
