@@ -296,6 +296,15 @@ impl TestApp {
         self.database_url.clone()
     }
 
+    /// The test database, analysed, through a pool of exactly one connection: what a test sets on
+    /// the session and the statements it prepares stay with every later call.
+    pub async fn one_connection(&self) -> DatabaseConnection {
+        self.db.execute_unprepared("ANALYZE").await.expect("analyse");
+        let mut options = sea_orm::ConnectOptions::new(self.database_url());
+        options.max_connections(1).min_connections(1).sqlx_logging(false);
+        Database::connect(options).await.expect("one connection")
+    }
+
     /// The whole access audit, one row per person per audited operation, oldest first.
     pub async fn audit_trail(&self) -> Vec<AuditRow> {
         audit_trail(&self.db).await

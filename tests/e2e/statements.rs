@@ -282,16 +282,13 @@ async fn sqlite_has_planner_statistics_after_the_demo_loads() {
 #[tokio::test]
 async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
     use async_graphql::dataloader::Loader;
-    use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, EntityTrait, Statement};
+    use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Statement};
 
     let why = "SQLite plans each statement once, when it is prepared";
     let test = "statements::single_key_loads_reuse_a_generic_plan_on_postgres";
     let Some(app) = spawn_postgres_app(test, why).await else { return };
-    app.db.execute_unprepared("ANALYZE").await.expect("analyse");
     // One connection, so that every execution meets the same prepared statements.
-    let mut options = ConnectOptions::new(app.database_url());
-    options.max_connections(1).min_connections(1).sqlx_logging(false);
-    let db = Database::connect(options).await.expect("one connection");
+    let db = app.one_connection().await;
 
     let worker = app.practitioner(DemoRole::LinkWorker).await;
     let patient = entity::patient::Entity::find().one(&db).await.unwrap().expect("a patient");
@@ -343,15 +340,12 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
 async fn a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan() {
     use api::pagination::PageRequest;
     use api::referrals::{caseload, ReferralFilter};
-    use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Statement};
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
     let why = "SQLite compiles each statement for its text, with no plan shared across values";
     let test = "statements::a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan";
     let Some(app) = spawn_postgres_app(test, why).await else { return };
-    app.db.execute_unprepared("ANALYZE").await.expect("analyse");
-    let mut options = ConnectOptions::new(app.database_url());
-    options.max_connections(1).min_connections(1).sqlx_logging(false);
-    let db = Database::connect(options).await.expect("one connection");
+    let db = app.one_connection().await;
     db.execute_unprepared("SET plan_cache_mode = force_generic_plan").await.unwrap();
     db.execute_unprepared("SET enable_seqscan = off").await.unwrap();
     let held_scans = || async {

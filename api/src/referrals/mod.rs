@@ -519,12 +519,10 @@ pub async fn list(
     let held_by_one_worker = filter.assigned_practitioner_id.is_some()
         && !statuses.is_empty()
         && statuses.iter().all(|s| caseload::CASELOAD_STATES.contains(s));
-    let whole = match (held_by_one_worker, statuses.len() == caseload::CASELOAD_STATES.len()) {
-        (true, true) => whole.filter(caseload::held()),
-        (true, false) => whole.filter(caseload::held()).filter(C::Status.is_in(statuses.clone())),
-        (false, _) if statuses.is_empty() => whole,
-        (false, _) => whole.filter(C::Status.is_in(statuses.clone())),
-    };
+    let whole = if held_by_one_worker { whole.filter(caseload::held()) } else { whole };
+    let every_held_state = held_by_one_worker && statuses.len() == caseload::CASELOAD_STATES.len();
+    let whole =
+        if statuses.is_empty() || every_held_state { whole } else { whole.filter(C::Status.is_in(statuses.clone())) };
     let newest_first = filter.newest_first;
     let order = [C::CreatedAt, C::Id];
     let direction = if newest_first { Direction::Descending } else { Direction::Ascending };
