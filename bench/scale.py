@@ -2,9 +2,10 @@
 """Scale benchmark: does the cost of a read follow the page or the population? (see bench/README.md)
 
 Two PostgreSQL databases side by side: `nbh_scale_small` holds one neighbourhood of 50,000 people,
-`nbh_scale_large` holds many neighbourhoods of 50,000 each (18 by default: 900,000 people, as many
-as the NHS test-number range allows, since every demo person has a distinct valid number from
-999 000 0000–999 999 9999). Each database gets its own server, both pinned to the same core and
+`nbh_scale_large` holds many neighbourhoods of 50,000 each (100 by default: 5,000,000 people). The
+NHS test range 999 000 0000–999 999 9999 holds about 909,000 valid numbers, so the large database is
+seeded with `--wrong-check-digits`: the people beyond them get numbers from the same never-issued
+range with a wrong check digit. Each database gets its own server, both pinned to the same core and
 loaded one at a time. The callers are a coordinator and a link worker of one neighbourhood, so the
 pages they read are the same size in both databases; only the population around them differs.
 
@@ -55,8 +56,10 @@ def seed(binary: Path, size: str, population: int, neighbourhoods: int, secret: 
     run([str(binary), "migrate"], env=env, capture_output=True)
     log(f"{size}: seeding {population:,} people in {neighbourhoods} neighbourhood(s)")
     started = time.monotonic()
+    # Beyond the valid test numbers (about 909,000), numbers from the same range with a wrong check
+    # digit (the valid ones go to the first neighbourhoods). No read scenario validates a stored number.
     run([str(binary), "seed-demo", "--population", str(population), "--neighbourhoods", str(neighbourhoods),
-         "--seed", "2026"], env=env, capture_output=True)
+         "--seed", "2026", "--wrong-check-digits"], env=env, capture_output=True)
     seconds = time.monotonic() - started
     psql(db, "VACUUM ANALYZE")  # statistics, and the visibility map that index-only scans need
     log(f"{size}: seeded in {seconds:.0f} s")
@@ -272,7 +275,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="seconds: 8,000 people per neighbourhood, 2 neighbourhoods, 1-second runs")
     parser.add_argument("--per-neighbourhood", type=int, default=50_000)
-    parser.add_argument("--neighbourhoods", type=int, default=18, help="neighbourhoods in the large database")
+    parser.add_argument("--neighbourhoods", type=int, default=100, help="neighbourhoods in the large database")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--stats-wait", type=float, default=11.0, help="seconds for table statistics to arrive")
     parser.add_argument("--keep-databases", action="store_true")

@@ -49,6 +49,10 @@ enum Command {
         /// Date the ages are computed against (default: today), as YYYY-MM-DD.
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
+        /// For scale benchmarks: beyond the ~909,000 valid test NHS numbers, give people numbers from
+        /// the same never-issued range with a wrong check digit (which the API itself would refuse).
+        #[arg(long)]
+        wrong_check_digits: bool,
     },
     /// Print a signed development token (and nothing else) for a demo practitioner.
     Token {
@@ -106,7 +110,7 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
             eprintln!("migrations applied to {}", api::db::redact(&database.database_url));
             Ok(())
         }
-        Command::SeedDemo { population, neighbourhoods, seed, today } => {
+        Command::SeedDemo { population, neighbourhoods, seed, today, wrong_check_digits } => {
             let db = api::db::connect_and_migrate(&database).await?;
             if !api::demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!(e.client_message()))? {
                 anyhow::bail!("the database already holds data; seed-demo only fills an empty database");
@@ -116,6 +120,7 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
                 neighbourhoods,
                 seed,
                 today: today.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                wrong_check_digits,
             };
             let started = std::time::Instant::now();
             let summary = api::demo::seed_demo(&db, &options).await.map_err(|e| anyhow::anyhow!(e.client_message()))?;

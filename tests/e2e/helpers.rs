@@ -141,6 +141,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         neighbourhoods: options.neighbourhoods,
         seed: 7,
         today: chrono::Utc::now().date_naive(),
+        wrong_check_digits: false,
     };
     api::demo::seed_demo(&db, &demo).await.expect("seed demo");
     let statements = Arc::new(Mutex::new(Vec::new()));

@@ -8,7 +8,10 @@
 //!   timestamp is derived from `today`; nothing reads the clock or the OS's randomness.
 //! * Synthetic throughout. Names come from the lists in `names`; places are real Nottinghamshire
 //!   towns with real postcode districts but random sectors/units; NHS numbers all come from the test
-//!   range 999 000 0000–999 999 9999, which is never issued to real people.
+//!   range 999 000 0000–999 999 9999, which is never issued to real people. The range holds about
+//!   909,000 valid numbers; a scale benchmark that needs more people asks for
+//!   [`DemoOptions::wrong_check_digits`], and the people beyond get numbers from the same range whose
+//!   check digit is deliberately wrong.
 //! * ODS codes are invented: the reference pack holds none for these organisations, so each code
 //!   starts `ZZ` to mark it as synthetic: practices `ZZP001…`, PCNs `ZZN001…`, and every other
 //!   organisation (the ICB, shared providers, VCSE, housing) `ZZX001…`.
@@ -80,6 +83,11 @@ pub struct DemoOptions {
     pub seed: u64,
     /// The day the data describes: ages, diagnosis dates and every timestamp are relative to it.
     pub today: NaiveDate,
+    /// For scale benchmarks only: once the valid test numbers run out, carry on with numbers from
+    /// the same never-issued range whose Modulus 11 check digit is wrong. They can be no one's NHS
+    /// number, twice over, but the API's own validation would refuse them, so the demo never uses
+    /// them unless asked. The valid numbers go first, so the first neighbourhoods hold only those.
+    pub wrong_check_digits: bool,
 }
 
 impl Default for DemoOptions {
@@ -89,6 +97,7 @@ impl Default for DemoOptions {
             neighbourhoods: 1,
             seed: 2026,
             today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default(),
+            wrong_check_digits: false,
         }
     }
 }
@@ -133,6 +142,15 @@ static VALID_TEST_NUMBERS: LazyLock<u32> = LazyLock::new(|| {
 /// 999 000 0000..=999 999 9999 (stems whose check digit would be 10 have none).
 pub fn max_population() -> u32 {
     *VALID_TEST_NUMBERS
+}
+
+/// Numbers with a wrong check digit per stem of the test range: nine of the ten final digits.
+const WRONG_DIGITS_PER_STEM: u64 = 9;
+
+/// Maximum population with [`DemoOptions::wrong_check_digits`]: the valid test numbers, then nine
+/// wrong-check-digit numbers for every stem of the range.
+pub fn max_population_with_wrong_check_digits() -> u32 {
+    max_population() + (WRONG_DIGITS_PER_STEM * TEST_STEM_COUNT) as u32
 }
 
 /// True when the database holds no organisations and no patients (`serve --demo` seeds only then).
@@ -194,21 +212,33 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<mdt_decision::ActiveModel>(&txn, data.mdt_decisions).await?;
     insert_batched::<mdt_action::ActiveModel>(&txn, data.mdt_actions).await?;
     insert_batched::<mdt_action_event::ActiveModel>(&txn, data.mdt_action_events).await?;
-    // The next meetings' agendas come from the server's own proposal over what is written above.
+    // The next meetings' agendas come from the server's own proposal over what is written above,
+    // planned with statistics of it (the few agenda rows added after do not change them).
+    crate::db::refresh_statistics(&txn).await?;
     let proposed = mdt::propose_upcoming(&txn, &data.upcoming_meetings, opts.today).await?;
     insert_batched::<mdt_agenda_item::ActiveModel>(&txn, proposed).await?;
     txn.commit().await?;
-    crate::db::refresh_statistics(db).await?;
     Ok(summary)
 }
 
 fn validate(opts: &DemoOptions) -> AppResult<()> {
     let max = max_population();
-    if opts.population == 0 || opts.population > max {
+    if opts.wrong_check_digits {
+        let max = max_population_with_wrong_check_digits();
+        if opts.population == 0 || opts.population > max {
+            return Err(AppError::bad_input(
+                "population",
+                format!(
+                    "must be between 1 and {max}: every demo patient gets a distinct number from the test range 999 000 0000–999 999 9999, which holds {max} with the wrong check digits; got {}",
+                    opts.population
+                ),
+            ));
+        }
+    } else if opts.population == 0 || opts.population > max {
         return Err(AppError::bad_input(
             "population",
             format!(
-                "must be between 1 and {max}: every demo patient gets a distinct valid NHS number from the test range 999 000 0000–999 999 9999, which holds {max}; got {}",
+                "must be between 1 and {max}: every demo patient gets a distinct valid NHS number from the test range 999 000 0000–999 999 9999, which holds {max}; got {} (a scale benchmark may ask for numbers with a wrong check digit beyond them)",
                 opts.population
             ),
         ));
@@ -437,9 +467,11 @@ struct Gen {
     rng: ChaCha8Rng,
     ids: ChaCha8Rng,
     today: NaiveDate,
-    /// Position in the scrambled walk over the test range.
+    /// Position in the scrambled walk over the test range: the first pass yields the valid
+    /// numbers, the next [`WRONG_DIGITS_PER_STEM`] passes (when allowed) the wrong check digits.
     stem_position: u64,
     stem_offset: u64,
+    wrong_check_digits: bool,
 }
 
 impl Gen {
@@ -447,7 +479,19 @@ impl Gen {
         let rng = ChaCha8Rng::seed_from_u64(seed);
         let mut ids = rng.clone();
         ids.set_stream(1);
-        Self { rng, ids, today, stem_position: 0, stem_offset: seed % TEST_STEM_COUNT }
+        Self { rng, ids, today, stem_position: 0, stem_offset: seed % TEST_STEM_COUNT, wrong_check_digits: false }
+    }
+
+    /// Lets [`Gen::nhs_number`] go on past the valid test numbers (see [`DemoOptions::wrong_check_digits`]).
+    fn with_wrong_check_digits(mut self, allowed: bool) -> Self {
+        self.wrong_check_digits = allowed;
+        self
+    }
+
+    /// The stem at a position of the scrambled walk (every pass visits the stems in the same order).
+    fn stem_at(&self, position: u64) -> u64 {
+        let j = position % TEST_STEM_COUNT + self.stem_offset;
+        TEST_STEM_FIRST + (j % TEST_STEM_COUNT) * STEM_STEP % TEST_STEM_COUNT
     }
 
     fn uuid(&mut self) -> Uuid {
@@ -456,15 +500,26 @@ impl Gen {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
-    /// The next unused valid NHS number from the test range, in a scrambled but fixed order.
-    fn nhs_number(&mut self) -> AppResult<NhsNumber> {
+    /// The next unused number from the test range, in a scrambled but fixed order, as ten digits:
+    /// every valid number first; then, if allowed, the stems again with each wrong check digit in
+    /// turn (the valid digit plus 1, plus 2 … plus 9, mod 10; stems without a valid digit count
+    /// from 0, so their 0 is never used).
+    fn nhs_number(&mut self) -> AppResult<String> {
         while self.stem_position < TEST_STEM_COUNT {
-            let j = self.stem_position + self.stem_offset;
+            let stem = self.stem_at(self.stem_position);
             self.stem_position += 1;
-            let stem = TEST_STEM_FIRST + (j % TEST_STEM_COUNT) * STEM_STEP % TEST_STEM_COUNT;
             if let Some(number) = NhsNumber::from_stem(stem) {
-                return Ok(number);
+                return Ok(number.as_digits());
             }
+        }
+        let end = TEST_STEM_COUNT * (1 + WRONG_DIGITS_PER_STEM);
+        if self.wrong_check_digits && self.stem_position < end {
+            let pass = self.stem_position / TEST_STEM_COUNT;
+            let stem = self.stem_at(self.stem_position);
+            self.stem_position += 1;
+            let valid = crate::nhs_number::check_digit(stem).unwrap_or(0);
+            let digit = (u64::from(valid) + pass) % 10;
+            return Ok(format!("{:010}", stem * 10 + digit));
         }
         Err(AppError::bad_input("population", "the NHS test-number range is exhausted"))
     }
@@ -577,7 +632,7 @@ fn allocate(count: u32, weights: &[f64]) -> Vec<u32> {
 
 fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     let today = opts.today;
-    let mut g = Gen::new(opts.seed, today);
+    let mut g = Gen::new(opts.seed, today).with_wrong_check_digits(opts.wrong_check_digits);
     let organisations_since = at(today - Days::new(730), 9 * 60);
     let imported_at = at(today, 0);
 
@@ -951,7 +1006,7 @@ fn new_practitioner(
 fn generate_patient(
     g: &mut Gen,
     ctx: &mut NeighbourhoodCtx,
-    nhs_number: NhsNumber,
+    nhs_number: String,
     codes: &[String],
     imported_at: DateTime<Utc>,
     data: &mut DemoData,
@@ -1064,7 +1119,7 @@ fn generate_patient(
     }
     data.patients.push(patient::Model {
         id: patient_id,
-        nhs_number: nhs_number.as_digits(),
+        nhs_number,
         given_name,
         family_name,
         date_of_birth,

@@ -11,6 +11,7 @@ use migration::MigratorTrait;
 use sea_orm::{ColumnTrait, Database, PaginatorTrait, QueryFilter, QueryOrder};
 
 use super::*;
+use crate::nhs_number::NhsNumberError;
 
 async fn fresh_db() -> DatabaseConnection {
     let db = Database::connect("sqlite::memory:").await.expect("connect to in-memory SQLite");
@@ -196,11 +197,57 @@ fn max_population_counts_the_valid_test_numbers() {
     let mut g = Gen::new(7, DemoOptions::default().today);
     let mut seen = HashSet::new();
     for _ in 0..max {
-        let n = g.nhs_number().expect("a number for every valid stem");
+        let n = NhsNumber::parse(&g.nhs_number().expect("a number for every valid stem")).expect("valid");
         assert!(n.is_test_number());
         assert!(seen.insert(n));
     }
     assert!(g.nhs_number().is_err(), "the range holds exactly max_population() numbers");
+}
+
+#[test]
+fn beyond_the_valid_numbers_come_wrong_check_digits_from_the_test_range_when_asked() {
+    let mut g = Gen::new(7, DemoOptions::default().today).with_wrong_check_digits(true);
+    let mut seen = HashSet::new();
+    for _ in 0..max_population() {
+        let digits = g.nhs_number().unwrap();
+        assert!(NhsNumber::parse(&digits).is_ok(), "{digits}: the valid numbers come first");
+        assert!(seen.insert(digits.parse::<u64>().unwrap()));
+    }
+    // All of the first wrong-digit pass and the start of the second.
+    for _ in 0..TEST_STEM_COUNT + 20_000 {
+        let digits = g.nhs_number().unwrap();
+        assert_eq!(digits.len(), 10);
+        let value: u64 = digits.parse().unwrap();
+        assert!(crate::nhs_number::TEST_RANGE.contains(&value), "{digits} is outside the test range");
+        assert!(
+            matches!(
+                NhsNumber::parse(&digits),
+                Err(NhsNumberError::CheckDigitMismatch { .. } | NhsNumberError::NoValidCheckDigit)
+            ),
+            "{digits} must fail the check digit"
+        );
+        assert!(seen.insert(value), "{digits} issued twice");
+    }
+    // The last numbers of the last pass, then the end.
+    g.stem_position = TEST_STEM_COUNT * (1 + WRONG_DIGITS_PER_STEM) - 2;
+    for _ in 0..2 {
+        assert!(NhsNumber::parse(&g.nhs_number().unwrap()).is_err());
+    }
+    assert!(g.nhs_number().is_err(), "nine wrong digits per stem, then the range is exhausted");
+}
+
+#[test]
+fn wrong_check_digits_raise_the_population_limit_only_when_asked() {
+    let base = DemoOptions::default();
+    let beyond = DemoOptions { population: max_population() + 1, ..base.clone() };
+    assert!(validate(&beyond).is_err());
+    assert!(validate(&DemoOptions { wrong_check_digits: true, ..beyond }).is_ok());
+    let five_million =
+        DemoOptions { population: 5_000_000, neighbourhoods: 100, wrong_check_digits: true, ..base.clone() };
+    assert!(validate(&five_million).is_ok());
+    let too_many =
+        DemoOptions { population: max_population_with_wrong_check_digits() + 1, wrong_check_digits: true, ..base };
+    assert!(validate(&too_many).is_err());
 }
 
 #[test]
