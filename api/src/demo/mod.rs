@@ -289,7 +289,7 @@ struct DemoData {
     patients: Vec<patient::Model>,
     conditions: Vec<patient_condition::Model>,
     cohorts: Vec<cohort::Model>,
-    /// Neighbourhood by neighbourhood, oldest first.
+    /// Oldest first, across neighbourhoods (the order they arrived).
     referrals: Vec<referral::Model>,
     referral_needs: Vec<referral_need::Model>,
     /// Referral by referral, each referral's in the order they happened.
@@ -967,6 +967,11 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     for ctx in &contexts {
         mdt::generate(&mut g, ctx, &mut data)?;
     }
+    // Written in the order they arrived, across neighbourhoods, as a live system writes them: so the
+    // newest referrals of a provider that serves many neighbourhoods lie together on disk. Written
+    // neighbourhood by neighbourhood, the 100 newest closed referrals of the county-wide provider lay
+    // on 77 heap pages at 100 neighbourhoods, against 13 in one (the scale benchmark's inbox).
+    data.referrals.sort_by_key(|r| (r.created_at, r.id));
 
     Ok(data)
 }

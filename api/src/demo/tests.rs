@@ -237,6 +237,22 @@ fn beyond_the_valid_numbers_come_wrong_check_digits_from_the_test_range_when_ask
 }
 
 #[test]
+fn referrals_are_written_in_the_order_they_arrived_across_neighbourhoods() {
+    let data = generate(&DemoOptions { population: 6_000, neighbourhoods: 3, ..Default::default() }).unwrap();
+    let neighbourhood_of: HashMap<Uuid, Uuid> = data.patients.iter().map(|p| (p.id, p.neighbourhood_id)).collect();
+    let neighbourhoods: HashSet<Uuid> = data.referrals.iter().map(|r| neighbourhood_of[&r.patient_id]).collect();
+    assert_eq!(neighbourhoods.len(), 3, "every neighbourhood has referrals");
+    assert!(data.referrals.windows(2).all(|w| (w[0].created_at, w[0].id) <= (w[1].created_at, w[1].id)));
+    // Interleaved, not one neighbourhood after another.
+    let switches = data
+        .referrals
+        .windows(2)
+        .filter(|w| neighbourhood_of[&w[0].patient_id] != neighbourhood_of[&w[1].patient_id])
+        .count();
+    assert!(switches > 100, "{switches} switches between neighbourhoods");
+}
+
+#[test]
 fn wrong_check_digits_raise_the_population_limit_only_when_asked() {
     let base = DemoOptions::default();
     let beyond = DemoOptions { population: max_population() + 1, ..base.clone() };
