@@ -222,23 +222,21 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
 }
 
 fn validate(opts: &DemoOptions) -> AppResult<()> {
-    let max = max_population();
-    if opts.wrong_check_digits {
-        let max = max_population_with_wrong_check_digits();
-        if opts.population == 0 || opts.population > max {
-            return Err(AppError::bad_input(
-                "population",
-                format!(
-                    "must be between 1 and {max}: every demo patient gets a distinct number from the test range 999 000 0000–999 999 9999, which holds {max} with the wrong check digits; got {}",
-                    opts.population
-                ),
-            ));
-        }
-    } else if opts.population == 0 || opts.population > max {
+    let (max, numbers) = if opts.wrong_check_digits {
+        (max_population_with_wrong_check_digits(), "a distinct number, valid or with a wrong check digit,")
+    } else {
+        (max_population(), "a distinct valid NHS number")
+    };
+    if opts.population == 0 || opts.population > max {
+        let hint = if opts.wrong_check_digits {
+            ""
+        } else {
+            " (a scale benchmark may ask for numbers with a wrong check digit beyond them)"
+        };
         return Err(AppError::bad_input(
             "population",
             format!(
-                "must be between 1 and {max}: every demo patient gets a distinct valid NHS number from the test range 999 000 0000–999 999 9999, which holds {max}; got {} (a scale benchmark may ask for numbers with a wrong check digit beyond them)",
+                "must be between 1 and {max}: every demo patient gets {numbers} from the test range 999 000 0000–999 999 9999, which holds {max}; got {}{hint}",
                 opts.population
             ),
         ));
