@@ -138,3 +138,87 @@ async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
     assert_eq!(both.data()["me"]["neighbourhoods"].as_array().unwrap().len(), 2);
     assert_eq!(both.data()["patients"]["totalCount"].as_u64().unwrap(), crate::helpers::TEST_POPULATION as u64);
 }
+
+/// Deny by default, from outside: an organisation of every kind takes part in the neighbourhood
+/// with a practitioner of every role. Exactly the allow-listed pairs read records; every other pair
+/// (a housing association's or an `OTHER` organisation's staff among them) is refused, with a
+/// reason, and reads nothing.
+#[tokio::test]
+async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
+    use entity::{neighbourhood_organisation, organisation, practitioner, OrganisationKind, ProfessionalRole};
+    use sea_orm::{EntityTrait, IntoActiveModel, Iterable};
+
+    let app = spawn_app().await;
+    let neighbourhood = app.neighbourhoods().await[0].id;
+    let now = chrono::Utc::now();
+    let mut cases = Vec::new();
+    for (k, kind) in OrganisationKind::iter().enumerate() {
+        let org = organisation::Model {
+            id: uuid::Uuid::now_v7(),
+            ods_code: format!("ZZT{k:02}"),
+            name: format!("Allow-list test organisation {k}"),
+            kind,
+            parent_id: None,
+            list_size: None,
+            postcode: None,
+            created_at: now,
+        };
+        organisation::Entity::insert(org.clone().into_active_model()).exec_without_returning(&app.db).await.unwrap();
+        let member = neighbourhood_organisation::Model {
+            neighbourhood_id: neighbourhood,
+            organisation_id: org.id,
+            joined_at: now,
+        };
+        neighbourhood_organisation::Entity::insert(member.into_active_model())
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+        for role in ProfessionalRole::iter() {
+            let person = practitioner::Model {
+                id: uuid::Uuid::now_v7(),
+                given_name: "Test".into(),
+                family_name: format!("{kind:?} {role:?}"),
+                professional_role: role,
+                organisation_id: org.id,
+                fte: 1.0,
+                caseload_capacity: None,
+                active: true,
+                created_at: now,
+            };
+            practitioner::Entity::insert(person.clone().into_active_model())
+                .exec_without_returning(&app.db)
+                .await
+                .unwrap();
+            cases.push((kind, role, person));
+        }
+    }
+    let audited_before = app.audit_trail().await.len();
+    let mut opened = 0;
+    for (kind, role, person) in &cases {
+        let token = app.token_for_practitioner(person);
+        let reply = app.gql(&token, "{ me { patientAccess } patients(first: 1) { nodes { name } } }", json!({})).await;
+        let allowed = api::auth::policy::identifiable_access_allowed(*kind, *role);
+        if allowed {
+            opened += 1;
+            assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
+            assert_eq!(reply.data()["patients"]["nodes"].as_array().unwrap().len(), 1, "{kind:?} {role:?}");
+        } else {
+            assert_eq!(reply.error_code(), "FORBIDDEN", "{kind:?} {role:?}: {}", reply.body);
+            assert!(reply.error_message().contains("do not see identifiable patient records"), "{}", reply.body);
+            assert_eq!(reply.body["data"]["me"]["patientAccess"], "NONE", "{kind:?} {role:?}");
+            assert!(!reply.body.to_string().contains("\"name\":"), "{kind:?} {role:?}: {}", reply.body);
+        }
+    }
+    // The rule's own list, cross-checked against the kinds that must never open anything.
+    assert_eq!(opened, 24, "the allow-list's pairs");
+    for (kind, role, _) in &cases {
+        if matches!(
+            kind,
+            OrganisationKind::Housing | OrganisationKind::Other | OrganisationKind::Icb | OrganisationKind::Vcse
+        ) || matches!(role, ProfessionalRole::Commissioner | ProfessionalRole::VcseWorker)
+        {
+            assert!(!api::auth::policy::identifiable_access_allowed(*kind, *role), "{kind:?} {role:?}");
+        }
+    }
+    assert_eq!(app.audit_trail().await.len(), audited_before + opened, "one read audited per allowed caller");
+}

@@ -81,6 +81,15 @@ async fn hs256_token_matrix() {
     )
     .await;
     assert_refused(&app, Some(&sign(&with("nbf", json!(now.to_string())), Algorithm::HS256, &key)), "string nbf").await;
+    // `exp - iat` of extreme values overflowed (a panic in a debug build, a wrap past the lifetime
+    // cap in release): each is refused like any other over-long token.
+    let mut extreme = with("iat", json!(i64::MIN));
+    extreme["exp"] = json!(i64::MAX);
+    assert_refused(&app, Some(&sign(&extreme, Algorithm::HS256, &key)), "iat i64::MIN, exp i64::MAX").await;
+    assert_refused(&app, Some(&sign(&with("exp", json!(i64::MAX)), Algorithm::HS256, &key)), "exp i64::MAX").await;
+    assert_refused(&app, Some(&sign(&with("iat", json!(i64::MIN)), Algorithm::HS256, &key)), "iat i64::MIN").await;
+    let ok = app.post_raw(Some(&sign(&good, Algorithm::HS256, &key)), json!({ "query": ME })).await;
+    assert_eq!(ok.status, 200, "the server still answers after the extreme tokens: {}", ok.body);
     for claim in ["exp", "nbf", "iss", "aud", "sub"] {
         assert_refused(&app, Some(&sign(&without(claim), Algorithm::HS256, &key)), &format!("missing {claim}")).await;
     }

@@ -100,16 +100,21 @@ impl JwtVerifier {
         let claims = self.decode(token)?;
         let now = chrono::Utc::now().timestamp();
         let refuse = |reason: &str| Err(AppError::Unauthenticated(format!("invalid bearer token: {reason}")));
-        if claims.iat > now + self.validation.leeway as i64 {
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+        if claims.iat > now.saturating_add(leeway) {
             return refuse("the token claims to be issued in the future (iat)");
         }
-        if claims.exp - claims.iat > self.max_lifetime_seconds {
-            return refuse(&format!(
+        if claims.iat < 0 {
+            return refuse("the token's iat is before 1970");
+        }
+        // Checked: claims are the sender's numbers, and `exp - iat` of extreme values overflows.
+        match claims.exp.checked_sub(claims.iat) {
+            Some(lifetime) if lifetime <= self.max_lifetime_seconds => Ok(claims),
+            _ => refuse(&format!(
                 "the token lives longer than this service accepts ({} minutes at most)",
                 self.max_lifetime_seconds / 60
-            ));
+            )),
         }
-        Ok(claims)
     }
 
     fn decode(&self, token: &str) -> Result<Claims, AppError> {
@@ -254,4 +259,51 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"a-unit-test-secret-of-at-least-32-bytes";
+
+    fn verifier() -> JwtVerifier {
+        JwtVerifier::new(DecodingKey::from_secret(SECRET), Algorithm::HS256, "iss", "aud", chrono::Duration::hours(12))
+    }
+
+    fn token(iat: i64, exp: i64) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: Uuid::nil(),
+            org: Uuid::nil(),
+            role: "gp".into(),
+            name: "Test".into(),
+            iss: "iss".into(),
+            aud: "aud".into(),
+            iat,
+            nbf: now - 60,
+            exp,
+        };
+        JwtSigner::hs256(SECRET, "iss", "aud").sign(&claims).expect("sign")
+    }
+
+    /// `exp - iat` of the sender's own numbers must neither overflow (a panic in a debug build)
+    /// nor wrap around into an acceptable lifetime (release).
+    #[test]
+    fn extreme_lifetimes_are_refused_without_overflow() {
+        let now = chrono::Utc::now().timestamp();
+        let v = verifier();
+        assert!(v.verify(&token(now, now + 3600)).is_ok(), "the control");
+        for (iat, exp, why) in [
+            (i64::MIN, i64::MAX, "iat at the minimum, exp at the maximum"),
+            (i64::MIN, now + 3600, "iat at the minimum"),
+            (now, i64::MAX, "exp at the maximum"),
+            (-1, now + 3600, "iat before 1970"),
+            (now - 13 * 3600, now + 60, "longer than 12 hours"),
+            (now + 3600, now + 7200, "issued in the future"),
+        ] {
+            let refused = v.verify(&token(iat, exp)).expect_err(why);
+            assert_eq!(refused.code(), "UNAUTHENTICATED", "{why}");
+        }
+    }
 }

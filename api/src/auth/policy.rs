@@ -1,8 +1,10 @@
 //! The access policy: the one place that decides what a practitioner may see of a patient.
 //!
 //! First version (foundation): staff of an organisation taking part in a neighbourhood see the
-//! full record of that neighbourhood's patients; VCSE staff and commissioners see no identifiable
-//! patient data (commissioners get aggregates). An open referral opens the person's summary (name
+//! full record of that neighbourhood's patients when their role at that kind of organisation is on
+//! the allow-list [`IDENTIFIABLE_ACCESS`]; everyone else (VCSE staff, commissioners, and any
+//! organisation kind or role no rule names) sees no identifiable patient data (commissioners get
+//! aggregates). An open referral opens the person's summary (name
 //! and access needs) to the receiving organisation and the assigned worker, which is how a VCSE
 //! service knows whom to contact (`grant_through_referral`). A person's agreement to share their
 //! care plan summary with an organisation opens that summary (`AccessReason::PlanShared`, decided
@@ -101,27 +103,63 @@ impl PatientScope {
     }
 }
 
+/// Who may ever read identifiable records, as an allow-list: for each kind of organisation, the
+/// roles it employs for direct care. Deny by default: an organisation kind or a role that is not
+/// listed here (a new one, `HOUSING`, `OTHER`, ICBs, VCSE organisations, commissioners, VCSE
+/// workers) opens no identifiable record until a rule here says so. Which records it then opens
+/// is decided below (`grant_for`).
+pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[ProfessionalRole])] = {
+    use OrganisationKind as K;
+    use ProfessionalRole as R;
+    &[
+        (
+            K::GpPractice,
+            &[
+                R::Gp,
+                R::PracticeNurse,
+                R::Pharmacist,
+                R::Receptionist,
+                R::SocialPrescribingLinkWorker,
+                R::HealthAndWellbeingCoach,
+                R::CareCoordinator,
+                R::IntCoordinator,
+            ],
+        ),
+        (
+            K::Pcn,
+            &[
+                R::Gp,
+                R::PracticeNurse,
+                R::Pharmacist,
+                R::SocialPrescribingLinkWorker,
+                R::HealthAndWellbeingCoach,
+                R::CareCoordinator,
+                R::IntCoordinator,
+            ],
+        ),
+        (K::SplwProvider, &[R::SocialPrescribingLinkWorker, R::HealthAndWellbeingCoach, R::CareCoordinator]),
+        (K::AdultSocialCare, &[R::SocialWorker, R::OccupationalTherapist]),
+        (K::MentalHealthTrust, &[R::MentalHealthPractitioner, R::OccupationalTherapist]),
+        (K::CommunityHealthTrust, &[R::DistrictNurse, R::OccupationalTherapist]),
+    ]
+};
+
+/// Whether staff of this role at an organisation of this kind may ever see identifiable records.
+pub fn identifiable_access_allowed(kind: OrganisationKind, role: ProfessionalRole) -> bool {
+    IDENTIFIABLE_ACCESS.iter().any(|(k, roles)| *k == kind && roles.contains(&role))
+}
+
 impl Caller {
     /// Whether the caller's role and organisation can ever see identifiable patient data.
     fn may_see_identifiable(&self) -> bool {
-        let aggregate_only_role = matches!(self.role, ProfessionalRole::Commissioner | ProfessionalRole::VcseWorker);
-        let aggregate_only_org = matches!(self.organisation_kind, OrganisationKind::Vcse | OrganisationKind::Icb);
-        !aggregate_only_role && !aggregate_only_org
+        identifiable_access_allowed(self.organisation_kind, self.role)
     }
 
     /// The patients this caller may list. Refuses callers who may see no identifiable data at all,
     /// so that they learn why instead of receiving an empty list.
     pub fn patient_scope(&self) -> AppResult<PatientScope> {
         if !self.may_see_identifiable() {
-            return Err(AppError::forbidden(format!(
-                "{} staff do not see identifiable patient records; {}",
-                self.describe(),
-                if self.role == ProfessionalRole::Commissioner {
-                    "use the aggregate figures (cohort member counts) instead"
-                } else {
-                    "you see only what a person has agreed to share with your organisation"
-                }
-            )));
+            return Err(AppError::forbidden(self.why_no_identifiable_access()));
         }
         Ok(PatientScope {
             neighbourhood_ids: self.neighbourhood_ids.clone(),
@@ -203,10 +241,21 @@ impl Caller {
         self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
-    fn describe(&self) -> &'static str {
+    /// Why `patient_scope` refuses this caller, in words they can act on.
+    fn why_no_identifiable_access(&self) -> String {
+        use crate::label::label;
         match (self.role, self.organisation_kind) {
-            (ProfessionalRole::Commissioner, _) | (_, OrganisationKind::Icb) => "Commissioning",
-            _ => "VCSE",
+            (ProfessionalRole::Commissioner, _) | (_, OrganisationKind::Icb) => {
+                "Commissioning staff do not see identifiable patient records; use the aggregate figures (cohort member counts, referral figures, the outcome report) instead".to_owned()
+            }
+            (ProfessionalRole::VcseWorker, _) | (_, OrganisationKind::Vcse) => {
+                "VCSE staff do not see identifiable patient records; you see only what a person has agreed to share with your organisation".to_owned()
+            }
+            (role, kind) => format!(
+                "{} staff of a {} organisation do not see identifiable patient records: no access rule opens them to this role at this kind of organisation",
+                label(role),
+                label(kind)
+            ),
         }
     }
 }
@@ -278,6 +327,64 @@ mod tests {
             let got = c.grant_for(&test_patient(a)).map(|g| g.level);
             assert_eq!(got, expected, "{role:?} at {kind:?}");
             assert_eq!(c.patient_scope().is_ok(), !matches!(role, R::VcseWorker | R::Commissioner) && kind != K::Vcse);
+        }
+    }
+
+    /// Deny by default, over every organisation kind and role: exactly these pairs see identifiable
+    /// records (written out here, not derived from the rule), and nothing else — `HOUSING` and
+    /// `OTHER` organisations, ICBs, VCSE organisations, commissioners and VCSE workers included.
+    #[test]
+    fn identifiable_access_is_an_allow_list_over_every_kind_and_role() {
+        use sea_orm::Iterable;
+        use OrganisationKind as K;
+        use ProfessionalRole as R;
+        let allowed = [
+            (K::GpPractice, R::Gp),
+            (K::GpPractice, R::PracticeNurse),
+            (K::GpPractice, R::Pharmacist),
+            (K::GpPractice, R::Receptionist),
+            (K::GpPractice, R::SocialPrescribingLinkWorker),
+            (K::GpPractice, R::HealthAndWellbeingCoach),
+            (K::GpPractice, R::CareCoordinator),
+            (K::GpPractice, R::IntCoordinator),
+            (K::Pcn, R::Gp),
+            (K::Pcn, R::PracticeNurse),
+            (K::Pcn, R::Pharmacist),
+            (K::Pcn, R::SocialPrescribingLinkWorker),
+            (K::Pcn, R::HealthAndWellbeingCoach),
+            (K::Pcn, R::CareCoordinator),
+            (K::Pcn, R::IntCoordinator),
+            (K::SplwProvider, R::SocialPrescribingLinkWorker),
+            (K::SplwProvider, R::HealthAndWellbeingCoach),
+            (K::SplwProvider, R::CareCoordinator),
+            (K::AdultSocialCare, R::SocialWorker),
+            (K::AdultSocialCare, R::OccupationalTherapist),
+            (K::MentalHealthTrust, R::MentalHealthPractitioner),
+            (K::MentalHealthTrust, R::OccupationalTherapist),
+            (K::CommunityHealthTrust, R::DistrictNurse),
+            (K::CommunityHealthTrust, R::OccupationalTherapist),
+        ];
+        let a = Uuid::from_u128(1);
+        let mut opened = 0;
+        for kind in K::iter() {
+            for role in R::iter() {
+                let c = caller(role, kind, vec![a]);
+                let expected = allowed.contains(&(kind, role));
+                let grant = c.grant_for(&test_patient(a));
+                assert_eq!(grant.is_some(), expected, "{role:?} at {kind:?}");
+                assert_eq!(c.patient_scope().is_ok(), expected, "{role:?} at {kind:?}");
+                let level = if expected { PatientAccessLevel::Full } else { PatientAccessLevel::None };
+                assert_eq!(c.patient_access_level(), level, "{role:?} at {kind:?}");
+                if !expected {
+                    let why = c.patient_scope().unwrap_err().client_message();
+                    assert!(why.contains("do not see identifiable patient records"), "{why}");
+                }
+                opened += usize::from(expected);
+            }
+        }
+        assert_eq!(opened, allowed.len());
+        for kind in [K::Housing, K::Other, K::Icb, K::Vcse] {
+            assert!(IDENTIFIABLE_ACCESS.iter().all(|(k, _)| *k != kind), "{kind:?} opens nothing");
         }
     }
 
