@@ -340,7 +340,8 @@ def variables_for(api: Api, tokens: dict[str, str], meetings: list[str], smoke: 
         after = page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             break
-    coordinator_org = api.data("{ me { organisation { id } } }")["me"]["organisation"]["id"]
+    coordinator_me = api.data("{ me { practitioner { id } organisation { id } } }")["me"]
+    coordinator_org, coordinator_id = coordinator_me["organisation"]["id"], coordinator_me["practitioner"]["id"]
     worker_me = api.data("{ me { practitioner { id } organisation { id } } }", token=tokens["link_worker"])["me"]
     org, worker_id = worker_me["organisation"]["id"], worker_me["practitioner"]["id"]
     workers = api.data(
@@ -348,13 +349,15 @@ def variables_for(api: Api, tokens: dict[str, str], meetings: list[str], smoke: 
         {"o": org},
         token=tokens["link_worker"],
     )["practitioners"]["nodes"]
+    coordinator = {"callerOrganisationId": coordinator_org, "callerPractitionerId": coordinator_id}
+    link_worker = {"callerOrganisationId": org, "callerPractitionerId": worker_id}
     return {
-        "mdt_preparation": [{"id": m} for m in meetings],
-        # organisationId / practitionerId: the caller, for PostGraphile's filters that stand for our
-        # access rules (our server ignores variables its documents do not declare).
+        # organisationId / practitionerId and caller*: the caller, for PostGraphile's filters that
+        # stand for our access rules (our server ignores variables its documents do not declare).
+        "mdt_preparation": [{"id": m, **coordinator} for m in meetings],
         "cohort_page": [{"practiceId": p["id"], "organisationId": coordinator_org} for p in practices],
         "patient_record": [{"id": p} for p in people],
-        "caseload": [{"practitionerId": w["id"]} for w in workers],
+        "caseload": [{"practitionerId": w["id"], **link_worker} for w in workers],
         "referral_inbox": [{"statuses": s, "organisationId": org, "practitionerId": worker_id} for s in INBOX_STATUSES],
     }
 

@@ -2,7 +2,8 @@
 //! it leaves the server.
 //!
 //! One audited operation of one request is one `access_event` (who, as what, when, which operation,
-//! which request) with one `access_event_patient` row per person it read (patient, reason). The
+//! through which field path, which request) with one `access_event_patient` row per person it read
+//! (patient, reason). The
 //! people of one operation are a set: a page that shows someone twice (two of their referrals)
 //! records them once, with the first reason given.
 //!
@@ -60,14 +61,15 @@ impl AuditLog {
         Self { queue }
     }
 
-    /// Records that `caller` read each of `patients` through `operation`, and returns once the rows
-    /// are committed (or with the error that stopped them). A person listed twice is recorded once,
-    /// with the first reason.
+    /// Records that `caller` read each of `patients` through `operation` (`query Name`) at
+    /// `field_path`, and returns once the rows are committed (or with the error that stopped them).
+    /// A person listed twice is recorded once, with the first reason.
     pub async fn record_reads(
         &self,
         caller: &Caller,
         patients: &[(Uuid, AccessReason)],
         operation: &str,
+        field_path: Option<&str>,
         request_id: &str,
     ) -> AppResult<()> {
         if patients.is_empty() {
@@ -80,6 +82,7 @@ impl AuditLog {
             organisation_id: caller.organisation_id,
             professional_role: caller.role.to_value(),
             operation: operation.chars().take(300).collect(),
+            field_path: field_path.map(str::to_owned),
             request_id: Some(request_id.chars().take(64).collect()),
         };
         let mut seen = HashSet::with_capacity(patients.len());
@@ -196,6 +199,7 @@ async fn insert_arrays(
             column(events, |e| e.operation.clone()),
             // Arrays of text carry no NULLs here: an absent request id travels as '' and is stored as NULL.
             column(events, |e| e.request_id.clone().unwrap_or_default()),
+            column(events, |e| e.field_path.clone().unwrap_or_default()),
             column(people, |p| p.patient_id),
             column(people, |p| p.event_id),
             column(people, |p| p.access_reason.clone()),
@@ -208,10 +212,11 @@ async fn insert_arrays(
 /// A data-modifying `WITH` runs exactly once whether or not the main statement reads it, and both
 /// inserts stand or fall together.
 const PG_INSERT: &str = "WITH event AS (INSERT INTO access_event (id, occurred_at, practitioner_id, organisation_id, \
-     professional_role, operation, request_id) \
-     SELECT id, occurred_at, practitioner_id, organisation_id, professional_role, operation, NULLIF(request_id, '') \
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[]) \
-     AS e(id, occurred_at, practitioner_id, organisation_id, professional_role, operation, request_id)) \
+     professional_role, operation, request_id, field_path) \
+     SELECT id, occurred_at, practitioner_id, organisation_id, professional_role, operation, NULLIF(request_id, ''), \
+     NULLIF(field_path, '') \
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[]) \
+     AS e(id, occurred_at, practitioner_id, organisation_id, professional_role, operation, request_id, field_path)) \
      INSERT INTO access_event_patient (patient_id, event_id, access_reason) \
-     SELECT patient_id, event_id, access_reason FROM unnest($8::uuid[], $9::uuid[], $10::text[]) \
+     SELECT patient_id, event_id, access_reason FROM unnest($9::uuid[], $10::uuid[], $11::text[]) \
      AS p(patient_id, event_id, access_reason)";

@@ -44,15 +44,8 @@ impl RequestContext {
     /// Records that the caller read each of `patients` at the field being resolved; returns once
     /// the audit rows are committed.
     pub async fn audit_reads(&self, ctx: &Context<'_>, patients: &[(uuid::Uuid, AccessReason)]) -> AppResult<()> {
-        self.audit.record_reads(&self.caller, patients, &self.operation_at(ctx), &self.request_id).await
-    }
-
-    /// The operation and the field path being resolved, for the audit trail.
-    pub fn operation_at(&self, ctx: &Context<'_>) -> String {
-        match ctx.path_node {
-            Some(path) => format!("{} / {}", self.operation, path),
-            None => self.operation.clone(),
-        }
+        let path = ctx.path_node.map(|p| p.to_string());
+        self.audit.record_reads(&self.caller, patients, &self.operation, path.as_deref(), &self.request_id).await
     }
 }
 

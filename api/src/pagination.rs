@@ -1,7 +1,9 @@
 //! Relay cursor connections. A cursor names only the id of the last row seen (never a name or
 //! any other value of a record: cursors end up in URLs and logs); the next page looks up that
-//! row's sort key. Every page is bounded by `MAX_PAGE_SIZE`, and `totalCount` is counted only
-//! when a client asks for it.
+//! row's sort key through the list's own select, scope and filters included, so a cursor forged
+//! from a row the caller may not see finds nothing, and is answered exactly as a cursor naming no
+//! row at all. Every page is bounded by `MAX_PAGE_SIZE`, and `totalCount` is counted only when a
+//! client asks for it.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -247,8 +249,9 @@ where
 {
     let id_column = id_column_of(order)?;
     let total = LazyCount::of(db, base.clone());
+    let cursor = after_cursor::<E, K, C>(db, &base, &page, id_column, &after, &key).await?;
     let mut query = base;
-    if let Some(cursor) = after_cursor::<E, K, C>(db, &page, id_column, &after, &key).await? {
+    if let Some(cursor) = cursor {
         query = query.filter(cursor);
     }
     let rows = ordered(query, order, direction).limit(page.limit + 1).all(db).await?;
@@ -282,8 +285,8 @@ where
     C: ConnectionTrait + Clone + Send + 'static,
 {
     let id_column = id_column_of(order)?;
+    let cursor = after_cursor::<E, K, C>(db, &list.whole, &page, id_column, &after, &key).await?;
     let total = LazyCount::of(db, list.whole);
-    let cursor = after_cursor::<E, K, C>(db, &page, id_column, &after, &key).await?;
     let mut members = list.slices.into_iter().enumerate().map(|(n, slice)| {
         let slice = match &cursor {
             Some(c) => slice.filter(c.clone()),
@@ -317,9 +320,20 @@ fn id_column_of<Col: Copy>(order: &[Col]) -> AppResult<Col> {
     order.last().copied().ok_or_else(|| AppError::internal(anyhow::anyhow!("keyset_page needs at least the id column")))
 }
 
-/// The condition for rows after the request's cursor (reading the sort key of the row it names).
+/// The answer to a cursor that names no row of the list: the same whether the row does not exist,
+/// has left the list, or is one the caller may not see (else a cursor is an existence oracle).
+pub fn cursor_not_in_list() -> AppError {
+    AppError::bad_input(
+        "after",
+        "this cursor does not point into this list (its row is not, or is no longer, in it); start again from the first page",
+    )
+}
+
+/// The condition for rows after the request's cursor: the sort key of the row it names, read
+/// through the list's own select (`list`), so that only a row of the list can serve as a cursor.
 async fn after_cursor<E, K, C>(
     db: &C,
+    list: &Select<E>,
     page: &PageRequest,
     id_column: E::Column,
     after: &impl Fn(&K) -> Condition,
@@ -333,9 +347,7 @@ where
     let Some(cursor_id) = page.after else {
         return Ok(None);
     };
-    let cursor_row = E::find().filter(id_column.eq(cursor_id)).one(db).await?.ok_or_else(|| {
-        AppError::bad_input("after", "the row this cursor points at no longer exists; start again from the first page")
-    })?;
+    let cursor_row = list.clone().filter(id_column.eq(cursor_id)).one(db).await?.ok_or_else(cursor_not_in_list)?;
     Ok(Some(after(&key(&cursor_row))))
 }
 

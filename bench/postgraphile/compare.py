@@ -11,7 +11,8 @@ in either answer, or an empty answer (no data) stops the run with a readable dif
 Otherwise one summary line is printed and the exit code is 0.
 
 The PostGraphile queries of cohort_page and referral_inbox declare the caller as extra variables
-($organisationId, and $practitionerId for the inbox) to express our access rule as a filter. When
+($organisationId, and $practitionerId for the inbox), and those of mdt_preparation and caseload as
+$callerOrganisationId and $callerPractitionerId, to express our access rules as filters. When
 a line lacks them they are taken from the token's claims (`org`, `sub`) and sent to both servers
 (ours ignores variables its query does not declare).
 
@@ -520,7 +521,12 @@ def main() -> None:
     normalise_ours, normalise_theirs = NORMALISERS[scenario]
 
     claims = token_claims(args.token)
-    caller = {"organisationId": claims.get("org"), "practitionerId": claims.get("sub")}
+    caller = {
+        "organisationId": claims.get("org"),
+        "practitionerId": claims.get("sub"),
+        "callerOrganisationId": claims.get("org"),
+        "callerPractitionerId": claims.get("sub"),
+    }
     needed = declared_variables(theirs_query) & caller.keys()
 
     try:

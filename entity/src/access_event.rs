@@ -12,8 +12,11 @@ pub struct Model {
     pub practitioner_id: Uuid,
     pub organisation_id: Uuid,
     pub professional_role: String,
-    /// GraphQL operation and field, e.g. `query CohortPage / patients`.
+    /// The GraphQL operation, e.g. `query CohortPage` (at most 300 characters).
     pub operation: String,
+    /// The field path the read went through, e.g. `patients` or `mdtMeeting.agenda` (kept whole;
+    /// absent on events recorded before it had a column of its own).
+    pub field_path: Option<String>,
     pub request_id: Option<String>,
 }
 

@@ -17,6 +17,8 @@ pub struct Model {
     pub receiving_organisation_id: Uuid,
     pub urgency: Urgency,
     pub context: Option<String>,
+    /// For a voluntary-sector receiver: what it needs to know, written with nothing clinical in it.
+    pub partner_summary: Option<String>,
     pub consent_recorded_by: Uuid,
     pub consent_recorded_at: DateTimeUtc,
     pub status: ReferralStatus,

@@ -13,6 +13,8 @@ mod m20261127_000007_referral_list_indexes;
 mod m20261127_000008_practice_frailty_index;
 mod m20261128_000009_access_audit_per_request;
 mod m20261128_000010_held_referrals_index;
+mod m20261201_000011_referral_partner_summary;
+mod m20261201_000012_access_event_field_path;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_practice_frailty_index::Migration),
             Box::new(m20261128_000009_access_audit_per_request::Migration),
             Box::new(m20261128_000010_held_referrals_index::Migration),
+            Box::new(m20261201_000011_referral_partner_summary::Migration),
+            Box::new(m20261201_000012_access_event_field_path::Migration),
         ]
     }
 }

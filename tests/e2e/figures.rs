@@ -74,6 +74,7 @@ async fn scatter_referrals(app: &TestApp, neighbourhood: Uuid, n: usize) {
             receiving_organisation_id: worker.organisation_id,
             urgency: Urgency::Routine,
             context: None,
+            partner_summary: None,
             consent_recorded_by: gp.id,
             consent_recorded_at: created,
             status,

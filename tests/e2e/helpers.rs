@@ -321,9 +321,20 @@ pub struct AuditRow {
     pub organisation_id: uuid::Uuid,
     pub professional_role: String,
     pub operation: String,
+    pub field_path: Option<String>,
     pub request_id: Option<String>,
     pub patient_id: uuid::Uuid,
     pub access_reason: String,
+}
+
+impl AuditRow {
+    /// `query Name / field.path`: the operation and the path it read through.
+    pub fn label(&self) -> String {
+        match &self.field_path {
+            Some(path) => format!("{} / {path}", self.operation),
+            None => self.operation.clone(),
+        }
+    }
 }
 
 pub async fn audit_trail(db: &sea_orm::DatabaseConnection) -> Vec<AuditRow> {
@@ -344,6 +355,7 @@ pub async fn audit_trail(db: &sea_orm::DatabaseConnection) -> Vec<AuditRow> {
                 organisation_id: event.organisation_id,
                 professional_role: event.professional_role,
                 operation: event.operation,
+                field_path: event.field_path,
                 request_id: event.request_id,
                 patient_id: person.patient_id,
                 access_reason: person.access_reason,

@@ -37,10 +37,10 @@ const LIVE: &str = r#"subscription Live($id: ID!) {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A raw graphql-transport-ws client: every frame the server sends is seen.
-struct Ws(Socket);
+pub(crate) struct Ws(Socket);
 
 impl Ws {
-    async fn connect(addr: std::net::SocketAddr) -> Ws {
+    pub(crate) async fn connect(addr: std::net::SocketAddr) -> Ws {
         let mut request = format!("ws://{addr}/graphql").into_client_request().expect("request");
         request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
         let (socket, response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
@@ -52,18 +52,24 @@ impl Ws {
     }
 
     /// Connected and acknowledged with `{"Authorization": "Bearer <token>"}`.
-    async fn ready(addr: std::net::SocketAddr, token: &str) -> Ws {
+    pub(crate) async fn ready(addr: std::net::SocketAddr, token: &str) -> Ws {
         let mut ws = Ws::connect(addr).await;
         ws.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
         assert_eq!(ws.message().await, json!({ "type": "connection_ack" }));
         ws
     }
 
-    async fn send(&mut self, message: Value) {
+    pub(crate) async fn send(&mut self, message: Value) {
         self.0.send(Message::text(message.to_string())).await.expect("send");
     }
 
-    async fn subscribe(&mut self, id: &str, meeting: &str) {
+    /// Starts subscription `id` with any document and variables.
+    pub(crate) async fn subscribe_with(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    pub(crate) async fn subscribe(&mut self, id: &str, meeting: &str) {
         self.send(
             json!({ "id": id, "type": "subscribe", "payload": { "query": LIVE, "variables": { "id": meeting } } }),
         )
@@ -71,7 +77,7 @@ impl Ws {
     }
 
     /// The next protocol message (WebSocket-level pings are not protocol messages).
-    async fn message(&mut self) -> Value {
+    pub(crate) async fn message(&mut self) -> Value {
         loop {
             let frame = tokio::time::timeout(WAIT, self.0.next()).await.expect("a message in time");
             match frame.expect("socket open").expect("frame") {
@@ -83,7 +89,7 @@ impl Ws {
     }
 
     /// The next `next` of subscription `id`: its `mdtMeetingChanges`.
-    async fn change(&mut self, id: &str) -> Value {
+    pub(crate) async fn change(&mut self, id: &str) -> Value {
         let message = self.message().await;
         assert_eq!(message["type"], "next", "{message}");
         assert_eq!(message["id"], id, "{message}");
@@ -92,14 +98,14 @@ impl Ws {
     }
 
     /// The next change, which must be of `kind`.
-    async fn expect(&mut self, id: &str, kind: &str) -> Value {
+    pub(crate) async fn expect(&mut self, id: &str, kind: &str) -> Value {
         let change = self.change(id).await;
         assert_eq!(change["kind"], kind, "{change}");
         change
     }
 
     /// The `extensions.code` of the `error` message that ends subscription `id`.
-    async fn error_code(&mut self, id: &str) -> String {
+    pub(crate) async fn error_code(&mut self, id: &str) -> String {
         let message = self.message().await;
         assert_eq!(message["type"], "error", "{message}");
         assert_eq!(message["id"], id, "{message}");
@@ -107,14 +113,14 @@ impl Ws {
     }
 
     /// Nothing else is waiting: a ping is answered by the very next message.
-    async fn nothing_pending(&mut self) {
+    pub(crate) async fn nothing_pending(&mut self) {
         self.send(json!({ "type": "ping" })).await;
         let message = self.message().await;
         assert_eq!(message, json!({ "type": "pong" }), "expected nothing before the pong");
     }
 
     /// The close frame's code and reason.
-    async fn closed(&mut self) -> (u16, String) {
+    pub(crate) async fn closed(&mut self) -> (u16, String) {
         loop {
             let frame = tokio::time::timeout(WAIT, self.0.next()).await.expect("closed in time");
             match frame {
@@ -293,7 +299,7 @@ async fn a_subscriber_follows_the_agenda_decisions_actions_and_attendance() {
 
     // Every event's reading of the people on the agenda is audited, as an HTTP read would be.
     let audited: Vec<_> =
-        app.audit_trail().await.into_iter().filter(|a| a.operation.starts_with("subscription Live / ")).collect();
+        app.audit_trail().await.into_iter().filter(|a| a.label().starts_with("subscription Live / ")).collect();
     assert!(audited.iter().any(|a| a.patient_id.to_string() == s.people[0]), "subscription reads are audited");
 
     // The client completes: nothing more is sent for it.

@@ -16,6 +16,7 @@ mod http_limits;
 mod live;
 mod mdt;
 mod mdt_prepare;
+mod oracles;
 mod outcomes;
 mod patients;
 mod plans;

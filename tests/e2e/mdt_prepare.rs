@@ -217,10 +217,26 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     assert!(pa["summary"].as_str().unwrap().contains("Arrange a falls assessment"));
     assert_eq!(pa["lastDiscussedOn"], json!((Utc::now() - Duration::days(120)).date_naive().to_string()));
     assert!(find(b).is_none(), "discussed in the last 90 days");
+    // C's referral has waited 14 weeks, but only its parties know of it: the coordinator's proposal
+    // (whose reasons become agenda text that every invitee reads) leaves it out; the proposal of the
+    // link worker, whose organisation receives it, names it.
     let pc = find(c).expect("C is proposed");
-    assert!(kinds(&pc).contains(&"REFERRAL_WAITING"));
-    assert!(pc["summary"].as_str().unwrap().contains("social prescribing waiting 14 weeks"), "{pc}");
+    assert!(!kinds(&pc).contains(&"REFERRAL_WAITING"), "{pc}");
+    assert!(!pc["summary"].as_str().unwrap().contains("social prescribing"), "{pc}");
     assert_eq!(pc["lastDiscussedOn"], Value::Null);
+    let by_worker = app
+        .gql(&worker, PROPOSE, json!({ "input": { "meetingId": upcoming, "criteria": criteria, "limit": 60 } }))
+        .await;
+    let pc = by_worker.data()["proposeMdtAgenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["patient"]["id"] == c.as_str())
+        .cloned()
+        .expect("C is proposed to the receiving link worker");
+    assert!(kinds(&pc).contains(&"REFERRAL_WAITING"), "{pc}");
+    assert!(pc["summary"].as_str().unwrap().contains("social prescribing waiting 14 weeks"), "{pc}");
+    assert_eq!(pc["patient"]["referrals"].as_array().unwrap().len(), 1, "the worker's organisation is a party: {pc}");
     let pd = find(d).expect("D is proposed");
     assert!(kinds(&pd).contains(&"FALLING_WELLBEING"));
 
@@ -366,10 +382,30 @@ async fn the_preparation_view_costs_the_same_statements_for_five_people_and_fort
         }
     }
 
+    // The coordinator's PCN is no party to the GP's referrals to the link workers: their preparation
+    // view shows neither the referrals nor who is involved through them, at the same cost.
+    let mut costs = Vec::new();
+    for (meeting, size) in [(&small, 5), (&large, 40)] {
+        let before = app.statement_count();
+        let reply = app.gql(&t.coordinator, PREPARATION, json!({ "id": meeting })).await;
+        let agenda = reply.data()["mdtMeeting"]["agenda"].as_array().unwrap().clone();
+        costs.push(app.statement_count() - before);
+        assert_eq!(agenda.len(), size);
+        for item in &agenda {
+            let p = &item["patient"];
+            assert_eq!(p["referrals"], json!([]), "{p}");
+            let team = p["careTeam"].to_string();
+            assert!(!team.contains("REFERRER") && !team.contains("RECEIVING_SERVICE"), "{team}");
+            assert_eq!(p["mdtActions"].as_array().unwrap().len(), 2);
+        }
+    }
+    assert_eq!(costs[0], costs[1], "the coordinator's view, 5 vs 40 people: {costs:?}");
+
+    // The link worker's organisation receives them: their view shows both.
     let mut costs = Vec::new();
     for (meeting, size) in [(&small, 5), (&large, 40), (&small, 5), (&large, 40)] {
         let before = app.statement_count();
-        let reply = app.gql(&t.coordinator, PREPARATION, json!({ "id": meeting })).await;
+        let reply = app.gql(&worker, PREPARATION, json!({ "id": meeting })).await;
         let agenda = reply.data()["mdtMeeting"]["agenda"].as_array().unwrap().clone();
         costs.push(app.statement_count() - before);
         assert_eq!(agenda.len(), size);

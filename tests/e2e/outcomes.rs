@@ -153,7 +153,7 @@ async fn the_server_scores_measurements_and_names_the_item_it_refuses() {
         assert_eq!(reply.error_code(), "FORBIDDEN", "{role:?}");
     }
     let audited = app.audit_trail().await;
-    let audited: Vec<_> = audited.iter().filter(|a| a.operation.contains("recordOutcomeMeasurement")).collect();
+    let audited: Vec<_> = audited.iter().filter(|a| a.label().contains("recordOutcomeMeasurement")).collect();
     assert_eq!(audited.len(), 3, "every recorded measurement is audited");
 }
 

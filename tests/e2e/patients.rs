@@ -249,11 +249,12 @@ async fn opening_one_record_shows_everything_and_is_audited() {
     let audit: Vec<_> =
         app.audit_trail().await.into_iter().filter(|a| a.patient_id == id.parse::<Uuid>().unwrap()).collect();
     let coordinator = app.practitioner(DemoRole::Coordinator).await;
-    let row = audit.iter().find(|a| a.operation.contains("OpenRecord")).expect("the read was audited");
+    let row = audit.iter().find(|a| a.label().contains("OpenRecord")).expect("the read was audited");
     assert_eq!(row.practitioner_id, coordinator.id);
     assert_eq!(row.organisation_id, coordinator.organisation_id);
     assert_eq!(row.professional_role, "int_coordinator");
-    assert_eq!(row.operation, "query OpenRecord / patient");
+    assert_eq!(row.operation, "query OpenRecord");
+    assert_eq!(row.field_path.as_deref(), Some("patient"));
     assert_eq!(row.access_reason, "neighbourhood_member");
     assert!(row.request_id.is_some());
     let after = app.audit_trail().await.len();
@@ -276,7 +277,7 @@ async fn every_patient_on_a_page_is_audited() {
         .audit_trail()
         .await
         .into_iter()
-        .filter(|a| a.operation == "query Caseload / patients")
+        .filter(|a| a.label() == "query Caseload / patients")
         .map(|a| a.patient_id)
         .collect();
     assert_eq!(audited, ids);

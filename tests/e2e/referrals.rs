@@ -330,7 +330,7 @@ async fn other_organisations_cannot_see_or_move_a_referral_and_every_read_is_aud
     app.gql(&p.link_worker, READ, json!({ "id": id })).await.data();
     let audit = app.audit_trail().await;
     assert_eq!(audit.len(), before + 1);
-    let row = audit.iter().find(|a| a.operation == "query Read / referral").expect("the read is audited");
+    let row = audit.iter().find(|a| a.label() == "query Read / referral").expect("the read is audited");
     assert_eq!(row.access_reason, "referral_party");
     assert_eq!(row.patient_id.to_string(), p.patients[0]);
 }
@@ -785,4 +785,216 @@ async fn a_filter_on_a_party_gives_exactly_the_callers_referrals_that_match_it()
     }
     assert!(non_empty >= 3, "the demo gives several non-empty lists: {non_empty}");
     assert!(paged_held >= 2, "the demo gives caseloads longer than a page: {paged_held}");
+}
+
+/// A practice's mental health referral, tried by a district nurse of the same neighbourhood (who may
+/// read the person's full record, but whose organisation is no party to the referral) through
+/// every path that can reach a referral or what hangs under one: none of them shows it, its
+/// context, needs, events, feedback or the organisations it involves.
+#[tokio::test]
+async fn a_referral_reaches_only_its_parties_by_every_path() {
+    use entity::ProfessionalRole;
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let patient = &p.patients[0];
+    let neighbourhood = app
+        .gql(&p.gp, "query($id: ID!) { patient(id: $id) { neighbourhood { id } } }", json!({ "id": patient }))
+        .await
+        .data()["patient"]["neighbourhood"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trust = app
+        .gql(
+            &p.gp,
+            "query($n: ID) { organisations(kind: MENTAL_HEALTH_TRUST, neighbourhoodId: $n) { nodes { id name } } }",
+            json!({ "n": neighbourhood }),
+        )
+        .await
+        .data()["organisations"]["nodes"][0]
+        .clone();
+    let secret = "Worsening anxiety with panic attacks; has stopped going out.";
+    let created = app
+        .gql(
+            &p.gp,
+            CREATE,
+            json!({ "input": { "patientId": patient, "source": "GP", "service": "COMMUNITY_MENTAL_HEALTH",
+                "receivingOrganisationId": trust["id"], "needs": [{ "need": "OTHER", "detail": "Panic attacks" }],
+                "context": secret, "consentGiven": true } }),
+        )
+        .await;
+    let mh_referral = created.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned();
+    // The attacker: a district nurse of the person's neighbourhood, who may read the person's full
+    // record but whose organisation is no party to the referral. They refer the person to social
+    // prescribing themselves: a path into the person's referrals through a referral they can see.
+    let nurse = app.practitioner_in(ProfessionalRole::DistrictNurse, neighbourhood.parse().unwrap()).await;
+    let attacker = app.token_for_practitioner(&nurse);
+    let probe =
+        app.gql(&attacker, "query($id: ID!) { patient(id: $id) { accessLevel } }", json!({ "id": patient })).await;
+    assert_eq!(probe.data()["patient"]["accessLevel"], "FULL");
+    let own = app
+        .gql(
+            &attacker,
+            CREATE,
+            json!({ "input": { "patientId": patient, "source": "COMMUNITY_HEALTH", "service": "SOCIAL_PRESCRIBING",
+                "receivingOrganisationId": p.splw_provider, "needs": [{ "need": "PHYSICAL_ACTIVITY" }], "consentGiven": true } }),
+        )
+        .await;
+    let own_referral = own.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned();
+
+    const EVERYTHING: &str = "id service status context partnerSummary needs { need detail } events { kind reason } \
+        feedback { summary } receivingOrganisation { name } referringOrganisation { name } referringPractitioner { name }";
+    let paths = [
+        format!("query($p: ID!) {{ patient(id: $p) {{ referrals(openOnly: false) {{ {EVERYTHING} }} }} }}"),
+        "query($p: ID!) { patient(id: $p) { careTeam { organisation { name } involvement { kind detail } } } }".to_owned(),
+        format!("query($r: ID!) {{ referral(id: $r) {{ patient {{ referrals(openOnly: false) {{ {EVERYTHING} }} careTeam {{ organisation {{ name }} involvement {{ detail }} }} }} }} }}"),
+        format!("query($p: ID!) {{ referrals(first: 100, filter: {{ patientId: $p }}) {{ totalCount nodes {{ {EVERYTHING} patient {{ referrals(openOnly: false) {{ id context }} }} }} }} }}"),
+        format!("{{ patients(first: 100, filter: {{ ageMin: 18 }}) {{ nodes {{ id referrals(openOnly: false) {{ {EVERYTHING} }} }} }} }}"),
+        "query($p: ID!) { patient(id: $p) { outcomeMeasurements { referral { id context } } } }".to_owned(),
+        "query($p: ID!) { suggestCommunityAssets(patientId: $p, withinKm: 50) { reasons } }".to_owned(),
+        format!("query($id: ID!) {{ a: referral(id: $id) {{ {EVERYTHING} }} }}"),
+    ];
+    // The person on an MDT agenda the attacker may read, by query and by subscription.
+    let coordinator = app.token_for_practitioner(
+        &app.practitioner_in(ProfessionalRole::IntCoordinator, neighbourhood.parse().unwrap()).await,
+    );
+    let starts = chrono::Utc::now() + chrono::Duration::hours(2);
+    let meeting = app
+        .gql(
+            &coordinator,
+            "mutation($input: ScheduleMdtMeetingInput!) { scheduleMdtMeeting(input: $input) { meeting { id } } }",
+            json!({ "input": { "neighbourhoodId": neighbourhood, "title": "Frailty MDT", "startsAt": starts.to_rfc3339(),
+                "endsAt": (starts + chrono::Duration::minutes(90)).to_rfc3339(), "place": "Room 2", "chairId": nurse.id.to_string() } }),
+        )
+        .await
+        .data()["scheduleMdtMeeting"]["meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.gql(
+        &coordinator,
+        "mutation($input: AddMdtAgendaItemInput!) { addMdtAgendaItem(input: $input) { meeting { id } } }",
+        json!({ "input": { "meetingId": meeting, "patientId": patient, "reason": "Review of care" } }),
+    )
+    .await
+    .data();
+    let agenda_view = format!(
+        "agenda {{ patient {{ referrals(openOnly: false) {{ {EVERYTHING} }} careTeam {{ organisation {{ name }} involvement {{ detail }} }} }} }}"
+    );
+    let mut paths = paths.to_vec();
+    paths.insert(0, format!("query($m: ID!) {{ mdtMeeting(id: $m) {{ {agenda_view} }} }}"));
+    let mut ws = crate::live::Ws::ready(app.addr, &attacker).await;
+    ws.subscribe_with(
+        "leak",
+        &format!("subscription($m: ID!) {{ mdtMeetingChanges(meetingId: $m) {{ kind meeting {{ {agenda_view} }} }} }}"),
+        json!({ "m": meeting }),
+    )
+    .await;
+    let first = ws.expect("leak", "SUBSCRIBED").await.to_string();
+    assert!(first.contains("Review") || first.contains("careTeam"), "the subscriber reads the agenda: {first}");
+    for leak in
+        [mh_referral.as_str(), secret, "Panic attacks", "COMMUNITY_MENTAL_HEALTH", trust["name"].as_str().unwrap()]
+    {
+        assert!(!first.contains(leak), "the subscription shows {leak:?}: {first}");
+    }
+    let vars = json!({ "id": mh_referral, "p": patient, "r": own_referral, "m": meeting });
+    for (n, query) in paths.iter().enumerate() {
+        let reply = app.gql(&attacker, query, vars.clone()).await;
+        let text = reply.body.to_string();
+        for leak in
+            [mh_referral.as_str(), secret, "Panic attacks", "COMMUNITY_MENTAL_HEALTH", trust["name"].as_str().unwrap()]
+        {
+            assert!(!text.contains(leak), "path {n} shows {leak:?}: {text}");
+        }
+        if n == paths.len() - 1 {
+            assert_eq!(reply.error_code(), "FORBIDDEN", "the referral itself is refused");
+        } else {
+            assert!(reply.body.get("errors").is_none(), "path {n} answers, without the referral: {text}");
+        }
+    }
+    // Its parties still see it whole, by the same paths.
+    let party = app.gql(&p.gp, &paths[1], vars.clone()).await;
+    assert!(party.data().to_string().contains(secret), "{}", party.body);
+    let team = app.gql(&p.gp, &paths[2], vars).await;
+    assert!(team.data().to_string().contains(trust["name"].as_str().unwrap()), "{}", team.body);
+}
+
+/// What a voluntary-sector receiver reads of a referral: the coded facts (service, state, need
+/// categories, dates), the partner summary written for it and its own organisation's words; never
+/// the referrer's free text ("Two falls this month…"), need details, or other organisations' reasons.
+#[tokio::test]
+async fn a_vcse_receiver_reads_the_partner_summary_and_need_categories_not_clinical_text() {
+    let app = spawn_app().await;
+    let p = pathway(&app).await;
+    let patient = &p.patients[1];
+    let where_ =
+        app.gql(&p.gp, "query($id: ID!) { patient(id: $id) { neighbourhood { id } } }", json!({ "id": patient })).await;
+    let neighbourhood: uuid::Uuid = where_.data()["patient"]["neighbourhood"]["id"].as_str().unwrap().parse().unwrap();
+    let vcse_worker = app.practitioner_in(entity::ProfessionalRole::VcseWorker, neighbourhood).await;
+    let vcse = app.token_for_practitioner(&vcse_worker);
+    let clinical = "Two falls this month, struggling with washing and dressing.";
+    let summary = "Would like company and help in the garden. Happy to be phoned in the afternoon.";
+    let created = app
+        .gql(
+            &p.gp,
+            CREATE,
+            json!({ "input": { "patientId": patient, "source": "GP", "service": "VCSE",
+                "receivingOrganisationId": vcse_worker.organisation_id.to_string(),
+                "needs": [{ "need": "LONELINESS_OR_ISOLATION" }, { "need": "OTHER", "detail": "Leg ulcer; cannot kneel" }],
+                "context": clinical, "partnerSummary": summary, "consentGiven": true } }),
+        )
+        .await;
+    let id = created.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned();
+    let reply = move_to(&app, &vcse, &id, "AWAITING_CONTACT", json!({})).await;
+    reply.data();
+    app.gql(&vcse, "mutation($id: ID!) { recordContactAttempt(input: { referralId: $id, note: \"Left a message with her neighbour\" }) { event { reason } } }", json!({ "id": id }))
+        .await
+        .data();
+
+    const VIEW: &str = "query($id: ID!) { referral(id: $id) { service status partnerSummary needs { need } \
+        events { kind reason organisation { kind } } patient { accessLevel name needs { livesAlone } } } }";
+    let coded = app.gql(&vcse, VIEW, json!({ "id": id })).await;
+    let r = &coded.data()["referral"];
+    assert_eq!(r["partnerSummary"], summary);
+    assert_eq!(r["needs"], json!([{ "need": "LONELINESS_OR_ISOLATION" }, { "need": "OTHER" }]));
+    assert_eq!(r["patient"]["accessLevel"], "SHARED_SUMMARY");
+    let own_note = r["events"].as_array().unwrap().iter().find(|e| e["kind"] == "CONTACT_ATTEMPT").unwrap();
+    assert_eq!(own_note["reason"], "Left a message with her neighbour", "its own words");
+
+    for (field, query) in [
+        ("context", "query($id: ID!) { referral(id: $id) { context } }"),
+        ("needs.detail", "query($id: ID!) { referral(id: $id) { needs { need detail } } }"),
+        ("inbox context", "query { referrals(first: 100) { nodes { id context } } }"),
+    ] {
+        let reply = app.gql(&vcse, query, json!({ "id": id })).await;
+        let text = reply.body.to_string();
+        assert!(!text.contains(clinical) && !text.contains("Leg ulcer"), "{field}: {text}");
+        assert_eq!(reply.error_code(), "FORBIDDEN", "{field}");
+        assert!(reply.error_message().contains("partnerSummary"), "{field}: the error says what to read instead");
+    }
+    // The GP's reason for cancelling is another organisation's words too.
+    move_to(
+        &app,
+        &p.gp,
+        &id,
+        "CANCELLED_BY_REFERRER",
+        json!({ "reason": "Admitted to hospital with a chest infection" }),
+    )
+    .await
+    .data();
+    let events =
+        app.gql(&vcse, "query($id: ID!) { referral(id: $id) { events { kind reason } } }", json!({ "id": id })).await;
+    assert!(!events.body.to_string().contains("chest infection"), "{}", events.body);
+    assert_eq!(events.error_code(), "FORBIDDEN");
+
+    // The referrer and the clinical parties read everything.
+    let gp_view = app
+        .gql(
+            &p.gp,
+            "query($id: ID!) { referral(id: $id) { context needs { detail } events { reason } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let text = gp_view.data().to_string();
+    assert!(text.contains(clinical) && text.contains("Leg ulcer") && text.contains("chest infection"), "{text}");
 }

@@ -11,7 +11,7 @@ use entity::{OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
 pub use jwt::{Claims, DevSecret, JwtSigner, JwtVerifier};
-pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope};
+pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, ReferralView};
 
 /// The authenticated practitioner, with what the access policy needs to decide.
 #[derive(Debug, Clone, PartialEq)]

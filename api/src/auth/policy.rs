@@ -27,6 +27,10 @@ use crate::error::{AppError, AppResult};
 /// small-number suppression rule for published health statistics).
 pub const SMALL_NUMBER_THRESHOLD: u64 = 5;
 
+/// Why a referral is refused to someone who is not a party to it.
+pub const REFERRAL_PARTIES_ONLY: &str =
+    "only the referring organisation, the receiving organisation and the assigned worker see a referral";
+
 /// How much of a patient's record a grant opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
 pub enum PatientAccessLevel {
@@ -51,6 +55,8 @@ pub enum AccessReason {
     PlanShared,
     /// The person is referred to or attending an activity the caller's organisation runs.
     AssetConnection,
+    /// The caller owns an action an MDT meeting agreed about the person.
+    MdtActionOwner,
 }
 
 impl AccessReason {
@@ -61,6 +67,7 @@ impl AccessReason {
             Self::MdtAgenda => "mdt_agenda",
             Self::PlanShared => "plan_shared",
             Self::AssetConnection => "asset_connection",
+            Self::MdtActionOwner => "mdt_action_owner",
         }
     }
 }
@@ -70,6 +77,26 @@ impl AccessReason {
 pub struct Grant {
     pub level: PatientAccessLevel,
     pub reason: AccessReason,
+}
+
+/// How much of a referral its party reads (see `Caller::referral_view`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferralView {
+    /// Everything, free text included.
+    Full,
+    /// Coded facts and the partner summary; of free text, only what `organisation_id` (the
+    /// caller's own organisation) wrote.
+    NonClinical { organisation_id: Uuid },
+}
+
+impl ReferralView {
+    /// Whether free text written by `author` (an organisation) may be read.
+    pub fn reads_text_of(self, author: Uuid) -> bool {
+        match self {
+            Self::Full => true,
+            Self::NonClinical { organisation_id } => organisation_id == author,
+        }
+    }
 }
 
 /// The patients a caller may reach, as a condition every patient select must carry.
@@ -203,11 +230,28 @@ impl Caller {
     }
 
     /// Whether the caller is a party to a referral: the referring organisation, the receiving
-    /// organisation or the assigned worker. Other organisations do not see it.
+    /// organisation or the assigned worker. Other organisations do not see it, by any path (the
+    /// referral, its needs, events and feedback, a person's list of referrals, their care team,
+    /// the needs behind suggestions, the reasons of an agenda proposal).
     pub fn may_see_referral(&self, referral: &entity::referral::Model) -> bool {
         self.organisation_id == referral.referring_organisation_id
             || self.organisation_id == referral.receiving_organisation_id
             || referral.assigned_practitioner_id == Some(self.practitioner_id)
+    }
+
+    /// The decision for one referral: `None` when the caller is no party to it; otherwise how much
+    /// of it they read. A party that may not read identifiable records (a VCSE receiver) reads the
+    /// coded facts, the partner summary written for it and the free text its own organisation
+    /// wrote, never free text other organisations wrote, which may be clinical.
+    pub fn referral_view(&self, referral: &entity::referral::Model) -> Option<ReferralView> {
+        if !self.may_see_referral(referral) {
+            return None;
+        }
+        Some(if self.may_see_identifiable() {
+            ReferralView::Full
+        } else {
+            ReferralView::NonClinical { organisation_id: self.organisation_id }
+        })
     }
 
     /// The caller's level for patients of their neighbourhoods (shown by `me`).

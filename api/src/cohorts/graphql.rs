@@ -86,11 +86,27 @@ impl CohortNode {
 
     /// How many people in the neighbourhood meet the definition now (aggregate, not identifiable).
     /// Null when the count is 1 to 4 and the caller may not see identifiable data (small-number
-    /// suppression).
+    /// suppression). For callers who may read the members, a count of 1 to 4 singles them out:
+    /// it is an audited read of those people.
     async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<u64>> {
         let req = request(ctx)?;
         let count = req.loaders.cohort_counts.load_one(self.0.model.id).await?.unwrap_or(0);
-        Ok(req.caller.disclosable_count(count))
+        let shown = req.caller.disclosable_count(count);
+        if shown.is_some() {
+            if let Ok(scope) = req.caller.patient_scope() {
+                let selection = PatientSelection {
+                    scope,
+                    criteria: vec![self.0.criteria.clone()],
+                    neighbourhood_id: Some(self.0.model.neighbourhood_id),
+                    search: None,
+                    today: req.today,
+                };
+                let people = selection.singled_out(&req.db, &req.caller, count).await?;
+                let reads: Vec<_> = people.iter().map(|(m, g)| (m.id, g.reason)).collect();
+                req.audit_reads(ctx, &reads).await?;
+            }
+        }
+        Ok(shown)
     }
 
     /// The people who meet the definition now, by name. Identifiable: every record is audited.

@@ -887,6 +887,7 @@ pub fn generate(
             receiving_organisation_id: receiving_org,
             urgency,
             context: Some(context),
+            partner_summary: (service == Svc::Vcse).then(|| texts::partner_summary(&needs, fact.person)),
             consent_recorded_by: referrer.id,
             consent_recorded_at: created_at,
             status,

@@ -54,6 +54,30 @@ pub fn other_detail(rng: &mut impl Rng, service: Svc) -> String {
     one(rng, items).to_owned()
 }
 
+/// What a referrer writes for a voluntary-sector receiver: what the person would like and how to
+/// reach them, nothing clinical. Built from the coded needs and the person's circumstances alone
+/// (no draw from the generator, so adding it changed nothing else in the demo).
+pub fn partner_summary(needs: &[N], person: Person) -> String {
+    let wants: Vec<&str> = needs
+        .iter()
+        .map(|need| match need {
+            N::LonelinessOrIsolation => "company and meeting people nearby",
+            N::Housing => "help with a housing problem",
+            N::DebtAndMoney => "help with money and bills",
+            N::Employment => "support to get back into work",
+            N::PhysicalActivity => "a gentle activity to get moving",
+            N::LowMoodOrAnxiety => "something to look forward to each week",
+            N::CarerSupport => "support as a carer",
+            N::FoodInsecurity => "help with food",
+            N::Bereavement => "support after a bereavement",
+            N::LongTermConditionSelfManagement => "practical support day to day",
+            N::Other => "practical help at home",
+        })
+        .collect();
+    let how = if person.lives_alone { "Lives alone; happy to be phoned." } else { "Happy to be phoned." };
+    format!("Would like {}. {how}", wants.join(" and "))
+}
+
 /// The referrer's free text: why now, in a sentence or two.
 pub fn context(
     rng: &mut impl Rng,

@@ -525,8 +525,15 @@ impl DirectoryQuery {
         if !(1..=50).contains(&limit) {
             return Err(AppError::bad_input("first", "must be between 1 and 50").into());
         }
-        let found =
-            super::matching::suggest(&req.db, &patient, req.today, within_km.unwrap_or(5.0), limit as usize).await?;
+        let found = super::matching::suggest(
+            &req.db,
+            &req.caller,
+            &patient,
+            req.today,
+            within_km.unwrap_or(5.0),
+            limit as usize,
+        )
+        .await?;
         audit_people(ctx, req, &[(patient.id, grant)]).await?;
         Ok(found
             .into_iter()

@@ -25,6 +25,7 @@ use entity::{
 
 use super::geo;
 use super::{is_stale, AssetFilter, Near};
+use crate::auth::Caller;
 use crate::error::AppResult;
 use crate::frailty::FrailtyCategory;
 use crate::pagination::PageRequest;
@@ -67,8 +68,13 @@ fn need_label(need: N) -> String {
     need.to_value().replace('_', " ")
 }
 
-/// The person's recorded needs: open referrals' reasons and open plan goals.
-pub async fn needs_of(db: &impl ConnectionTrait, patient_id: Uuid) -> AppResult<BTreeMap<N, NeedSource>> {
+/// The person's recorded needs: the reasons of open referrals that `caller` is a party to (a
+/// referral between other organisations is theirs to know, needs included) and open plan goals.
+pub async fn needs_of(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    patient_id: Uuid,
+) -> AppResult<BTreeMap<N, NeedSource>> {
     let mut needs = BTreeMap::new();
     let open: Vec<Uuid> = referral::Entity::find()
         .filter(referral::Column::PatientId.eq(patient_id))
@@ -76,6 +82,7 @@ pub async fn needs_of(db: &impl ConnectionTrait, patient_id: Uuid) -> AppResult<
         .all(db)
         .await?
         .into_iter()
+        .filter(|r| caller.may_see_referral(r))
         .map(|r| r.id)
         .collect();
     if !open.is_empty() {
@@ -96,12 +103,13 @@ pub async fn needs_of(db: &impl ConnectionTrait, patient_id: Uuid) -> AppResult<
 /// Ranked suggestions for `patient` within `within_km` of their home, best first, at most `limit`.
 pub async fn suggest(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
+    caller: &Caller,
     patient: &patient::Model,
     today: NaiveDate,
     within_km: f64,
     limit: usize,
 ) -> AppResult<Vec<Suggestion>> {
-    let needs = needs_of(db, patient.id).await?;
+    let needs = needs_of(db, caller, patient.id).await?;
     let age = crate::patients::graphql::age_on(patient.date_of_birth, today);
     let frail = patient.efi_score.map(FrailtyCategory::from_efi).is_some_and(|c| c >= FrailtyCategory::Moderate)
         || patient.clinical_frailty_scale.is_some_and(|cfs| cfs >= 6);

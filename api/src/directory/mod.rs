@@ -202,9 +202,11 @@ pub async fn search(
     let total = found.len() as u64;
     let start = match page.after {
         None => 0,
-        Some(after) => found.iter().position(|(_, m)| m.id == after).map(|i| i + 1).ok_or_else(|| {
-            AppError::bad_input("after", "the row this cursor points at is no longer in these results; start again")
-        })?,
+        Some(after) => found
+            .iter()
+            .position(|(_, m)| m.id == after)
+            .map(|i| i + 1)
+            .ok_or_else(crate::pagination::cursor_not_in_list)?,
     };
     let rows: Vec<(f64, community_asset::Model)> =
         found.into_iter().skip(start).take(page.limit as usize + 1).collect();

@@ -187,7 +187,7 @@ impl GroupParticipantNode {
         let Some(id) = self.0.referral_id else { return Ok(None) };
         let req = request(ctx)?;
         let found = req.loaders.referral.load_one(id).await?;
-        Ok(found.filter(|r| req.caller.may_see_referral(r)).map(ReferralNode))
+        Ok(found.and_then(|r| ReferralNode::visible(&req.caller, r)))
     }
     async fn joined_at(&self) -> DateTime<Utc> {
         self.0.joined_at

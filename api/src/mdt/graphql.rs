@@ -181,14 +181,36 @@ impl MdtMeetingNode {
     async fn carried_forward_actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
         let req = request(ctx)?;
         let actions = super::carried_forward(&req.db, &self.0).await?;
-        // Only actions about people whose record the caller may open.
-        let patients = req.loaders.patient.load_many(actions.iter().map(|a| a.patient_id)).await?;
-        Ok(actions
-            .into_iter()
-            .filter(|a| patients.get(&a.patient_id).is_some_and(|p| req.caller.grant_for(p).is_some()))
-            .map(MdtActionNode)
-            .collect())
+        audited_actions(ctx, req, actions, false).await
     }
+}
+
+/// Actions agreed about people, as the caller may read them: those about people whose record the
+/// caller's grant opens, and (`owned`) those the caller owns whatever their grant (the meeting gave
+/// the action to them); audited as reads of those people, since an action's text is about them.
+async fn audited_actions(
+    ctx: &Context<'_>,
+    req: &crate::context::RequestContext,
+    actions: Vec<mdt_action::Model>,
+    owned: bool,
+) -> async_graphql::Result<Vec<MdtActionNode>> {
+    let patients = req.loaders.patient.load_many(actions.iter().map(|a| a.patient_id)).await?;
+    let mut reads = Vec::with_capacity(actions.len());
+    let mut shown = Vec::with_capacity(actions.len());
+    for action in actions {
+        let grant = patients.get(&action.patient_id).and_then(|p| req.caller.grant_for(p));
+        let reason = match grant {
+            Some(grant) => grant.reason,
+            None if owned && action.owner_practitioner_id == Some(req.caller.practitioner_id) => {
+                crate::auth::AccessReason::MdtActionOwner
+            }
+            None => continue,
+        };
+        reads.push((action.patient_id, reason));
+        shown.push(MdtActionNode(action));
+    }
+    req.audit_reads(ctx, &reads).await?;
+    Ok(shown)
 }
 
 pub struct MdtInvitationNode(mdt_invitation::Model);
@@ -516,7 +538,8 @@ impl MdtQuery {
         Ok(MdtMeetingConnection(page.map(MdtMeetingNode)))
     }
 
-    /// Actions the caller owns across meetings (open ones by default), soonest due first.
+    /// Actions the caller owns across meetings (open ones by default), soonest due first; audited
+    /// as reads of the people they are about.
     async fn my_mdt_actions(
         &self,
         ctx: &Context<'_>,
@@ -531,10 +554,11 @@ impl MdtQuery {
             .order_by_asc(mdt_action::Column::Id)
             .all(&req.db)
             .await?;
-        Ok(rows.into_iter().map(MdtActionNode).collect())
+        audited_actions(ctx, req, rows, true).await
     }
 
-    /// Open actions past their due date across a neighbourhood's meetings (for its coordinator).
+    /// Open actions past their due date across a neighbourhood's meetings (for its coordinator),
+    /// about people whose record the caller may open; audited as reads of them.
     async fn overdue_mdt_actions(
         &self,
         ctx: &Context<'_>,
@@ -563,7 +587,7 @@ impl MdtQuery {
             .order_by_asc(mdt_action::Column::Id)
             .all(&req.db)
             .await?;
-        Ok(rows.into_iter().map(MdtActionNode).collect())
+        audited_actions(ctx, req, rows, false).await
     }
 }
 

@@ -4,7 +4,7 @@
 //! Reasons and their weights (the urgency is their sum):
 //! * **severe frailty** (eFI > 0.36, or a Clinical Frailty Scale of 7 or more): 40; moderate: 15;
 //! * **a referral waiting for first contact over 8 weeks**: 25, plus 1 a week beyond 8 (at most
-//!   20 more), per referral;
+//!   20 more), per referral the proposer is a party to (only a referral's parties know of it);
 //! * **an overdue MDT action** about the person: 20 each;
 //! * **falling wellbeing**: the latest SWEMWBS metric score, taken in the last year, at least 1
 //!   point below the one before (the lower end of the change usually treated as meaningful): 20,
@@ -242,7 +242,9 @@ pub async fn propose(
         .collect();
 
     let mut reasons: HashMap<Uuid, Vec<ProposalReason>> = HashMap::new();
-    for r in &long_waits {
+    // Only referrals the proposer is a party to: a referral between other organisations is theirs
+    // to know, and a reason becomes the agenda item's text, which every invitee reads.
+    for r in long_waits.iter().filter(|r| caller.may_see_referral(r)) {
         let days = (now - r.created_at).num_days();
         let weeks = days / 7;
         reasons.entry(r.patient_id).or_default().push(ProposalReason {

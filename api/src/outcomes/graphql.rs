@@ -160,10 +160,7 @@ impl OutcomeMeasurementNode {
         let Some(id) = self.0.referral_id else { return Ok(None) };
         let req = request(ctx)?;
         let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
-        if !req.caller.may_see_referral(&model) {
-            return Err(AppError::forbidden("only the parties to a referral see it").into());
-        }
-        Ok(Some(ReferralNode(model)))
+        Ok(Some(ReferralNode::read(&req.caller, model)?))
     }
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))

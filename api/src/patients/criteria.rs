@@ -42,6 +42,11 @@ pub struct PatientCriteria {
 pub const MAX_AGE: u32 = 130;
 
 impl PatientCriteria {
+    /// Whether the criteria narrow the population at all.
+    pub fn narrows(&self) -> bool {
+        *self != PatientCriteria { condition_match: self.condition_match, ..PatientCriteria::default() }
+    }
+
     /// Checks the criteria and normalises condition keys to SNOMED CT codes.
     pub fn validated(mut self) -> AppResult<Self> {
         if let Some(min) = self.min_condition_count {

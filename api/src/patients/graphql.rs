@@ -212,19 +212,21 @@ impl PatientNode {
             .collect())
     }
 
-    /// Referrals of the person (open ones unless `openOnly: false`), oldest first; with each its
-    /// state and wait. Part of the full record.
+    /// Referrals of the person that the caller is a party to (open ones unless `openOnly:
+    /// false`), oldest first; with each its state and wait. Part of the full record. Referrals
+    /// between other organisations are not listed: only a referral's parties see it.
     async fn referrals(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = true)] open_only: bool,
     ) -> async_graphql::Result<Vec<crate::referrals::graphql::ReferralNode>> {
         let id = self.full()?.id;
-        let rows = request(ctx)?.loaders.referrals_by_patient.load_one(id).await?.unwrap_or_default();
+        let req = request(ctx)?;
+        let rows = req.loaders.referrals_by_patient.load_one(id).await?.unwrap_or_default();
         Ok(rows
             .into_iter()
             .filter(|r| !open_only || crate::referrals::state::is_open(r.status))
-            .map(crate::referrals::graphql::ReferralNode)
+            .filter_map(|r| crate::referrals::graphql::ReferralNode::visible(&req.caller, r))
             .collect())
     }
 
@@ -250,7 +252,8 @@ impl PatientNode {
             .collect())
     }
 
-    /// The organisations and practitioners involved in the person's care now, and how.
+    /// The organisations and practitioners involved in the person's care now, and how (through
+    /// referrals, only those the caller is a party to).
     async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::prepare::CareTeamMember>> {
         let m = self.full()?;
         Ok(super::prepare::care_team(request(ctx)?, m).await?)
@@ -384,8 +387,12 @@ pub struct PatientFilterInput {
     pub search: Option<String>,
 }
 
-/// Reads a page of patients through `selection`. Every record whose fields are returned is
-/// audited; a query that asks only for `totalCount` reads no record and writes no audit row.
+/// Reads a page of patients through `selection`. Every answer about identifiable people is an
+/// audited read of them: the page's people whenever the page is fetched (a cursor is a person's
+/// id, so `edges { cursor }` alone reads them), the people a search names when other criteria
+/// narrow it (an empty page answers "that person does not have that condition"), and what
+/// `totalCount` singles out ([`PatientSelection::singled_out`]). A count of a broad selection
+/// reads no record and writes no row.
 pub async fn patient_page(
     ctx: &Context<'_>,
     req: &RequestContext,
@@ -395,20 +402,45 @@ pub async fn patient_page(
 ) -> async_graphql::Result<PatientConnection> {
     let look = ctx.look_ahead();
     let selected = super::prepare::Selected::new(vec![look.field("nodes"), look.field("edges").field("node")]);
-    let returns_records = selected.any();
     let page_request = PageRequest::new(first, after)?;
-    if !returns_records && !look.field("pageInfo").exists() && !look.field("edges").exists() {
-        return Ok(PatientConnection(Page::count_only(LazyCount::of(&req.db, selection.select()?))));
+    let total = audited_count(ctx, req, &selection)?;
+    if !look.field("nodes").exists() && !look.field("pageInfo").exists() && !look.field("edges").exists() {
+        return Ok(PatientConnection(Page::count_only(total)));
     }
-    let page = selection.page(&req.db, &req.caller, page_request).await?;
-    if returns_records {
-        let reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
-        let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
-        // The audit's commit and the page's loads go out at once: what the loads bring is released
-        // only with the response, which is never sent when the audit fails.
-        futures::try_join!(req.audit_reads(ctx, &reads), load_selected(req, &rows, &selected))?;
+    let mut page = selection.page(&req.db, &req.caller, page_request).await?;
+    page.total = total;
+    let mut reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
+    if selection.criteria.iter().any(PatientCriteria::narrows) {
+        let named = selection.singled_out(&req.db, &req.caller, 0).await?;
+        reads.extend(named.iter().map(|(m, g)| (m.id, g.reason)));
     }
+    let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
+    // The audit's commit and the page's loads go out at once: what the loads bring is released
+    // only with the response, which is never sent when the audit fails.
+    futures::try_join!(req.audit_reads(ctx, &reads), load_selected(req, &rows, &selected))?;
     Ok(PatientConnection(page.map(|(m, g)| PatientNode::new(m, g))))
+}
+
+/// `totalCount` of `selection`, counted when asked; the people it singles out
+/// ([`PatientSelection::singled_out`]) are audited as read before the count is answered.
+fn audited_count(ctx: &Context<'_>, req: &RequestContext, selection: &PatientSelection) -> AppResult<LazyCount> {
+    let select = selection.select()?;
+    let selection = selection.clone();
+    let (db, caller, audit) = (req.db.clone(), req.caller.clone(), req.audit.clone());
+    let (operation, request_id) = (req.operation.clone(), req.request_id.clone());
+    let path = ctx.path_node.map(|p| format!("{p}.totalCount"));
+    Ok(LazyCount::new(move || {
+        let (select, selection, db, caller, audit) =
+            (select.clone(), selection.clone(), db.clone(), caller.clone(), audit.clone());
+        let (operation, request_id, path) = (operation.clone(), request_id.clone(), path.clone());
+        Box::pin(async move {
+            let count = sea_orm::PaginatorTrait::count(select, &db).await?;
+            let people = selection.singled_out(&db, &caller, count).await?;
+            let reads: Vec<_> = people.iter().map(|(m, g)| (m.id, g.reason)).collect();
+            audit.record_reads(&caller, &reads, &operation, path.as_deref(), &request_id).await?;
+            Ok(count)
+        })
+    }))
 }
 
 /// Loads what the query selects of `rows` into the request's loaders (see `prepare::prime`), and

@@ -221,9 +221,10 @@ impl CareTeamMember {
     }
 }
 
-/// Who is involved in `person`'s care now: their practice, the parties to open referrals, the care
-/// plan's author and action owners, providers of live activity connections and owners of open MDT
-/// actions; one entry per organisation and practitioner, in that order of first appearance.
+/// Who is involved in `person`'s care now: their practice, the parties to open referrals the caller
+/// is a party to, the care plan's author and action owners, providers of live activity connections
+/// and owners of open MDT actions; one entry per organisation and practitioner, in that order of
+/// first appearance.
 pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResult<Vec<CareTeamMember>> {
     let l = &req.loaders;
     let mut team: Vec<CareTeamMember> = Vec::new();
@@ -243,8 +244,10 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
     };
     add(person.registered_practice_id, None, InvolvementKind::RegisteredPractice, "Registered GP practice".to_owned());
 
+    // Only referrals the caller is a party to: who else is involved through a referral between
+    // other organisations (a mental health trust, say) is those parties' to know.
     let referrals = l.referrals_by_patient.load_one(person.id).await?.unwrap_or_default();
-    for r in referrals.iter().filter(|r| is_open(r.status)) {
+    for r in referrals.iter().filter(|r| is_open(r.status) && req.caller.may_see_referral(r)) {
         let service = crate::label::service_words(r.service);
         let state = label(r.status);
         add(

@@ -3,17 +3,22 @@
 
 use chrono::{Months, NaiveDate};
 use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Query, SubQueryStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
 use entity::{patient, patient_condition};
 
 use super::criteria::{ConditionMatch, PatientCriteria};
+use crate::auth::policy::SMALL_NUMBER_THRESHOLD;
 use crate::auth::{Caller, Grant, PatientScope};
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
 use crate::pagination::{after_person, keyset_page, Page, PageRequest};
 use crate::search::{name_words, SearchText};
+
+/// Most people a search text may name for each of them to count as read by whatever the search
+/// answers (a search that names more singles out no one; its small counts still do).
+pub const SEARCH_NAMES_AT_MOST: u64 = crate::config::MAX_PAGE_SIZE;
 
 /// Everything that narrows a patient list. `criteria` are AND-ed (a cohort plus extra filters).
 #[derive(Debug, Clone)]
@@ -140,6 +145,39 @@ impl PatientSelection {
 
     pub async fn count(&self, db: &impl ConnectionTrait) -> AppResult<u64> {
         Ok(self.select()?.count(db).await?)
+    }
+
+    /// The same people without the criteria: those the search text alone names (none without a
+    /// search). What a search answers, page or count, is an answer about them: "does this person
+    /// have that condition" is a search with a criterion whose answer is one or none.
+    pub fn named_by_search(&self) -> Option<PatientSelection> {
+        self.search.as_ref()?;
+        Some(PatientSelection { criteria: Vec::new(), ..self.clone() })
+    }
+
+    /// The people whose reading `answer` stands for, with the caller's grant on each: when the
+    /// selection has search text that names at most [`SEARCH_NAMES_AT_MOST`] people, those people
+    /// (whatever the criteria leave of them); else, when `answer` counts 1 to 4 people (a cohort
+    /// small enough to single someone out), those people; else nobody.
+    pub async fn singled_out(
+        &self,
+        db: &impl ConnectionTrait,
+        caller: &Caller,
+        answer: u64,
+    ) -> AppResult<Vec<(patient::Model, Grant)>> {
+        let graded = |rows: Vec<patient::Model>| {
+            rows.into_iter().filter_map(|m| caller.grant_for(&m).map(|g| (m, g))).collect::<Vec<_>>()
+        };
+        if let Some(named) = self.named_by_search() {
+            let rows = named.select()?.limit(SEARCH_NAMES_AT_MOST + 1).all(db).await?;
+            if rows.len() as u64 <= SEARCH_NAMES_AT_MOST {
+                return Ok(graded(rows));
+            }
+        }
+        if (1..SMALL_NUMBER_THRESHOLD).contains(&answer) {
+            return Ok(graded(self.select()?.limit(SMALL_NUMBER_THRESHOLD).all(db).await?));
+        }
+        Ok(Vec::new())
     }
 
     /// One page of patients, by name, each with the grant that lets the caller see it.

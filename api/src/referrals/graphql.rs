@@ -9,7 +9,7 @@ use entity::{referral, referral_event, referral_feedback};
 
 use super::state::{allowed_moves, is_open, snomed_term};
 use super::{Move, NewReferral, ReferralFilter};
-use crate::auth::AccessReason;
+use crate::auth::{AccessReason, Caller, ReferralView};
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::error::{AppError, AppResult};
@@ -100,53 +100,114 @@ pub enum ReferralEventKind {
     Assigned,
 }
 
+/// A referral as one of its parties reads it. Built only by `visible` and `read`, which ask the
+/// policy (`Caller::referral_view`), so no path (a list, a person's referrals, feedback, an
+/// outcome measurement, a group membership, a mutation's payload) shows a referral to a non-party,
+/// and what it hangs (needs, events, free text) follows the same view.
 #[derive(Clone)]
-pub struct ReferralNode(pub referral::Model);
+pub struct ReferralNode {
+    model: referral::Model,
+    view: ReferralView,
+}
 
-#[derive(SimpleObject)]
+impl ReferralNode {
+    /// The referral, if the caller is a party to it.
+    pub fn visible(caller: &Caller, model: referral::Model) -> Option<Self> {
+        caller.referral_view(&model).map(|view| Self { model, view })
+    }
+
+    /// The referral, or FORBIDDEN when the caller is no party to it.
+    pub fn read(caller: &Caller, model: referral::Model) -> AppResult<Self> {
+        Self::visible(caller, model).ok_or_else(|| AppError::forbidden(crate::auth::policy::REFERRAL_PARTIES_ONLY))
+    }
+
+    pub fn model(&self) -> &referral::Model {
+        &self.model
+    }
+}
+
+/// Free text written by `author` (an organisation), as `view` may read it: withheld (FORBIDDEN)
+/// from a voluntary-sector party when another organisation wrote it, since it may be clinical.
+fn text_for(view: ReferralView, author: Uuid, text: Option<&str>) -> AppResult<Option<&str>> {
+    match text {
+        Some(_) if !view.reads_text_of(author) => {
+            Err(AppError::forbidden(
+                "free text written by another organisation may be clinical and is not shared with voluntary-sector partners; \
+                 read partnerSummary and the need categories",
+            ))
+        }
+        text => Ok(text),
+    }
+}
+
+/// One of a referral's needs: the coded category, and the referrer's detail under the referral's view.
 pub struct ReferralNeedEntry {
-    pub need: ReferralNeed,
-    /// What the need is, for OTHER (and any extra detail).
-    pub detail: Option<String>,
+    need: ReferralNeed,
+    detail: Option<String>,
+    author: Uuid,
+    view: ReferralView,
+}
+
+#[Object]
+impl ReferralNeedEntry {
+    async fn need(&self) -> ReferralNeed {
+        self.need
+    }
+    /// What the need is, for OTHER (and any extra detail). Withheld from voluntary-sector parties
+    /// (FORBIDDEN) unless their own organisation referred.
+    async fn detail(&self) -> AppResult<Option<&str>> {
+        text_for(self.view, self.author, self.detail.as_deref())
+    }
 }
 
 /// One immutable entry in a referral's history.
-pub struct ReferralEventNode(pub referral_event::Model);
+pub struct ReferralEventNode {
+    model: referral_event::Model,
+    view: ReferralView,
+}
+
+impl ReferralEventNode {
+    pub fn new(model: referral_event::Model, view: ReferralView) -> Self {
+        Self { model, view }
+    }
+}
 
 #[Object(name = "ReferralEvent")]
 impl ReferralEventNode {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     async fn kind(&self) -> ReferralEventKind {
-        self.0.kind.into()
+        self.model.kind.into()
     }
     async fn from_status(&self) -> Option<ReferralStatus> {
-        self.0.from_status.map(Into::into)
+        self.model.from_status.map(Into::into)
     }
     async fn to_status(&self) -> Option<ReferralStatus> {
-        self.0.to_status.map(Into::into)
+        self.model.to_status.map(Into::into)
     }
     async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+        self.model.occurred_at
     }
-    async fn reason(&self) -> Option<&str> {
-        self.0.reason.as_deref()
+    /// Why, in the words of whoever made the move. Withheld from voluntary-sector parties
+    /// (FORBIDDEN) when another organisation wrote it.
+    async fn reason(&self) -> AppResult<Option<&str>> {
+        text_for(self.view, self.model.organisation_id, self.model.reason.as_deref())
     }
     /// SNOMED CT code of the event, where one exists (871731000000106, 871711000000103).
     async fn snomed_code(&self) -> Option<&str> {
-        self.0.snomed_code.as_deref()
+        self.model.snomed_code.as_deref()
     }
     async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.practitioner_id).await?.map(Into::into))
     }
     /// For ASSIGNED events: who the referral was assigned to.
     async fn assigned_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
-        let Some(id) = self.0.assigned_practitioner_id else { return Ok(None) };
+        let Some(id) = self.model.assigned_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+        Ok(request(ctx)?.loaders.organisation.load_one(self.model.organisation_id).await?.map(Into::into))
     }
 }
 
@@ -158,121 +219,141 @@ async fn organisation(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Resul
 #[Object(name = "Referral")]
 impl ReferralNode {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
 
     /// The person referred, under the caller's own access to their record or, for the receiving
     /// side of an open referral without it, the summary the person's consent opens.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
-        patient_for(ctx, self.0.patient_id, Some(&self.0)).await
+        patient_for(ctx, self.model.patient_id, Some(&self.model)).await
     }
 
     async fn status(&self) -> ReferralStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
 
     /// Whether the referral is still being worked.
     async fn is_open(&self) -> bool {
-        is_open(self.0.status)
+        is_open(self.model.status)
     }
 
     /// The states this referral may move to next.
     async fn allowed_moves(&self) -> Vec<ReferralStatus> {
-        allowed_moves(self.0.status).iter().map(|s| (*s).into()).collect()
+        allowed_moves(self.model.status).iter().map(|s| (*s).into()).collect()
     }
 
     async fn source(&self) -> ReferralSource {
-        self.0.source.into()
+        self.model.source.into()
     }
 
     async fn service(&self) -> ReferralService {
-        self.0.service.into()
+        self.model.service.into()
     }
 
     async fn urgency(&self) -> Urgency {
-        self.0.urgency.into()
+        self.model.urgency.into()
     }
 
     async fn needs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralNeedEntry>> {
-        let rows = request(ctx)?.loaders.referral_needs.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(|n| ReferralNeedEntry { need: n.need.into(), detail: n.detail }).collect())
+        let rows = request(ctx)?.loaders.referral_needs.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|n| ReferralNeedEntry {
+                need: n.need.into(),
+                detail: n.detail,
+                author: self.model.referring_organisation_id,
+                view: self.view,
+            })
+            .collect())
     }
 
-    async fn context(&self) -> Option<&str> {
-        self.0.context.as_deref()
+    /// The referrer's free text for the receiving team. Withheld from voluntary-sector parties
+    /// (FORBIDDEN) unless their own organisation referred: it may be clinical.
+    async fn context(&self) -> AppResult<Option<&str>> {
+        text_for(self.view, self.model.referring_organisation_id, self.model.context.as_deref())
+    }
+
+    /// What the referrer wrote for a voluntary-sector receiver, with nothing clinical in it (what
+    /// the person would like, how to reach them). Every party reads it.
+    async fn partner_summary(&self) -> Option<&str> {
+        self.model.partner_summary.as_deref()
     }
 
     async fn referring_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.referring_practitioner_id).await?.map(Into::into))
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.referring_practitioner_id).await?.map(Into::into))
     }
 
     async fn referring_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
-        organisation(ctx, self.0.referring_organisation_id).await
+        organisation(ctx, self.model.referring_organisation_id).await
     }
 
     async fn receiving_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
-        organisation(ctx, self.0.receiving_organisation_id).await
+        organisation(ctx, self.model.receiving_organisation_id).await
     }
 
     async fn assigned_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
-        let Some(id) = self.0.assigned_practitioner_id else { return Ok(None) };
+        let Some(id) = self.model.assigned_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
 
     async fn consent_recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.consent_recorded_by).await?.map(Into::into))
+        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.consent_recorded_by).await?.map(Into::into))
     }
 
     async fn consent_recorded_at(&self) -> DateTime<Utc> {
-        self.0.consent_recorded_at
+        self.model.consent_recorded_at
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
 
     async fn first_contact_at(&self) -> Option<DateTime<Utc>> {
-        self.0.first_contact_at
+        self.model.first_contact_at
     }
 
     /// Still waiting for first contact (RECEIVED or AWAITING_CONTACT).
     async fn is_waiting(&self) -> bool {
-        super::state::is_waiting(self.0.status)
+        super::state::is_waiting(self.model.status)
     }
 
     /// Days from the referral to first contact; while still waiting, to now; for a referral that
     /// ended without contact, to its end.
     async fn days_waited(&self) -> i64 {
-        let until = self.0.first_contact_at.or(self.0.ended_at).unwrap_or_else(Utc::now);
-        (until - self.0.created_at).num_days().max(0)
+        let until = self.model.first_contact_at.or(self.model.ended_at).unwrap_or_else(Utc::now);
+        (until - self.model.created_at).num_days().max(0)
     }
 
     async fn ended_at(&self) -> Option<DateTime<Utc>> {
-        self.0.ended_at
+        self.model.ended_at
     }
 
     async fn outcome(&self) -> Option<ReferralOutcome> {
-        self.0.outcome.map(Into::into)
+        self.model.outcome.map(Into::into)
     }
 
-    async fn rejection_reason(&self) -> Option<&str> {
-        self.0.rejection_reason.as_deref()
+    /// The receiving service's reason for rejecting the referral (withheld from a
+    /// voluntary-sector referrer, as other organisations' free text is).
+    async fn rejection_reason(&self) -> AppResult<Option<&str>> {
+        text_for(self.view, self.model.receiving_organisation_id, self.model.rejection_reason.as_deref())
     }
 
-    async fn suggested_alternative(&self) -> Option<&str> {
-        self.0.suggested_alternative.as_deref()
+    /// Where the receiving service suggests the person might be helped instead (withheld as
+    /// `rejectionReason` is).
+    async fn suggested_alternative(&self) -> AppResult<Option<&str>> {
+        text_for(self.view, self.model.receiving_organisation_id, self.model.suggested_alternative.as_deref())
     }
 
     /// The feedback sent to the referrer when the referral ended (none while open or after a cancellation).
     async fn feedback(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralFeedbackNode>> {
-        let rows = request(ctx)?.loaders.referral_feedback.load_one(self.0.id).await?.unwrap_or_default();
+        let rows = request(ctx)?.loaders.referral_feedback.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().next().map(ReferralFeedbackNode))
     }
 
     /// The referral's history, oldest first (immutable).
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralEventNode>> {
-        let rows = request(ctx)?.loaders.referral_events.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(ReferralEventNode).collect())
+        let rows = request(ctx)?.loaders.referral_events.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|e| ReferralEventNode::new(e, self.view)).collect())
     }
 }
 
@@ -301,10 +382,7 @@ impl ReferralFeedbackNode {
         let req = request(ctx)?;
         let id = self.0.referral_id;
         let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
-        if !req.caller.may_see_referral(&model) {
-            return Err(AppError::forbidden("only the parties to a referral see it").into());
-        }
-        Ok(ReferralNode(model))
+        Ok(ReferralNode::read(&req.caller, model)?)
     }
 
     /// The person, under the caller's own access to their record.
@@ -482,7 +560,7 @@ async fn referral_page(
     // The audit's commit and the page's loads go out at once: what the loads bring is released only
     // with the response, which is never sent when the audit fails.
     futures::try_join!(audit_referrals(ctx, req, &models), prime_loaders(req, &models, &nodes))?;
-    Ok(ReferralConnection(page.map(ReferralNode)))
+    Ok(ReferralConnection(page.filter_map(|m| ReferralNode::visible(&req.caller, m))))
 }
 
 #[derive(Default)]
@@ -495,7 +573,7 @@ impl ReferralQuery {
         let req = request(ctx)?;
         let model = super::get(&req.db, &req.caller, parse_id("id", &id)?).await?;
         audit_referrals(ctx, req, &[&model]).await?;
-        Ok(ReferralNode(model))
+        Ok(ReferralNode::read(&req.caller, model)?)
     }
 
     /// Feedback on ended referrals sent to the caller's organisation, oldest first. `filed: false`
@@ -617,7 +695,12 @@ pub struct CreateReferralInput {
     pub needs: Vec<ReferralNeedInput>,
     pub urgency: Option<Urgency>,
     /// Free text for the receiving team, e.g. "support with loneliness and housing concerns".
+    /// A voluntary-sector receiver does not read it (it may be clinical): write `partnerSummary`
+    /// for them.
     pub context: Option<String>,
+    /// For a voluntary-sector (VCSE) receiver: what the person would like and how to reach them,
+    /// with nothing clinical in it. Every party to the referral reads it.
+    pub partner_summary: Option<String>,
     /// The person has agreed to the referral (recorded with who and when).
     pub consent_given: bool,
     /// A key the client chooses per referral: a retried request with the same key returns the
@@ -753,7 +836,9 @@ async fn event_payload(
     event: referral_event::Model,
 ) -> async_graphql::Result<MoveReferralPayload> {
     audit_referrals(ctx, req, &[&model]).await?;
-    Ok(MoveReferralPayload { referral: ReferralNode(model), event: ReferralEventNode(event) })
+    let referral = ReferralNode::read(&req.caller, model)?;
+    let event = ReferralEventNode::new(event, referral.view);
+    Ok(MoveReferralPayload { referral, event })
 }
 
 #[derive(Default)]
@@ -777,12 +862,13 @@ impl ReferralMutation {
             needs: input.needs.into_iter().map(|n| (n.need.into(), n.detail)).collect(),
             urgency: input.urgency.map_or(entity::Urgency::Routine, Into::into),
             context: input.context,
+            partner_summary: input.partner_summary,
             consent_given: input.consent_given,
             idempotency_key: input.idempotency_key,
         };
         let (model, created) = super::create(&req.db, &req.caller, new).await?;
         audit_referrals(ctx, req, &[&model]).await?;
-        Ok(CreateReferralPayload { referral: ReferralNode(model), created })
+        Ok(CreateReferralPayload { referral: ReferralNode::read(&req.caller, model)?, created })
     }
 
     /// Moves a referral to another state. An illegal move fails with INVALID_TRANSITION naming the

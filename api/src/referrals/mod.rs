@@ -43,6 +43,8 @@ pub struct NewReferral {
     pub needs: Vec<(ReferralNeed, Option<String>)>,
     pub urgency: Urgency,
     pub context: Option<String>,
+    /// For a voluntary-sector receiver: what it needs to know, with nothing clinical in it.
+    pub partner_summary: Option<String>,
     pub consent_given: bool,
     pub idempotency_key: Option<String>,
 }
@@ -89,9 +91,7 @@ pub(crate) fn open_key(patient_id: Uuid, service: ReferralService) -> String {
 pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<referral::Model> {
     let model = referral::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("referral", id))?;
     if !caller.may_see_referral(&model) {
-        return Err(AppError::forbidden(
-            "only the referring organisation, the receiving organisation and the assigned worker see a referral",
-        ));
+        return Err(AppError::forbidden(crate::auth::policy::REFERRAL_PARTIES_ONLY));
     }
     Ok(model)
 }
@@ -133,6 +133,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
         needs.push((*need, detail));
     }
     let context = bounded_text("context", new.context.clone())?;
+    let partner_summary = bounded_text("partnerSummary", new.partner_summary.clone())?;
 
     let patient = patient::Entity::find_by_id(new.patient_id)
         .one(db)
@@ -184,6 +185,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
         receiving_organisation_id: receiver.id,
         urgency: new.urgency,
         context,
+        partner_summary,
         consent_recorded_by: caller.practitioner_id,
         consent_recorded_at: now,
         status: ReferralStatus::Received,
