@@ -30,6 +30,7 @@ use uuid::Uuid;
 use entity::{access_event, access_event_patient};
 
 use crate::auth::{AccessReason, Caller};
+use crate::brake::Brakes;
 use crate::error::{AppError, AppResult};
 
 /// People per statement (on SQLite, 3 parameters each keeps well under its limit of 32,766); a
@@ -43,6 +44,8 @@ const QUEUE: usize = 1_024;
 #[derive(Clone)]
 pub struct AuditLog {
     queue: mpsc::Sender<Pending>,
+    /// Every audited read passes here first: the caller's allowance of records read a minute.
+    brakes: Brakes,
 }
 
 /// One request's audited operation, its people, and where to say that they are committed.
@@ -58,7 +61,12 @@ impl AuditLog {
     pub fn start(db: DatabaseConnection) -> Self {
         let (queue, pending) = mpsc::channel(QUEUE);
         tokio::spawn(write_loop(db, pending));
-        Self { queue }
+        Self { queue, brakes: Brakes::off() }
+    }
+
+    /// The writer, with every read first admitted by `brakes` (records read a minute per caller).
+    pub fn with_brakes(self, brakes: Brakes) -> Self {
+        Self { brakes, ..self }
     }
 
     /// Records that `caller` read each of `patients` through `operation` (`query Name`) at
@@ -75,6 +83,8 @@ impl AuditLog {
         if patients.is_empty() {
             return Ok(());
         }
+        // Over the caller's allowance, the read is refused before anything is written or shown.
+        self.brakes.admit_records(caller, patients.len(), request_id).await?;
         let event = access_event::Model {
             id: Uuid::now_v7(),
             occurred_at: Utc::now(),

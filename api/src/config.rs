@@ -115,6 +115,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub access: AccessArgs,
 
+    #[command(flatten)]
+    pub callers: CallerLimitArgs,
+
     /// Log format.
     #[arg(long, env = "NEIGHBOURHOOD_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -138,6 +141,43 @@ pub struct AccessArgs {
 impl Default for AccessArgs {
     fn default() -> Self {
         Self { mdt_access_days_before: 7, mdt_access_days_after: 14 }
+    }
+}
+
+/// Per-caller limits: a brake on bulk reading, and on live updates multiplied by connections.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CallerLimitArgs {
+    /// GraphQL requests one practitioner may make a minute (a batch counts each operation, a
+    /// websocket each subscribe); 0 turns the brake off.
+    #[arg(long, env = "NEIGHBOURHOOD_RATE_LIMIT_REQUESTS_PER_MINUTE", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit_requests_per_minute: u32,
+
+    /// Identifiable patient records one practitioner may read a minute (every audited read
+    /// counts its people); 0 turns the brake off.
+    #[arg(long, env = "NEIGHBOURHOOD_RATE_LIMIT_RECORDS_PER_MINUTE", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    pub rate_limit_records_per_minute: u32,
+
+    /// Websocket connections one practitioner may hold open at once.
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_WEBSOCKETS_PER_CALLER", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub max_websockets_per_caller: u32,
+
+    /// Subscriptions one practitioner may run at once, over all their connections.
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_SUBSCRIPTIONS_PER_CALLER", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_subscriptions_per_caller: u32,
+}
+
+impl Default for CallerLimitArgs {
+    fn default() -> Self {
+        Self {
+            rate_limit_requests_per_minute: 600,
+            rate_limit_records_per_minute: 1_000,
+            max_websockets_per_caller: 5,
+            max_subscriptions_per_caller: 20,
+        }
     }
 }
 

@@ -15,6 +15,8 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The caller went over a per-minute limit; `extensions.retryAfterSeconds` says when to retry.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The request could not be parsed or failed validation (including the server's limits).
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 }
@@ -40,6 +42,11 @@ pub enum AppError {
     },
     /// A state machine refused a move; the message names the current state and the allowed moves.
     InvalidTransition(String),
+    /// The caller went over a per-minute limit; retrying after `retry_after_seconds` succeeds.
+    RateLimited {
+        message: String,
+        retry_after_seconds: u64,
+    },
     Internal(Arc<anyhow::Error>),
 }
 
@@ -78,6 +85,7 @@ impl AppError {
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,
             Self::Conflict { .. } => code::CONFLICT,
             Self::InvalidTransition(_) => code::INVALID_TRANSITION,
+            Self::RateLimited { .. } => code::RATE_LIMITED,
             Self::Internal(_) => code::INTERNAL,
         }
     }
@@ -86,7 +94,7 @@ impl AppError {
     pub fn client_message(&self) -> String {
         match self {
             Self::Unauthenticated(m) | Self::Forbidden(m) | Self::InvalidTransition(m) => m.clone(),
-            Self::Conflict { message, .. } => message.clone(),
+            Self::Conflict { message, .. } | Self::RateLimited { message, .. } => message.clone(),
             Self::NotFound { what, id } => format!("no {what} with id {id} exists"),
             Self::BadUserInput { field: Some(f), message } => format!("{f}: {message}"),
             Self::BadUserInput { field: None, message } => message.clone(),
@@ -120,6 +128,9 @@ impl ErrorExtensions for AppError {
         }
         if let Self::Conflict { existing_id: Some(id), .. } = self {
             error = error.extend_with(|_, ext| ext.set("existingId", id.as_str()));
+        }
+        if let Self::RateLimited { retry_after_seconds, .. } = self {
+            error = error.extend_with(|_, ext| ext.set("retryAfterSeconds", *retry_after_seconds));
         }
         error
     }

@@ -49,6 +49,14 @@ pub struct AppState {
     pub live: LiveBroker,
     pub audit: crate::audit::AuditLog,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-caller rate limits (requests here; records read through the audit writer).
+    pub brakes: crate::brake::Brakes,
+    /// Per-caller websocket limits and the shared reads of their subscriptions (`live::ws`).
+    pub live_callers: crate::live::ws::CallerSockets,
+    /// Cancelled when the server is asked to stop: every websocket then closes with 1001.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// The websocket tasks, so that shutdown can wait for their close frames to go out.
+    pub sockets: tokio_util::task::TaskTracker,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -174,7 +182,11 @@ fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
 }
 
 fn error_body(error: &AppError) -> serde_json::Value {
-    serde_json::json!({ "errors": [{ "message": error.client_message(), "extensions": { "code": error.code() } }] })
+    let mut extensions = serde_json::json!({ "code": error.code() });
+    if let AppError::RateLimited { retry_after_seconds, .. } = error {
+        extensions["retryAfterSeconds"] = serde_json::json!(retry_after_seconds);
+    }
+    serde_json::json!({ "errors": [{ "message": error.client_message(), "extensions": extensions }] })
 }
 
 fn reply(status: StatusCode, media: ResponseMedia, body: &impl serde::Serialize) -> Response {
@@ -188,6 +200,9 @@ fn refuse(status: StatusCode, media: ResponseMedia, error: AppError) -> Response
     let mut response = reply(status, media, &error_body(&error));
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let AppError::RateLimited { retry_after_seconds, .. } = &error {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
     }
     response
 }
@@ -260,6 +275,9 @@ async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String,
         Ok(caller) => caller,
         Err(e) => return refuse(status_for(&e), media, e),
     };
+    if let Err(e) = state.brakes.admit_requests(&caller, 1, &request_id).await {
+        return refuse(status_for(&e), media, e);
+    }
     let Some(request) = requests.into_iter().next() else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -283,6 +301,9 @@ async fn execute_batch(
         Ok(caller) => caller,
         Err(e) => return refuse(status_for(&e), media, e),
     };
+    if let Err(e) = state.brakes.admit_requests(&caller, requests.len(), &request_id).await {
+        return refuse(status_for(&e), media, e);
+    }
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
         responses.push(execute_one(state, caller.clone(), request_id.clone(), request).await);
@@ -294,6 +315,7 @@ fn status_for(error: &AppError) -> StatusCode {
     match error {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }

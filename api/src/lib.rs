@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod brake;
 pub mod cli;
 pub mod cohorts;
 pub mod conditions;

@@ -31,9 +31,22 @@ pub async fn build_state(
     let settings =
         SchemaSettings { limits: serve.limits.clone(), introspection: serve.introspection.unwrap_or(serve.demo) };
     let live = LiveBroker::start(&db).await?;
+    let callers = &serve.callers;
+    let brakes = crate::brake::Brakes::new(
+        db.clone(),
+        callers.rate_limit_requests_per_minute,
+        callers.rate_limit_records_per_minute,
+    );
     Ok(AppState {
         schema: build_schema(&settings),
-        audit: crate::audit::AuditLog::start(db.clone()),
+        audit: crate::audit::AuditLog::start(db.clone()).with_brakes(brakes.clone()),
+        brakes,
+        live_callers: crate::live::ws::CallerSockets::new(
+            callers.max_websockets_per_caller,
+            callers.max_subscriptions_per_caller,
+        ),
+        shutdown: tokio_util::sync::CancellationToken::new(),
+        sockets: tokio_util::task::TaskTracker::new(),
         db,
         live,
         metrics: Arc::new(crate::metrics::Metrics::default()),
@@ -84,10 +97,31 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     println!("  Get a token: cargo run -- token --role coordinator");
     println!("  then send the header  Authorization: Bearer <token>");
     println!();
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+    // On SIGTERM or Ctrl-C: stop accepting, let HTTP requests finish, and close every websocket
+    // with 1001 (going away) so that clients connect again, to another replica behind a load
+    // balancer, rather than find their connection dropped. Upgraded websockets are not among the
+    // connections axum waits for, so they are waited for here, a few seconds at most.
+    let (shutdown, sockets) = (state.shutdown.clone(), state.sockets.clone());
+    let stopping = shutdown.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing websockets with 1001 and finishing requests");
+            stopping.cancel();
+        })
+        .await
+        .context("serving HTTP")?;
+    shutdown.cancel();
+    sockets.close();
+    if tokio::time::timeout(SOCKETS_CLOSE_WITHIN, sockets.wait()).await.is_err() {
+        tracing::warn!(open = sockets.len(), "websockets still open after {SOCKETS_CLOSE_WITHIN:?}; stopping anyway");
+    }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stopping server waits for its websockets' close handshakes.
+const SOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -1,6 +1,7 @@
 //! sea-orm entities for Neighbourhood: one module per table, no logic beyond the model.
 //! Enumerations stored as text live here so every crate reads and writes the same values.
 
+pub mod access_alarm;
 pub mod access_event;
 pub mod access_event_patient;
 pub mod asset_connection;

@@ -15,6 +15,7 @@ mod m20261128_000009_access_audit_per_request;
 mod m20261128_000010_held_referrals_index;
 mod m20261201_000011_referral_partner_summary;
 mod m20261201_000012_access_event_field_path;
+mod m20261201_000013_access_alarm;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_held_referrals_index::Migration),
             Box::new(m20261201_000011_referral_partner_summary::Migration),
             Box::new(m20261201_000012_access_event_field_path::Migration),
+            Box::new(m20261201_000013_access_alarm::Migration),
         ]
     }
 }

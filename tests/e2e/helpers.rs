@@ -86,6 +86,13 @@ pub fn serve_args(limits: LimitArgs) -> ServeArgs {
         introspection: Some(false),
         limits,
         access: api::config::AccessArgs::default(),
+        // The suite pages through whole populations as fast as it can: the brakes are off unless a
+        // test turns them on (tests/e2e/brakes.rs).
+        callers: api::config::CallerLimitArgs {
+            rate_limit_requests_per_minute: 0,
+            rate_limit_records_per_minute: 0,
+            ..api::config::CallerLimitArgs::default()
+        },
         log_format: api::config::LogFormat::Text,
     }
 }

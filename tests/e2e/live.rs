@@ -22,7 +22,7 @@ use crate::helpers::{spawn_app, spawn_postgres_app, TestApp, AUDIENCE, ISSUER, S
 /// failure does not hang the suite.
 const WAIT: Duration = Duration::from_secs(20);
 
-const LIVE: &str = r#"subscription Live($id: ID!) {
+pub(crate) const LIVE: &str = r#"subscription Live($id: ID!) {
     mdtMeetingChanges(meetingId: $id) {
         meetingId kind at
         meeting {
@@ -135,15 +135,15 @@ impl Ws {
 }
 
 /// A coordinator, their neighbourhood and a meeting starting within the hour.
-struct Setting {
-    coordinator: String,
-    neighbourhood: uuid::Uuid,
-    gp: entity::practitioner::Model,
-    meeting: String,
-    people: Vec<String>,
+pub(crate) struct Setting {
+    pub(crate) coordinator: String,
+    pub(crate) neighbourhood: uuid::Uuid,
+    pub(crate) gp: entity::practitioner::Model,
+    pub(crate) meeting: String,
+    pub(crate) people: Vec<String>,
 }
 
-async fn setting(app: &TestApp) -> Setting {
+pub(crate) async fn setting(app: &TestApp) -> Setting {
     let coordinator = app.token(DemoRole::Coordinator).await;
     let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
     let neighbourhood: uuid::Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
@@ -185,7 +185,7 @@ async fn schedule(
 }
 
 /// `mutation($input: <Type>!) { <name>(input: $input) { __typename } }` with `input`, over HTTP.
-async fn mutate(app: &TestApp, token: &str, name: &str, input: Value) -> Value {
+pub(crate) async fn mutate(app: &TestApp, token: &str, name: &str, input: Value) -> Value {
     let input_type = match name {
         "inviteToMdtMeeting" | "removeMdtInvitation" => "MdtInvitationInput".to_owned(),
         other => format!("{}{}Input", other[..1].to_uppercase(), &other[1..]),
@@ -478,13 +478,13 @@ async fn other_neighbourhood(app: &TestApp, here: uuid::Uuid) -> uuid::Uuid {
 }
 
 /// A server process of the built binary on the test's database, stopped when dropped.
-struct ServerProcess {
-    child: Child,
-    addr: std::net::SocketAddr,
+pub(crate) struct ServerProcess {
+    pub(crate) child: Child,
+    pub(crate) addr: std::net::SocketAddr,
 }
 
 impl ServerProcess {
-    fn start(database_url: &str) -> ServerProcess {
+    pub(crate) fn start(database_url: &str) -> ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_neighbourhood"))
             .args(["serve", "--addr", "127.0.0.1:0"])
             .env("DATABASE_URL", database_url)

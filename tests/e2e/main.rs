@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod audit;
+mod brakes;
 mod cli;
 mod cohorts;
 mod connections;

@@ -79,6 +79,35 @@ enum Signal {
     ResyncAll,
 }
 
+/// The process's signals, each numbered as it is sent: every subscriber of this process hears the
+/// same signal under the same number, so several subscriptions to one meeting can tell that they
+/// were woken by the same change (and read the meeting once for it).
+struct Signals {
+    sender: broadcast::Sender<(u64, Signal)>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Signals {
+    fn new(buffer: usize) -> Arc<Self> {
+        let (sender, _) = broadcast::channel(buffer.max(1));
+        Arc::new(Self { sender, next: std::sync::atomic::AtomicU64::new(1) })
+    }
+
+    fn send(&self, signal: Signal) {
+        let number = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // An error only means nobody in this process is subscribed.
+        let _ = self.sender.send((number, signal));
+    }
+}
+
+/// One change a subscriber hears: what changed and, when every subscriber of this process heard
+/// the same signal, its number (none for a RESYNC of this subscriber's own, after falling behind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heard {
+    pub kind: ChangeKind,
+    pub signal: Option<u64>,
+}
+
 /// Publishes changes and hands out subscriptions. Cheap to clone: clones share one broadcast and,
 /// on PostgreSQL, one listener, which stops when the last clone is dropped.
 #[derive(Clone)]
@@ -87,7 +116,7 @@ pub struct LiveBroker {
 }
 
 struct Inner {
-    sender: broadcast::Sender<Signal>,
+    signals: Arc<Signals>,
     transport: Transport,
 }
 
@@ -113,21 +142,20 @@ impl LiveBroker {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Self::in_process(BUFFER));
         }
-        let (sender, _) = broadcast::channel(BUFFER);
+        let signals = Signals::new(BUFFER);
         let options = (*db.get_postgres_connection_pool().connect_options()).clone();
         let listener = listen(&options)
             .await
             .map_err(|e| anyhow::anyhow!("live updates: cannot LISTEN on the PostgreSQL channel {CHANNEL}: {e}"))?;
-        let task = tokio::spawn(forward(listener, options, sender.clone()));
+        let task = tokio::spawn(forward(listener, options, signals.clone()));
         Ok(Self {
-            inner: Arc::new(Inner { sender, transport: Transport::Postgres { db: db.clone(), listener: task } }),
+            inner: Arc::new(Inner { signals, transport: Transport::Postgres { db: db.clone(), listener: task } }),
         })
     }
 
     /// A broker that delivers only within this process, holding `buffer` signals per subscriber.
     pub fn in_process(buffer: usize) -> Self {
-        let (sender, _) = broadcast::channel(buffer.max(1));
-        Self { inner: Arc::new(Inner { sender, transport: Transport::InProcess }) }
+        Self { inner: Arc::new(Inner { signals: Signals::new(buffer), transport: Transport::InProcess }) }
     }
 
     /// Announces that `meeting_id` changed. Call it once the change has committed. It never fails
@@ -181,27 +209,26 @@ impl LiveBroker {
     /// The changes to `meeting_id` from now on, in order. A subscriber that falls more than the
     /// buffer behind, or that may have missed changes because the listener lost its connection,
     /// receives `Resync`. The stream ends only when the broker does.
-    pub fn changes(&self, meeting_id: Uuid) -> impl Stream<Item = ChangeKind> + Send + 'static {
-        let receiver = self.inner.sender.subscribe();
+    pub fn changes(&self, meeting_id: Uuid) -> impl Stream<Item = Heard> + Send + 'static {
+        let receiver = self.inner.signals.sender.subscribe();
         futures::stream::unfold(receiver, move |mut receiver| async move {
             loop {
-                match receiver.recv().await {
-                    Ok(Signal::Changed(change)) if change.meeting_id == meeting_id => {
-                        return Some((change.kind, receiver))
+                let heard = match receiver.recv().await {
+                    Ok((n, Signal::Changed(change))) if change.meeting_id == meeting_id => {
+                        Heard { kind: change.kind, signal: Some(n) }
                     }
-                    Ok(Signal::Changed(_)) => continue,
-                    Ok(Signal::ResyncAll) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((ChangeKind::Resync, receiver))
-                    }
+                    Ok((_, Signal::Changed(_))) => continue,
+                    Ok((n, Signal::ResyncAll)) => Heard { kind: ChangeKind::Resync, signal: Some(n) },
+                    Err(broadcast::error::RecvError::Lagged(_)) => Heard { kind: ChangeKind::Resync, signal: None },
                     Err(broadcast::error::RecvError::Closed) => return None,
-                }
+                };
+                return Some((heard, receiver));
             }
         })
     }
 
     fn deliver(&self, signal: Signal) {
-        // An error only means nobody in this process is subscribed.
-        let _ = self.inner.sender.send(signal);
+        self.inner.signals.send(signal);
     }
 }
 
@@ -235,28 +262,22 @@ async fn listen(options: &sqlx::postgres::PgConnectOptions) -> Result<PgListener
 /// Forwards notifications to this process's subscribers for as long as the broker lives. After
 /// any interruption, once LISTEN is in place again, every subscriber is told to RESYNC: what was
 /// published in between was not delivered, and what is published from now on will be.
-async fn forward(
-    mut listener: PgListener,
-    options: sqlx::postgres::PgConnectOptions,
-    sender: broadcast::Sender<Signal>,
-) {
+async fn forward(mut listener: PgListener, options: sqlx::postgres::PgConnectOptions, sender: Arc<Signals>) {
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) => {
-                let _ = sender.send(parse(&notification));
-            }
+            Ok(Some(notification)) => sender.send(parse(&notification)),
             // sqlx has already reconnected and listens again (`eager_reconnect`, the default).
             Ok(None) => {
                 tracing::warn!(
                     "live updates: the listener's connection was lost and re-established; subscribers resync"
                 );
-                let _ = sender.send(Signal::ResyncAll);
+                sender.send(Signal::ResyncAll);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "live updates: the listener failed; reconnecting");
                 drop(listener);
                 listener = reconnect(&options).await;
-                let _ = sender.send(Signal::ResyncAll);
+                sender.send(Signal::ResyncAll);
             }
         }
     }
@@ -306,8 +327,16 @@ mod tests {
         broker.publish(other, ChangeKind::Agenda).await;
         broker.publish(mine, ChangeKind::Agenda).await;
         broker.publish(mine, ChangeKind::Decision).await;
-        assert_eq!(changes.next().await, Some(ChangeKind::Agenda));
-        assert_eq!(changes.next().await, Some(ChangeKind::Decision));
+        let agenda = changes.next().await.unwrap();
+        let decision = changes.next().await.unwrap();
+        assert_eq!((agenda.kind, decision.kind), (ChangeKind::Agenda, ChangeKind::Decision));
+        // Every subscriber of the process hears a change under the same number.
+        let mut again = Box::pin(broker.changes(mine));
+        let mut first = Box::pin(broker.changes(mine));
+        broker.publish(mine, ChangeKind::Action).await;
+        let (a, b) = (again.next().await.unwrap(), first.next().await.unwrap());
+        assert_eq!(a, b);
+        assert!(a.signal.is_some() && a.signal > decision.signal);
     }
 
     #[tokio::test]
@@ -318,9 +347,10 @@ mod tests {
         for _ in 0..10 {
             broker.publish(meeting, ChangeKind::Action).await;
         }
-        assert_eq!(changes.next().await, Some(ChangeKind::Resync), "lost changes are not skipped silently");
+        let lagged = changes.next().await.unwrap();
+        assert_eq!(lagged, Heard { kind: ChangeKind::Resync, signal: None }, "lost changes are not skipped silently");
         // Then the most recent ones still in the buffer.
-        assert_eq!(changes.next().await, Some(ChangeKind::Action));
+        assert_eq!(changes.next().await.map(|h| h.kind), Some(ChangeKind::Action));
     }
 
     #[test]

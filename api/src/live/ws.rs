@@ -10,7 +10,7 @@
 //! subscription whose id is reused (the protocol says 4409).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
@@ -24,8 +24,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::Instrument;
+use uuid::Uuid;
 
-use super::graphql::Subscriber;
+use super::graphql::{SharedReads, Subscriber};
 use crate::auth;
 use crate::error::AppError;
 use crate::http::AppState;
@@ -36,6 +37,72 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most subscriptions running at once on one connection.
 pub const MAX_SUBSCRIPTIONS: usize = 20;
+
+/// What one practitioner holds open, across all their connections to this process.
+#[derive(Debug, Default, Clone, Copy)]
+struct Usage {
+    connections: u32,
+    subscriptions: u32,
+}
+
+/// Per-caller websocket limits (connections and subscriptions a practitioner may hold open at
+/// once, in this process) and the event reads their subscriptions share. Cloning shares them.
+#[derive(Clone)]
+pub struct CallerSockets {
+    usage: Arc<Mutex<HashMap<Uuid, Usage>>>,
+    max_connections: u32,
+    max_subscriptions: u32,
+    reads: SharedReads,
+}
+
+/// A connection or a subscription held open; given back when dropped.
+pub struct Held {
+    sockets: CallerSockets,
+    practitioner: Uuid,
+    connection: bool,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut usage = self.sockets.usage.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(u) = usage.get_mut(&self.practitioner) {
+            if self.connection {
+                u.connections = u.connections.saturating_sub(1);
+            } else {
+                u.subscriptions = u.subscriptions.saturating_sub(1);
+            }
+            if u.connections == 0 && u.subscriptions == 0 {
+                usage.remove(&self.practitioner);
+            }
+        }
+    }
+}
+
+impl CallerSockets {
+    pub fn new(max_connections: u32, max_subscriptions: u32) -> Self {
+        Self { usage: Arc::default(), max_connections, max_subscriptions, reads: SharedReads::default() }
+    }
+
+    /// The event reads shared between a caller's subscriptions (tests look at it).
+    pub fn reads(&self) -> &SharedReads {
+        &self.reads
+    }
+
+    fn hold(&self, practitioner: Uuid, connection: bool) -> Result<Held, u32> {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let u = usage.entry(practitioner).or_default();
+        let (count, max) = if connection {
+            (&mut u.connections, self.max_connections)
+        } else {
+            (&mut u.subscriptions, self.max_subscriptions)
+        };
+        if *count >= max {
+            return Err(max);
+        }
+        *count += 1;
+        Ok(Held { sockets: self.clone(), practitioner, connection })
+    }
+}
 
 /// The close codes of graphql-transport-ws (and the WebSocket standard's internal error).
 pub mod close_code {
@@ -59,6 +126,10 @@ pub mod close_code {
     pub const INVALID_DATA: u16 = 1007;
     /// A message larger than the server accepts (its body limit).
     pub const TOO_BIG: u16 = 1009;
+    /// The server is shutting down: connect again (to another replica).
+    pub const GOING_AWAY: u16 = 1001;
+    /// The practitioner already holds as many connections as one caller may.
+    pub const POLICY_VIOLATION: u16 = 1008;
 }
 
 /// The upgrade of GET /graphql. The body limit (`NEIGHBOURHOOD_MAX_BODY_BYTES`) bounds every message
@@ -76,8 +147,12 @@ pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade, request_id: String) -
     upgrade.set_selected_protocol(HeaderValue::from_static(PROTOCOL));
     upgrade.on_upgrade(move |socket| {
         let span = tracing::info_span!("websocket", request_id = %request_id);
-        crate::telemetry::with_request_id(request_id.clone(), Connection::serve(socket, state, request_id))
-            .instrument(span)
+        // Tracked, so that a server shutting down waits for this connection's close frame.
+        let sockets = state.sockets.clone();
+        sockets.track_future(
+            crate::telemetry::with_request_id(request_id.clone(), Connection::serve(socket, state, request_id))
+                .instrument(span),
+        )
     })
 }
 
@@ -129,12 +204,21 @@ struct Connection {
     request_id: String,
 }
 
+/// The shutdown's close: clients connect again, to this server once it is back or to another.
+fn going_away() -> Close {
+    Close(close_code::GOING_AWAY, "Going away: the server is shutting down; connect again".to_owned())
+}
+
 impl Connection {
     async fn serve(socket: WebSocket, state: AppState, request_id: String) {
         let (sink, incoming) = socket.split();
         let mut connection = Connection { sink, incoming, state, request_id };
         let outcome = match connection.handshake().await {
-            Ok(Some(subscriber)) => connection.run(subscriber).await,
+            Ok(Some((subscriber, caller, held))) => {
+                let outcome = connection.run(subscriber, &caller).await;
+                drop(held);
+                outcome
+            }
             Ok(None) => Ok(()),
             Err(close) => Err(close),
         };
@@ -152,10 +236,15 @@ impl Connection {
     }
 
     /// Waits for `connection_init` and authenticates it. `None`: the client went away.
-    async fn handshake(&mut self) -> Result<Option<Subscriber>, Close> {
+    async fn handshake(&mut self) -> Result<Option<(Subscriber, auth::Caller, Held)>, Close> {
         let deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
+        let shutdown = self.state.shutdown.clone();
         loop {
-            let Ok(incoming) = tokio::time::timeout_at(deadline, self.receive()).await else {
+            let incoming = tokio::select! {
+                incoming = tokio::time::timeout_at(deadline, self.receive()) => incoming,
+                () = shutdown.cancelled() => return Err(going_away()),
+            };
+            let Ok(incoming) = incoming else {
                 return Err(Close(close_code::INIT_TIMEOUT, "Connection initialisation timeout".to_owned()));
             };
             match incoming {
@@ -164,9 +253,18 @@ impl Connection {
                 Incoming::Nothing => {}
                 Incoming::Invalid(reason) => return Err(Close(close_code::BAD_REQUEST, reason)),
                 Incoming::Message(ClientMessage::ConnectionInit { payload }) => {
-                    let subscriber = self.authenticate(payload.unwrap_or(Value::Null)).await?;
+                    let (subscriber, caller) = self.authenticate(payload.unwrap_or(Value::Null)).await?;
+                    let held = self.state.live_callers.hold(caller.practitioner_id, true).map_err(|max| {
+                        Close(
+                            close_code::POLICY_VIOLATION,
+                            format!(
+                                "Policy violation: at most {max} websocket connections per practitioner \
+                                 (NEIGHBOURHOOD_MAX_WEBSOCKETS_PER_CALLER)"
+                            ),
+                        )
+                    })?;
                     self.send(json!({ "type": "connection_ack" })).await?;
-                    return Ok(Some(subscriber));
+                    return Ok(Some((subscriber, caller, held)));
                 }
                 Incoming::Message(ClientMessage::Subscribe { .. }) => {
                     return Err(Close(close_code::UNAUTHORIZED, "Unauthorized: send connection_init first".to_owned()))
@@ -178,7 +276,7 @@ impl Connection {
     }
 
     /// The subscriber a `connection_init` payload names, or the close that refuses it.
-    async fn authenticate(&self, payload: Value) -> Result<Subscriber, Close> {
+    async fn authenticate(&self, payload: Value) -> Result<(Subscriber, auth::Caller), Close> {
         let refuse = |e: AppError| match e {
             AppError::Internal(_) => Close(close_code::INTERNAL, e.client_message()),
             other => Close(close_code::FORBIDDEN, format!("Forbidden: {}", other.client_message())),
@@ -192,7 +290,7 @@ impl Connection {
         let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
             .ok_or_else(|| refuse(AppError::Unauthenticated("the token's exp is out of range".to_owned())))?;
         tracing::info!(practitioner = %caller.practitioner_id, "websocket connection acknowledged");
-        Ok(Subscriber {
+        let subscriber = Subscriber {
             db: state.db.clone(),
             verifier: state.verifier.clone(),
             window: state.settings.mdt_window,
@@ -202,18 +300,22 @@ impl Connection {
             expires_at,
             operation: String::new(),
             request_id: self.request_id.clone(),
-        })
+            reads: state.live_callers.reads.clone(),
+        };
+        Ok((subscriber, caller))
     }
 
     /// The acknowledged connection: subscriptions start and stop, their results go out.
-    async fn run(&mut self, subscriber: Subscriber) -> Result<(), Close> {
+    async fn run(&mut self, subscriber: Subscriber, caller: &auth::Caller) -> Result<(), Close> {
         // Running subscriptions by id, each with a generation so that the end of a stopped one is
-        // not taken for the end of a later one reusing its id.
-        let mut running: HashMap<String, (u64, AbortHandle)> = HashMap::new();
+        // not taken for the end of a later one reusing its id, and the caller's subscription it holds.
+        let mut running: HashMap<String, (u64, AbortHandle, Held)> = HashMap::new();
         let mut streams: SelectAll<futures::stream::BoxStream<'static, Tagged>> = SelectAll::new();
         let mut generation = 0u64;
+        let shutdown = self.state.shutdown.clone();
         loop {
             tokio::select! {
+                () = shutdown.cancelled() => return Err(going_away()),
                 incoming = self.receive() => match incoming {
                     Incoming::Gone => return Ok(()),
                     Incoming::Refused(close) => return Err(close),
@@ -226,7 +328,7 @@ impl Connection {
                     Incoming::Message(ClientMessage::Ping { payload }) => self.pong(payload).await?,
                     Incoming::Message(ClientMessage::Pong { .. }) => {}
                     Incoming::Message(ClientMessage::Complete { id }) => {
-                        if let Some((_, handle)) = running.remove(&id) {
+                        if let Some((_, handle, _)) = running.remove(&id) {
                             handle.abort();
                         }
                     }
@@ -239,6 +341,17 @@ impl Connection {
                             self.send_error(&id, errors_of(&too_many())).await?;
                             continue;
                         }
+                        if let Err(e) = self.state.brakes.admit_requests(caller, 1, &self.request_id).await {
+                            self.send_error(&id, errors_of(&e)).await?;
+                            continue;
+                        }
+                        let held = match self.state.live_callers.hold(caller.practitioner_id, false) {
+                            Ok(held) => held,
+                            Err(max) => {
+                                self.send_error(&id, errors_of(&too_many_for_caller(max))).await?;
+                                continue;
+                            }
+                        };
                         let request = match start(&id, payload, &subscriber) {
                             Ok(request) => request,
                             Err(Refusal::Invalid(reason)) => return Err(Close(close_code::BAD_REQUEST, reason)),
@@ -249,7 +362,7 @@ impl Connection {
                         };
                         generation += 1;
                         let (handle, registration) = AbortHandle::new_pair();
-                        running.insert(id.clone(), (generation, handle));
+                        running.insert(id.clone(), (generation, handle, held));
                         let (tag, this) = (id, generation);
                         let results = self
                             .state
@@ -263,12 +376,12 @@ impl Connection {
                 },
                 Some((id, this, item)) = streams.next(), if !streams.is_empty() => {
                     // A stream stopped by the client, or replaced under its id, says nothing more.
-                    if running.get(&id).map(|(g, _)| *g) != Some(this) {
+                    if running.get(&id).map(|(g, _, _)| *g) != Some(this) {
                         continue;
                     }
                     match item {
                         Some(response) if is_failure(&response) => {
-                            if let Some((_, handle)) = running.remove(&id) {
+                            if let Some((_, handle, _)) = running.remove(&id) {
                                 handle.abort();
                             }
                             self.send_error(&id, json!(response.errors)).await?;
@@ -418,9 +531,31 @@ fn too_many() -> AppError {
     }
 }
 
+fn too_many_for_caller(max: u32) -> AppError {
+    AppError::BadUserInput {
+        field: None,
+        message: format!(
+            "at most {max} subscriptions run at once for one practitioner, over all their connections \
+             (NEIGHBOURHOOD_MAX_SUBSCRIPTIONS_PER_CALLER); complete one first"
+        ),
+    }
+}
+
+/// The payload of an `error` message: a rate-limited subscribe says when to retry, as over HTTP.
+fn retry_after(error: &AppError) -> Option<u64> {
+    match error {
+        AppError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
+        _ => None,
+    }
+}
+
 /// The payload of an `error` message for one of the service's own errors.
 fn errors_of(error: &AppError) -> Value {
-    json!([{ "message": error.client_message(), "extensions": { "code": error.code() } }])
+    let mut extensions = json!({ "code": error.code() });
+    if let Some(seconds) = retry_after(error) {
+        extensions["retryAfterSeconds"] = json!(seconds);
+    }
+    json!([{ "message": error.client_message(), "extensions": extensions }])
 }
 
 /// A result with no data and errors: the operation failed (refused at the start, or ended by an
