@@ -17,6 +17,7 @@ pub mod context;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod disclosure;
 pub mod error;
 pub mod frailty;
 pub mod groups;

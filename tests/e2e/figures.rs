@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use api::cli::DemoRole;
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{ActiveEnum, EntityTrait, IntoActiveModel, Iterable};
@@ -365,12 +365,25 @@ async fn figures_are_aggregates_for_the_neighbourhood_with_small_counts_withheld
     let (a, b) = (neighbourhoods[0].id, neighbourhoods[1].id);
     scatter_referrals(&app, a, 6).await;
     let today = Utc::now().date_naive();
-    let input = |n: Uuid| json!({ "input": { "neighbourhoodId": n.to_string(), "from": (today - Duration::days(400)).to_string(), "to": today.to_string() } });
+    // The last financial year that has ended: commissioners ask for fixed, ended periods.
+    let fy_start =
+        NaiveDate::from_ymd_opt(if today.month() >= 4 { today.year() - 1 } else { today.year() - 2 }, 4, 1).unwrap();
+    let fy_end = NaiveDate::from_ymd_opt(fy_start.year() + 1, 3, 31).unwrap();
+    let input = |n: Uuid| json!({ "input": { "neighbourhoodId": n.to_string(), "from": fy_start.to_string(), "to": fy_end.to_string() } });
     let commissioner = app.token(DemoRole::Commissioner).await;
+    let arbitrary = json!({ "input": { "neighbourhoodId": a.to_string(), "from": (today - Duration::days(400)).to_string(), "to": today.to_string() } });
+    assert_eq!(app.gql(&commissioner, FIGURES, arbitrary).await.error_code(), "BAD_USER_INPUT");
     let reply = app.gql(&commissioner, FIGURES, input(a)).await;
     let total = &reply.data()["referralFigures"]["total"];
-    for c in total["byStatus"].as_array().unwrap().iter().chain(total["bySource"].as_array().unwrap()) {
-        assert!(c["count"].is_null() || c["count"].as_u64().unwrap() >= 5, "small count shown: {c}");
+    let rows = reply.data()["referralFigures"]["breakdown"].as_array().unwrap().clone();
+    for figures in std::iter::once(total).chain(&rows) {
+        for c in figures["byStatus"].as_array().unwrap().iter().chain(figures["bySource"].as_array().unwrap()) {
+            let count = c["count"].as_u64();
+            assert!(count.is_none_or(|n| n >= 5 && n % 5 == 0), "a small or unrounded count shown: {c}");
+        }
+        for field in ["received", "waiting", "firstContacts", "recentFirstContacts"] {
+            assert!(figures[field].as_u64().is_none_or(|n| n >= 5 && n % 5 == 0), "{field}: {figures}");
+        }
     }
     if total["firstContacts"].is_null() {
         assert!(total["medianWaitDays"].is_null(), "a median of fewer than five people is withheld");

@@ -11,6 +11,7 @@ mod cli;
 mod cohorts;
 mod connections;
 mod directory;
+mod disclosure;
 mod figures;
 mod groups;
 mod http_limits;

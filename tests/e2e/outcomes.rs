@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use api::cli::DemoRole;
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, TimeZone};
 use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
@@ -169,6 +169,17 @@ const REPORT: &str = r#"query Report($input: OutcomeReportInput!) { outcomeRepor
 type Pairs = HashMap<(String, uuid::Uuid), (HashMap<String, i16>, HashMap<String, i16>, Option<f64>)>;
 
 async fn brute_force(app: &TestApp, neighbourhood: &str, from: NaiveDate, to: NaiveDate, referral_only: bool) -> Pairs {
+    brute_force_recorded(app, neighbourhood, from, to, referral_only, None).await
+}
+
+async fn brute_force_recorded(
+    app: &TestApp,
+    neighbourhood: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    referral_only: bool,
+    recorded_before: Option<chrono::DateTime<chrono::Utc>>,
+) -> Pairs {
     let residents: std::collections::HashSet<uuid::Uuid> = entity::patient::Entity::find()
         .filter(entity::patient::Column::NeighbourhoodId.eq(uuid::Uuid::parse_str(neighbourhood).unwrap()))
         .all(&app.db)
@@ -199,6 +210,9 @@ async fn brute_force(app: &TestApp, neighbourhood: &str, from: NaiveDate, to: Na
         if referral_only && m.referral_id.is_none() {
             continue;
         }
+        if recorded_before.is_some_and(|before| m.recorded_at >= before) {
+            continue;
+        }
         let key = (m.instrument.clone(), m.patient_id);
         let better = latest.get(&key).is_none_or(|l| (m.taken_on, m.id) > (l.taken_on, l.id));
         if better {
@@ -213,6 +227,62 @@ async fn brute_force(app: &TestApp, neighbourhood: &str, from: NaiveDate, to: Na
             (key, (values[&f.id].clone(), values[&b.id].clone(), change))
         })
         .collect()
+}
+
+/// Per instrument and item, (improved, same, worse) as the brute force counts them.
+fn item_counts(pairs: &Pairs, key: &str, name: &str) -> [u64; 3] {
+    let lower_is_better = name == "anxiety";
+    let mut counts = [0u64; 3];
+    for ((instrument, _), (f, b, _)) in pairs {
+        if instrument != key {
+            continue;
+        }
+        let k = match (f[name].cmp(&b[name]), lower_is_better) {
+            (std::cmp::Ordering::Equal, _) => 1,
+            (std::cmp::Ordering::Greater, false) | (std::cmp::Ordering::Less, true) => 0,
+            _ => 2,
+        };
+        counts[k] += 1;
+    }
+    counts
+}
+
+/// Published statistics (a commissioner's): every count below 5 withheld, zero included, the
+/// rest the brute force's rounded to the nearest 5, no item with exactly one withheld share, and
+/// percentages computed from the rounded counts.
+fn check_published(report: &Value, pairs: &Pairs) {
+    assert_eq!(report["exact"], false);
+    let round = |n: u64| (n + 2) / 5 * 5;
+    for inst in report["instruments"].as_array().unwrap() {
+        let key = inst["instrument"]["key"].as_str().unwrap();
+        let people = pairs.keys().filter(|(i, _)| i == key).count() as u64;
+        if people < 5 {
+            assert!(inst["peopleWithPair"].is_null(), "{key}: {inst}");
+            continue;
+        }
+        assert_eq!(inst["peopleWithPair"], round(people), "{key}");
+        for item in inst["items"].as_array().unwrap() {
+            let name = item["item"]["key"].as_str().unwrap();
+            let counts = item_counts(pairs, key, name);
+            let mut withheld = 0;
+            for (k, field) in ["improved", "same", "worsened"].iter().enumerate() {
+                let share = &item[field];
+                match share["count"].as_u64() {
+                    None => {
+                        withheld += 1;
+                        assert!(share["percent"].is_null());
+                    }
+                    Some(shown) => {
+                        assert!(counts[k] >= 5, "{key}.{name}.{field}: {} shown as {shown}", counts[k]);
+                        assert_eq!(shown, round(counts[k]), "{key}.{name}.{field}");
+                        let pct = (shown as f64 * 1000.0 / round(people) as f64).round() / 10.0;
+                        assert_eq!(share["percent"].as_f64().unwrap(), pct);
+                    }
+                }
+            }
+            assert_ne!(withheld, 1, "{key}.{name}: one withheld share is the denominator minus the others");
+        }
+    }
 }
 
 /// The report's numbers must equal the brute force's, with counts of 1–4 (and the cell that would
@@ -250,7 +320,8 @@ fn check(report: &Value, pairs: &Pairs) {
             let counts = [up, same, down];
             let mut hide = counts.map(|c| (1..5).contains(&c));
             if hide.iter().filter(|h| **h).count() == 1 {
-                let k = (0..3).filter(|k| !hide[*k]).min_by_key(|k| counts[*k]).unwrap();
+                // The complement: the smallest other count that is not zero (a zero hides nothing).
+                let k = (0..3).filter(|k| !hide[*k] && counts[*k] > 0).min_by_key(|k| counts[*k]).unwrap();
                 hide[k] = true;
             }
             for (k, field) in ["improved", "same", "worsened"].iter().enumerate() {
@@ -331,7 +402,9 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     }
     assert!(rows > 100);
 
-    let commissioner = app.token(DemoRole::Commissioner).await;
+    // Exact figures (with small numbers suppressed) for a caller of both neighbourhoods who may
+    // read the records; published statistics for the commissioner, below.
+    let commissioner = app.token(DemoRole::SocialCare).await;
     let periods = [
         (today - Days::new(400), today),
         (today - Days::new(130), today - Days::new(100)),
@@ -444,7 +517,45 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     let none = &empty.data()["outcomeReport"]["instruments"][0];
     assert_eq!(none["peopleWithPair"], 0);
     assert_eq!(none["suppressed"], false);
+
+    // The commissioner: published statistics for a quarter of the financial year that has ended,
+    // counting only what had been recorded by its end (this test's measurements, recorded today,
+    // are not in it: the figures of a period never change).
+    let published = app.token(DemoRole::Commissioner).await;
+    let arbitrary = app
+        .gql(&published, REPORT, json!({ "input": { "neighbourhoodId": neighbourhood, "from": (today - Days::new(90)).to_string(), "to": today.to_string() } }))
+        .await;
+    assert_eq!(arbitrary.error_code(), "BAD_USER_INPUT");
+    assert!(arbitrary.error_message().contains("financial year"), "{}", arbitrary.error_message());
+    let quarter_start = {
+        let this = NaiveDate::from_ymd_opt(today.year(), ((today.month0() / 3) * 3) + 1, 1).unwrap();
+        let m0 = this.month0() as i32 - 3;
+        NaiveDate::from_ymd_opt(this.year() + m0.div_euclid(12), m0.rem_euclid(12) as u32 + 1, 1).unwrap()
+    };
+    let quarter_end = {
+        let m0 = quarter_start.month0() + 3;
+        NaiveDate::from_ymd_opt(quarter_start.year() + (m0 / 12) as i32, m0 % 12 + 1, 1).unwrap().pred_opt().unwrap()
+    };
+    let end = chrono_tz::Europe::London
+        .from_local_datetime(&quarter_end.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let reply = app
+        .gql(&published, REPORT_PUBLISHED, json!({ "input": { "neighbourhoodId": neighbourhood, "from": quarter_start.to_string(), "to": quarter_end.to_string() } }))
+        .await;
+    let recorded = brute_force_recorded(&app, &neighbourhood, quarter_start, quarter_end, false, Some(end)).await;
+    let everything = brute_force(&app, &neighbourhood, quarter_start, quarter_end, false).await;
+    assert!(recorded.len() < everything.len(), "the test's own measurements, recorded today, are left out");
+    check_published(&reply.data()["outcomeReport"], &recorded);
 }
+
+const REPORT_PUBLISHED: &str = r#"query Report($input: OutcomeReportInput!) { outcomeReport(input: $input) { exact
+    instruments { instrument { key } peopleWithPair suppressed meanMetricChange
+        items { item { key }
+            improved { count denominator percent suppressed }
+            same { count denominator percent suppressed }
+            worsened { count denominator percent suppressed } } } } }"#;
 
 #[tokio::test]
 async fn five_people_show_and_four_are_suppressed() {
@@ -452,7 +563,10 @@ async fn five_people_show_and_four_are_suppressed() {
     let worker = app.token(DemoRole::LinkWorker).await;
     let (neighbourhood, patients) = neighbourhood_patients(&app, &worker).await;
     let today = api::context::uk_today();
-    let vcse = app.token(DemoRole::Vcse).await;
+    // Suppression holds for every caller, also those who may read the records: the link worker
+    // asks. (A VCSE partner gets published statistics, for fixed ended periods only.)
+    let vcse = worker.clone();
+    let partner = app.token(DemoRole::Vcse).await;
     // Today only: the demo's history ends yesterday, so these five are the only pairs.
     let variables = json!({ "input": { "neighbourhoodId": neighbourhood,
         "from": today.to_string(), "to": today.to_string() } });
@@ -480,6 +594,11 @@ async fn five_people_show_and_four_are_suppressed() {
     assert_eq!(s["meanMetricChange"], 9.71, "raw 14 (15.32) to raw 28 (25.03)");
     let improved = &s["items"][0]["improved"];
     assert_eq!(improved, &json!({ "count": 5, "denominator": 5, "percent": 100.0, "suppressed": false }));
+    assert_eq!(
+        app.gql(&partner, REPORT, variables).await.error_code(),
+        "BAD_USER_INPUT",
+        "today is not an ended period"
+    );
 }
 
 /// Every SWEMWBS raw total, recorded through the API on this database, scores as the published table.

@@ -23,9 +23,8 @@ use entity::{patient, OrganisationKind, ProfessionalRole};
 use super::Caller;
 use crate::error::{AppError, AppResult};
 
-/// Counts below this are withheld from callers who may not see identifiable data (the usual
-/// small-number suppression rule for published health statistics).
-pub const SMALL_NUMBER_THRESHOLD: u64 = 5;
+use crate::disclosure::Disclosure;
+pub use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 
 /// Why a referral is refused to someone who is not a party to it.
 pub const REFERRAL_PARTIES_ONLY: &str =
@@ -269,14 +268,26 @@ impl Caller {
         self.role == ProfessionalRole::Commissioner || self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
-    /// An aggregate count as this caller may see it. Callers without access to identifiable data
-    /// do not see counts of 1 to 4 (`None`): a narrow definition (one practice, one age, a rare
-    /// condition) could otherwise single a person out. Zero is shown.
-    pub fn disclosable_count(&self, count: u64) -> Option<u64> {
-        if self.may_see_identifiable() || count == 0 || count >= SMALL_NUMBER_THRESHOLD {
-            Some(count)
+    /// How this caller reads figures about people: exactly when they may read the records
+    /// themselves; otherwise as published statistics (`crate::disclosure`).
+    pub fn disclosure(&self) -> Disclosure {
+        if self.may_see_identifiable() {
+            Disclosure::Exact
         } else {
+            Disclosure::Published
+        }
+    }
+
+    /// One aggregate count, alone, as this caller may see it. Callers without access to
+    /// identifiable data do not see counts below 5 (`None`): a narrow definition (one practice,
+    /// one age, a rare condition) could otherwise single a person out; the others they see rounded
+    /// to the nearest 5, so that two counts a day apart do not differ by one person.
+    pub fn disclosable_count(&self, count: u64) -> Option<u64> {
+        let disclosure = self.disclosure();
+        if disclosure == Disclosure::Published && disclosure.withholds(count) {
             None
+        } else {
+            Some(disclosure.shown(count))
         }
     }
 
@@ -457,7 +468,7 @@ mod tests {
         let gp = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![Uuid::from_u128(1)]);
         assert_eq!(
             [0, 1, 4, 5, 1_808].map(|n| commissioner.disclosable_count(n)),
-            [Some(0), None, None, Some(5), Some(1_808)]
+            [None, None, None, Some(5), Some(1_810)]
         );
         assert_eq!([1, 4].map(|n| gp.disclosable_count(n)), [Some(1), Some(4)]);
     }

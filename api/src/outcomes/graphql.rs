@@ -11,6 +11,7 @@ use super::instruments::{self, Instrument, Item};
 use super::report::{self, DisclosedInstrument, DisclosedItem, ReportScope};
 use super::NewMeasurement;
 use crate::context::{parse_id, request};
+use crate::disclosure::Disclosure;
 use crate::error::AppError;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
@@ -205,7 +206,8 @@ pub struct OutcomeReportInput {
     pub pcn_id: Option<ID>,
     /// Only follow-ups recorded under a referral to this service.
     pub service: Option<ReferralService>,
-    /// Follow-ups taken from this day …
+    /// Follow-ups taken from this day … (callers who see aggregates only: the first day of a
+    /// calendar month, financial-year quarter or financial year that has ended)
     pub from: NaiveDate,
     /// … to this day, inclusive.
     pub to: NaiveDate,
@@ -298,6 +300,9 @@ pub struct OutcomeReport {
     pub neighbourhood: NeighbourhoodNode,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// Whether the counts are exact (the caller may read the records) or published statistics
+    /// (rounded to the nearest 5, fixed ended periods, follow-ups recorded by the period's end).
+    pub exact: bool,
     pub instruments: Vec<InstrumentOutcome>,
 }
 
@@ -313,7 +318,9 @@ impl OutcomeQuery {
 
     /// For each instrument: people with a baseline and follow-up in the period, mean change, and
     /// for each item the share who improved, stayed the same or worsened, each with its numerator
-    /// and denominator. Counts of 1–4 are suppressed for every caller.
+    /// and denominator. Counts of 1–4 are suppressed for every caller (with a complement wherever
+    /// one could be subtracted). Callers who see aggregates only ask for a calendar month,
+    /// financial-year quarter or financial year that has ended, and get published statistics.
     async fn outcome_report(
         &self,
         ctx: &Context<'_>,
@@ -340,12 +347,23 @@ impl OutcomeQuery {
                 return Err(AppError::bad_input("pcnId", "no such PCN").into());
             }
         }
+        let disclosure = req.caller.disclosure();
+        disclosure.check_period(input.from, input.to, req.today)?;
+        // Published statistics count what had been recorded by the period's end, so that the
+        // figures of a period never change (a change would be one person's result).
+        let recorded_before = match disclosure {
+            Disclosure::Exact => None,
+            Disclosure::Published => Some(crate::referrals::figures::uk_midnight(
+                input.to.succ_opt().ok_or_else(|| AppError::bad_input("to", "is out of range"))?,
+            )?),
+        };
         let scope = ReportScope {
             neighbourhood_id,
             pcn_id,
             service: input.service.map(Into::into),
             from: input.from,
             to: input.to,
+            recorded_before,
         }
         .checked()?;
         let counts = report::compute(&req.db, &scope).await?;
@@ -353,7 +371,8 @@ impl OutcomeQuery {
             neighbourhood: neighbourhood.into(),
             from: input.from,
             to: input.to,
-            instruments: counts.iter().map(|c| InstrumentOutcome(report::disclose(c))).collect(),
+            exact: disclosure == Disclosure::Exact,
+            instruments: counts.iter().map(|c| InstrumentOutcome(report::disclose(c, disclosure))).collect(),
         })
     }
 }

@@ -8,10 +8,15 @@
 //!   baseline it was recorded against. One pair per person and instrument.
 //! * **Improved** means a better response at follow-up than at baseline: higher, or lower for items
 //!   where lower is better (ONS4 anxiety).
-//! * **Suppression**: counts of 1–4 are never shown. When the number of people is under 5 the whole
-//!   instrument is suppressed; when exactly one of an item's improved / same / worse counts is
-//!   suppressed, the smallest of the other two is suppressed too, so that it cannot be recovered by
-//!   subtraction from the denominator.
+//! * **Suppression**, for every caller: counts of 1–4 are never shown. When the number of people is
+//!   under 5 the whole instrument is suppressed; when exactly one of an item's improved / same /
+//!   worse counts is suppressed, the smallest of the other two is suppressed too, so that it cannot
+//!   be recovered by subtraction from the denominator.
+//! * **Published statistics**, for callers who see aggregates only (`crate::disclosure`): the
+//!   period is a calendar month, financial-year quarter or financial year that has ended, only
+//!   follow-ups recorded by its end count (so the figures of a period never change), the counts
+//!   shown are rounded to the nearest 5, percentages computed from the rounded counts and mean
+//!   changes shown to one decimal.
 
 use std::collections::HashMap;
 
@@ -22,7 +27,7 @@ use uuid::Uuid;
 use entity::{MeasurementKind, ReferralService};
 
 use super::instruments::{Instrument, CATALOGUE};
-use crate::auth::policy::SMALL_NUMBER_THRESHOLD;
+use crate::disclosure::{Cell, Disclosure, Table};
 use crate::error::{AppError, AppResult};
 use crate::sql::{count, Sql};
 
@@ -37,6 +42,8 @@ pub struct ReportScope {
     pub service: Option<ReferralService>,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// Only follow-ups recorded before this instant (published statistics: the period's end).
+    pub recorded_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ReportScope {
@@ -97,6 +104,9 @@ pub async fn compute(db: &impl ConnectionTrait, scope: &ReportScope) -> AppResul
         if let Some(service) = scope.service {
             joins.push_str(" JOIN referral r ON r.id = m.referral_id");
             filter.push_str(&format!(" AND r.service = {}", sql.bind(service.to_value())));
+        }
+        if let Some(before) = scope.recorded_before {
+            filter.push_str(&format!(" AND m.recorded_at < {}", sql.bind(before)));
         }
         format!(
             "WITH fu AS (SELECT m.id, m.instrument, m.baseline_id, m.metric_score, \
@@ -203,22 +213,14 @@ pub struct DisclosedInstrument {
     pub items: Vec<DisclosedItem>,
 }
 
-fn small(n: u64) -> bool {
-    n > 0 && n < SMALL_NUMBER_THRESHOLD
-}
-
 fn percent(n: u64, d: u64) -> Option<f64> {
     (d > 0).then(|| (n as f64 * 1000.0 / d as f64).round() / 10.0)
 }
 
-fn round2(x: Option<f64>) -> Option<f64> {
-    x.map(|v| (v * 100.0).round() / 100.0)
-}
-
-/// Applies the suppression rules of the module documentation.
-pub fn disclose(counts: &InstrumentCounts) -> DisclosedInstrument {
+/// Applies the suppression rules of the module documentation (and, published, the rounding).
+pub fn disclose(counts: &InstrumentCounts, disclosure: Disclosure) -> DisclosedInstrument {
     let people = counts.people;
-    if small(people) {
+    if disclosure.withholds(people) {
         let hidden = Share { numerator: None, denominator: None, percent: None, suppressed: true };
         return DisclosedInstrument {
             instrument: counts.instrument,
@@ -238,38 +240,51 @@ pub fn disclose(counts: &InstrumentCounts) -> DisclosedInstrument {
                 .collect(),
         };
     }
-    let items = counts
+    // Each item's improved, same and worse add up to the people with a pair: a reader could
+    // subtract along each item's line, so no line may withhold exactly one.
+    let mut table = Table::default();
+    let total = table.cell(people);
+    let cells: Vec<[Cell; 3]> = counts
         .items
         .iter()
         .map(|i| {
-            let values = [i.improved, i.same, i.worsened];
-            let mut hide = values.map(small);
-            if hide.iter().filter(|h| **h).count() == 1 {
-                // Secondary suppression: the smallest of the others, or the total gives it away.
-                if let Some(k) = (0..3).filter(|k| !hide[*k]).min_by_key(|k| values[*k]) {
-                    hide[k] = true;
+            let parts = [table.cell(i.improved), table.cell(i.same), table.cell(i.worsened)];
+            table.line(total, parts.to_vec());
+            parts
+        })
+        .collect();
+    // Suppression holds for every caller; rounding (and withheld zeros) only for published statistics.
+    let hidden = table.withheld(disclosure);
+    let shown = |c: Cell, value: u64| (!hidden[c]).then(|| disclosure.shown(value));
+    let denominator = disclosure.shown(people);
+    let items = counts
+        .items
+        .iter()
+        .zip(&cells)
+        .map(|(i, parts)| {
+            let share = |k: usize, value: u64| {
+                let numerator = shown(parts[k], value);
+                Share {
+                    numerator,
+                    denominator: Some(denominator),
+                    percent: numerator.and_then(|n| percent(n, denominator)),
+                    suppressed: numerator.is_none(),
                 }
-            }
-            let share = |k: usize| Share {
-                numerator: (!hide[k]).then_some(values[k]),
-                denominator: Some(people),
-                percent: if hide[k] { None } else { percent(values[k], people) },
-                suppressed: hide[k],
             };
             DisclosedItem {
                 item: i.item,
-                improved: share(0),
-                same: share(1),
-                worsened: share(2),
-                mean_change: round2(i.mean_change),
+                improved: share(0, i.improved),
+                same: share(1, i.same),
+                worsened: share(2, i.worsened),
+                mean_change: i.mean_change.map(|m| disclosure.mean(m)),
             }
         })
         .collect();
     DisclosedInstrument {
         instrument: counts.instrument,
-        people: Some(people),
+        people: Some(denominator),
         people_suppressed: false,
-        mean_metric_change: round2(counts.mean_metric_change),
+        mean_metric_change: counts.mean_metric_change.map(|m| disclosure.mean(m)),
         items,
     }
 }
@@ -278,6 +293,25 @@ pub fn disclose(counts: &InstrumentCounts) -> DisclosedInstrument {
 mod tests {
     use super::*;
     use crate::outcomes::instruments::SWEMWBS;
+
+    fn disclose_exact(counts: &InstrumentCounts) -> DisclosedInstrument {
+        disclose(counts, Disclosure::Exact)
+    }
+
+    #[test]
+    fn published_counts_are_rounded_and_percentages_come_from_the_rounded_counts() {
+        let d = disclose(&counts(52, (33, 12, 7)), Disclosure::Published);
+        assert_eq!(d.people, Some(50));
+        let i = &d.items[0];
+        assert_eq!(
+            i.improved,
+            Share { numerator: Some(35), denominator: Some(50), percent: Some(70.0), suppressed: false }
+        );
+        assert_eq!(i.same.numerator, Some(10));
+        assert_eq!(i.worsened.numerator, Some(5));
+        assert_eq!(d.mean_metric_change, Some(2.3));
+        assert_eq!(i.mean_change, Some(0.5));
+    }
 
     fn counts(people: u64, triple: (u64, u64, u64)) -> InstrumentCounts {
         InstrumentCounts {
@@ -296,12 +330,12 @@ mod tests {
 
     #[test]
     fn fewer_than_five_people_suppresses_the_whole_instrument() {
-        let d = disclose(&counts(4, (3, 1, 0)));
+        let d = disclose_exact(&counts(4, (3, 1, 0)));
         assert!(d.people_suppressed && d.people.is_none() && d.mean_metric_change.is_none());
         let i = &d.items[0];
         assert!(i.improved.suppressed && i.improved.numerator.is_none() && i.improved.denominator.is_none());
         assert!(i.mean_change.is_none());
-        let none = disclose(&counts(0, (0, 0, 0)));
+        let none = disclose_exact(&counts(0, (0, 0, 0)));
         assert_eq!(none.people, Some(0));
         assert_eq!(
             none.items[0].improved,
@@ -311,7 +345,7 @@ mod tests {
 
     #[test]
     fn one_small_cell_takes_the_next_smallest_with_it() {
-        let d = disclose(&counts(50, (33, 14, 3)));
+        let d = disclose_exact(&counts(50, (33, 14, 3)));
         let i = &d.items[0];
         assert_eq!(
             i.improved,
@@ -320,9 +354,9 @@ mod tests {
         assert!(i.worsened.suppressed && i.same.suppressed, "14 would give the 3 away");
         assert_eq!(d.mean_metric_change, Some(2.35));
         // Two small cells hide each other; none small hides nothing; zero is not small.
-        let d = disclose(&counts(50, (46, 2, 2)));
+        let d = disclose_exact(&counts(50, (46, 2, 2)));
         assert!(!d.items[0].improved.suppressed && d.items[0].same.suppressed && d.items[0].worsened.suppressed);
-        let d = disclose(&counts(50, (40, 10, 0)));
+        let d = disclose_exact(&counts(50, (40, 10, 0)));
         assert!(!d.items[0].improved.suppressed && !d.items[0].same.suppressed && !d.items[0].worsened.suppressed);
         assert_eq!(d.items[0].worsened.numerator, Some(0));
     }

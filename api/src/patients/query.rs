@@ -9,8 +9,8 @@ use uuid::Uuid;
 use entity::{patient, patient_condition};
 
 use super::criteria::{ConditionMatch, PatientCriteria};
-use crate::auth::policy::SMALL_NUMBER_THRESHOLD;
 use crate::auth::{Caller, Grant, PatientScope};
+use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
 use crate::pagination::{after_person, keyset_page, Page, PageRequest};
