@@ -1,9 +1,12 @@
 //! Relay cursor connections. A cursor names only the id of the last row seen (never a name or
 //! any other value of a record: cursors end up in URLs and logs); the next page looks up that
-//! row's sort key through the list's own select, scope and filters included, so a cursor forged
-//! from a row the caller may not see finds nothing, and is answered exactly as a cursor naming no
-//! row at all. Every page is bounded by `MAX_PAGE_SIZE`, and `totalCount` is counted only when a
-//! client asks for it.
+//! row's sort key through the caller's scope of the list (the rows they may see, whatever the
+//! filters), so a cursor forged from a row the caller may not see finds nothing, and is answered
+//! exactly as a cursor naming no row at all. The filters are not part of the lookup: a cursor of a
+//! row the caller may see pages on from that row whether or not it matches them, so the answer
+//! never says whether it does ("does this person have that condition" asked as a cursor), and a
+//! row that has left the list since keeps its place. Every page is bounded by `MAX_PAGE_SIZE`, and
+//! `totalCount` is counted only when a client asks for it.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -198,7 +201,8 @@ pub fn after_person(
 
 /// One page of `base` in `order` (ascending; the last column is the unique id the cursors name),
 /// after the request's cursor, with a lazy total over `base`. A cursor costs one more statement:
-/// reading the sort key of the row it names.
+/// reading the sort key of the row it names, through `base` itself (for lists whose filters say
+/// nothing about a person; see [`keyset_page_scoped`]).
 pub async fn keyset_page<E, K, C>(
     db: &C,
     base: Select<E>,
@@ -212,7 +216,27 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait + Clone + Send + 'static,
 {
-    keyset_page_in(db, base, page, order, Direction::Ascending, after, key).await
+    let cursors = base.clone();
+    keyset_page_in(db, base, cursors, page, order, Direction::Ascending, after, key).await
+}
+
+/// [`keyset_page`] whose cursors are looked up through `cursors`: the caller's scope of the list
+/// without its filters (see the module documentation).
+pub async fn keyset_page_scoped<E, K, C>(
+    db: &C,
+    base: Select<E>,
+    cursors: Select<E>,
+    page: PageRequest,
+    order: &[E::Column],
+    after: impl Fn(&K) -> Condition,
+    key: impl Fn(&E::Model) -> K,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait + Clone + Send + 'static,
+{
+    keyset_page_in(db, base, cursors, page, order, Direction::Ascending, after, key).await
 }
 
 /// Which way a keyset page runs over its order columns.
@@ -232,10 +256,12 @@ impl Direction {
     }
 }
 
-/// [`keyset_page`] in either direction.
+/// [`keyset_page_scoped`] in either direction.
+#[allow(clippy::too_many_arguments)]
 pub async fn keyset_page_in<E, K, C>(
     db: &C,
     base: Select<E>,
+    cursors: Select<E>,
     page: PageRequest,
     order: &[E::Column],
     direction: Direction,
@@ -249,7 +275,7 @@ where
 {
     let id_column = id_column_of(order)?;
     let total = LazyCount::of(db, base.clone());
-    let cursor = after_cursor::<E, K, C>(db, &base, &page, id_column, &after, &key).await?;
+    let cursor = after_cursor::<E, K, C>(db, &cursors, &page, id_column, &after, &key).await?;
     let mut query = base;
     if let Some(cursor) = cursor {
         query = query.filter(cursor);
@@ -264,6 +290,8 @@ pub struct Sliced<E: EntityTrait> {
     /// The whole list, for the lazy total.
     pub whole: Select<E>,
     pub slices: Vec<Select<E>>,
+    /// The caller's scope of the list without its filters, through which cursors are looked up.
+    pub cursors: Select<E>,
 }
 
 /// [`keyset_page_in`] over a [`Sliced`] list. Each slice is cut to the page before the slices are
@@ -285,7 +313,7 @@ where
     C: ConnectionTrait + Clone + Send + 'static,
 {
     let id_column = id_column_of(order)?;
-    let cursor = after_cursor::<E, K, C>(db, &list.whole, &page, id_column, &after, &key).await?;
+    let cursor = after_cursor::<E, K, C>(db, &list.cursors, &page, id_column, &after, &key).await?;
     let total = LazyCount::of(db, list.whole);
     let mut members = list.slices.into_iter().enumerate().map(|(n, slice)| {
         let slice = match &cursor {
@@ -325,15 +353,15 @@ fn id_column_of<Col: Copy>(order: &[Col]) -> AppResult<Col> {
 pub fn cursor_not_in_list() -> AppError {
     AppError::bad_input(
         "after",
-        "this cursor does not point into this list (its row is not, or is no longer, in it); start again from the first page",
+        "this cursor does not name a row of this list that you may see; start again from the first page",
     )
 }
 
 /// The condition for rows after the request's cursor: the sort key of the row it names, read
-/// through the list's own select (`list`), so that only a row of the list can serve as a cursor.
+/// through `scope`, so that only a row the caller may see can serve as a cursor.
 async fn after_cursor<E, K, C>(
     db: &C,
-    list: &Select<E>,
+    scope: &Select<E>,
     page: &PageRequest,
     id_column: E::Column,
     after: &impl Fn(&K) -> Condition,
@@ -347,7 +375,7 @@ where
     let Some(cursor_id) = page.after else {
         return Ok(None);
     };
-    let cursor_row = list.clone().filter(id_column.eq(cursor_id)).one(db).await?.ok_or_else(cursor_not_in_list)?;
+    let cursor_row = scope.clone().filter(id_column.eq(cursor_id)).one(db).await?.ok_or_else(cursor_not_in_list)?;
     Ok(Some(after(&key(&cursor_row))))
 }
 

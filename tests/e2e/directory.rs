@@ -308,6 +308,21 @@ async fn connections_hold_places_and_the_provider_sees_only_its_own() {
     );
     let illegal = app.gql(&vcse, MOVE, json!({ "input": { "connectionId": connection, "to": "REFERRED" } })).await;
     assert_eq!(illegal.error_code(), "INVALID_TRANSITION");
+    // The link worker's note may be clinical: the provider does not read it (its own notes it does).
+    const NOTES: &str =
+        "query($a: ID) { assetConnections(assetId: $a) { nodes { id events { toState note organisation { id } } } } }";
+    let notes = app.gql(&vcse, NOTES, json!({ "a": asset.id.to_string() })).await;
+    assert!(!notes.body.to_string().contains("walk to it together first"), "{}", notes.body);
+    assert_eq!(notes.error_code(), "FORBIDDEN");
+    assert_eq!(notes.body["errors"][0]["path"].as_array().unwrap().last().unwrap(), "note", "{}", notes.body);
+    let by_worker = app
+        .gql(
+            &worker,
+            "query($p: ID!) { patient(id: $p) { assetConnections { events { note } } } }",
+            json!({ "p": people[0] }),
+        )
+        .await;
+    assert!(by_worker.data().to_string().contains("walk to it together first"), "{}", by_worker.body);
     assert!(illegal.error_message().contains("allowed: STOPPED, COMPLETED"), "{}", illegal.error_message());
     let audited: Vec<_> =
         app.audit_trail().await.into_iter().filter(|a| a.access_reason == "asset_connection").collect();

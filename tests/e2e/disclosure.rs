@@ -404,3 +404,94 @@ async fn one_persons_outcome_is_not_given_away_by_the_difference_of_two_periods(
         }
     }
 }
+
+/// An ended period's published figures never change: a referral received last month that moves
+/// on today still counts in the state it was in at the month's end (else asking again tomorrow
+/// would show what one referral did).
+#[tokio::test]
+async fn an_ended_periods_figures_do_not_change_as_referrals_move_on() {
+    let app = spawn_app().await;
+    let (commissioner, neighbourhood) = commissioner_and_neighbourhood(&app).await;
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let gp = app.practitioner(DemoRole::Gp).await;
+    let today = api::context::uk_today();
+    let last_month = if today.month() == 1 {
+        NaiveDate::from_ymd_opt(today.year() - 1, 12, 1).unwrap()
+    } else {
+        NaiveDate::from_ymd_opt(today.year(), today.month() - 1, 1).unwrap()
+    };
+    let people: Vec<_> = entity::patient::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.neighbourhood_id == neighbourhood)
+        .take(20)
+        .collect();
+    // Twenty referrals received last month, still waiting at its end.
+    let mut ids = Vec::new();
+    for (n, person) in people.iter().enumerate() {
+        let created = at(last_month + chrono::Days::new(1 + n as u64 % 20));
+        let id = Uuid::now_v7();
+        let model = referral::Model {
+            id,
+            patient_id: person.id,
+            source: entity::ReferralSource::Gp,
+            referring_practitioner_id: gp.id,
+            referring_organisation_id: gp.organisation_id,
+            service: ReferralService::SocialPrescribing,
+            receiving_organisation_id: worker.organisation_id,
+            urgency: entity::Urgency::Routine,
+            context: None,
+            partner_summary: None,
+            consent_recorded_by: gp.id,
+            consent_recorded_at: created,
+            status: ReferralStatus::Received,
+            open_key: None,
+            assigned_practitioner_id: None,
+            idempotency_key: None,
+            first_contact_at: None,
+            ended_at: None,
+            outcome: None,
+            rejection_reason: None,
+            suggested_alternative: None,
+            created_at: created,
+            updated_at: created,
+        };
+        referral::Entity::insert(model.into_active_model()).exec_without_returning(&app.db).await.unwrap();
+        let event = entity::referral_event::Model {
+            id: Uuid::now_v7(),
+            referral_id: id,
+            kind: entity::ReferralEventKind::Created,
+            from_status: None,
+            to_status: Some(ReferralStatus::Received),
+            practitioner_id: gp.id,
+            organisation_id: gp.organisation_id,
+            occurred_at: created,
+            reason: None,
+            snomed_code: None,
+            assigned_practitioner_id: None,
+        };
+        entity::referral_event::Entity::insert(event.into_active_model())
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let input = figures_input(neighbourhood, last_month, last_day(last_month, 1), Some("SOCIAL_PRESCRIBING"));
+    let before = app.gql(&commissioner, FIGURES, input.clone()).await.data().clone();
+    let token = app.token_for_practitioner(&worker);
+    // Half of them move on today: their state now is not their state at the month's end.
+    for id in &ids[..10] {
+        let moved = app
+            .gql(
+                &token,
+                "mutation($id: ID!) { moveReferral(input: { referralId: $id, to: REJECTED_BY_SERVICE, reason: \"outside our area\" }) { referral { status } } }",
+                json!({ "id": id.to_string() }),
+            )
+            .await;
+        assert_eq!(moved.data()["moveReferral"]["referral"]["status"], "REJECTED_BY_SERVICE");
+    }
+    let after = app.gql(&commissioner, FIGURES, input).await.data().clone();
+    assert_eq!(before, after, "the month's figures are as they were at its end");
+}

@@ -20,7 +20,7 @@ use entity::{
 use crate::helpers::{spawn_app, TestApp};
 
 const FIGURES: &str = r#"query($input: ReferralFiguresInput!) { referralFigures(input: $input) {
-    asAt throughputWindowDays
+    asAt throughputWindowDays exact
     total { ...f }
     breakdown { pcn { id } service ...f } } }
   fragment f on ReferralFigures { received waiting supportedWhileWaiting oldestWaitDays firstContacts
@@ -215,9 +215,11 @@ async fn load_rows(app: &TestApp) -> Rows {
 
 type Key = Option<(Option<Uuid>, String)>;
 
+#[allow(clippy::too_many_arguments)]
 fn brute_force(
     rows: &Rows,
     neighbourhood: Uuid,
+    receiver: Uuid,
     pcn: Option<Uuid>,
     service: Option<ReferralService>,
     (start, end, as_at): (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
@@ -226,7 +228,11 @@ fn brute_force(
     let mut out: HashMap<Key, Expected> = HashMap::new();
     for r in &rows.referrals {
         let (n, p) = rows.pcn_of_patient[&r.patient_id];
-        if n != neighbourhood || pcn.is_some_and(|want| p != Some(want)) || service.is_some_and(|s| r.service != s) {
+        if n != neighbourhood
+            || r.receiving_organisation_id != receiver
+            || pcn.is_some_and(|want| p != Some(want))
+            || service.is_some_and(|s| r.service != s)
+        {
             continue;
         }
         let key = grouped.then(|| (p, r.service.to_value().to_uppercase()));
@@ -305,8 +311,10 @@ async fn figures_match_a_brute_force_computation_per_pcn_service_and_period() {
     let neighbourhood = app.neighbourhoods().await[0].id;
     scatter_referrals(&app, neighbourhood, 400).await;
     let rows = load_rows(&app).await;
-    let coordinator =
-        app.token_for_practitioner(&app.practitioner_in(entity::ProfessionalRole::IntCoordinator, neighbourhood).await);
+    // The service that received the referrals asks for its own: exact figures for any period.
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let receiver = worker.organisation_id;
+    let coordinator = app.token_for_practitioner(&worker);
     let pcn = organisation::Entity::find()
         .all(&app.db)
         .await
@@ -330,15 +338,17 @@ async fn figures_match_a_brute_force_computation_per_pcn_service_and_period() {
             let input = json!({ "input": {
                 "neighbourhoodId": neighbourhood.to_string(), "from": from.to_string(), "to": to.to_string(),
                 "pcnId": pcn_id.map(|p: Uuid| p.to_string()),
-                "service": service.map(|s: ReferralService| s.to_value().to_uppercase()) } });
+                "service": service.map(|s: ReferralService| s.to_value().to_uppercase()),
+                "receivingOrganisationId": receiver.to_string() } });
             let reply = app.gql(&coordinator, FIGURES, input).await;
             let report = &reply.data()["referralFigures"];
+            assert_eq!(report["exact"], true);
             let as_at: DateTime<Utc> = report["asAt"].as_str().unwrap().parse().unwrap();
             let window = (uk_midnight(from), uk_midnight(to + Duration::days(1)), as_at);
             let what = format!("{from}..{to} pcn={pcn_id:?} service={service:?}");
-            let total = brute_force(&rows, neighbourhood, pcn_id, service, window, false);
+            let total = brute_force(&rows, neighbourhood, receiver, pcn_id, service, window, false);
             check(&report["total"], &total.get(&None).cloned().unwrap_or_default(), &format!("{what} total"));
-            let groups = brute_force(&rows, neighbourhood, pcn_id, service, window, true);
+            let groups = brute_force(&rows, neighbourhood, receiver, pcn_id, service, window, true);
             let breakdown = report["breakdown"].as_array().unwrap();
             assert_eq!(breakdown.len(), groups.len(), "{what}: one row per PCN and service with referrals");
             for row in breakdown {
@@ -352,8 +362,15 @@ async fn figures_match_a_brute_force_computation_per_pcn_service_and_period() {
         }
     }
     assert!(compared > 20, "the breakdown was exercised ({compared} rows)");
-    let all =
-        brute_force(&rows, neighbourhood, None, None, (uk_midnight(today), uk_midnight(today), Utc::now()), false);
+    let all = brute_force(
+        &rows,
+        neighbourhood,
+        receiver,
+        None,
+        None,
+        (uk_midnight(today), uk_midnight(today), Utc::now()),
+        false,
+    );
     let e = &all[&None];
     assert!(e.waiting > 0 && e.supported > 0 && e.supported < e.waiting, "the data exercises support while waiting");
 }
@@ -390,11 +407,18 @@ async fn figures_are_aggregates_for_the_neighbourhood_with_small_counts_withheld
     }
     let outsider = app.token_for_practitioner(&app.practitioner_in(entity::ProfessionalRole::Gp, b).await);
     assert_eq!(app.gql(&outsider, FIGURES, input(a)).await.error_code(), "FORBIDDEN");
-    let backwards = json!({ "input": { "neighbourhoodId": a.to_string(), "from": today.to_string(), "to": (today - Duration::days(1)).to_string() } });
+    // Staff asking about referrals between other organisations get published statistics too:
+    // only a referral's parties see it, and a small cell of exact figures is one referral.
     let coordinator = app.token(DemoRole::Coordinator).await;
+    let theirs = app.gql(&coordinator, FIGURES, input(a)).await;
+    assert_eq!(theirs.data()["referralFigures"]["exact"], false);
+    let live = json!({ "input": { "neighbourhoodId": a.to_string(), "from": (today - Duration::days(30)).to_string(), "to": today.to_string() } });
+    assert_eq!(app.gql(&coordinator, FIGURES, live).await.error_code(), "BAD_USER_INPUT");
+    let backwards = json!({ "input": { "neighbourhoodId": a.to_string(), "from": today.to_string(), "to": (today - Duration::days(1)).to_string() } });
     let reply = app.gql(&coordinator, FIGURES, backwards).await;
     assert_eq!(reply.body["errors"][0]["extensions"]["field"], "from");
-    let not_pcn = json!({ "input": { "neighbourhoodId": a.to_string(), "from": today.to_string(), "to": today.to_string(), "pcnId": a.to_string() } });
+    let own = app.practitioner(DemoRole::Coordinator).await.organisation_id.to_string();
+    let not_pcn = json!({ "input": { "neighbourhoodId": a.to_string(), "from": today.to_string(), "to": today.to_string(), "pcnId": a.to_string(), "referringOrganisationId": own } });
     assert_eq!(app.gql(&coordinator, FIGURES, not_pcn).await.body["errors"][0]["extensions"]["field"], "pcnId");
 }
 
@@ -402,11 +426,12 @@ async fn figures_are_aggregates_for_the_neighbourhood_with_small_counts_withheld
 async fn figures_take_the_same_statements_for_ten_referrals_as_for_five_hundred() {
     let app = spawn_app().await;
     let neighbourhood = app.neighbourhoods().await[0].id;
-    let coordinator =
-        app.token_for_practitioner(&app.practitioner_in(entity::ProfessionalRole::IntCoordinator, neighbourhood).await);
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let coordinator = app.token_for_practitioner(&worker);
     let today = Utc::now().date_naive();
     let input = json!({ "input": { "neighbourhoodId": neighbourhood.to_string(),
-        "from": (today - Duration::days(400)).to_string(), "to": today.to_string() } });
+        "from": (today - Duration::days(400)).to_string(), "to": today.to_string(),
+        "receivingOrganisationId": worker.organisation_id.to_string() } });
     let mut counts = Vec::new();
     for more in [10, 490] {
         scatter_referrals(&app, neighbourhood, more).await;

@@ -302,6 +302,22 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     let vcse = app.token(api::cli::DemoRole::Vcse).await;
     let refused = app.gql(&vcse, PROPOSE, json!({ "input": { "meetingId": upcoming, "criteria": criteria } })).await;
     assert_eq!(refused.error_code(), "FORBIDDEN");
+
+    // The link worker's proposal names C's waiting referral; the agenda item it becomes, which
+    // every invitee with access to C reads, does not: only the referral's parties know of it.
+    let another = schedule(&app, &t, 96, None).await["id"].as_str().unwrap().to_owned();
+    let added = app
+        .gql(
+            &worker,
+            "mutation($input: AddProposedToMdtAgendaInput!) { addProposedToMdtAgenda(input: $input) { meeting { agenda { reason patient { id } } } } }",
+            json!({ "input": { "proposal": { "meetingId": another, "criteria": criteria, "limit": 60 } } }),
+        )
+        .await;
+    let agenda = added.data()["addProposedToMdtAgenda"]["meeting"]["agenda"].as_array().unwrap().clone();
+    let item = agenda.iter().find(|i| i["patient"]["id"] == c.as_str()).expect("C is on the agenda");
+    let reason = item["reason"].as_str().unwrap();
+    assert!(!reason.contains("waiting") && !reason.contains("social prescribing"), "{reason}");
+    assert!(!reason.is_empty());
 }
 
 /// Everything the team reads about each person before the meeting.

@@ -280,3 +280,85 @@ async fn a_forged_cursor_is_answered_as_one_naming_nothing() {
         3
     );
 }
+
+/// A question about the health of the few people an age and a practice single out is about them,
+/// whatever it answers: "has the oldest person of this practice that condition?" answered 0 is an
+/// audited read of them as much as 1 is.
+#[tokio::test]
+async fn a_zero_about_people_singled_out_by_age_and_practice_is_an_audited_read() {
+    let app = spawn_app().await;
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let neighbourhood: uuid::Uuid = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await.data()
+        ["me"]["neighbourhoods"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut people = entity::patient::Entity::find()
+        .filter(entity::patient::Column::NeighbourhoodId.eq(neighbourhood))
+        .order_by_asc(entity::patient::Column::DateOfBirth)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let practice = people[0].registered_practice_id;
+    people.retain(|p| p.registered_practice_id == practice);
+    let today = api::context::uk_today();
+    let age = api::patients::graphql::age_on(people[0].date_of_birth, today);
+    let singled: Vec<uuid::Uuid> =
+        people.iter().filter(|p| api::patients::graphql::age_on(p.date_of_birth, today) >= age).map(|p| p.id).collect();
+    assert!((1..5).contains(&singled.len()));
+    let conditions = entity::patient_condition::Entity::find().all(&app.db).await.unwrap();
+    let lacking = api::conditions::catalogue()
+        .iter()
+        .map(|c| c.snomed_code.clone())
+        .find(|code| !conditions.iter().any(|c| singled.contains(&c.patient_id) && &c.snomed_code == code))
+        .expect("a condition none of them has");
+    let before = app.audit_trail().await.len();
+    let reply = app
+        .gql(
+            &coordinator,
+            "query($p: ID, $a: Int, $c: [String!]) { patients(filter: { practiceId: $p, ageMin: $a, conditionCodes: $c }) { totalCount } }",
+            json!({ "p": practice.to_string(), "a": age, "c": [lacking] }),
+        )
+        .await;
+    assert_eq!(reply.data()["patients"]["totalCount"], 0);
+    let read: std::collections::HashSet<uuid::Uuid> =
+        new_rows(&app, before).await.iter().map(|r| r.patient_id).collect();
+    assert_eq!(read, singled.iter().copied().collect(), "the people the question is about are read");
+}
+
+/// A cursor of a person the caller may see pages on from them whether or not they match the
+/// filter: the answer never says whether they do.
+#[tokio::test]
+async fn a_cursor_does_not_say_whether_its_person_matches_the_filter() {
+    let app = spawn_app().await;
+    let (coordinator, person, has, lacks) = someone(&app).await;
+    const PAGE: &str = "query($after: String, $c: [String!]) { patients(first: 3, after: $after, filter: { conditionCodes: $c }) { nodes { id } } }";
+    const NEXT: &str = "query($after: String) { patients(first: 100, after: $after) { nodes { id } } }";
+    let cursor = api::pagination::encode_cursor(&person.id);
+    let conditions = entity::patient_condition::Entity::find().all(&app.db).await.unwrap();
+    // The people after the cursor's person in the list's own order, unfiltered.
+    let next: Vec<String> = app.gql(&coordinator, NEXT, json!({ "after": cursor })).await.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    for code in [&has, &lacks] {
+        let reply = app.gql(&coordinator, PAGE, json!({ "after": cursor, "c": [code] })).await;
+        let page: Vec<String> = reply.data()["patients"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect();
+        let expected: Vec<String> = next
+            .iter()
+            .filter(|id| conditions.iter().any(|c| c.patient_id.to_string() == **id && &c.snomed_code == code))
+            .take(3)
+            .cloned()
+            .collect();
+        assert!(page.starts_with(&expected) || expected.starts_with(&page), "{code}: {page:?} vs {expected:?}");
+        assert!(!page.contains(&person.id.to_string()));
+    }
+}

@@ -253,6 +253,13 @@ impl Caller {
         })
     }
 
+    /// Whether the caller reads free text about a person written by `author` (an organisation):
+    /// callers who may read identifiable records read all of it; the others (a VCSE partner) only
+    /// what their own organisation wrote, since another's may be clinical.
+    pub fn reads_text_written_by(&self, author: Uuid) -> bool {
+        self.may_see_identifiable() || self.organisation_id == author
+    }
+
     /// The caller's level for patients of their neighbourhoods (shown by `me`).
     pub fn patient_access_level(&self) -> PatientAccessLevel {
         if self.may_see_identifiable() && !self.neighbourhood_ids.is_empty() {

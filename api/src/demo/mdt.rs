@@ -325,7 +325,7 @@ pub(super) async fn propose_upcoming(
                 meeting_id: next.meeting_id,
                 patient_id: proposal.patient.id,
                 position: position as i32,
-                reason: proposal.summary(),
+                reason: proposal.agenda_reason(),
                 kind: AgendaItemKind::FullDiscussion,
                 presenter_id: None,
                 minutes_allotted: 8,

@@ -293,9 +293,13 @@ impl AssetConnectionNode {
     async fn allowed_moves(&self) -> Vec<ConnectionState> {
         allowed_moves(self.model.state).iter().map(|s| (*s).into()).collect()
     }
-    /// The referral it was made under (its id; the referral itself is for its parties).
-    async fn referral_id(&self) -> Option<ID> {
-        self.model.referral_id.map(|r| ID(r.to_string()))
+    /// The referral it was made under (its id), for the referral's parties only: to anyone else
+    /// even its existence is not theirs to know.
+    async fn referral_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        let Some(id) = self.model.referral_id else { return Ok(None) };
+        let req = request(ctx)?;
+        let referral = req.loaders.referral.load_one(id).await?;
+        Ok(referral.filter(|r| req.caller.may_see_referral(r)).map(|r| ID(r.id.to_string())))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
@@ -329,8 +333,17 @@ impl AssetConnectionEventNode {
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    /// The note made with the move. A caller who may not read identifiable records (the VCSE
+    /// provider of the activity) reads only its own organisation's notes (FORBIDDEN otherwise):
+    /// another's may be clinical.
+    async fn note(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        match self.0.note.as_deref() {
+            Some(_) if !request(ctx)?.caller.reads_text_written_by(self.0.organisation_id) => Err(AppError::forbidden(
+                "a note written by another organisation may be clinical and is not shared with voluntary-sector partners",
+            )
+            .into()),
+            note => Ok(note),
+        }
     }
     async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))

@@ -81,16 +81,33 @@ pub struct Proposal {
 }
 
 impl Proposal {
-    /// The reasons in one line, as an agenda item's reason.
+    /// The reasons in one line, as the proposer reads them.
     pub fn summary(&self) -> String {
-        let text = self.reasons.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>().join("; ");
-        if text.chars().count() <= MAX_TEXT_CHARS {
-            return text;
-        }
-        let mut short: String = text.chars().take(MAX_TEXT_CHARS - 1).collect();
-        short.push('…');
-        short
+        one_line(self.reasons.iter())
     }
+
+    /// The reasons an agenda item keeps: every invitee with access to the person reads the item,
+    /// and only a referral's parties may know of it, so a waiting referral's reason stays with the
+    /// proposer (the parties read the referral itself in the person's `referrals`).
+    pub fn agenda_reason(&self) -> String {
+        let reason = one_line(self.reasons.iter().filter(|r| r.kind != ProposalReasonKind::ReferralWaiting));
+        if reason.is_empty() {
+            "Proposed for review from the cohort".to_owned()
+        } else {
+            reason
+        }
+    }
+}
+
+/// Reasons joined into one line, cut to what an agenda item holds.
+fn one_line<'a>(reasons: impl Iterator<Item = &'a ProposalReason>) -> String {
+    let text = reasons.map(|r| r.detail.as_str()).collect::<Vec<_>>().join("; ");
+    if text.chars().count() <= MAX_TEXT_CHARS {
+        return text;
+    }
+    let mut short: String = text.chars().take(MAX_TEXT_CHARS - 1).collect();
+    short.push('…');
+    short
 }
 
 /// What to propose from.
@@ -357,7 +374,8 @@ pub(crate) fn frailty_reason(p: &patient::Model) -> Option<ProposalReason> {
 }
 
 /// Adds the proposed people to the end of the meeting's agenda in one transaction, each with
-/// their reasons as the item's reason; people already on it are CONFLICT, and nothing is added.
+/// their reasons as the item's reason (but a waiting referral's: see `Proposal::agenda_reason`);
+/// people already on it are CONFLICT, and nothing is added.
 pub async fn add_proposed(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -398,7 +416,7 @@ pub async fn add_proposed(
             meeting_id: meeting.id,
             patient_id: p.patient.id,
             position: start + n as i32,
-            reason: p.summary(),
+            reason: p.agenda_reason(),
             kind: AgendaItemKind::FullDiscussion,
             presenter_id: None,
             minutes_allotted: minutes_each,

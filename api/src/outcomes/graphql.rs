@@ -156,12 +156,13 @@ impl OutcomeMeasurementNode {
         let baseline = request(ctx)?.loaders.outcome_measurement.load_one(id).await?;
         Ok(baseline.and_then(|b| b.metric_score).map(|b| ((score - b) * 100.0).round() / 100.0))
     }
-    /// The referral it was taken under, if any (shown to the referral's parties).
+    /// The referral it was taken under, if the caller is a party to it (null otherwise, as when
+    /// there is none: to anyone else even its existence is not theirs to know).
     async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {
         let Some(id) = self.0.referral_id else { return Ok(None) };
         let req = request(ctx)?;
-        let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
-        Ok(Some(ReferralNode::read(&req.caller, model)?))
+        let model = req.loaders.referral.load_one(id).await?;
+        Ok(model.and_then(|m| ReferralNode::visible(&req.caller, m)))
     }
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))

@@ -42,6 +42,24 @@ pub struct PatientCriteria {
 pub const MAX_AGE: u32 = 130;
 
 impl PatientCriteria {
+    /// The criteria about who someone is (age, registered practice), without those about their
+    /// health: what a question about a few people's health names them by.
+    pub fn demographic(&self) -> PatientCriteria {
+        PatientCriteria {
+            age_min: self.age_min,
+            age_max: self.age_max,
+            practice_id: self.practice_id,
+            ..PatientCriteria::default()
+        }
+    }
+
+    /// Whether the criteria ask about health (frailty, conditions).
+    pub fn clinical(&self) -> bool {
+        !self.frailty_categories.is_empty()
+            || self.min_condition_count.is_some_and(|n| n > 0)
+            || !self.condition_codes.is_empty()
+    }
+
     /// Whether the criteria narrow the population at all.
     pub fn narrows(&self) -> bool {
         *self != PatientCriteria { condition_match: self.condition_match, ..PatientCriteria::default() }

@@ -13,7 +13,7 @@ use crate::auth::{Caller, Grant, PatientScope};
 use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
-use crate::pagination::{after_person, keyset_page, Page, PageRequest};
+use crate::pagination::{after_person, keyset_page_scoped, Page, PageRequest};
 use crate::search::{name_words, SearchText};
 
 /// Most people a search text may name for each of them to count as read by whatever the search
@@ -158,7 +158,9 @@ impl PatientSelection {
     /// The people whose reading `answer` stands for, with the caller's grant on each: when the
     /// selection has search text that names at most [`SEARCH_NAMES_AT_MOST`] people, those people
     /// (whatever the criteria leave of them); else, when `answer` counts 1 to 4 people (a cohort
-    /// small enough to single someone out), those people; else nobody.
+    /// small enough to single someone out), those people; else, when the criteria ask about health
+    /// and who they ask about (their age and practice alone) is 1 to 4 people, those people ("has
+    /// the one 101-year-old of this practice dementia?" answers 0 or 1); else nobody.
     pub async fn singled_out(
         &self,
         db: &impl ConnectionTrait,
@@ -177,6 +179,19 @@ impl PatientSelection {
         if (1..SMALL_NUMBER_THRESHOLD).contains(&answer) {
             return Ok(graded(self.select()?.limit(SMALL_NUMBER_THRESHOLD).all(db).await?));
         }
+        let asks_about_health = self.criteria.iter().any(PatientCriteria::clinical);
+        let names_people = self.criteria.iter().any(|c| c.demographic().narrows());
+        if asks_about_health && names_people {
+            let who = PatientSelection {
+                criteria: self.criteria.iter().map(PatientCriteria::demographic).collect(),
+                search: None,
+                ..self.clone()
+            };
+            let rows = who.select()?.limit(SMALL_NUMBER_THRESHOLD).all(db).await?;
+            if (rows.len() as u64) < SMALL_NUMBER_THRESHOLD {
+                return Ok(graded(rows));
+            }
+        }
         Ok(Vec::new())
     }
 
@@ -188,9 +203,13 @@ impl PatientSelection {
         page: PageRequest,
     ) -> AppResult<Page<(patient::Model, Grant)>> {
         use patient::Column as P;
-        let page = keyset_page(
+        // Cursors through the scope alone: whether the cursor's person matches the criteria is
+        // never part of the answer.
+        let cursors = patient::Entity::find().filter(self.scope.condition());
+        let page = keyset_page_scoped(
             db,
             self.select()?,
+            cursors,
             page,
             &[P::FamilyName, P::GivenName, P::Id],
             |key| after_person(P::FamilyName, P::GivenName, P::Id, key),

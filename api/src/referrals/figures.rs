@@ -4,7 +4,8 @@
 //!
 //! Definitions (the figures a PCN lead reads):
 //! * **Received in the period**: referrals created in [from, to] (UK days), with their current
-//!   state, their source and their needs (a referral with two needs counts under both).
+//!   state (published statistics: their state at `as_at`, so that an ended period's figures never
+//!   change), their source and their needs (a referral with two needs counts under both).
 //! * **Waiting** at `as_at` (the end of the period, or now if sooner): referrals created by then,
 //!   not yet contacted and not ended by then (received or awaiting contact). **Supported while
 //!   waiting**: of those, people who were current members of a support group at `as_at`.
@@ -41,6 +42,12 @@ pub struct FigureScope {
     pub neighbourhood_id: Uuid,
     pub pcn_id: Option<Uuid>,
     pub service: Option<ReferralService>,
+    /// Only referrals this organisation received.
+    pub receiving_organisation_id: Option<Uuid>,
+    /// Only referrals this organisation made.
+    pub referring_organisation_id: Option<Uuid>,
+    /// Each referral's state as it was at `as_at` rather than now (published statistics).
+    pub status_as_at: bool,
     /// First instant of the period (UK midnight of `from`).
     pub start: DateTime<Utc>,
     /// First instant after the period (UK midnight after `to`).
@@ -70,7 +77,17 @@ impl FigureScope {
         if start > now {
             return Err(AppError::bad_input("from", "the period has not started yet"));
         }
-        Ok(Self { neighbourhood_id, pcn_id, service, start, end, as_at: end.min(now) })
+        Ok(Self {
+            neighbourhood_id,
+            pcn_id,
+            service,
+            receiving_organisation_id: None,
+            referring_organisation_id: None,
+            status_as_at: false,
+            start,
+            end,
+            as_at: end.min(now),
+        })
     }
 }
 
@@ -106,8 +123,20 @@ pub type GroupKey = (Option<Uuid>, ReferralService);
 
 /// The scope's referrals with their PCN, as a common table expression named `base`.
 fn base_cte(sql: &mut Sql, scope: &FigureScope) -> String {
+    // The state: as it is now, or (`status_as_at`) as it was at `as_at`, from the referral's
+    // history, so that the figures of an ended period never change as referrals move on.
+    let status = if scope.status_as_at {
+        format!(
+            "COALESCE((SELECT e.to_status FROM referral_event e WHERE e.referral_id = r.id \
+             AND e.to_status IS NOT NULL AND e.occurred_at <= {} \
+             ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1), r.status)",
+            sql.bind(scope.as_at)
+        )
+    } else {
+        "r.status".to_owned()
+    };
     let mut cte = format!(
-        "WITH base AS (SELECT r.id, r.patient_id, r.service, r.status, r.source, r.created_at, \
+        "WITH base AS (SELECT r.id, r.patient_id, r.service, {status} AS status, r.source, r.created_at, \
          r.first_contact_at, r.ended_at, o.parent_id AS pcn_id \
          FROM referral r JOIN patient p ON p.id = r.patient_id \
          JOIN organisation o ON o.id = p.registered_practice_id \
@@ -119,6 +148,12 @@ fn base_cte(sql: &mut Sql, scope: &FigureScope) -> String {
     }
     if let Some(service) = scope.service {
         cte.push_str(&format!(" AND r.service = {}", sql.bind(service.to_value())));
+    }
+    if let Some(org) = scope.receiving_organisation_id {
+        cte.push_str(&format!(" AND r.receiving_organisation_id = {}", sql.bind(org)));
+    }
+    if let Some(org) = scope.referring_organisation_id {
+        cte.push_str(&format!(" AND r.referring_organisation_id = {}", sql.bind(org)));
     }
     cte.push(')');
     cte

@@ -1,6 +1,7 @@
 //! GraphQL for the waiting-list and throughput figures (`figures`). Aggregates only: visible to
-//! the neighbourhood's organisations and to commissioners. Callers who may read identifiable
-//! records get exact figures; everyone else gets published statistics (`crate::disclosure`):
+//! the neighbourhood's organisations and to commissioners. Exact figures go to callers who may
+//! read identifiable records and ask for the referrals their organisation received or made (they
+//! are a party to each); everything else is answered as published statistics (`crate::disclosure`):
 //! fixed, ended periods, counts of 1–4 withheld along with a complement on every sum that could
 //! give them away, the rest rounded to the nearest 5, and the waits computed from a withheld count
 //! withheld too.
@@ -31,6 +32,13 @@ pub struct ReferralFiguresInput {
     /// Only patients registered with this PCN's practices.
     pub pcn_id: Option<ID>,
     pub service: Option<ReferralService>,
+    /// Only referrals this organisation received. A service asking for its own (or a practice
+    /// for the referrals it made, `referringOrganisationId`) is a party to every referral counted,
+    /// and gets exact figures for any period; every other selection holds referrals between other
+    /// organisations, and is answered as published statistics.
+    pub receiving_organisation_id: Option<ID>,
+    /// Only referrals this organisation made.
+    pub referring_organisation_id: Option<ID>,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -59,7 +67,8 @@ pub struct NeedCount {
 pub struct ReferralFigures {
     /// Referrals received in the period.
     pub received: Option<u64>,
-    /// The current state of the referrals received in the period.
+    /// The state of the referrals received in the period: now (exact figures), or at `asAt`
+    /// (published statistics, which never change once the period has ended).
     pub by_status: Vec<StatusCount>,
     pub by_source: Vec<SourceCount>,
     /// By need (a referral with two needs counts under both).
@@ -198,7 +207,15 @@ impl Cells {
             median_wait_days: days(f.median_wait_days, contacts.is_some()),
             p90_wait_days: days(f.p90_wait_days, contacts.is_some()),
             recent_first_contacts: recent,
-            estimated_wait_days: days(f.estimated_wait_days, waiting.is_some() && recent.is_some()),
+            estimated_wait_days: match disclosure {
+                Disclosure::Exact => f.estimated_wait_days.map(|d| disclosure.days(d)),
+                // From the counts as shown, not the exact ones: an estimate is a ratio of the
+                // two, and from the exact ones it would give them back.
+                Disclosure::Published => waiting
+                    .zip(recent)
+                    .filter(|(_, r)| *r > 0)
+                    .map(|(w, r)| disclosure.days((w + 1) as f64 * THROUGHPUT_WINDOW_DAYS as f64 / r as f64)),
+            },
             pcn_id: key.and_then(|(pcn, _)| pcn),
             service: key.map(|(_, s)| s.into()),
         }
@@ -353,7 +370,14 @@ impl FiguresQuery {
                 AppError::forbidden("figures are for the neighbourhood's organisations and commissioners").into()
             );
         }
-        let disclosure = req.caller.disclosure();
+        let receiving =
+            input.receiving_organisation_id.as_ref().map(|id| parse_id("receivingOrganisationId", id)).transpose()?;
+        let referring =
+            input.referring_organisation_id.as_ref().map(|id| parse_id("referringOrganisationId", id)).transpose()?;
+        // Exact figures only over referrals the caller's organisation is a party to: any other
+        // selection counts referrals between other organisations, which only their parties see.
+        let own = [receiving, referring].contains(&Some(req.caller.organisation_id));
+        let disclosure = if own { req.caller.disclosure() } else { crate::disclosure::Disclosure::Published };
         disclosure.check_period(input.from, input.to, req.today)?;
         let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
         if let Some(pcn) = pcn_id {
@@ -362,7 +386,7 @@ impl FiguresQuery {
                 return Err(AppError::bad_input("pcnId", "no such PCN").into());
             }
         }
-        let scope = FigureScope::for_days(
+        let mut scope = FigureScope::for_days(
             neighbourhood_id,
             pcn_id,
             input.service.map(Into::into),
@@ -370,6 +394,9 @@ impl FiguresQuery {
             input.to,
             Utc::now(),
         )?;
+        scope.receiving_organisation_id = receiving;
+        scope.referring_organisation_id = referring;
+        scope.status_as_at = disclosure == crate::disclosure::Disclosure::Published;
         Ok(ReferralFiguresReport { scope, from: input.from, to: input.to, disclosure, published: OnceCell::new() })
     }
 }

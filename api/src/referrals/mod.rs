@@ -490,6 +490,9 @@ pub async fn list(
         parties = every_party.iter().collect();
     }
     let parties: Vec<_> = parties.into_iter().map(|(column, mine, _)| column.eq(*mine)).collect();
+    // Cursors through every referral the caller is a party to, whatever the filters.
+    let cursors = referral::Entity::find()
+        .filter(every_party.iter().map(|(column, mine, _)| column.eq(*mine)).fold(Condition::any(), Condition::add));
     let mut cond = Condition::all();
     if let Some(p) = filter.patient_id {
         cond = cond.add(C::PatientId.eq(p));
@@ -541,7 +544,7 @@ pub async fn list(
     };
     let key = |m: &referral::Model| (m.created_at, m.id);
     if held_by_one_worker {
-        return keyset_page_in(db, whole, page, &order, direction, after, key).await;
+        return keyset_page_in(db, whole, cursors, page, &order, direction, after, key).await;
     }
     // One slice per party and status, each read newest (or oldest) first from its own index
     // (migration 000007): a provider's inbox then costs its page, not the provider's history.
@@ -557,5 +560,5 @@ pub async fn list(
             });
         }
     }
-    keyset_page_union(db, Sliced { whole, slices }, page, &order, direction, after, key).await
+    keyset_page_union(db, Sliced { whole, slices, cursors }, page, &order, direction, after, key).await
 }
