@@ -202,7 +202,7 @@ pub fn after_person(
 /// One page of `base` in `order` (ascending; the last column is the unique id the cursors name),
 /// after the request's cursor, with a lazy total over `base`. A cursor costs one more statement:
 /// reading the sort key of the row it names, through `base` itself (for lists whose filters say
-/// nothing about a person; see [`keyset_page_scoped`]).
+/// nothing about a person; lists of people look cursors up through their scope, [`keyset_page_in`]).
 pub async fn keyset_page<E, K, C>(
     db: &C,
     base: Select<E>,
@@ -217,25 +217,6 @@ where
     C: ConnectionTrait + Clone + Send + 'static,
 {
     let cursors = base.clone();
-    keyset_page_in(db, base, cursors, page, order, Direction::Ascending, after, key).await
-}
-
-/// [`keyset_page`] whose cursors are looked up through `cursors`: the caller's scope of the list
-/// without its filters (see the module documentation).
-pub async fn keyset_page_scoped<E, K, C>(
-    db: &C,
-    base: Select<E>,
-    cursors: Select<E>,
-    page: PageRequest,
-    order: &[E::Column],
-    after: impl Fn(&K) -> Condition,
-    key: impl Fn(&E::Model) -> K,
-) -> AppResult<Page<E::Model>>
-where
-    E: EntityTrait,
-    E::Model: Send + Sync,
-    C: ConnectionTrait + Clone + Send + 'static,
-{
     keyset_page_in(db, base, cursors, page, order, Direction::Ascending, after, key).await
 }
 
@@ -256,7 +237,8 @@ impl Direction {
     }
 }
 
-/// [`keyset_page_scoped`] in either direction.
+/// [`keyset_page`] in either direction, with its cursors looked up through `cursors`: the caller's
+/// scope of the list without its filters (see the module documentation).
 #[allow(clippy::too_many_arguments)]
 pub async fn keyset_page_in<E, K, C>(
     db: &C,

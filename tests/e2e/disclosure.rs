@@ -110,6 +110,59 @@ fn at(day: NaiveDate) -> chrono::DateTime<Utc> {
     chrono_tz::Europe::London.from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
 }
 
+/// A referral by `gp` of `patient` to `receiver`, made at `created`: closed three weeks later, or
+/// still just received (`open`), as the history of its one event says.
+async fn write_referral(
+    app: &TestApp,
+    (patient, gp, receiver): (Uuid, &entity::practitioner::Model, Uuid),
+    service: ReferralService,
+    created: chrono::DateTime<Utc>,
+    open: bool,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    let model = referral::Model {
+        id,
+        patient_id: patient,
+        source: entity::ReferralSource::Gp,
+        referring_practitioner_id: gp.id,
+        referring_organisation_id: gp.organisation_id,
+        service,
+        receiving_organisation_id: receiver,
+        urgency: entity::Urgency::Routine,
+        context: None,
+        partner_summary: None,
+        consent_recorded_by: gp.id,
+        consent_recorded_at: created,
+        status: if open { ReferralStatus::Received } else { ReferralStatus::Closed },
+        open_key: None,
+        assigned_practitioner_id: None,
+        idempotency_key: None,
+        first_contact_at: (!open).then(|| created + chrono::Duration::days(3)),
+        ended_at: (!open).then(|| created + chrono::Duration::days(20)),
+        outcome: (!open).then_some(entity::ReferralOutcome::GoalsMet),
+        rejection_reason: None,
+        suggested_alternative: None,
+        created_at: created,
+        updated_at: created,
+    };
+    referral::Entity::insert(model.into_active_model()).exec_without_returning(&app.db).await.unwrap();
+    let event = entity::referral_event::Model {
+        id: Uuid::now_v7(),
+        referral_id: id,
+        kind: entity::ReferralEventKind::Created,
+        from_status: None,
+        to_status: Some(ReferralStatus::Received),
+        practitioner_id: gp.id,
+        organisation_id: gp.organisation_id,
+        occurred_at: created,
+        reason: None,
+        snomed_code: None,
+        assigned_practitioner_id: None,
+    };
+    entity::referral_event::Entity::insert(event.into_active_model()).exec_without_returning(&app.db).await.unwrap();
+    id
+}
+
 /// Writes `counts[k]` referrals to `service` in each month `k` of the financial year starting
 /// `fy` (long before the demo's history), all for people of `neighbourhood`.
 async fn referrals_in(app: &TestApp, neighbourhood: Uuid, fy: NaiveDate, service: ReferralService, counts: &[u32]) {
@@ -135,32 +188,7 @@ async fn referrals_in(app: &TestApp, neighbourhood: Uuid, fy: NaiveDate, service
     for (k, count) in counts.iter().enumerate() {
         for i in 0..*count {
             let created = at(month(fy, k as u32) + chrono::Days::new(u64::from(i % 25)));
-            let model = referral::Model {
-                id: Uuid::now_v7(),
-                patient_id: people[n % people.len()].id,
-                source: entity::ReferralSource::Gp,
-                referring_practitioner_id: gp.id,
-                referring_organisation_id: gp.organisation_id,
-                service,
-                receiving_organisation_id: receiver.id,
-                urgency: entity::Urgency::Routine,
-                context: None,
-                partner_summary: None,
-                consent_recorded_by: gp.id,
-                consent_recorded_at: created,
-                status: ReferralStatus::Closed,
-                open_key: None,
-                assigned_practitioner_id: None,
-                idempotency_key: None,
-                first_contact_at: Some(created + chrono::Duration::days(3)),
-                ended_at: Some(created + chrono::Duration::days(20)),
-                outcome: Some(entity::ReferralOutcome::GoalsMet),
-                rejection_reason: None,
-                suggested_alternative: None,
-                created_at: created,
-                updated_at: created,
-            };
-            referral::Entity::insert(model.into_active_model()).exec_without_returning(&app.db).await.unwrap();
+            write_referral(app, (people[n % people.len()].id, &gp, receiver.id), service, created, false).await;
             n += 1;
         }
     }
@@ -432,50 +460,8 @@ async fn an_ended_periods_figures_do_not_change_as_referrals_move_on() {
     let mut ids = Vec::new();
     for (n, person) in people.iter().enumerate() {
         let created = at(last_month + chrono::Days::new(1 + n as u64 % 20));
-        let id = Uuid::now_v7();
-        let model = referral::Model {
-            id,
-            patient_id: person.id,
-            source: entity::ReferralSource::Gp,
-            referring_practitioner_id: gp.id,
-            referring_organisation_id: gp.organisation_id,
-            service: ReferralService::SocialPrescribing,
-            receiving_organisation_id: worker.organisation_id,
-            urgency: entity::Urgency::Routine,
-            context: None,
-            partner_summary: None,
-            consent_recorded_by: gp.id,
-            consent_recorded_at: created,
-            status: ReferralStatus::Received,
-            open_key: None,
-            assigned_practitioner_id: None,
-            idempotency_key: None,
-            first_contact_at: None,
-            ended_at: None,
-            outcome: None,
-            rejection_reason: None,
-            suggested_alternative: None,
-            created_at: created,
-            updated_at: created,
-        };
-        referral::Entity::insert(model.into_active_model()).exec_without_returning(&app.db).await.unwrap();
-        let event = entity::referral_event::Model {
-            id: Uuid::now_v7(),
-            referral_id: id,
-            kind: entity::ReferralEventKind::Created,
-            from_status: None,
-            to_status: Some(ReferralStatus::Received),
-            practitioner_id: gp.id,
-            organisation_id: gp.organisation_id,
-            occurred_at: created,
-            reason: None,
-            snomed_code: None,
-            assigned_practitioner_id: None,
-        };
-        entity::referral_event::Entity::insert(event.into_active_model())
-            .exec_without_returning(&app.db)
-            .await
-            .unwrap();
+        let where_ = (person.id, &gp, worker.organisation_id);
+        let id = write_referral(&app, where_, ReferralService::SocialPrescribing, created, true).await;
         ids.push(id);
     }
     let input = figures_input(neighbourhood, last_month, last_day(last_month, 1), Some("SOCIAL_PRESCRIBING"));

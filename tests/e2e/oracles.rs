@@ -15,16 +15,18 @@ async fn new_rows(app: &TestApp, before: usize) -> Vec<AuditRow> {
     app.audit_trail().await.split_off(before)
 }
 
+/// The demo coordinator's token and their neighbourhood.
+async fn coordinator_of(app: &TestApp) -> (String, uuid::Uuid) {
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
+    let neighbourhood = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
+    (coordinator, neighbourhood)
+}
+
 /// The coordinator, and a person of their neighbourhood with at least one coded condition (and
 /// one condition code they do not have).
 async fn someone(app: &TestApp) -> (String, entity::patient::Model, String, String) {
-    let coordinator = app.token(DemoRole::Coordinator).await;
-    let neighbourhood: uuid::Uuid = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await.data()
-        ["me"]["neighbourhoods"][0]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (coordinator, neighbourhood) = coordinator_of(app).await;
     let people = entity::patient::Entity::find()
         .filter(entity::patient::Column::NeighbourhoodId.eq(neighbourhood))
         .order_by_asc(entity::patient::Column::Id)
@@ -94,11 +96,8 @@ async fn a_count_that_names_a_person_is_an_audited_read_of_them() {
 #[tokio::test]
 async fn a_small_count_is_an_audited_read_of_the_people_it_counts() {
     let app = spawn_app().await;
-    let coordinator = app.token(DemoRole::Coordinator).await;
-    let neighbourhood = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await.data()["me"]
-        ["neighbourhoods"][0]["id"]
-        .clone();
-    let n: uuid::Uuid = neighbourhood.as_str().unwrap().parse().unwrap();
+    let (coordinator, n) = coordinator_of(&app).await;
+    let neighbourhood = json!(n.to_string());
     let mut people = entity::patient::Entity::find()
         .filter(entity::patient::Column::NeighbourhoodId.eq(n))
         .order_by_asc(entity::patient::Column::DateOfBirth)
@@ -173,10 +172,8 @@ async fn a_page_read_only_for_its_cursors_is_audited() {
 #[tokio::test]
 async fn lists_of_mdt_actions_are_audited_reads_of_the_people_they_are_about() {
     let app = spawn_app().await;
-    let coordinator = app.token(DemoRole::Coordinator).await;
-    let neighbourhood = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await.data()["me"]
-        ["neighbourhoods"][0]["id"]
-        .clone();
+    let (coordinator, neighbourhood) = coordinator_of(&app).await;
+    let neighbourhood = json!(neighbourhood.to_string());
     let before = app.audit_trail().await.len();
     let overdue = app
         .gql(
@@ -287,13 +284,7 @@ async fn a_forged_cursor_is_answered_as_one_naming_nothing() {
 #[tokio::test]
 async fn a_zero_about_people_singled_out_by_age_and_practice_is_an_audited_read() {
     let app = spawn_app().await;
-    let coordinator = app.token(DemoRole::Coordinator).await;
-    let neighbourhood: uuid::Uuid = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await.data()
-        ["me"]["neighbourhoods"][0]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (coordinator, neighbourhood) = coordinator_of(&app).await;
     let mut people = entity::patient::Entity::find()
         .filter(entity::patient::Column::NeighbourhoodId.eq(neighbourhood))
         .order_by_asc(entity::patient::Column::DateOfBirth)

@@ -13,7 +13,7 @@ use crate::auth::{Caller, Grant, PatientScope};
 use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
-use crate::pagination::{after_person, keyset_page_scoped, Page, PageRequest};
+use crate::pagination::{after_person, keyset_page_in, Direction, Page, PageRequest};
 use crate::search::{name_words, SearchText};
 
 /// Most people a search text may name for each of them to count as read by whatever the search
@@ -206,12 +206,13 @@ impl PatientSelection {
         // Cursors through the scope alone: whether the cursor's person matches the criteria is
         // never part of the answer.
         let cursors = patient::Entity::find().filter(self.scope.condition());
-        let page = keyset_page_scoped(
+        let page = keyset_page_in(
             db,
             self.select()?,
             cursors,
             page,
             &[P::FamilyName, P::GivenName, P::Id],
+            Direction::Ascending,
             |key| after_person(P::FamilyName, P::GivenName, P::Id, key),
             |m| (m.family_name.clone(), m.given_name.clone(), m.id),
         )
