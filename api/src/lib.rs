@@ -36,6 +36,7 @@ pub mod patients;
 pub mod plans;
 pub mod practitioners;
 pub mod referrals;
+pub mod response_shape;
 pub mod schema;
 pub mod search;
 pub mod server;

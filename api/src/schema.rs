@@ -3,6 +3,7 @@
 //! introspection and suggestions as configured.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, MergedObject, Request, Response, Schema, ServerError, ServerResult};
@@ -22,6 +23,7 @@ use crate::patients::PatientQuery;
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
+use crate::response_shape::Shapes;
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -65,13 +67,41 @@ pub struct MutationRoot(
 pub struct AppSchema {
     schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
     shape: ShapeLimits,
+    /// What every response is put into the shape of (`response_shape`).
+    shapes: Arc<Shapes>,
+}
+
+/// What shaping a request's responses needs of it, taken before the request is executed.
+struct Shaping {
+    document: ExecutableDocument,
+    operation: Option<String>,
+    variables: async_graphql::Variables,
+}
+
+impl Shaping {
+    fn of(request: &mut Request) -> Option<Self> {
+        let document = request.parsed_query().ok()?.clone();
+        Some(Self { document, operation: request.operation_name.clone(), variables: request.variables.clone() })
+    }
+
+    fn apply(&self, shapes: &Shapes, mut response: Response) -> Response {
+        shapes.shape(&self.document, self.operation.as_deref(), &self.variables, &mut response);
+        response
+    }
 }
 
 impl AppSchema {
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let mut request = request.into();
         match self.shape.check(&mut request) {
-            Ok(()) => self.schema.execute(request).await,
+            Ok(()) => {
+                let shaping = Shaping::of(&mut request);
+                let response = self.schema.execute(request).await;
+                match shaping {
+                    Some(shaping) => shaping.apply(&self.shapes, response),
+                    None => response,
+                }
+            }
             Err(error) => Response::from_errors(vec![error]),
         }
     }
@@ -80,7 +110,15 @@ impl AppSchema {
     pub fn execute_stream(&self, request: impl Into<Request>) -> BoxStream<'static, Response> {
         let mut request = request.into();
         match self.shape.check(&mut request) {
-            Ok(()) => self.schema.execute_stream(request),
+            Ok(()) => {
+                let shaping = Shaping::of(&mut request);
+                let shapes = self.shapes.clone();
+                let stream = self.schema.execute_stream(request);
+                match shaping {
+                    Some(shaping) => stream.map(move |response| shaping.apply(&shapes, response)).boxed(),
+                    None => stream,
+                }
+            }
             Err(error) => futures::stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
         }
     }
@@ -103,8 +141,11 @@ pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
     if !limits.field_suggestions {
         builder = builder.disable_suggestions();
     }
+    let schema = builder.finish();
+    let shapes = Arc::new(Shapes::from_sdl(&schema.sdl()));
     AppSchema {
-        schema: builder.finish(),
+        schema,
+        shapes,
         shape: ShapeLimits {
             max_aliases: limits.max_aliases as usize,
             max_fields: limits.max_fields as usize,

@@ -9,6 +9,7 @@ mod audit;
 mod brakes;
 mod cli;
 mod cohorts;
+mod conformance;
 mod connections;
 mod directory;
 mod disclosure;

@@ -110,6 +110,7 @@ impl CohortNode {
     }
 
     /// The people who meet the definition now, by name. Identifiable: every record is audited.
+    /// Null (with FORBIDDEN) for callers who see aggregates only.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn members(
         &self,
@@ -117,7 +118,7 @@ impl CohortNode {
         first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
-    ) -> async_graphql::Result<PatientConnection> {
+    ) -> async_graphql::Result<Option<PatientConnection>> {
         let req = request(ctx)?;
         let selection = PatientSelection {
             scope: req.caller.patient_scope()?,
@@ -126,7 +127,7 @@ impl CohortNode {
             search: SearchText::parse(search)?,
             today: req.today,
         };
-        patient_page(ctx, req, selection, first, after).await
+        patient_page(ctx, req, selection, first, after).await.map(Some)
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {

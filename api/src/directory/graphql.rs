@@ -275,14 +275,14 @@ impl AssetConnectionNode {
     }
     /// The person: the care team's own access, or for the provider the summary while the person is
     /// referred or attending.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
         let grant = self.grant.ok_or_else(|| {
             AppError::forbidden("the person's details close to the provider once the connection has ended")
         })?;
         let id = self.model.patient_id;
         let patient =
             request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
-        Ok(PatientNode::new(patient, grant))
+        Ok(Some(PatientNode::new(patient, grant)))
     }
     async fn asset(&self) -> CommunityAssetNode {
         CommunityAssetNode { model: self.asset.clone(), distance_km: None }

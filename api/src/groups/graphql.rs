@@ -172,7 +172,7 @@ impl GroupParticipantNode {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
         let req = request(ctx)?;
         let id = self.0.patient_id;
         let patient = req.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
@@ -180,7 +180,7 @@ impl GroupParticipantNode {
             .caller
             .grant_for(&patient)
             .ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
-        Ok(PatientNode::new(patient, grant))
+        Ok(Some(PatientNode::new(patient, grant)))
     }
     /// The referral the person is supported under, if the caller is a party to it.
     async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {

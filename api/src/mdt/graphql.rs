@@ -249,6 +249,8 @@ impl AgendaItemNode {
     }
 }
 
+/// One person on a meeting's agenda. `patient`, `reason`, `decisions` and `actions` are about the
+/// person: null, with a FORBIDDEN error, for a reader without access to their record.
 #[Object(name = "MdtAgendaItem")]
 impl AgendaItemNode {
     async fn id(&self) -> ID {
@@ -258,15 +260,15 @@ impl AgendaItemNode {
         self.item.position
     }
     /// The person, under the caller's own access to their record.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
         let (item, grant) = self.about_the_person()?;
         let id = item.patient_id;
         let patient =
             request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
-        Ok(PatientNode::new(patient, grant))
+        Ok(Some(PatientNode::new(patient, grant)))
     }
-    async fn reason(&self) -> AppResult<&str> {
-        Ok(&self.about_the_person()?.0.reason)
+    async fn reason(&self) -> AppResult<Option<&str>> {
+        Ok(Some(&self.about_the_person()?.0.reason))
     }
     async fn kind(&self) -> AgendaItemKind {
         self.item.kind.into()
@@ -278,15 +280,15 @@ impl AgendaItemNode {
     async fn minutes_allotted(&self) -> i32 {
         self.item.minutes_allotted
     }
-    async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtDecisionNode>> {
+    async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<MdtDecisionNode>>> {
         let id = self.about_the_person()?.0.id;
         let rows = request(ctx)?.loaders.mdt_decisions.load_one(id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(MdtDecisionNode).collect())
+        Ok(Some(rows.into_iter().map(MdtDecisionNode).collect()))
     }
-    async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
+    async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<MdtActionNode>>> {
         let id = self.about_the_person()?.0.id;
         let rows = request(ctx)?.loaders.mdt_item_actions.load_one(id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(MdtActionNode).collect())
+        Ok(Some(rows.into_iter().map(MdtActionNode).collect()))
     }
 }
 

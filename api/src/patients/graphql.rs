@@ -70,6 +70,10 @@ pub fn age_on(date_of_birth: NaiveDate, today: NaiveDate) -> i32 {
     age
 }
 
+/// A person's record as the signed-in practitioner may see it. Every field but `id` and
+/// `accessLevel` is null, with a FORBIDDEN error saying why, where the caller's access does not
+/// open it (ask `accessLevel` first): the name and access needs from the shared summary up, the
+/// rest with the full record.
 #[Object(name = "Patient")]
 impl PatientNode {
     async fn id(&self) -> ID {
@@ -82,44 +86,44 @@ impl PatientNode {
     }
 
     /// Ten digits, e.g. `9990000018`.
-    async fn nhs_number(&self) -> AppResult<String> {
-        Ok(self.full()?.nhs_number.clone())
+    async fn nhs_number(&self) -> AppResult<Option<String>> {
+        Ok(Some(self.full()?.nhs_number.clone()))
     }
 
     /// Grouped for reading, e.g. `999 000 0018`.
-    async fn nhs_number_formatted(&self) -> AppResult<String> {
+    async fn nhs_number_formatted(&self) -> AppResult<Option<String>> {
         let digits = &self.full()?.nhs_number;
-        Ok(NhsNumber::parse(digits).map(|n| n.to_display_form()).unwrap_or_else(|_| digits.clone()))
+        Ok(Some(NhsNumber::parse(digits).map(|n| n.to_display_form()).unwrap_or_else(|_| digits.clone())))
     }
 
-    async fn given_name(&self) -> AppResult<&str> {
-        Ok(&self.summary()?.given_name)
+    async fn given_name(&self) -> AppResult<Option<&str>> {
+        Ok(Some(&self.summary()?.given_name))
     }
 
-    async fn family_name(&self) -> AppResult<&str> {
-        Ok(&self.summary()?.family_name)
+    async fn family_name(&self) -> AppResult<Option<&str>> {
+        Ok(Some(&self.summary()?.family_name))
     }
 
-    async fn name(&self) -> AppResult<String> {
+    async fn name(&self) -> AppResult<Option<String>> {
         let m = self.summary()?;
-        Ok(format!("{} {}", m.given_name, m.family_name))
+        Ok(Some(format!("{} {}", m.given_name, m.family_name)))
     }
 
-    async fn date_of_birth(&self) -> AppResult<NaiveDate> {
-        Ok(self.full()?.date_of_birth)
+    async fn date_of_birth(&self) -> AppResult<Option<NaiveDate>> {
+        Ok(Some(self.full()?.date_of_birth))
     }
 
     /// Age in whole years today.
-    async fn age(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        Ok(age_on(self.full()?.date_of_birth, request(ctx)?.today))
+    async fn age(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        Ok(Some(age_on(self.full()?.date_of_birth, request(ctx)?.today)))
     }
 
-    async fn sex(&self) -> AppResult<Sex> {
-        Ok(self.full()?.sex.into())
+    async fn sex(&self) -> AppResult<Option<Sex>> {
+        Ok(Some(self.full()?.sex.into()))
     }
 
-    async fn postcode(&self) -> AppResult<&str> {
-        Ok(&self.full()?.postcode)
+    async fn postcode(&self) -> AppResult<Option<&str>> {
+        Ok(Some(&self.full()?.postcode))
     }
 
     /// Index of Multiple Deprivation decile (1 = most deprived 10%).
@@ -127,21 +131,21 @@ impl PatientNode {
         Ok(self.full()?.deprivation_decile)
     }
 
-    async fn registered_practice(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+    async fn registered_practice(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
         let id = self.full()?.registered_practice_id;
         let found = request(ctx)?.loaders.organisation.load_one(id).await?;
-        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
+        Ok(Some(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?))
     }
 
-    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<NeighbourhoodNode> {
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
         let id = self.full()?.neighbourhood_id;
         let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
-        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?)
+        Ok(Some(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?))
     }
 
-    async fn frailty(&self) -> AppResult<Frailty> {
+    async fn frailty(&self) -> AppResult<Option<Frailty>> {
         let m = self.full()?;
-        Ok(Frailty {
+        Ok(Some(Frailty {
             efi_score: m.efi_score,
             category: m.efi_score.map(FrailtyCategory::from_efi),
             efi_calculated_on: m.efi_calculated_on,
@@ -151,32 +155,32 @@ impl PatientNode {
                 .and_then(clinical_frailty_scale_label)
                 .map(str::to_owned),
             cfs_assessed_on: m.cfs_assessed_on,
-        })
+        }))
     }
 
     /// Coded long-term conditions, oldest diagnosis first.
-    async fn conditions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PatientCondition>> {
+    async fn conditions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<PatientCondition>>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.conditions.load_one(id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(PatientCondition).collect())
+        Ok(Some(rows.into_iter().map(PatientCondition).collect()))
     }
 
-    async fn condition_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
+    async fn condition_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<usize>> {
         let id = self.full()?.id;
-        Ok(request(ctx)?.loaders.conditions.load_one(id).await?.map_or(0, |rows| rows.len()))
+        Ok(Some(request(ctx)?.loaders.conditions.load_one(id).await?.map_or(0, |rows| rows.len())))
     }
 
     /// What the team must know to reach and support the person.
-    async fn needs(&self) -> AppResult<AccessNeeds> {
+    async fn needs(&self) -> AppResult<Option<AccessNeeds>> {
         let m = self.summary()?;
-        Ok(AccessNeeds {
+        Ok(Some(AccessNeeds {
             lives_alone: m.lives_alone,
             is_carer: m.is_carer,
             hearing_impairment: m.hearing_impairment,
             visual_impairment: m.visual_impairment,
             interpreter_needed: m.interpreter_language.is_some(),
             interpreter_language: m.interpreter_language.clone(),
-        })
+        }))
     }
 
     /// The person's current care and support plan, if they have one (part of the full record;
@@ -191,9 +195,9 @@ impl PatientNode {
     async fn asset_connections(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::directory::graphql::AssetConnectionNode>> {
+    ) -> async_graphql::Result<Option<Vec<crate::directory::graphql::AssetConnectionNode>>> {
         let id = self.full()?.id;
-        Ok(crate::directory::graphql::connections_of_patient(request(ctx)?, id).await?)
+        Ok(Some(crate::directory::graphql::connections_of_patient(request(ctx)?, id).await?))
     }
 
     /// Outcome measurements (SWEMWBS, ONS4 …), oldest first; `instrument` narrows to one.
@@ -201,15 +205,16 @@ impl PatientNode {
         &self,
         ctx: &Context<'_>,
         instrument: Option<String>,
-    ) -> async_graphql::Result<Vec<crate::outcomes::graphql::OutcomeMeasurementNode>> {
+    ) -> async_graphql::Result<Option<Vec<crate::outcomes::graphql::OutcomeMeasurementNode>>> {
         let id = self.full()?.id;
         let wanted = instrument.map(|k| crate::outcomes::instruments::by_key(&k)).transpose()?;
         let rows = request(ctx)?.loaders.measurements_by_patient.load_one(id).await?.unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|m| wanted.is_none_or(|i| i.key == m.instrument))
-            .map(crate::outcomes::graphql::OutcomeMeasurementNode)
-            .collect())
+        Ok(Some(
+            rows.into_iter()
+                .filter(|m| wanted.is_none_or(|i| i.key == m.instrument))
+                .map(crate::outcomes::graphql::OutcomeMeasurementNode)
+                .collect(),
+        ))
     }
 
     /// Referrals of the person that the caller is a party to (open ones unless `openOnly:
@@ -219,21 +224,25 @@ impl PatientNode {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = true)] open_only: bool,
-    ) -> async_graphql::Result<Vec<crate::referrals::graphql::ReferralNode>> {
+    ) -> async_graphql::Result<Option<Vec<crate::referrals::graphql::ReferralNode>>> {
         let id = self.full()?.id;
         let req = request(ctx)?;
         let rows = req.loaders.referrals_by_patient.load_one(id).await?.unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|r| !open_only || crate::referrals::state::is_open(r.status))
-            .filter_map(|r| crate::referrals::graphql::ReferralNode::visible(&req.caller, r))
-            .collect())
+        Ok(Some(
+            rows.into_iter()
+                .filter(|r| !open_only || crate::referrals::state::is_open(r.status))
+                .filter_map(|r| crate::referrals::graphql::ReferralNode::visible(&req.caller, r))
+                .collect(),
+        ))
     }
 
     /// Per outcome instrument, the latest measurement, the one before it and the change.
-    async fn outcome_trends(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::prepare::OutcomeTrend>> {
+    async fn outcome_trends(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<super::prepare::OutcomeTrend>>> {
         let id = self.full()?.id;
-        Ok(super::prepare::outcome_trends(request(ctx)?, id).await?)
+        Ok(Some(super::prepare::outcome_trends(request(ctx)?, id).await?))
     }
 
     /// Actions agreed about the person at MDT meetings (open ones unless `openOnly: false`),
@@ -242,26 +251,27 @@ impl PatientNode {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = true)] open_only: bool,
-    ) -> async_graphql::Result<Vec<crate::mdt::graphql::MdtActionNode>> {
+    ) -> async_graphql::Result<Option<Vec<crate::mdt::graphql::MdtActionNode>>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.mdt_actions_by_patient.load_one(id).await?.unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|a| !open_only || a.status == entity::PlanActionStatus::Open)
-            .map(crate::mdt::graphql::MdtActionNode)
-            .collect())
+        Ok(Some(
+            rows.into_iter()
+                .filter(|a| !open_only || a.status == entity::PlanActionStatus::Open)
+                .map(crate::mdt::graphql::MdtActionNode)
+                .collect(),
+        ))
     }
 
     /// The organisations and practitioners involved in the person's care now, and how (through
     /// referrals, only those the caller is a party to).
-    async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::prepare::CareTeamMember>> {
+    async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<super::prepare::CareTeamMember>>> {
         let m = self.full()?;
-        Ok(super::prepare::care_team(request(ctx)?, m).await?)
+        Ok(Some(super::prepare::care_team(request(ctx)?, m).await?))
     }
 
     /// The person has registered a national data opt-out (their data must not be used beyond their care).
-    async fn national_data_opt_out(&self) -> AppResult<bool> {
-        Ok(self.full()?.national_data_opt_out)
+    async fn national_data_opt_out(&self) -> AppResult<Option<bool>> {
+        Ok(Some(self.full()?.national_data_opt_out))
     }
 }
 

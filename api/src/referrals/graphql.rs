@@ -224,8 +224,8 @@ impl ReferralNode {
 
     /// The person referred, under the caller's own access to their record or, for the receiving
     /// side of an open referral without it, the summary the person's consent opens.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
-        patient_for(ctx, self.model.patient_id, Some(&self.model)).await
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+        patient_for(ctx, self.model.patient_id, Some(&self.model)).await.map(Some)
     }
 
     async fn status(&self) -> ReferralStatus {
@@ -378,16 +378,16 @@ impl ReferralFeedbackNode {
         ID(self.0.id.to_string())
     }
 
-    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<ReferralNode> {
+    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {
         let req = request(ctx)?;
         let id = self.0.referral_id;
         let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
-        Ok(ReferralNode::read(&req.caller, model)?)
+        Ok(Some(ReferralNode::read(&req.caller, model)?))
     }
 
     /// The person, under the caller's own access to their record.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientNode> {
-        patient_for(ctx, self.0.patient_id, None).await
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+        patient_for(ctx, self.0.patient_id, None).await.map(Some)
     }
 
     /// The state the referral ended in.
