@@ -36,6 +36,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     pub max_batch: usize,
     pub graphiql: bool,
+    /// Introspection answered, and the SDL served at GET /schema.graphql.
+    pub introspection: bool,
     /// How long around an MDT meeting its invitees may open the records of the people on its agenda.
     pub mdt_window: crate::auth::MdtWindow,
 }
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
         .route("/graphql", get(get_graphql).post(graphql))
+        .route("/schema.graphql", get(schema_sdl))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -106,6 +109,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database did not answer in time").into_response(),
     }
+}
+
+/// GET /schema.graphql: the schema as SDL (what the repository publishes as `schema.graphql`),
+/// where introspection is on; for codegen and schema registries that fetch a URL.
+async fn schema_sdl(State(state): State<AppState>) -> Response {
+    if !state.settings.introspection {
+        return (
+            StatusCode::NOT_FOUND,
+            "introspection is disabled on this server; the schema is published as schema.graphql",
+        )
+            .into_response();
+    }
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.schema.sdl()).into_response()
 }
 
 /// GET /graphql: a WebSocket upgrade for subscriptions, else GraphiQL (when enabled).
@@ -382,7 +398,11 @@ pub(crate) fn sanitise(mut response: GqlResponse) -> GqlResponse {
         if has_code {
             continue;
         }
-        if error.path.is_empty() {
+        if is_input_error(&error.message) {
+            // async-graphql's own words about a value the client sent (a second line behind
+            // `input_check`, which names the variable or argument first).
+            set_code(error, code::BAD_USER_INPUT);
+        } else if error.path.is_empty() {
             set_code(error, code::GRAPHQL_VALIDATION_FAILED);
         } else {
             let reference = telemetry::current_request_id();
@@ -392,6 +412,15 @@ pub(crate) fn sanitise(mut response: GqlResponse) -> GqlResponse {
         }
     }
     response
+}
+
+/// async-graphql's messages about a malformed value: an argument that does not fit its type,
+/// a scalar that does not parse, a variable that was not sent.
+fn is_input_error(message: &str) -> bool {
+    message.starts_with("Invalid value for argument")
+        || message.starts_with("Failed to parse \"")
+        || message.starts_with("Expected input type \"")
+        || (message.starts_with("Variable ") && message.ends_with(" is not defined."))
 }
 
 fn set_code(error: &mut ServerError, value: &str) {

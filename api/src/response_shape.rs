@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
+    BaseType, ExecutableDocument, Selection, SelectionSet, ServiceDocument, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{Name, Response, Value, Variables};
 
@@ -32,13 +32,20 @@ struct NullPropagates;
 impl Shapes {
     /// The types of the schema `sdl` describes.
     pub fn from_sdl(sdl: &str) -> Self {
+        match async_graphql::parser::parse_schema(sdl) {
+            Ok(document) => Self::from_document(&document),
+            Err(_) => Self::from_document(&ServiceDocument { definitions: Vec::new() }),
+        }
+    }
+
+    /// The types of the schema `document` describes.
+    pub fn from_document(document: &ServiceDocument) -> Self {
         let mut shapes = Shapes {
             query: "Query".into(),
             mutation: "Mutation".into(),
             subscription: "Subscription".into(),
             ..Self::default()
         };
-        let Ok(document) = async_graphql::parser::parse_schema(sdl) else { return shapes };
         for definition in &document.definitions {
             match definition {
                 TypeSystemDefinition::Schema(schema) => {

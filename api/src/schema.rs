@@ -3,10 +3,13 @@
 //! introspection and suggestions as configured.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, MergedObject, Request, Response, Schema, ServerError, ServerResult};
+use async_graphql::{
+    ErrorExtensionValues, MergedObject, Request, Response, Schema, ServerError, ServerResult, ValidationResult,
+};
 use futures::stream::{BoxStream, StreamExt};
 
 use crate::cohorts::{CohortMutation, CohortQuery};
@@ -14,6 +17,7 @@ use crate::config::SchemaSettings;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
+use crate::input_check::InputTypes;
 use crate::live::graphql::SubscriptionRoot;
 use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
@@ -25,7 +29,9 @@ use crate::practitioners::PractitionerQuery;
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
 use crate::response_shape::Shapes;
 
+/// The schema's query type, `Query` (named as clients expect, not after the Rust type).
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     PractitionerQuery,
     NeighbourhoodQuery,
@@ -42,7 +48,9 @@ pub struct QueryRoot(
     MdtProposalQuery,
 );
 
+/// The schema's mutation type, `Mutation`.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     CohortMutation,
     ReferralMutation,
@@ -69,10 +77,15 @@ pub struct AppSchema {
     shape: ShapeLimits,
     /// What every response is put into the shape of (`response_shape`).
     shapes: Arc<Shapes>,
+    /// What every request's variables and arguments are checked against (`input_check`).
+    inputs: Arc<InputTypes>,
+    /// Says how complex a refused document is (built the first time one is refused).
+    measure: Arc<OnceLock<Schema<QueryRoot, MutationRoot, SubscriptionRoot>>>,
 }
 
 /// What shaping a request's responses needs of it, taken before the request is executed.
 struct Shaping {
+    query: String,
     document: ExecutableDocument,
     operation: Option<String>,
     variables: async_graphql::Variables,
@@ -81,7 +94,18 @@ struct Shaping {
 impl Shaping {
     fn of(request: &mut Request) -> Option<Self> {
         let document = request.parsed_query().ok()?.clone();
-        Some(Self { document, operation: request.operation_name.clone(), variables: request.variables.clone() })
+        Some(Self {
+            query: request.query.clone(),
+            document,
+            operation: request.operation_name.clone(),
+            variables: request.variables.clone(),
+        })
+    }
+
+    /// The request errors of malformed input (`input_check`), when there are any.
+    fn refuse_input(&self, inputs: &InputTypes) -> Option<Response> {
+        let errors = inputs.check(&self.document, self.operation.as_deref(), &self.variables);
+        (!errors.is_empty()).then(|| Response::from_errors(errors))
     }
 
     fn apply(&self, shapes: &Shapes, mut response: Response) -> Response {
@@ -90,48 +114,119 @@ impl Shaping {
     }
 }
 
+/// async-graphql's refusal of a document over the complexity limit, which says nothing more.
+const TOO_COMPLEX: &str = "Query is too complex.";
+
 impl AppSchema {
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let mut request = request.into();
-        match self.shape.check(&mut request) {
-            Ok(()) => {
-                let shaping = Shaping::of(&mut request);
-                let response = self.schema.execute(request).await;
-                match shaping {
-                    Some(shaping) => shaping.apply(&self.shapes, response),
-                    None => response,
-                }
-            }
-            Err(error) => Response::from_errors(vec![error]),
+        if let Err(error) = self.shape.check(&mut request) {
+            return Response::from_errors(vec![error]);
         }
+        let Some(shaping) = Shaping::of(&mut request) else { return self.schema.execute(request).await };
+        if let Some(refused) = shaping.refuse_input(&self.inputs) {
+            return refused;
+        }
+        let response = self.schema.execute(request).await;
+        let response = self.explain(&shaping, response).await;
+        shaping.apply(&self.shapes, response)
     }
 
     /// A subscription's results (or a query's or mutation's one response) as a stream.
     pub fn execute_stream(&self, request: impl Into<Request>) -> BoxStream<'static, Response> {
         let mut request = request.into();
-        match self.shape.check(&mut request) {
-            Ok(()) => {
-                let shaping = Shaping::of(&mut request);
-                let shapes = self.shapes.clone();
-                let stream = self.schema.execute_stream(request);
-                match shaping {
-                    Some(shaping) => stream.map(move |response| shaping.apply(&shapes, response)).boxed(),
-                    None => stream,
-                }
-            }
-            Err(error) => futures::stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+        if let Err(error) = self.shape.check(&mut request) {
+            return futures::stream::once(async move { Response::from_errors(vec![error]) }).boxed();
         }
+        let Some(shaping) = Shaping::of(&mut request) else { return self.schema.execute_stream(request) };
+        if let Some(refused) = shaping.refuse_input(&self.inputs) {
+            return futures::stream::once(async move { refused }).boxed();
+        }
+        let this = self.clone();
+        let shaping = Arc::new(shaping);
+        self.schema
+            .execute_stream(request)
+            .then(move |response| {
+                let (this, shaping) = (this.clone(), shaping.clone());
+                async move {
+                    let response = this.explain(&shaping, response).await;
+                    shaping.apply(&this.shapes, response)
+                }
+            })
+            .boxed()
     }
 
+    /// Puts the complexity found and the limit into async-graphql's bare "Query is too complex.".
+    async fn explain(&self, shaping: &Shaping, mut response: Response) -> Response {
+        let [error] = response.errors.as_mut_slice() else { return response };
+        if error.message != TOO_COMPLEX {
+            return response;
+        }
+        let measure = self.measure.get_or_init(|| {
+            Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+                .extension(Measure)
+                .limit_recursive_depth(64)
+                .limit_directives(10)
+                .finish()
+        });
+        let mut probe = Request::new(shaping.query.clone()).variables(shaping.variables.clone());
+        if let Some(name) = &shaping.operation {
+            probe = probe.operation_name(name.clone());
+        }
+        let measured = measure.execute(probe).await;
+        let found = measured
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|x| x.get("complexity"))
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "more".to_owned());
+        *error = limit_error(format!(
+            "the request's complexity is {found} (each field costs 1, and a page multiplies what it selects by \
+             its size, `first`); this server allows at most {} (--max-complexity, NEIGHBOURHOOD_MAX_COMPLEXITY): \
+             ask for smaller pages or fewer fields",
+            self.shape.max_complexity
+        ));
+        response
+    }
+
+    /// The schema as SDL, scalars with their `@specifiedBy` format.
     pub fn sdl(&self) -> String {
-        self.schema.sdl()
+        self.schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
+    }
+}
+
+/// Stops every request after validation with its measured complexity, so that a refusal can say
+/// how complex the document was without running it.
+struct Measure;
+
+struct Measured;
+
+impl ExtensionFactory for Measure {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Measured)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for Measured {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let mut error = ServerError::new("measured, not run", None);
+        let mut extensions = ErrorExtensionValues::default();
+        extensions.set("complexity", result.complexity as u64);
+        error.extensions = Some(extensions);
+        Err(vec![error])
     }
 }
 
 pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
     let limits = &settings.limits;
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-        .limit_depth(limits.max_depth as usize)
         .limit_complexity(limits.max_complexity as usize)
         .limit_recursive_depth(64)
         .limit_directives(10);
@@ -142,13 +237,19 @@ pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     let schema = builder.finish();
-    let shapes = Arc::new(Shapes::from_sdl(&schema.sdl()));
+    let sdl = async_graphql::parser::parse_schema(schema.sdl()).expect("the schema's own SDL parses");
+    let shapes = Arc::new(Shapes::from_document(&sdl));
+    let inputs = Arc::new(InputTypes::from_document(&sdl));
     AppSchema {
         schema,
         shapes,
+        inputs,
+        measure: Arc::new(OnceLock::new()),
         shape: ShapeLimits {
             max_aliases: limits.max_aliases as usize,
             max_fields: limits.max_fields as usize,
+            max_depth: limits.max_depth as usize,
+            max_complexity: limits.max_complexity as usize,
             introspection: settings.introspection,
         },
     }
@@ -159,12 +260,39 @@ pub fn sdl() -> String {
     build_schema(&SchemaSettings::default()).sdl()
 }
 
-/// Refuses documents with too many aliases or field selections. Complexity does not count
-/// `__typename`, so without this a document of a million aliased `__typename`s would pass.
+/// How deep an introspection document may nest: graphql-js's standard introspection query (what
+/// GraphiQL, Apollo, graphql-codegen, Postman and `gql` send) nests 15 levels, and some tools ask
+/// for deeper `ofType` chains. Introspection answers come from the schema itself, not the
+/// database; their size stays bounded by the field and complexity limits.
+const INTROSPECTION_DEPTH: usize = 32;
+
+/// Whether every top-level selection of every operation is `__schema`, `__type` or `__typename`.
+fn introspection_only(doc: &ExecutableDocument) -> bool {
+    fn meta(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut HashSet<String>) -> bool {
+        set.items.iter().all(|selection| match &selection.node {
+            Selection::Field(field) => field.node.name.node.starts_with("__"),
+            Selection::InlineFragment(fragment) => meta(doc, &fragment.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                seen.insert(name.to_owned())
+                    && doc.fragments.get(name).is_some_and(|f| meta(doc, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    doc.operations.iter().all(|(_, operation)| meta(doc, &operation.node.selection_set.node, &mut HashSet::new()))
+}
+
+/// Refuses documents with too many aliases or field selections, or nested too deep, with a
+/// message that names the limit, what the document has and the setting that changes it.
+/// Complexity does not count `__typename`, so without the field limit a document of a million
+/// aliased `__typename`s would pass.
 #[derive(Clone, Copy)]
 struct ShapeLimits {
     max_aliases: usize,
     max_fields: usize,
+    max_depth: usize,
+    /// Only for the message: async-graphql applies it.
+    max_complexity: usize,
     /// When off, `__schema` / `__type` are refused with an error rather than answered with null.
     introspection: bool,
 }
@@ -174,14 +302,18 @@ struct ShapeLimits {
 struct Tally {
     fields: usize,
     aliases: usize,
+    /// The deepest nesting of fields, counted as async-graphql does (fragments inline).
+    depth: usize,
     introspection: bool,
 }
 
 impl Tally {
+    /// Two selections side by side.
     fn plus(self, other: Tally) -> Tally {
         Tally {
             fields: self.fields.saturating_add(other.fields),
             aliases: self.aliases.saturating_add(other.aliases),
+            depth: self.depth.max(other.depth),
             introspection: self.introspection || other.introspection,
         }
     }
@@ -210,9 +342,12 @@ impl<'a> Walker<'a> {
                     let own = Tally {
                         fields: 1,
                         aliases: usize::from(field.node.alias.is_some()),
+                        depth: 0,
                         introspection: name == "__schema" || name == "__type",
                     };
-                    own.plus(self.set(&field.node.selection_set.node)?)
+                    let below = self.set(&field.node.selection_set.node)?;
+                    let depth = below.depth.saturating_add(1);
+                    Tally { depth, ..own.plus(below) }
                 }
                 Selection::InlineFragment(fragment) => self.set(&fragment.node.selection_set.node)?,
                 Selection::FragmentSpread(spread) => self.fragment(spread.node.fragment_name.node.as_str())?,
@@ -267,14 +402,24 @@ impl ShapeLimits {
         }
         if tally.aliases > self.max_aliases {
             return Err(limit_error(format!(
-                "the request uses more than {} aliases (aliases of __typename count too); split it into smaller requests",
-                self.max_aliases
+                "the request uses {} aliases (aliases of __typename count too); this server allows at most {} \
+                 (--max-aliases, NEIGHBOURHOOD_MAX_ALIASES): split it into smaller requests",
+                tally.aliases, self.max_aliases
             )));
         }
         if tally.fields > self.max_fields {
             return Err(limit_error(format!(
-                "the request selects more than {} fields once fragments are expanded; split it into smaller requests",
-                self.max_fields
+                "the request selects {} fields once fragments are expanded; this server allows at most {} \
+                 (--max-fields, NEIGHBOURHOOD_MAX_FIELDS): split it into smaller requests",
+                tally.fields, self.max_fields
+            )));
+        }
+        let max_depth = if introspection_only(doc) { self.max_depth.max(INTROSPECTION_DEPTH) } else { self.max_depth };
+        if tally.depth > max_depth {
+            return Err(limit_error(format!(
+                "the request nests fields {} levels deep; this server allows at most {max_depth} \
+                 (--max-depth, NEIGHBOURHOOD_MAX_DEPTH)",
+                tally.depth
             )));
         }
         Ok(())
@@ -298,7 +443,7 @@ mod tests {
     #[test]
     fn fragments_multiply_and_are_walked_once() {
         let t = tally("{ ...A } fragment A on Q { ...B ...B a: __typename } fragment B on Q { x y }").unwrap();
-        assert_eq!(t, Tally { fields: 5, aliases: 1, introspection: false });
+        assert_eq!(t, Tally { fields: 5, aliases: 1, depth: 1, introspection: false });
         // 60 levels of doubling: 2^60 fields, counted in microseconds and saturating, not overflowing.
         let mut query = String::from("{ ...F0 }");
         for i in 0..60 {
@@ -314,12 +459,12 @@ mod tests {
         let schema = build_schema(&SchemaSettings::default());
         let mut bomb = String::from("{ ...F0 }");
         for i in 0..40 {
-            bomb.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+            bomb.push_str(&format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1));
         }
-        bomb.push_str(" fragment F40 on QueryRoot { __typename }");
+        bomb.push_str(" fragment F40 on Query { __typename }");
         let started = std::time::Instant::now();
         let response = schema.execute(bomb.as_str()).await;
-        assert!(response.errors[0].message.contains("more than 500 fields"), "{:?}", response.errors);
+        assert!(response.errors[0].message.contains("allows at most 500"), "{:?}", response.errors);
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
     }
 

@@ -28,8 +28,8 @@ pub async fn build_state(
 ) -> anyhow::Result<AppState> {
     let dev_secret = if serve.demo { DevSecret::Allowed } else { DevSecret::Refused };
     let verifier = JwtVerifier::from_config(auth, dev_secret).context("JWT configuration")?;
-    let settings =
-        SchemaSettings { limits: serve.limits.clone(), introspection: serve.introspection.unwrap_or(serve.demo) };
+    let introspection = serve.introspection.unwrap_or(serve.demo);
+    let settings = SchemaSettings { limits: serve.limits.clone(), introspection };
     let live = LiveBroker::start(&db).await?;
     let callers = &serve.callers;
     let brakes = crate::brake::Brakes::new(
@@ -55,6 +55,7 @@ pub async fn build_state(
             max_body_bytes: serve.limits.max_body_bytes as usize,
             max_batch: serve.limits.max_batch as usize,
             graphiql: serve.graphiql.unwrap_or(serve.demo),
+            introspection,
             mdt_window: crate::auth::MdtWindow {
                 days_before: serve.access.mdt_access_days_before,
                 days_after: serve.access.mdt_access_days_after,

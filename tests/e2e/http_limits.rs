@@ -69,7 +69,7 @@ async fn depth_complexity_alias_and_field_limits() {
 
     // Fragments multiply: 8 spreads of 8 spreads of 10 __typename = 640 fields.
     let many = format!(
-        "query {{ ...B }} fragment B on QueryRoot {{ {b} }} fragment C on QueryRoot {{ {c} }} fragment D on QueryRoot {{ {d} }}",
+        "query {{ ...B }} fragment B on Query {{ {b} }} fragment C on Query {{ {c} }} fragment D on Query {{ {d} }}",
         b = "...C ".repeat(8),
         c = "...D ".repeat(8),
         d = "__typename ".repeat(10)
@@ -81,9 +81,9 @@ async fn depth_complexity_alias_and_field_limits() {
     // A fragment bomb: 60 levels of doubling. Refused at once (the walk tallies each fragment once).
     let mut bomb = String::from("{ ...F0 }");
     for i in 0..60 {
-        bomb.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+        bomb.push_str(&format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1));
     }
-    bomb.push_str(" fragment F60 on QueryRoot { __typename }");
+    bomb.push_str(" fragment F60 on Query { __typename }");
     let started = std::time::Instant::now();
     let reply = app.gql(&token, &bomb, json!({})).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
@@ -196,7 +196,7 @@ async fn introspection_and_graphiql_follow_configuration_and_get_never_executes(
     let demo = spawn_app_with(AppOptions { serve, auth: hs256_auth(), population: 300, neighbourhoods: 1 }).await;
     let token = demo.token(DemoRole::Coordinator).await;
     let introspect = demo.gql(&token, "{ __schema { queryType { name } } }", json!({})).await;
-    assert_eq!(introspect.data()["__schema"]["queryType"]["name"], "QueryRoot");
+    assert_eq!(introspect.data()["__schema"]["queryType"]["name"], "Query");
     let page = demo.client.get(demo.url("/graphql")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));

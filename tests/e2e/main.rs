@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod brakes;
 mod cli;
+mod client_input;
 mod cohorts;
 mod conformance;
 mod connections;

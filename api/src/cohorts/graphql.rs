@@ -1,7 +1,6 @@
 //! GraphQL for cohorts: definitions and member counts (aggregate), members (identifiable, audited).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 
 use super::Cohort;
 use crate::conditions;
@@ -14,6 +13,7 @@ use crate::organisations::OrganisationNode;
 use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
 use crate::patients::{ConditionMatch, PatientSelection};
 use crate::practitioners::PractitionerNode;
+use crate::scalars;
 use crate::search::SearchText;
 
 #[derive(Clone)]
@@ -134,8 +134,8 @@ impl CohortNode {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.model.created_by).await?.map(Into::into))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.model.created_at
+    async fn created_at(&self) -> scalars::DateTime {
+        self.0.model.created_at.into()
     }
 }
 

@@ -1,7 +1,7 @@
 //! GraphQL for the community asset directory, suggestions for a person, and connections.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -20,6 +20,7 @@ use crate::pagination::{keyset_page, PageRequest};
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::referrals::graphql::ReferralNeed;
+use crate::scalars;
 use crate::search::SearchText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -240,8 +241,8 @@ impl CommunityAssetNode {
     async fn signposting_only(&self) -> bool {
         !self.model.takes_referrals
     }
-    async fn last_checked_on(&self) -> NaiveDate {
-        self.model.last_checked_on
+    async fn last_checked_on(&self) -> scalars::Date {
+        self.model.last_checked_on.into()
     }
     /// Not checked for six months: confirm the details before referring.
     async fn is_stale(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
@@ -301,14 +302,14 @@ impl AssetConnectionNode {
         let referral = req.loaders.referral.load_one(id).await?;
         Ok(referral.filter(|r| req.caller.may_see_referral(r)).map(|r| ID(r.id.to_string())))
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+    async fn created_at(&self) -> scalars::DateTime {
+        self.model.created_at.into()
     }
-    async fn started_at(&self) -> Option<DateTime<Utc>> {
-        self.model.started_at
+    async fn started_at(&self) -> Option<scalars::DateTime> {
+        self.model.started_at.map(Into::into)
     }
-    async fn ended_at(&self) -> Option<DateTime<Utc>> {
-        self.model.ended_at
+    async fn ended_at(&self) -> Option<scalars::DateTime> {
+        self.model.ended_at.map(Into::into)
     }
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.created_by).await?.map(Into::into))
@@ -330,8 +331,8 @@ impl AssetConnectionEventNode {
     async fn to_state(&self) -> ConnectionState {
         self.0.to_state.into()
     }
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    async fn occurred_at(&self) -> scalars::DateTime {
+        self.0.occurred_at.into()
     }
     /// The note made with the move. A caller who may not read identifiable records (the VCSE
     /// provider of the activity) reads only its own organisation's notes (FORBIDDEN otherwise):

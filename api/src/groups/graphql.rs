@@ -3,7 +3,7 @@
 //! one returned is audited.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use uuid::Uuid;
 
 use entity::{group_attendance, group_participant, group_session, support_group};
@@ -18,6 +18,7 @@ use crate::pagination::PageRequest;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::referrals::graphql::{ReferralNeed, ReferralNode};
+use crate::scalars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::AttendanceStatus")]
@@ -104,11 +105,11 @@ impl SupportGroupNode {
         let members = request(ctx)?.loaders.group_member_count.load_one(self.0.id).await?.unwrap_or(0);
         Ok(Some((i64::from(capacity) - members as i64).max(0)))
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> scalars::DateTime {
+        self.0.created_at.into()
     }
-    async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closed_at
+    async fn closed_at(&self) -> Option<scalars::DateTime> {
+        self.0.closed_at.map(Into::into)
     }
     /// Sessions, earliest first; `upcoming: true` keeps those that have not started yet.
     async fn sessions(
@@ -139,8 +140,8 @@ impl GroupSessionNode {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+    async fn starts_at(&self) -> scalars::DateTime {
+        self.0.starts_at.into()
     }
     async fn duration_minutes(&self) -> i32 {
         self.0.duration_minutes
@@ -189,11 +190,11 @@ impl GroupParticipantNode {
         let found = req.loaders.referral.load_one(id).await?;
         Ok(found.and_then(|r| ReferralNode::visible(&req.caller, r)))
     }
-    async fn joined_at(&self) -> DateTime<Utc> {
-        self.0.joined_at
+    async fn joined_at(&self) -> scalars::DateTime {
+        self.0.joined_at.into()
     }
-    async fn left_at(&self) -> Option<DateTime<Utc>> {
-        self.0.left_at
+    async fn left_at(&self) -> Option<scalars::DateTime> {
+        self.0.left_at.map(Into::into)
     }
     async fn is_current(&self) -> bool {
         self.0.left_at.is_none()
@@ -208,8 +209,8 @@ impl AttendanceEntry {
     async fn status(&self) -> AttendanceStatus {
         self.0.status.into()
     }
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+    async fn recorded_at(&self) -> scalars::DateTime {
+        self.0.recorded_at.into()
     }
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
@@ -280,7 +281,7 @@ pub struct CreateSupportGroupInput {
 #[derive(InputObject)]
 pub struct ScheduleGroupSessionInput {
     pub group_id: ID,
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: scalars::DateTime,
     pub duration_minutes: i32,
     pub place: Option<String>,
 }
@@ -363,7 +364,7 @@ impl GroupMutation {
             &req.db,
             &req.caller,
             parse_id("groupId", &input.group_id)?,
-            input.starts_at,
+            input.starts_at.into(),
             input.duration_minutes,
             input.place,
         )

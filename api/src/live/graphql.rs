@@ -32,8 +32,11 @@ use crate::auth::{self, Caller, JwtVerifier, MdtWindow};
 use crate::context::{parse_id, RequestContext};
 use crate::error::{AppError, AppResult};
 use crate::mdt::graphql::MdtMeetingNode;
+use crate::scalars;
 
+/// The schema's subscription type, `Subscription`.
 #[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
 pub struct SubscriptionRoot(MdtSubscription);
 
 /// Who is subscribing and how to check them again, put into each operation's data by the websocket
@@ -124,7 +127,7 @@ impl Subscriber {
                 fields: ChangeFields {
                     meeting_id: ID(meeting_id.to_string()),
                     kind,
-                    at: Utc::now(),
+                    at: (Utc::now()).into(),
                     meeting: MdtMeetingNode(meeting),
                 },
                 scope,
@@ -272,7 +275,7 @@ struct ChangeFields {
     /// What changed; the meeting below is the whole of it as it is now.
     kind: ChangeKind,
     /// When the meeting was read for this event.
-    at: DateTime<Utc>,
+    at: scalars::DateTime,
     /// The meeting as it is now, under the subscriber's access now.
     meeting: MdtMeetingNode,
 }

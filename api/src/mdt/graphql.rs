@@ -3,7 +3,7 @@
 //! returns people is audited.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::pagination::{keyset_page, PageRequest};
 use crate::patients::PatientNode;
 use crate::plans::graphql::PlanActionStatus;
 use crate::practitioners::PractitionerNode;
+use crate::scalars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::Discipline")]
@@ -87,11 +88,11 @@ impl MdtMeetingNode {
     async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
         Ok(request(ctx)?.loaders.neighbourhood.load_one(self.0.neighbourhood_id).await?.map(Into::into))
     }
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+    async fn starts_at(&self) -> scalars::DateTime {
+        self.0.starts_at.into()
     }
-    async fn ends_at(&self) -> DateTime<Utc> {
-        self.0.ends_at
+    async fn ends_at(&self) -> scalars::DateTime {
+        self.0.ends_at.into()
     }
     async fn place(&self) -> Option<&str> {
         self.0.place.as_deref()
@@ -229,8 +230,8 @@ impl MdtInvitationNode {
     async fn attendance(&self) -> MeetingAttendance {
         self.0.attendance.into()
     }
-    async fn invited_at(&self) -> DateTime<Utc> {
-        self.0.invited_at
+    async fn invited_at(&self) -> scalars::DateTime {
+        self.0.invited_at.into()
     }
 }
 
@@ -305,8 +306,8 @@ impl MdtDecisionNode {
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
     }
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+    async fn recorded_at(&self) -> scalars::DateTime {
+        self.0.recorded_at.into()
     }
 }
 
@@ -324,8 +325,8 @@ impl MdtActionNode {
     async fn status(&self) -> PlanActionStatus {
         self.0.status.into()
     }
-    async fn due_date(&self) -> Option<NaiveDate> {
-        self.0.due_date
+    async fn due_date(&self) -> Option<scalars::Date> {
+        self.0.due_date.map(Into::into)
     }
     /// Open and past its due date.
     async fn is_overdue(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
@@ -348,8 +349,8 @@ impl MdtActionNode {
     async fn patient_id(&self) -> ID {
         ID(self.0.patient_id.to_string())
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> scalars::DateTime {
+        self.0.created_at.into()
     }
     /// Every status change, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionEventNode>> {
@@ -371,8 +372,8 @@ impl MdtActionEventNode {
     async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
     }
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    async fn occurred_at(&self) -> scalars::DateTime {
+        self.0.occurred_at.into()
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
@@ -385,8 +386,8 @@ connection_type!(MdtMeetingConnection, MdtMeetingEdge, MdtMeetingNode, "A page o
 pub struct ScheduleMdtMeetingInput {
     pub neighbourhood_id: ID,
     pub title: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    pub starts_at: scalars::DateTime,
+    pub ends_at: scalars::DateTime,
     pub place: Option<String>,
     pub online_link: Option<String>,
     pub chair_id: ID,
@@ -453,7 +454,7 @@ pub struct AddMdtActionInput {
     pub text: String,
     pub owner_practitioner_id: Option<ID>,
     pub owner_organisation_id: Option<ID>,
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<scalars::Date>,
 }
 
 #[derive(InputObject)]
@@ -608,8 +609,8 @@ impl MdtMutation {
         let new = NewMeeting {
             neighbourhood_id: parse_id("neighbourhoodId", &input.neighbourhood_id)?,
             title: input.title,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
+            starts_at: input.starts_at.into(),
+            ends_at: input.ends_at.into(),
             place: input.place,
             online_link: input.online_link,
             chair_id: parse_id("chairId", &input.chair_id)?,
@@ -765,7 +766,7 @@ impl MdtMutation {
             text: input.text,
             owner_practitioner_id: opt_id("ownerPractitionerId", &input.owner_practitioner_id)?,
             owner_organisation_id: opt_id("ownerOrganisationId", &input.owner_organisation_id)?,
-            due_date: input.due_date,
+            due_date: input.due_date.map(Into::into),
         };
         let action = super::add_action(&req.db, &req.caller, new).await?;
         req.live.publish(action.meeting_id, crate::live::ChangeKind::Action).await;

@@ -449,7 +449,6 @@ pub mod graphql {
     //! `proposeMdtAgenda` and `addProposedToMdtAgenda`.
 
     use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-    use chrono::NaiveDate;
 
     use super::{ProposalReasonKind, ProposalRequest, DEFAULT_LIMIT, DEFAULT_NOT_DISCUSSED_DAYS};
     use crate::context::{parse_id, request, RequestContext};
@@ -491,7 +490,7 @@ pub mod graphql {
         /// The reasons in one line (what `addProposedToMdtAgenda` writes as the item's reason).
         pub summary: String,
         /// The last meeting of the neighbourhood the person was discussed at, if ever.
-        pub last_discussed_on: Option<NaiveDate>,
+        pub last_discussed_on: Option<crate::scalars::Date>,
     }
 
     #[derive(InputObject)]
@@ -558,7 +557,7 @@ pub mod graphql {
                         .into_iter()
                         .map(|r| MdtProposalReason { kind: r.kind, detail: r.detail, weight: r.weight })
                         .collect(),
-                    last_discussed_on: p.last_discussed_on,
+                    last_discussed_on: p.last_discussed_on.map(Into::into),
                     patient: PatientNode::new(p.patient, p.grant),
                 })
                 .collect())

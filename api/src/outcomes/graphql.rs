@@ -2,7 +2,6 @@
 //! server), a person's measurements (part of their full record) and the outcome report.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::EntityTrait;
 
 use entity::{organisation, outcome_measurement, OrganisationKind};
@@ -17,6 +16,7 @@ use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::practitioners::PractitionerNode;
 use crate::referrals::graphql::{ReferralNode, ReferralService};
+use crate::scalars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::MeasurementKind")]
@@ -108,8 +108,8 @@ impl OutcomeMeasurementNode {
     async fn kind(&self) -> MeasurementKind {
         self.0.kind.into()
     }
-    async fn taken_on(&self) -> NaiveDate {
-        self.0.taken_on
+    async fn taken_on(&self) -> scalars::Date {
+        self.0.taken_on.into()
     }
     /// Sum of the items (SWEMWBS raw score, 7–35); absent for instruments never summed (ONS4).
     async fn raw_score(&self) -> Option<i32> {
@@ -170,8 +170,8 @@ impl OutcomeMeasurementNode {
     async fn recorded_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.recorded_organisation_id).await?.map(Into::into))
     }
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+    async fn recorded_at(&self) -> scalars::DateTime {
+        self.0.recorded_at.into()
     }
 }
 
@@ -188,7 +188,7 @@ pub struct RecordOutcomeMeasurementInput {
     /// An instrument key from `outcomeInstruments`: `swemwbs`, `ons4`.
     pub instrument: String,
     pub kind: MeasurementKind,
-    pub taken_on: NaiveDate,
+    pub taken_on: scalars::Date,
     /// The referral the measurement belongs to, if any.
     pub referral_id: Option<ID>,
     /// Every item exactly once.
@@ -209,9 +209,9 @@ pub struct OutcomeReportInput {
     pub service: Option<ReferralService>,
     /// Follow-ups taken from this day … (callers who see aggregates only: the first day of a
     /// calendar month, financial-year quarter or financial year that has ended)
-    pub from: NaiveDate,
+    pub from: scalars::Date,
     /// … to this day, inclusive.
-    pub to: NaiveDate,
+    pub to: scalars::Date,
 }
 
 /// A share of the people with a baseline and follow-up. Counts of 1–4 are suppressed (and
@@ -299,8 +299,8 @@ impl InstrumentOutcome {
 #[derive(SimpleObject)]
 pub struct OutcomeReport {
     pub neighbourhood: NeighbourhoodNode,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    pub from: scalars::Date,
+    pub to: scalars::Date,
     /// Whether the counts are exact (the caller may read the records) or published statistics
     /// (rounded to the nearest 5, fixed ended periods, follow-ups recorded by the period's end).
     pub exact: bool,
@@ -349,7 +349,7 @@ impl OutcomeQuery {
             }
         }
         let disclosure = req.caller.disclosure();
-        disclosure.check_period(input.from, input.to, req.today)?;
+        disclosure.check_period(input.from.0, input.to.0, req.today)?;
         // Published statistics count what had been recorded by the period's end, so that the
         // figures of a period never change (a change would be one person's result).
         let recorded_before = match disclosure {
@@ -362,8 +362,8 @@ impl OutcomeQuery {
             neighbourhood_id,
             pcn_id,
             service: input.service.map(Into::into),
-            from: input.from,
-            to: input.to,
+            from: input.from.into(),
+            to: input.to.into(),
             recorded_before,
         }
         .checked()?;
@@ -395,7 +395,7 @@ impl OutcomeMutation {
             patient_id: parse_id("patientId", &input.patient_id)?,
             instrument: input.instrument,
             kind: input.kind.into(),
-            taken_on: input.taken_on,
+            taken_on: input.taken_on.into(),
             referral_id: input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
             responses: input.responses.into_iter().map(|r| (r.item, r.value)).collect(),
         };

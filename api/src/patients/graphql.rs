@@ -18,6 +18,7 @@ use crate::neighbourhoods::NeighbourhoodNode;
 use crate::nhs_number::NhsNumber;
 use crate::organisations::OrganisationNode;
 use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::scalars;
 use crate::search::SearchText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
@@ -109,8 +110,8 @@ impl PatientNode {
         Ok(Some(format!("{} {}", m.given_name, m.family_name)))
     }
 
-    async fn date_of_birth(&self) -> AppResult<Option<NaiveDate>> {
-        Ok(Some(self.full()?.date_of_birth))
+    async fn date_of_birth(&self) -> AppResult<Option<scalars::Date>> {
+        Ok(Some((self.full()?.date_of_birth).into()))
     }
 
     /// Age in whole years today.
@@ -148,13 +149,13 @@ impl PatientNode {
         Ok(Some(Frailty {
             efi_score: m.efi_score,
             category: m.efi_score.map(FrailtyCategory::from_efi),
-            efi_calculated_on: m.efi_calculated_on,
+            efi_calculated_on: m.efi_calculated_on.map(Into::into),
             clinical_frailty_scale: m.clinical_frailty_scale,
             clinical_frailty_scale_label: m
                 .clinical_frailty_scale
                 .and_then(clinical_frailty_scale_label)
                 .map(str::to_owned),
-            cfs_assessed_on: m.cfs_assessed_on,
+            cfs_assessed_on: m.cfs_assessed_on.map(Into::into),
         }))
     }
 
@@ -281,11 +282,11 @@ pub struct Frailty {
     pub efi_score: Option<f64>,
     /// eFI category: fit ≤ 0.12 < mild ≤ 0.24 < moderate ≤ 0.36 < severe.
     pub category: Option<FrailtyCategory>,
-    pub efi_calculated_on: Option<NaiveDate>,
+    pub efi_calculated_on: Option<scalars::Date>,
     /// Clinical Frailty Scale 1–9, when a clinician has assessed it.
     pub clinical_frailty_scale: Option<i16>,
     pub clinical_frailty_scale_label: Option<String>,
-    pub cfs_assessed_on: Option<NaiveDate>,
+    pub cfs_assessed_on: Option<scalars::Date>,
 }
 
 #[derive(SimpleObject)]
@@ -317,8 +318,8 @@ impl PatientCondition {
         conditions::by_code(&self.0.snomed_code).map(|c| c.key.as_str())
     }
 
-    async fn diagnosed_on(&self) -> Option<NaiveDate> {
-        self.0.diagnosed_on
+    async fn diagnosed_on(&self) -> Option<scalars::Date> {
+        self.0.diagnosed_on.map(Into::into)
     }
 }
 

@@ -4,7 +4,6 @@
 //! organisation. Every plan returned is audited as an access to the person's record.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use entity::{care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share};
@@ -19,6 +18,7 @@ use crate::pagination::PageRequest;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::referrals::graphql::ReferralNeed;
+use crate::scalars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::GoalStatus")]
@@ -83,8 +83,8 @@ impl CarePlanNode {
     async fn strengths(&self) -> Option<&str> {
         self.model.strengths.as_deref()
     }
-    async fn review_date(&self) -> Option<NaiveDate> {
-        self.model.review_date
+    async fn review_date(&self) -> Option<scalars::Date> {
+        self.model.review_date.map(Into::into)
     }
     async fn goals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanGoal>> {
         let rows = request(ctx)?.loaders.plan_goals.load_one(self.model.id).await?.unwrap_or_default();
@@ -94,14 +94,14 @@ impl CarePlanNode {
         let rows = request(ctx)?.loaders.plan_actions.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(PlanAction).collect())
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    async fn updated_at(&self) -> scalars::DateTime {
+        self.model.updated_at.into()
     }
     async fn updated_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.updated_by).await?.map(Into::into))
     }
-    async fn created_at(&self) -> AppResult<DateTime<Utc>> {
-        Ok(self.full()?.created_at)
+    async fn created_at(&self) -> AppResult<scalars::DateTime> {
+        Ok((self.full()?.created_at).into())
     }
     /// Organisations the person has agreed may see the plan summary now.
     async fn shared_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanShare>> {
@@ -140,8 +140,8 @@ impl PlanGoal {
     async fn status(&self) -> GoalStatus {
         self.0.status.into()
     }
-    async fn target_date(&self) -> Option<NaiveDate> {
-        self.0.target_date
+    async fn target_date(&self) -> Option<scalars::Date> {
+        self.0.target_date.map(Into::into)
     }
 }
 
@@ -167,8 +167,8 @@ impl PlanAction {
         let Some(id) = self.0.owner_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
-    async fn due_date(&self) -> Option<NaiveDate> {
-        self.0.due_date
+    async fn due_date(&self) -> Option<scalars::Date> {
+        self.0.due_date.map(Into::into)
     }
     async fn status(&self) -> PlanActionStatus {
         self.0.status.into()
@@ -190,14 +190,14 @@ impl PlanShare {
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
     }
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+    async fn recorded_at(&self) -> scalars::DateTime {
+        self.0.recorded_at.into()
     }
     async fn is_withdrawn(&self) -> bool {
         self.0.withdrawn_at.is_some()
     }
-    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
-        self.0.withdrawn_at
+    async fn withdrawn_at(&self) -> Option<scalars::DateTime> {
+        self.0.withdrawn_at.map(Into::into)
     }
     async fn withdrawn_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         let Some(id) = self.0.withdrawn_by else { return Ok(None) };
@@ -213,8 +213,8 @@ impl PlanRevision {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    async fn changed_at(&self) -> DateTime<Utc> {
-        self.0.changed_at
+    async fn changed_at(&self) -> scalars::DateTime {
+        self.0.changed_at.into()
     }
     async fn changed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.changed_by).await?.map(Into::into))
@@ -243,7 +243,7 @@ pub struct PlanGoalInput {
     pub need: ReferralNeed,
     pub text: String,
     pub status: Option<GoalStatus>,
-    pub target_date: Option<NaiveDate>,
+    pub target_date: Option<scalars::Date>,
 }
 
 #[derive(InputObject)]
@@ -254,7 +254,7 @@ pub struct PlanActionInput {
     pub text: String,
     pub owner_organisation_id: Option<ID>,
     pub owner_practitioner_id: Option<ID>,
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<scalars::Date>,
     pub status: Option<PlanActionStatus>,
 }
 
@@ -267,7 +267,7 @@ pub struct SaveCarePlanInput {
     pub base_version: Option<i32>,
     pub what_matters: String,
     pub strengths: Option<String>,
-    pub review_date: Option<NaiveDate>,
+    pub review_date: Option<scalars::Date>,
     pub goals: Vec<PlanGoalInput>,
     pub actions: Vec<PlanActionInput>,
 }
@@ -305,7 +305,7 @@ impl SaveCarePlanInput {
                     need: g.need.into(),
                     text: g.text,
                     status: g.status.map_or(entity::GoalStatus::NotStarted, Into::into),
-                    target_date: g.target_date,
+                    target_date: g.target_date.map(Into::into),
                 })
             })
             .collect::<AppResult<_>>()?;
@@ -325,7 +325,7 @@ impl SaveCarePlanInput {
                     text: a.text,
                     owner_organisation_id: parse_opt("actions.ownerOrganisationId", &a.owner_organisation_id)?,
                     owner_practitioner_id: parse_opt("actions.ownerPractitionerId", &a.owner_practitioner_id)?,
-                    due_date: a.due_date,
+                    due_date: a.due_date.map(Into::into),
                     status: a.status.map_or(entity::PlanActionStatus::Open, Into::into),
                 })
             })
@@ -333,7 +333,7 @@ impl SaveCarePlanInput {
         Ok(PlanDraft {
             what_matters: self.what_matters,
             strengths: self.strengths,
-            review_date: self.review_date,
+            review_date: self.review_date.map(Into::into),
             goals,
             actions,
         })

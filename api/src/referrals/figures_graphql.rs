@@ -7,7 +7,7 @@
 //! withheld too.
 
 use async_graphql::{ComplexObject, Context, InputObject, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -20,15 +20,16 @@ use crate::context::{parse_id, request, RequestContext};
 use crate::disclosure::{Cell, Disclosure, Shown, Table};
 use crate::error::{AppError, AppResult};
 use crate::organisations::OrganisationNode;
+use crate::scalars;
 
 #[derive(InputObject)]
 pub struct ReferralFiguresInput {
     pub neighbourhood_id: ID,
     /// First day of the period (UK time), inclusive. Callers who see aggregates only ask for one
     /// calendar month, financial-year quarter or financial year that has ended.
-    pub from: NaiveDate,
+    pub from: scalars::Date,
     /// Last day of the period (UK time), inclusive; the waiting list is taken at its end (or now).
-    pub to: NaiveDate,
+    pub to: scalars::Date,
     /// Only patients registered with this PCN's practices.
     pub pcn_id: Option<ID>,
     pub service: Option<ReferralService>,
@@ -317,15 +318,15 @@ impl ReferralFiguresReport {
 
 #[async_graphql::Object]
 impl ReferralFiguresReport {
-    async fn from(&self) -> NaiveDate {
-        self.from
+    async fn from(&self) -> scalars::Date {
+        self.from.into()
     }
-    async fn to(&self) -> NaiveDate {
-        self.to
+    async fn to(&self) -> scalars::Date {
+        self.to.into()
     }
     /// When the waiting list was taken: the end of the period, or now if sooner.
-    async fn as_at(&self) -> DateTime<Utc> {
-        self.scope.as_at
+    async fn as_at(&self) -> scalars::DateTime {
+        self.scope.as_at.into()
     }
     /// Days of first contacts the estimated wait is based on.
     async fn throughput_window_days(&self) -> i64 {
@@ -378,7 +379,7 @@ impl FiguresQuery {
         // selection counts referrals between other organisations, which only their parties see.
         let own = [receiving, referring].contains(&Some(req.caller.organisation_id));
         let disclosure = if own { req.caller.disclosure() } else { crate::disclosure::Disclosure::Published };
-        disclosure.check_period(input.from, input.to, req.today)?;
+        disclosure.check_period(input.from.0, input.to.0, req.today)?;
         let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
         if let Some(pcn) = pcn_id {
             let found = organisation::Entity::find_by_id(pcn).one(&req.db).await?;
@@ -390,13 +391,19 @@ impl FiguresQuery {
             neighbourhood_id,
             pcn_id,
             input.service.map(Into::into),
-            input.from,
-            input.to,
+            input.from.0,
+            input.to.0,
             Utc::now(),
         )?;
         scope.receiving_organisation_id = receiving;
         scope.referring_organisation_id = referring;
         scope.status_as_at = disclosure == crate::disclosure::Disclosure::Published;
-        Ok(ReferralFiguresReport { scope, from: input.from, to: input.to, disclosure, published: OnceCell::new() })
+        Ok(ReferralFiguresReport {
+            scope,
+            from: input.from.into(),
+            to: input.to.into(),
+            disclosure,
+            published: OnceCell::new(),
+        })
     }
 }

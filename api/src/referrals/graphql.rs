@@ -2,7 +2,7 @@
 //! is audited; the patient itself is shown only under the caller's patient grant.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use uuid::Uuid;
 
 use entity::{referral, referral_event, referral_feedback};
@@ -18,6 +18,7 @@ use crate::organisations::OrganisationNode;
 use crate::pagination::{Page, PageRequest};
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
+use crate::scalars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::ReferralStatus")]
@@ -186,8 +187,8 @@ impl ReferralEventNode {
     async fn to_status(&self) -> Option<ReferralStatus> {
         self.model.to_status.map(Into::into)
     }
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.model.occurred_at
+    async fn occurred_at(&self) -> scalars::DateTime {
+        self.model.occurred_at.into()
     }
     /// Why, in the words of whoever made the move. Withheld from voluntary-sector parties
     /// (FORBIDDEN) when another organisation wrote it.
@@ -300,16 +301,16 @@ impl ReferralNode {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.consent_recorded_by).await?.map(Into::into))
     }
 
-    async fn consent_recorded_at(&self) -> DateTime<Utc> {
-        self.model.consent_recorded_at
+    async fn consent_recorded_at(&self) -> scalars::DateTime {
+        self.model.consent_recorded_at.into()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+    async fn created_at(&self) -> scalars::DateTime {
+        self.model.created_at.into()
     }
 
-    async fn first_contact_at(&self) -> Option<DateTime<Utc>> {
-        self.model.first_contact_at
+    async fn first_contact_at(&self) -> Option<scalars::DateTime> {
+        self.model.first_contact_at.map(Into::into)
     }
 
     /// Still waiting for first contact (RECEIVED or AWAITING_CONTACT).
@@ -324,8 +325,8 @@ impl ReferralNode {
         (until - self.model.created_at).num_days().max(0)
     }
 
-    async fn ended_at(&self) -> Option<DateTime<Utc>> {
-        self.model.ended_at
+    async fn ended_at(&self) -> Option<scalars::DateTime> {
+        self.model.ended_at.map(Into::into)
     }
 
     async fn outcome(&self) -> Option<ReferralOutcome> {
@@ -428,16 +429,16 @@ impl ReferralFeedbackNode {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.written_by).await?.map(Into::into))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> scalars::DateTime {
+        self.0.created_at.into()
     }
 
     async fn is_filed(&self) -> bool {
         self.0.filed_at.is_some()
     }
 
-    async fn filed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.filed_at
+    async fn filed_at(&self) -> Option<scalars::DateTime> {
+        self.0.filed_at.map(Into::into)
     }
 
     async fn filed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
