@@ -39,9 +39,17 @@ pub enum AppError {
     Conflict {
         message: String,
         existing_id: Option<String>,
+        /// The version now stored, when the clash is an edit of an older version.
+        current_version: Option<i32>,
     },
-    /// A state machine refused a move; the message names the current state and the allowed moves.
-    InvalidTransition(String),
+    /// A state machine refused a move. The message names the current state and the allowed moves;
+    /// where the refusal is about a state, `extensions.currentStatus` and `extensions.allowedMoves`
+    /// carry them too (GraphQL enum names), for a client to act on without reading prose.
+    InvalidTransition {
+        message: String,
+        current_status: Option<String>,
+        allowed_moves: Vec<String>,
+    },
     /// The caller went over a per-minute limit; retrying after `retry_after_seconds` succeeds.
     RateLimited {
         message: String,
@@ -62,11 +70,38 @@ impl AppError {
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into(), existing_id: None }
+        Self::Conflict { message: message.into(), existing_id: None, current_version: None }
     }
 
     pub fn conflict_with(message: impl Into<String>, existing_id: impl ToString) -> Self {
-        Self::Conflict { message: message.into(), existing_id: Some(existing_id.to_string()) }
+        Self::Conflict { message: message.into(), existing_id: Some(existing_id.to_string()), current_version: None }
+    }
+
+    /// An edit of version `base` of a record that is now at `current_version`.
+    pub fn stale(message: impl Into<String>, existing_id: impl ToString, current_version: i32) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            existing_id: Some(existing_id.to_string()),
+            current_version: Some(current_version),
+        }
+    }
+
+    /// A refused move that is not about one state machine's states (a closed group, say).
+    pub fn invalid_transition(message: impl Into<String>) -> Self {
+        Self::InvalidTransition { message: message.into(), current_status: None, allowed_moves: Vec::new() }
+    }
+
+    /// A refused move from `current`, with the moves that would be accepted now.
+    pub fn invalid_move<E: sea_orm::ActiveEnum<Value = String>>(
+        message: impl Into<String>,
+        current: E,
+        allowed: impl IntoIterator<Item = E>,
+    ) -> Self {
+        Self::InvalidTransition {
+            message: message.into(),
+            current_status: Some(crate::label::label(current)),
+            allowed_moves: allowed.into_iter().map(crate::label::label).collect(),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -84,7 +119,7 @@ impl AppError {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,
             Self::Conflict { .. } => code::CONFLICT,
-            Self::InvalidTransition(_) => code::INVALID_TRANSITION,
+            Self::InvalidTransition { .. } => code::INVALID_TRANSITION,
             Self::RateLimited { .. } => code::RATE_LIMITED,
             Self::Internal(_) => code::INTERNAL,
         }
@@ -93,8 +128,10 @@ impl AppError {
     /// What the client is told. For internal errors this logs the cause and returns only a reference.
     pub fn client_message(&self) -> String {
         match self {
-            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::InvalidTransition(m) => m.clone(),
-            Self::Conflict { message, .. } | Self::RateLimited { message, .. } => message.clone(),
+            Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
+            Self::Conflict { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::InvalidTransition { message, .. } => message.clone(),
             Self::NotFound { what, id } => format!("no {what} with id {id} exists"),
             Self::BadUserInput { field: Some(f), message } => format!("{f}: {message}"),
             Self::BadUserInput { field: None, message } => message.clone(),
@@ -128,6 +165,20 @@ impl ErrorExtensions for AppError {
         }
         if let Self::Conflict { existing_id: Some(id), .. } = self {
             error = error.extend_with(|_, ext| ext.set("existingId", id.as_str()));
+        }
+        if let Self::Conflict { current_version: Some(version), .. } = self {
+            error = error.extend_with(|_, ext| ext.set("currentVersion", *version));
+        }
+        if let Self::InvalidTransition { current_status: Some(current), allowed_moves, .. } = self {
+            error = error.extend_with(|_, ext| {
+                ext.set("currentStatus", async_graphql::Value::Enum(async_graphql::Name::new(current)));
+                ext.set(
+                    "allowedMoves",
+                    async_graphql::Value::List(
+                        allowed_moves.iter().map(|m| async_graphql::Value::Enum(async_graphql::Name::new(m))).collect(),
+                    ),
+                );
+            });
         }
         if let Self::RateLimited { retry_after_seconds, .. } = self {
             error = error.extend_with(|_, ext| ext.set("retryAfterSeconds", *retry_after_seconds));

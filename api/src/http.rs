@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse, ServerError};
+use async_graphql::{BatchRequest, Response as GqlResponse, ServerError};
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
@@ -127,13 +127,22 @@ async fn schema_sdl(State(state): State<AppState>) -> Response {
 /// GET /graphql: a WebSocket upgrade for subscriptions, else GraphiQL (when enabled).
 async fn get_graphql(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let wants_websocket =
         headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !wants_websocket {
-        return graphiql(state);
+        // The page is for a browser asking for a page; a client asking for JSON (or sending an
+        // operation in the URL) is told that operations are POSTed, in JSON.
+        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("*/*").to_ascii_lowercase();
+        let wants_page = accept.contains("text/html") || accept.split(',').any(|t| t.trim().starts_with("*/*"));
+        let has_operation = uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+        if wants_page && !has_operation {
+            return graphiql(state);
+        }
+        return get_is_not_executed(negotiate(&headers).unwrap_or(ResponseMedia::Json));
     }
     match upgrade {
         Ok(upgrade) => {
@@ -142,6 +151,20 @@ async fn get_graphql(
         }
         Err(rejection) => rejection.into_response(),
     }
+}
+
+/// GET never executes an operation (a mutation in a link must not run): 405, `Allow: POST`.
+fn get_is_not_executed(media: ResponseMedia) -> Response {
+    let mut response = refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        AppError::BadUserInput {
+            field: None,
+            message: "GraphQL operations are POSTed to /graphql as JSON; GET never executes one".to_owned(),
+        },
+    );
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 fn graphiql(state: AppState) -> Response {
@@ -223,7 +246,27 @@ fn refuse(status: StatusCode, media: ResponseMedia, error: AppError) -> Response
     response
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let media = negotiate(&headers).unwrap_or(ResponseMedia::Json);
+            let message = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "the request body is larger than this server accepts, {} bytes (--max-body-bytes, \
+                     NEIGHBOURHOOD_MAX_BODY_BYTES)",
+                    state.settings.max_body_bytes
+                )
+            } else {
+                format!("the request body could not be read: {}", rejection.body_text())
+            };
+            return refuse(rejection.status(), media, AppError::BadUserInput { field: None, message });
+        }
+    };
     let request_id = headers
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -302,8 +345,33 @@ async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String,
         );
     };
     let response = execute_one(&state, caller, request_id, request).await;
-    let status = if is_request_error(&response) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    reply(status, media, &response)
+    // A request that failed before execution: 400 for application/graphql-response+json, 200 for
+    // application/json (as GraphQL over HTTP says: legacy clients read the body only on 200).
+    let status = if is_request_error(&response) && media == ResponseMedia::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    reply(status, media, &Body(&response))
+}
+
+/// A response as GraphQL over HTTP writes it: one that failed before execution has no `data`.
+struct Body<'a>(&'a GqlResponse);
+
+impl serde::Serialize for Body<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let response = self.0;
+        if !is_request_error(response) {
+            return response.serialize(serializer);
+        }
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("errors", &response.errors)?;
+        if !response.extensions.is_empty() {
+            map.serialize_entry("extensions", &response.extensions)?;
+        }
+        map.end()
+    }
 }
 
 async fn execute_batch(
@@ -324,7 +392,8 @@ async fn execute_batch(
     for request in requests {
         responses.push(execute_one(state, caller.clone(), request_id.clone(), request).await);
     }
-    reply(StatusCode::OK, media, &BatchResponse::Batch(responses))
+    let bodies: Vec<Body<'_>> = responses.iter().map(Body).collect();
+    reply(StatusCode::OK, media, &bodies)
 }
 
 fn status_for(error: &AppError) -> StatusCode {

@@ -264,8 +264,14 @@ impl TestApp {
         self.token_for_practitioner(&p)
     }
 
+    /// POSTs `body` as a GraphQL-over-HTTP client does, asking for
+    /// `application/graphql-response+json` first (request errors are then HTTP 400).
     pub async fn post_raw(&self, token: Option<&str>, body: Value) -> Reply {
-        let mut request = self.client.post(self.url("/graphql")).json(&body);
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json, application/json;q=0.9")
+            .json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

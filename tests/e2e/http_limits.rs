@@ -21,6 +21,10 @@ async fn oversized_bodies_get_413() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.expect("a GraphQL error body");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("65536 bytes") && message.contains("--max-body-bytes"), "{message}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -120,7 +124,31 @@ async fn parse_and_validation_errors_are_400_and_content_is_negotiated() {
     let unknown = app.gql(&token, "{ me { rol } }", json!({})).await;
     assert_eq!(unknown.status, 400);
     assert!(!unknown.error_message().contains("Did you mean"), "suggestions are off: {}", unknown.error_message());
-    assert!(unknown.content_type.starts_with("application/json"));
+    assert!(unknown.content_type.starts_with("application/graphql-response+json"));
+    assert!(unknown.body.get("data").is_none(), "a request error has no data entry: {}", unknown.body);
+
+    // A client that accepts only application/json gets request errors with 200, as GraphQL
+    // over HTTP recommends for it, and still no data entry.
+    for (query, variables) in [
+        ("{ me { role ", json!({})),
+        ("{ me { rol } }", json!({})),
+        ("query($id: ID!) { patient(id: $id) { id } }", json!({ "id": null })),
+    ] {
+        let legacy = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("accept", "application/json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(legacy.status(), 200, "{query}");
+        assert!(legacy.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        let body: serde_json::Value = legacy.json().await.unwrap();
+        assert!(body.get("data").is_none(), "{body}");
+        assert!(body["errors"][0]["extensions"]["code"].is_string(), "{body}");
+    }
 
     let send = |accept: &'static str| {
         app.client
@@ -215,7 +243,12 @@ async fn introspection_and_graphiql_follow_configuration_and_get_never_executes(
         .send()
         .await
         .unwrap();
-    assert!(via_get.status() == 200 || via_get.status() == 405);
+    assert_eq!(via_get.status(), 405, "an operation in the URL gets no page and no execution");
+    assert_eq!(via_get.headers()["allow"], "POST");
+    let json_get = demo.client.get(demo.url("/graphql")).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(json_get.status(), 405, "a client asking for JSON is not sent the GraphiQL page");
+    let body: serde_json::Value = json_get.json().await.unwrap();
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("POSTed"), "{body}");
     assert_eq!(cohort_count().await, before);
     let via_post = demo.gql(&token, &mutation, json!({})).await;
     assert!(via_post.data()["createCohort"]["cohort"]["id"].is_string());

@@ -148,7 +148,7 @@ pub(crate) async fn setting(app: &TestApp) -> Setting {
     let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
     let neighbourhood: uuid::Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
     let gp = app.practitioner_in(R::Gp, neighbourhood).await;
-    let meeting = schedule(app, &coordinator, neighbourhood, &gp).await;
+    let meeting = schedule(app, &coordinator, neighbourhood, &gp, chrono::Duration::minutes(30)).await;
     let page = app
         .gql(
             &coordinator,
@@ -170,8 +170,9 @@ async fn schedule(
     coordinator: &str,
     neighbourhood: uuid::Uuid,
     chair: &entity::practitioner::Model,
+    starts_in: chrono::Duration,
 ) -> String {
-    let starts = Utc::now() + chrono::Duration::minutes(30);
+    let starts = Utc::now() + starts_in;
     let reply = app
         .gql(
             coordinator,
@@ -239,7 +240,8 @@ async fn a_subscriber_follows_the_agenda_decisions_actions_and_attendance() {
     assert_eq!(app.gql(&s.coordinator, doc, json!({ "input": again })).await.error_code(), "CONFLICT");
 
     // Changes to another meeting are not this subscriber's business.
-    let other = schedule(&app, &s.coordinator, s.neighbourhood, &s.gp).await;
+    // Later the same day: one chair does not chair two meetings at once.
+    let other = schedule(&app, &s.coordinator, s.neighbourhood, &s.gp, chrono::Duration::hours(3)).await;
     mutate(
         &app,
         &s.coordinator,

@@ -581,3 +581,39 @@ async fn minutes_set_out_attendance_and_each_persons_decisions_and_actions() {
         .await;
     assert_eq!(positions.data()["mdtMeeting"]["agenda"].as_array().unwrap().len(), 2, "the agenda's shape is visible");
 }
+
+/// `upcoming: true` lists meetings that have not ended and are not closed; one chair does not
+/// chair two open meetings at once.
+#[tokio::test]
+async fn upcoming_leaves_out_closed_meetings_and_a_chair_chairs_one_meeting_at_a_time() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let closed = schedule(&app, &t, 5, None).await["id"].as_str().unwrap().to_owned();
+    let open = schedule(&app, &t, 24, None).await["id"].as_str().unwrap().to_owned();
+    let status = op("setMdtMeetingStatus", "SetMdtMeetingStatusInput");
+    for to in ["IN_PROGRESS", "CLOSED"] {
+        app.gql(&t.coordinator, &status, json!({ "input": { "meetingId": closed, "to": to } })).await.data();
+    }
+    let list = "query($n: ID!) { mdtMeetings(neighbourhoodId: $n, upcoming: true) { nodes { id status } } }";
+    let upcoming = app.gql(&t.coordinator, list, json!({ "n": t.neighbourhood })).await;
+    let ids: Vec<&str> =
+        upcoming.data()["mdtMeetings"]["nodes"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&open.as_str()), "{ids:?}");
+    assert!(!ids.contains(&closed.as_str()), "a closed meeting is not upcoming, though it has not ended: {ids:?}");
+
+    // The same chair half an hour into the open meeting: refused, naming the meeting in the way.
+    let starts = Utc::now() + Duration::hours(24) + Duration::minutes(30);
+    let clash = json!({ "input": { "neighbourhoodId": t.neighbourhood, "title": "Second MDT", "startsAt": starts.to_rfc3339(),
+        "endsAt": (starts + Duration::minutes(60)).to_rfc3339(), "onlineLink": "https://meet.example/mdt", "chairId": t.id(R::Gp) } });
+    let refused = app.gql(&t.coordinator, &schedule_doc(), clash.clone()).await;
+    assert_eq!(refused.error_code(), "CONFLICT");
+    assert_eq!(refused.body["errors"][0]["extensions"]["existingId"], open.as_str());
+    // Another chair at that time, or the closed meeting's slot, is fine.
+    let mut other_chair = clash.clone();
+    other_chair["input"]["chairId"] = json!(t.id(R::SocialWorker));
+    app.gql(&t.coordinator, &schedule_doc(), other_chair).await.data();
+    let no_place = json!({ "input": { "neighbourhoodId": t.neighbourhood, "title": "Nowhere", "startsAt": (starts + Duration::days(3)).to_rfc3339(),
+        "endsAt": (starts + Duration::days(3) + Duration::minutes(60)).to_rfc3339(), "chairId": t.id(R::Gp) } });
+    let nowhere = app.gql(&t.coordinator, &schedule_doc(), no_place).await;
+    assert_eq!(nowhere.body["errors"][0]["extensions"]["field"], "place", "{}", nowhere.body);
+}

@@ -123,6 +123,8 @@ async fn plans_are_versioned_and_a_stale_save_is_refused_with_the_current_versio
     let stale = app.gql(&s.worker, SAVE, theirs).await;
     assert_eq!(stale.error_code(), "CONFLICT");
     assert!(stale.error_message().contains("now at version 2"), "{}", stale.error_message());
+    assert_eq!(stale.body["errors"][0]["extensions"]["currentVersion"], 2, "for a client to reload and merge");
+    assert_eq!(again.body["errors"][0]["extensions"]["currentVersion"], 1);
     let now = app.gql(&s.worker, READ, json!({ "p": s.patient })).await;
     assert_eq!(now.data()["carePlan"]["goals"][0]["status"], "IN_PROGRESS", "nothing was overwritten");
     assert!(now.data()["carePlan"]["whatMatters"].as_str().unwrap().starts_with("Getting out"));

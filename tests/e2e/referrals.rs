@@ -211,7 +211,16 @@ async fn every_legal_path_ends_where_it_should_and_every_illegal_move_is_refused
             let reply = move_to(&app, token, &id, to, json!({ "reason": "try", "outcome": "GOALS_MET" })).await;
             assert_eq!(reply.error_code(), "INVALID_TRANSITION", "{from} -> {to}: {}", reply.body);
             assert!(reply.error_message().contains(from), "names the current state: {}", reply.error_message());
-            for allowed in legal(from) {
+            // The details a client acts on are in extensions: the state now, and the moves this
+            // caller can make now, exactly as `allowedMoves` lists them.
+            let extensions = &reply.body["errors"][0]["extensions"];
+            assert_eq!(extensions["currentStatus"], *from);
+            let offered =
+                app.gql(token, "query($id: ID!) { referral(id: $id) { allowedMoves } }", json!({ "id": id })).await;
+            assert_eq!(extensions["allowedMoves"], offered.data()["referral"]["allowedMoves"], "{from} -> {to}");
+            for allowed in extensions["allowedMoves"].as_array().unwrap() {
+                let allowed = allowed.as_str().unwrap();
+                assert!(legal(from).contains(&allowed), "{allowed} is a legal move from {from}");
                 assert!(reply.error_message().contains(allowed), "names the allowed moves: {}", reply.error_message());
             }
         }
@@ -220,6 +229,12 @@ async fn every_legal_path_ends_where_it_should_and_every_illegal_move_is_refused
             app.gql(&p.gp, READ, json!({ "id": id })).await.data()["referral"]["events"].as_array().unwrap().len();
         assert_eq!(events_before, events_after, "no event written by a refused move");
     }
+}
+
+/// A referral's `allowedMoves` and `moves` as `token`'s caller reads them.
+async fn moves_of(app: &TestApp, token: &str, id: &str) -> Value {
+    let query = "query($id: ID!) { referral(id: $id) { allowedMoves moves { to allowed refusal needs } } }";
+    app.gql(token, query, json!({ "id": id })).await.data()["referral"].clone()
 }
 
 #[tokio::test]
@@ -235,9 +250,27 @@ async fn moves_check_who_makes_them_and_what_they_need() {
     assert_eq!(reject.body["errors"][0]["extensions"]["field"], "reason");
 
     reach(&app, &p, &id, "AWAITING_CONTACT").await;
+    // UNABLE_TO_CONTACT needs 3 recorded attempts: not offered before them, refused as a move
+    // the state does not allow yet, and offered once they are recorded.
+    let before = moves_of(&app, &p.link_worker, &id).await;
+    assert!(!before["allowedMoves"].as_array().unwrap().contains(&json!("UNABLE_TO_CONTACT")), "{before}");
+    let unable = before["moves"].as_array().unwrap().iter().find(|m| m["to"] == "UNABLE_TO_CONTACT").unwrap().clone();
+    assert_eq!(unable["allowed"], false);
+    assert!(unable["refusal"].as_str().unwrap().contains("at least 3 contact attempts"), "{unable}");
+    let cancel =
+        before["moves"].as_array().unwrap().iter().find(|m| m["to"] == "CANCELLED_BY_REFERRER").unwrap().clone();
+    assert_eq!(cancel["allowed"], false, "the receiver does not cancel: {cancel}");
     let early = move_to(&app, &p.link_worker, &id, "UNABLE_TO_CONTACT", json!({})).await;
-    assert_eq!(early.error_code(), "BAD_USER_INPUT");
+    assert_eq!(early.error_code(), "INVALID_TRANSITION");
     assert!(early.error_message().contains("at least 3 contact attempts"), "{}", early.error_message());
+    assert_eq!(early.body["errors"][0]["extensions"]["allowedMoves"], before["allowedMoves"]);
+    for _ in 0..3 {
+        app.gql(&p.link_worker, ATTEMPT, json!({ "id": id })).await.data();
+    }
+    let after = moves_of(&app, &p.link_worker, &id).await;
+    assert!(after["allowedMoves"].as_array().unwrap().contains(&json!("UNABLE_TO_CONTACT")), "{after}");
+    let referrer = moves_of(&app, &p.gp, &id).await;
+    assert_eq!(referrer["allowedMoves"], json!(["CANCELLED_BY_REFERRER"]), "the referrer's one move");
     let id = create(&app, &p, &p.patients[4]).await;
     reach(&app, &p, &id, "ACTIVE").await;
     let no_outcome = move_to(&app, &p.link_worker, &id, "CLOSED", json!({})).await;
@@ -281,6 +314,26 @@ async fn duplicates_are_refused_and_retries_return_the_first_referral() {
 
     let reused = app.gql(&p.gp, CREATE, referral_input(&p, &p.patients[1], Some("gp-request-0001"))).await;
     assert_eq!(reused.error_code(), "CONFLICT");
+    // The same key with the same person and service but another body is not a retry either: it
+    // is refused, not answered with the first referral.
+    for change in [
+        json!({ "context": "A different request altogether." }),
+        json!({ "needs": [{ "need": "HOUSING" }] }),
+        json!({ "urgency": "URGENT" }),
+    ] {
+        let mut request = referral_input(&p, patient, Some("gp-request-0001"));
+        for (key, value) in change.as_object().unwrap() {
+            request["input"][key] = value.clone();
+        }
+        let changed = app.gql(&p.gp, CREATE, request).await;
+        assert_eq!(changed.error_code(), "CONFLICT", "{change}: {}", changed.body);
+        assert_eq!(changed.body["errors"][0]["extensions"]["existingId"], id.as_str());
+        assert!(changed.error_message().contains("different request"), "{}", changed.error_message());
+    }
+    // Needs in another order are the same request.
+    let mut reordered = referral_input(&p, patient, Some("gp-request-0001"));
+    reordered["input"]["needs"] = json!([{ "need": "HOUSING" }, { "need": "LONELINESS_OR_ISOLATION" }]);
+    assert_eq!(app.gql(&p.gp, CREATE, reordered).await.data()["createReferral"]["referral"]["id"], id.as_str());
 
     let count = entity::referral::Entity::find()
         .filter(entity::referral::Column::PatientId.eq(patient.parse::<uuid::Uuid>().unwrap()))

@@ -250,12 +250,16 @@ pub async fn move_connection(
     }
     if !allowed_moves(current.state).contains(&to) {
         let allowed: Vec<String> = allowed_moves(current.state).iter().map(|s| label(*s)).collect();
-        return Err(AppError::InvalidTransition(format!(
-            "a connection that is {} cannot move to {}; allowed: {}",
-            label(current.state),
-            label(to),
-            if allowed.is_empty() { "none (it has ended)".to_owned() } else { allowed.join(", ") }
-        )));
+        return Err(AppError::invalid_move(
+            format!(
+                "a connection that is {} cannot move to {}; allowed: {}",
+                label(current.state),
+                label(to),
+                if allowed.is_empty() { "none (it has ended)".to_owned() } else { allowed.join(", ") }
+            ),
+            current.state,
+            allowed_moves(current.state).iter().copied(),
+        ));
     }
     if to == S::Referred && !asset.takes_referrals {
         return Err(AppError::bad_input("to", format!("{} is signposting only", asset.name)));

@@ -121,7 +121,7 @@ pub async fn schedule_session(
     let group = get(db, caller, group_id).await?;
     manages(caller, &group)?;
     if group.closed_at.is_some() {
-        return Err(AppError::InvalidTransition("the group has closed; no new sessions".to_owned()));
+        return Err(AppError::invalid_transition("the group has closed; no new sessions".to_owned()));
     }
     if !(1..=MAX_SESSION_MINUTES).contains(&duration_minutes) {
         return Err(AppError::bad_input(
@@ -183,7 +183,7 @@ pub async fn add_participant(
     let group = get(db, caller, group_id).await?;
     manages(caller, &group)?;
     if group.closed_at.is_some() {
-        return Err(AppError::InvalidTransition("the group has closed; no new members".to_owned()));
+        return Err(AppError::invalid_transition("the group has closed; no new members".to_owned()));
     }
     let patient = patient::Entity::find_by_id(patient_id)
         .one(db)
@@ -263,7 +263,7 @@ pub async fn remove_participant(
     let group = get(db, caller, member.group_id).await?;
     manages(caller, &group)?;
     if member.left_at.is_some() {
-        return Err(AppError::InvalidTransition("the person has already left the group".to_owned()));
+        return Err(AppError::invalid_transition("the person has already left the group".to_owned()));
     }
     let now = Utc::now();
     group_participant::Entity::update_many()

@@ -388,8 +388,15 @@ pub struct ScheduleMdtMeetingInput {
     pub title: String,
     pub starts_at: scalars::DateTime,
     pub ends_at: scalars::DateTime,
+    /// Where the meeting is held. A meeting needs a place, an online link or both
+    /// (`BAD_USER_INPUT` on `place` otherwise).
     pub place: Option<String>,
+    /// The link to join online; see `place`.
     pub online_link: Option<String>,
+    /// Who chairs: staff of one of the neighbourhood's organisations, not chairing another open
+    /// meeting at an overlapping time (`CONFLICT` naming it). The chair is not invited by this:
+    /// like everyone else, the chair counts for quoracy and opens the agenda's records once
+    /// invited (`inviteToMdtMeeting`).
     pub chair_id: ID,
     /// Overrides the neighbourhood's required disciplines for this meeting.
     pub required_disciplines: Option<Vec<Discipline>>,
@@ -505,7 +512,8 @@ impl MdtQuery {
         Ok(MdtMeetingNode(super::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
     }
 
-    /// A neighbourhood's meetings, earliest first; `upcoming` keeps those not yet ended.
+    /// A neighbourhood's meetings, earliest first; `upcoming: true` keeps those that have not
+    /// ended and are not closed.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn mdt_meetings(
         &self,
@@ -523,7 +531,7 @@ impl MdtQuery {
         }
         let mut select = mdt_meeting::Entity::find().filter(M::NeighbourhoodId.eq(neighbourhood));
         if upcoming == Some(true) {
-            select = select.filter(M::EndsAt.gte(Utc::now()));
+            select = select.filter(M::EndsAt.gte(Utc::now())).filter(M::Status.ne(entity::MeetingStatus::Closed));
         }
         let page = keyset_page(
             &req.db,

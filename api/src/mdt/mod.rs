@@ -187,7 +187,7 @@ pub(crate) async fn organised(db: &impl ConnectionTrait, caller: &Caller, id: Uu
 
 pub(crate) fn not_closed(meeting: &mdt_meeting::Model) -> AppResult<()> {
     if meeting.status == MeetingStatus::Closed {
-        Err(AppError::InvalidTransition(
+        Err(AppError::invalid_transition(
             "the meeting is CLOSED: its agenda, attendance and decisions are read-only; only action statuses change"
                 .to_owned(),
         ))
@@ -238,6 +238,26 @@ pub async fn schedule(db: &DatabaseConnection, caller: &Caller, new: NewMeeting)
     if takes_part == 0 {
         return Err(AppError::bad_input("chairId", "the chair must work for an organisation of the neighbourhood"));
     }
+    let overlapping = mdt_meeting::Entity::find()
+        .filter(mdt_meeting::Column::ChairId.eq(chair.id))
+        .filter(mdt_meeting::Column::Status.ne(MeetingStatus::Closed))
+        .filter(mdt_meeting::Column::StartsAt.lt(new.ends_at))
+        .filter(mdt_meeting::Column::EndsAt.gt(new.starts_at))
+        .one(db)
+        .await?;
+    if let Some(other) = overlapping {
+        return Err(AppError::conflict_with(
+            format!(
+                "{} {} already chairs \"{}\" from {} to {}, which overlaps; choose another time or chair",
+                chair.given_name,
+                chair.family_name,
+                other.title,
+                other.starts_at.to_rfc3339(),
+                other.ends_at.to_rfc3339()
+            ),
+            other.id,
+        ));
+    }
     let required = match new.required_disciplines {
         Some(list) if list.is_empty() => {
             return Err(AppError::bad_input(
@@ -285,11 +305,20 @@ pub async fn set_status(
         (MeetingStatus::Planned, MeetingStatus::InProgress) | (MeetingStatus::InProgress, MeetingStatus::Closed)
     );
     if !allowed {
-        return Err(AppError::InvalidTransition(format!(
-            "a {} meeting cannot move to {}; meetings go PLANNED → IN_PROGRESS → CLOSED",
-            crate::label::label(meeting.status),
-            crate::label::label(to)
-        )));
+        let next = match meeting.status {
+            MeetingStatus::Planned => vec![MeetingStatus::InProgress],
+            MeetingStatus::InProgress => vec![MeetingStatus::Closed],
+            MeetingStatus::Closed => vec![],
+        };
+        return Err(AppError::invalid_move(
+            format!(
+                "a {} meeting cannot move to {}; meetings go PLANNED → IN_PROGRESS → CLOSED",
+                crate::label::label(meeting.status),
+                crate::label::label(to)
+            ),
+            meeting.status,
+            next,
+        ));
     }
     let now = Utc::now();
     let done = mdt_meeting::Entity::update_many()
@@ -687,7 +716,7 @@ pub async fn set_action_status(
         return Err(AppError::forbidden("an action is updated by its owner or the meeting's organisers"));
     }
     if action.status == to {
-        return Err(AppError::InvalidTransition(format!("the action is already {}", crate::label::label(to))));
+        return Err(AppError::invalid_transition(format!("the action is already {}", crate::label::label(to))));
     }
     let note = bounded_text("note", note)?;
     let now = Utc::now();

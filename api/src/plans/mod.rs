@@ -260,12 +260,13 @@ pub async fn find_for_patient(db: &impl ConnectionTrait, patient_id: Uuid) -> Ap
 }
 
 fn stale(current: &care_plan::Model, base: i32) -> AppError {
-    AppError::conflict_with(
+    AppError::stale(
         format!(
             "the plan was changed by someone else: it is now at version {} (you edited version {base}); reload it, reapply your change and save against version {}",
             current.version, current.version
         ),
         current.id,
+        current.version,
     )
 }
 
@@ -286,12 +287,13 @@ pub async fn save(
             "baseVersion",
             "the person has no plan yet; leave baseVersion empty to write the first",
         )),
-        (Some(current), None) => Err(AppError::conflict_with(
+        (Some(current), None) => Err(AppError::stale(
             format!(
                 "the person already has a plan (version {}); save against baseVersion {}",
                 current.version, current.version
             ),
             current.id,
+            current.version,
         )),
         (Some(current), Some(base)) if current.version != base => Err(stale(&current, base)),
         (None, None) => {

@@ -74,10 +74,11 @@ pub async fn assign(
         return Err(AppError::forbidden("only the receiving organisation assigns its referrals"));
     }
     if !is_open(current.status) {
-        return Err(AppError::InvalidTransition(format!(
-            "the referral is {} and has ended; ended referrals are not assigned",
-            label(current.status)
-        )));
+        return Err(AppError::invalid_move(
+            format!("the referral is {} and has ended; ended referrals are not assigned", label(current.status)),
+            current.status,
+            [],
+        ));
     }
     let override_reason = super::bounded_text("overrideReason", override_reason)?;
     let txn = db.begin().await?;

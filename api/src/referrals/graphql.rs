@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use entity::{referral, referral_event, referral_feedback};
 
-use super::state::{allowed_moves, is_open, snomed_term};
+use super::state::{allowed_moves, is_open, moves_now, precondition, required_inputs, snomed_term};
 use super::{Move, NewReferral, ReferralFilter};
 use crate::auth::{AccessReason, Caller, ReferralView};
 use crate::connection_type;
@@ -125,6 +125,31 @@ impl ReferralNode {
     pub fn model(&self) -> &referral::Model {
         &self.model
     }
+
+    /// What judging a move needs: the caller's side, and the contact attempts when they matter
+    /// (the receiver of a referral awaiting contact).
+    async fn move_context(&self, ctx: &Context<'_>) -> async_graphql::Result<super::state::MoveContext> {
+        let req = request(ctx)?;
+        let mut context = super::move_context(&req.caller, &self.model, 0);
+        if context.is_receiver && self.model.status == entity::ReferralStatus::AwaitingContact {
+            let events = req.loaders.referral_events.load_one(self.model.id).await?.unwrap_or_default();
+            context.contact_attempts =
+                events.iter().filter(|e| e.kind == entity::ReferralEventKind::ContactAttempt).count();
+        }
+        Ok(context)
+    }
+}
+
+/// A move the state machine allows from a referral's state, as the caller may make it now.
+#[derive(SimpleObject)]
+pub struct ReferralMove {
+    pub to: ReferralStatus,
+    /// Whether `moveReferral` to this state would be accepted now (given the inputs below).
+    pub allowed: bool,
+    /// Why not, when not: the error the move would get.
+    pub refusal: Option<String>,
+    /// The `MoveReferralInput` fields this move requires (`outcome` to close, `reason` to reject).
+    pub needs: Vec<String>,
 }
 
 /// Free text written by `author` (an organisation), as `view` may read it: withheld (FORBIDDEN)
@@ -238,9 +263,31 @@ impl ReferralNode {
         is_open(self.model.status)
     }
 
-    /// The states this referral may move to next.
-    async fn allowed_moves(&self) -> Vec<ReferralStatus> {
-        allowed_moves(self.model.status).iter().map(|s| (*s).into()).collect()
+    /// The moves the caller's organisation can make now with `moveReferral`: the state
+    /// machine's next states, less the other party's (only the referrer cancels; the receiver
+    /// works the rest) and those whose precondition is not met yet (`UNABLE_TO_CONTACT` after 3
+    /// recorded contact attempts). A listed move is accepted with the inputs `moves` names.
+    async fn allowed_moves(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralStatus>> {
+        let context = self.move_context(ctx).await?;
+        Ok(moves_now(&context).into_iter().map(Into::into).collect())
+    }
+
+    /// Every next state of the state machine, each with whether the caller can move there now,
+    /// why not if not, and the `moveReferral` inputs it needs.
+    async fn moves(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralMove>> {
+        let context = self.move_context(ctx).await?;
+        Ok(allowed_moves(self.model.status)
+            .iter()
+            .map(|to| {
+                let refusal = precondition(&context, *to).err().map(|e| e.client_message());
+                ReferralMove {
+                    to: (*to).into(),
+                    allowed: refusal.is_none(),
+                    refusal,
+                    needs: required_inputs(*to).iter().map(|s| (*s).to_owned()).collect(),
+                }
+            })
+            .collect())
     }
 
     async fn source(&self) -> ReferralSource {

@@ -25,7 +25,7 @@ use entity::{
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{keyset_page_in, keyset_page_union, Direction, Page, PageRequest, Sliced};
-use state::{check_move, is_open, side_for, snomed_code, Side, MIN_CONTACT_ATTEMPTS};
+use state::{is_open, snomed_code};
 
 pub use figures_graphql::FiguresQuery;
 pub use graphql::{ReferralMutation, ReferralQuery};
@@ -109,7 +109,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
     }
     if let Some(key) = &idempotency_key {
         if let Some(existing) = find_by_idempotency_key(db, caller, key).await? {
-            return replay(existing, &new).map(|m| (m, false));
+            return replay(db, existing, &new).await.map(|m| (m, false));
         }
     }
     if !new.consent_given {
@@ -221,7 +221,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) 
         if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             if let Some(key) = &idempotency_key {
                 if let Some(existing) = find_by_idempotency_key(db, caller, key).await? {
-                    return replay(existing, &new).map(|m| (m, false));
+                    return replay(db, existing, &new).await.map(|m| (m, false));
                 }
             }
             if let Some(open) = find_open(db, patient.id, new.service).await? {
@@ -265,19 +265,61 @@ async fn find_open(
     Ok(referral::Entity::find().filter(referral::Column::OpenKey.eq(open_key(patient_id, service))).one(db).await?)
 }
 
-/// A retried create returns the first referral, unless the key is being reused for another one.
-fn replay(existing: referral::Model, new: &NewReferral) -> AppResult<referral::Model> {
-    if existing.patient_id == new.patient_id
+/// A retried create returns the first referral; a key sent again with a different request (another
+/// person, service, receiver, source, urgency, context, partner summary or needs) is a CONFLICT,
+/// not a silent answer with a referral the request did not describe.
+async fn replay(db: &impl ConnectionTrait, existing: referral::Model, new: &NewReferral) -> AppResult<referral::Model> {
+    let stored_needs: Vec<(ReferralNeed, Option<String>)> = referral_need::Entity::find()
+        .filter(referral_need::Column::ReferralId.eq(existing.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.need, n.detail))
+        .collect();
+    let mut sent_needs = Vec::with_capacity(new.needs.len());
+    for (need, detail) in &new.needs {
+        sent_needs.push((*need, bounded_text("needs", detail.clone())?));
+    }
+    let sorted = |mut needs: Vec<(ReferralNeed, Option<String>)>| {
+        needs.sort_by(|a, b| (a.0.to_value(), &a.1).cmp(&(b.0.to_value(), &b.1)));
+        needs
+    };
+    let same = existing.patient_id == new.patient_id
         && existing.service == new.service
         && existing.receiving_organisation_id == new.receiving_organisation_id
-    {
+        && existing.source == new.source
+        && existing.urgency == new.urgency
+        && existing.context == bounded_text("context", new.context.clone())?
+        && existing.partner_summary == bounded_text("partnerSummary", new.partner_summary.clone())?
+        && sorted(stored_needs) == sorted(sent_needs);
+    if same {
         Ok(existing)
     } else {
         Err(AppError::conflict_with(
-            "this idempotency key was already used for a different referral; use a new key for a new referral",
+            "this idempotency key was already used for a different request; a retry must send the same referral, \
+             and a new referral needs a new key",
             existing.id,
         ))
     }
+}
+
+/// What the state machine needs to know of `caller` and `referral` to judge a move.
+pub fn move_context(caller: &Caller, referral: &referral::Model, contact_attempts: usize) -> state::MoveContext {
+    state::MoveContext {
+        status: referral.status,
+        is_referrer: caller.organisation_id == referral.referring_organisation_id,
+        is_receiver: caller.organisation_id == referral.receiving_organisation_id,
+        contact_attempts,
+    }
+}
+
+/// Contact attempts recorded on a referral.
+async fn contact_attempts(db: &DatabaseConnection, id: Uuid) -> AppResult<usize> {
+    Ok(referral_event::Entity::find()
+        .filter(referral_event::Column::ReferralId.eq(id))
+        .filter(referral_event::Column::Kind.eq(ReferralEventKind::ContactAttempt))
+        .count(db)
+        .await? as usize)
 }
 
 /// Moves a referral through the state machine: the status change, its event and (when the service
@@ -289,16 +331,9 @@ pub async fn move_referral(
     request: Move,
 ) -> AppResult<(referral::Model, referral_event::Model)> {
     let current = get(db, caller, id).await?;
-    check_move(current.status, request.to)?;
-    match side_for(request.to) {
-        Side::Referrer if caller.organisation_id != current.referring_organisation_id => {
-            return Err(AppError::forbidden("only the referring organisation can cancel a referral"));
-        }
-        Side::Receiver if caller.organisation_id != current.receiving_organisation_id => {
-            return Err(AppError::forbidden("only the receiving organisation works a referral through its states"));
-        }
-        _ => {}
-    }
+    let contact_attempts =
+        if request.to == ReferralStatus::UnableToContact { contact_attempts(db, id).await? } else { 0 };
+    state::precondition(&move_context(caller, &current, contact_attempts), request.to)?;
     let reason = bounded_text("reason", request.reason)?;
     let suggested_alternative = bounded_text("suggestedAlternative", request.suggested_alternative)?;
     let feedback_summary = bounded_text("feedbackSummary", request.feedback_summary)?;
@@ -322,21 +357,6 @@ pub async fn move_referral(
                     .clone()
                     .ok_or_else(|| AppError::bad_input("reason", "say why the service cannot take this referral"))?,
             );
-        }
-        ReferralStatus::UnableToContact => {
-            let attempts = referral_event::Entity::find()
-                .filter(referral_event::Column::ReferralId.eq(id))
-                .filter(referral_event::Column::Kind.eq(ReferralEventKind::ContactAttempt))
-                .count(db)
-                .await? as usize;
-            if attempts < MIN_CONTACT_ATTEMPTS {
-                return Err(AppError::bad_input(
-                    "to",
-                    format!(
-                        "record at least {MIN_CONTACT_ATTEMPTS} contact attempts before closing as unable to contact ({attempts} so far)"
-                    ),
-                ));
-            }
         }
         _ => {}
     }
@@ -427,10 +447,14 @@ pub async fn record_contact_attempt(
         return Err(AppError::forbidden("only the receiving organisation records contact attempts"));
     }
     if current.status != ReferralStatus::AwaitingContact {
-        return Err(AppError::InvalidTransition(format!(
-            "contact attempts are recorded while a referral is AWAITING_CONTACT; this one is {}",
-            state::label(current.status)
-        )));
+        return Err(AppError::invalid_move(
+            format!(
+                "contact attempts are recorded while a referral is AWAITING_CONTACT; this one is {}",
+                state::label(current.status)
+            ),
+            current.status,
+            state::moves_now(&move_context(caller, &current, 0)),
+        ));
     }
     let event = referral_event::Model {
         id: Uuid::now_v7(),

@@ -59,21 +59,89 @@ pub fn side_for(to: S) -> Side {
 
 pub use crate::label::label;
 
-pub fn check_move(from: S, to: S) -> AppResult<()> {
-    let allowed = allowed_moves(from);
-    if allowed.contains(&to) {
-        return Ok(());
+/// What a move's acceptance depends on besides the two states: who asks, and what is recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct MoveContext {
+    pub status: S,
+    /// The caller's organisation referred the person.
+    pub is_referrer: bool,
+    /// The caller's organisation receives the referral.
+    pub is_receiver: bool,
+    /// Contact attempts recorded so far.
+    pub contact_attempts: usize,
+}
+
+/// Whether the move to `to` would be accepted now, and if not, the refusal it would get: the one
+/// rule behind both `moveReferral` and `Referral.allowedMoves`, so a listed move never fails for a
+/// reason the list could have known. (Inputs a move needs, such as a closing outcome, are the
+/// request's business: `Referral.moves` names them.)
+pub fn precondition(ctx: &MoveContext, to: S) -> AppResult<()> {
+    match blocked(ctx, to) {
+        None => Ok(()),
+        Some(Blocked::NotFromHere) => {
+            Err(refused(ctx, format!("the referral is {}; it cannot move to {}", label(ctx.status), label(to))))
+        }
+        Some(Blocked::Side(Side::Referrer)) => {
+            Err(AppError::forbidden("only the referring organisation can cancel a referral"))
+        }
+        Some(Blocked::Side(Side::Receiver)) => {
+            Err(AppError::forbidden("only the receiving organisation works a referral through its states"))
+        }
+        Some(Blocked::TooFewAttempts) => Err(refused(
+            ctx,
+            format!(
+                "record at least {MIN_CONTACT_ATTEMPTS} contact attempts before closing as unable to contact ({} so far)",
+                ctx.contact_attempts
+            ),
+        )),
     }
-    let allowed_text = if allowed.is_empty() {
+}
+
+/// Why a move cannot be made now.
+enum Blocked {
+    /// The state machine has no such move from the current state.
+    NotFromHere,
+    /// The move is the other party's.
+    Side(Side),
+    TooFewAttempts,
+}
+
+fn blocked(ctx: &MoveContext, to: S) -> Option<Blocked> {
+    if !allowed_moves(ctx.status).contains(&to) {
+        return Some(Blocked::NotFromHere);
+    }
+    match side_for(to) {
+        Side::Referrer if !ctx.is_referrer => return Some(Blocked::Side(Side::Referrer)),
+        Side::Receiver if !ctx.is_receiver => return Some(Blocked::Side(Side::Receiver)),
+        _ => {}
+    }
+    (to == S::UnableToContact && ctx.contact_attempts < MIN_CONTACT_ATTEMPTS).then_some(Blocked::TooFewAttempts)
+}
+
+/// The `moveReferral` inputs a move to `to` requires (checked by `move_referral`).
+pub fn required_inputs(to: S) -> &'static [&'static str] {
+    match to {
+        S::Closed => &["outcome"],
+        S::RejectedByService => &["reason"],
+        _ => &[],
+    }
+}
+
+/// The moves the caller could make now, in the state machine's order.
+pub fn moves_now(ctx: &MoveContext) -> Vec<S> {
+    allowed_moves(ctx.status).iter().copied().filter(|to| blocked(ctx, *to).is_none()).collect()
+}
+
+fn refused(ctx: &MoveContext, why: String) -> AppError {
+    let now = moves_now(ctx);
+    let allowed_text = if allowed_moves(ctx.status).is_empty() {
         "none: it has ended".to_owned()
+    } else if now.is_empty() {
+        "none by your organisation now".to_owned()
     } else {
-        allowed.iter().map(|s| label(*s)).collect::<Vec<_>>().join(", ")
+        now.iter().map(|s| label(*s)).collect::<Vec<_>>().join(", ")
     };
-    Err(AppError::InvalidTransition(format!(
-        "the referral is {}; it cannot move to {}. Allowed moves: {allowed_text}",
-        label(from),
-        label(to)
-    )))
+    AppError::invalid_move(format!("{why}. Allowed moves: {allowed_text}"), ctx.status, now)
 }
 
 /// The SNOMED CT code recorded with an event, where one exists.
@@ -133,15 +201,46 @@ mod tests {
         }
     }
 
+    fn receiver(status: S, contact_attempts: usize) -> MoveContext {
+        MoveContext { status, is_referrer: false, is_receiver: true, contact_attempts }
+    }
+
     #[test]
     fn illegal_moves_name_the_state_and_the_allowed_moves() {
-        let AppError::InvalidTransition(message) = check_move(S::Received, S::Closed).unwrap_err() else {
+        let AppError::InvalidTransition { message, current_status, allowed_moves } =
+            precondition(&receiver(S::Received, 0), S::Closed).unwrap_err()
+        else {
             panic!("wrong error")
         };
         assert!(message.contains("RECEIVED") && message.contains("CLOSED") && message.contains("AWAITING_CONTACT"));
-        let AppError::InvalidTransition(message) = check_move(S::Closed, S::Active).unwrap_err() else { panic!() };
+        assert_eq!(current_status.as_deref(), Some("RECEIVED"));
+        // The receiver cannot cancel: that is the referrer's move, so it is not offered.
+        assert_eq!(allowed_moves, ["AWAITING_CONTACT", "REJECTED_BY_SERVICE"]);
+        let AppError::InvalidTransition { message, .. } = precondition(&receiver(S::Closed, 0), S::Active).unwrap_err()
+        else {
+            panic!()
+        };
         assert!(message.contains("it has ended"));
-        assert!(check_move(S::Active, S::Closed).is_ok());
+        assert!(precondition(&receiver(S::Active, 0), S::Closed).is_ok());
+    }
+
+    /// Every move listed would be accepted, and every move accepted is listed, for every state,
+    /// side and count of attempts.
+    #[test]
+    fn the_moves_offered_are_exactly_the_moves_accepted() {
+        for status in S::iter() {
+            for (is_referrer, is_receiver) in [(true, false), (false, true), (true, true), (false, false)] {
+                for contact_attempts in 0..=MIN_CONTACT_ATTEMPTS + 1 {
+                    let ctx = MoveContext { status, is_referrer, is_receiver, contact_attempts };
+                    let offered = moves_now(&ctx);
+                    for to in S::iter() {
+                        assert_eq!(offered.contains(&to), precondition(&ctx, to).is_ok(), "{ctx:?} → {to:?}");
+                    }
+                }
+            }
+        }
+        assert!(!moves_now(&receiver(S::AwaitingContact, 2)).contains(&S::UnableToContact));
+        assert!(moves_now(&receiver(S::AwaitingContact, 3)).contains(&S::UnableToContact));
     }
 
     #[test]
