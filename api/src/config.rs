@@ -20,6 +20,30 @@ pub struct DatabaseArgs {
     #[arg(long, env = "NEIGHBOURHOOD_DB_MAX_CONNECTIONS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=500), global = true)]
     pub db_max_connections: u32,
+
+    /// How long a request waits for a pooled connection before it is answered `UNAVAILABLE`
+    /// (retryable; HTTP 503 with `Retry-After` when nothing of it could run), in seconds.
+    #[arg(long, env = "NEIGHBOURHOOD_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=120), global = true)]
+    pub db_acquire_timeout_seconds: u64,
+
+    /// Longest a statement may run (PostgreSQL's `statement_timeout`) or wait for a lock
+    /// (SQLite's busy timeout) before it is abandoned and answered `UNAVAILABLE`, in seconds; so
+    /// that one blocked statement cannot hold a connection indefinitely.
+    #[arg(long, env = "NEIGHBOURHOOD_DB_STATEMENT_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600), global = true)]
+    pub db_statement_timeout_seconds: u64,
+}
+
+impl Default for DatabaseArgs {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            db_max_connections: 10,
+            db_acquire_timeout_seconds: 3,
+            db_statement_timeout_seconds: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

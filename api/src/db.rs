@@ -33,9 +33,12 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
         .max_connections(args.db_max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(Duration::from_secs(args.db_acquire_timeout_seconds))
+        .statement_timeout(Duration::from_secs(args.db_statement_timeout_seconds))
         .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false);
+    let busy = Duration::from_secs(args.db_statement_timeout_seconds);
+    options.map_sqlx_sqlite_opts(move |sqlite| sqlite.busy_timeout(busy));
     let db = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
     if db.get_database_backend() == DatabaseBackend::Sqlite && sqlite_file(url).is_some() {
         // Readers do not block the writer; survives restarts (it is a property of the file).

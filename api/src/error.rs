@@ -17,6 +17,9 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     /// The caller went over a per-minute limit; `extensions.retryAfterSeconds` says when to retry.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The database is saturated or a statement waited too long: retry after
+    /// `extensions.retryAfterSeconds`; nothing was changed.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
     /// The request could not be parsed or failed validation (including the server's limits).
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 }
@@ -52,6 +55,12 @@ pub enum AppError {
     },
     /// The caller went over a per-minute limit; retrying after `retry_after_seconds` succeeds.
     RateLimited {
+        message: String,
+        retry_after_seconds: u64,
+    },
+    /// The database could not serve the request in time (no pooled connection within the acquire
+    /// timeout, a statement over the statement timeout, a lock not granted): retryable.
+    Unavailable {
         message: String,
         retry_after_seconds: u64,
     },
@@ -121,6 +130,7 @@ impl AppError {
             Self::Conflict { .. } => code::CONFLICT,
             Self::InvalidTransition { .. } => code::INVALID_TRANSITION,
             Self::RateLimited { .. } => code::RATE_LIMITED,
+            Self::Unavailable { .. } => code::UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL,
         }
     }
@@ -131,6 +141,7 @@ impl AppError {
             Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
             Self::Conflict { message, .. }
             | Self::RateLimited { message, .. }
+            | Self::Unavailable { message, .. }
             | Self::InvalidTransition { message, .. } => message.clone(),
             Self::NotFound { what, id } => format!("no {what} with id {id} exists"),
             Self::BadUserInput { field: Some(f), message } => format!("{f}: {message}"),
@@ -144,15 +155,68 @@ impl AppError {
     }
 }
 
+/// Seconds a client is asked to wait before retrying when the database is saturated.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 2;
+
+impl AppError {
+    /// The database could not serve the request in time; `what` says how.
+    pub fn unavailable(what: &str) -> Self {
+        Self::Unavailable {
+            message: format!(
+                "the database is busy ({what}); nothing was changed, retry in {UNAVAILABLE_RETRY_AFTER_SECONDS} seconds"
+            ),
+            retry_after_seconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+        }
+    }
+
+    /// How long to wait before retrying, for errors that say so.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_seconds, .. } | Self::Unavailable { retry_after_seconds, .. } => {
+                Some(*retry_after_seconds)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether a database error says the database was too busy, not that the request was wrong:
+/// no pooled connection in time, PostgreSQL's statement timeout (57014) or a lock not granted
+/// (55P03), SQLite busy or locked (5, 6).
+fn busy(e: &DbErr) -> Option<&'static str> {
+    if matches!(e, DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)) {
+        return Some("no connection was free in time");
+    }
+    let runtime = match e {
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return None,
+    };
+    let sea_orm::RuntimeErr::SqlxError(sqlx) = runtime else { return None };
+    let sqlx::Error::Database(database) = sqlx.as_ref() else {
+        return matches!(sqlx.as_ref(), sqlx::Error::PoolTimedOut).then_some("no connection was free in time");
+    };
+    match database.code().as_deref() {
+        Some("57014") => Some("a statement ran past the statement timeout"),
+        Some("55P03") | Some("5") | Some("6") | Some("517") | Some("261") => Some("a lock was not granted in time"),
+        _ => None,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
-        Self::internal(e)
+        match busy(&e) {
+            Some(what) => {
+                tracing::warn!(error = %e, "database busy");
+                Self::unavailable(what)
+            }
+            None => Self::internal(e),
+        }
     }
 }
 
 impl From<Arc<DbErr>> for AppError {
     fn from(e: Arc<DbErr>) -> Self {
-        Self::internal(anyhow::anyhow!("{e}"))
+        Self::from(DbErr::clone(&e))
     }
 }
 
@@ -180,8 +244,8 @@ impl ErrorExtensions for AppError {
                 );
             });
         }
-        if let Self::RateLimited { retry_after_seconds, .. } = self {
-            error = error.extend_with(|_, ext| ext.set("retryAfterSeconds", *retry_after_seconds));
+        if let Some(seconds) = self.retry_after_seconds() {
+            error = error.extend_with(|_, ext| ext.set("retryAfterSeconds", seconds));
         }
         error
     }

@@ -222,8 +222,8 @@ fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
 
 fn error_body(error: &AppError) -> serde_json::Value {
     let mut extensions = serde_json::json!({ "code": error.code() });
-    if let AppError::RateLimited { retry_after_seconds, .. } = error {
-        extensions["retryAfterSeconds"] = serde_json::json!(retry_after_seconds);
+    if let Some(seconds) = error.retry_after_seconds() {
+        extensions["retryAfterSeconds"] = serde_json::json!(seconds);
     }
     serde_json::json!({ "errors": [{ "message": error.client_message(), "extensions": extensions }] })
 }
@@ -240,8 +240,8 @@ fn refuse(status: StatusCode, media: ResponseMedia, error: AppError) -> Response
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    if let AppError::RateLimited { retry_after_seconds, .. } = &error {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+    if let Some(seconds) = error.retry_after_seconds() {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -347,12 +347,30 @@ async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String,
     let response = execute_one(&state, caller, request_id, request).await;
     // A request that failed before execution: 400 for application/graphql-response+json, 200 for
     // application/json (as GraphQL over HTTP says: legacy clients read the body only on 200).
+    if nothing_ran_for_want_of_the_database(&response) {
+        let mut refused = reply(StatusCode::SERVICE_UNAVAILABLE, media, &Body(&response));
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECONDS));
+        return refused;
+    }
     let status = if is_request_error(&response) && media == ResponseMedia::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     reply(status, media, &Body(&response))
+}
+
+/// No data at all, and every error says the database was busy: the whole request can be retried,
+/// which HTTP says with 503 and `Retry-After`.
+fn nothing_ran_for_want_of_the_database(response: &GqlResponse) -> bool {
+    let unavailable = |e: &ServerError| {
+        e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&async_graphql::Value::from(code::UNAVAILABLE))
+    };
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(unavailable)
 }
 
 /// A response as GraphQL over HTTP writes it: one that failed before execution has no `data`.
@@ -401,6 +419,7 @@ fn status_for(error: &AppError) -> StatusCode {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }

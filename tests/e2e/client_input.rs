@@ -7,7 +7,7 @@ use api::cli::DemoRole;
 use api::config::LimitArgs;
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture, hs256_auth, serve_args, spawn_app, spawn_app_with, AppOptions, Reply};
+use crate::helpers::{fixture, serve_args, spawn_app, spawn_app_with, AppOptions, Reply};
 
 const FIGURES: &str = "query($input: ReferralFiguresInput!) { referralFigures(input: $input) { total { referrals } } }";
 const MEETING: &str =
@@ -146,7 +146,7 @@ async fn limits_name_the_limit_the_value_found_and_the_setting() {
 async fn the_standard_introspection_query_works_at_the_default_limits_and_the_sdl_is_served() {
     let mut serve = serve_args(LimitArgs::default());
     serve.introspection = Some(true);
-    let app = spawn_app_with(AppOptions { serve, auth: hs256_auth(), population: 100, neighbourhoods: 1 }).await;
+    let app = spawn_app_with(AppOptions { serve, population: 100, neighbourhoods: 1, ..AppOptions::default() }).await;
     let token = app.token(DemoRole::Coordinator).await;
     let query = std::fs::read_to_string(fixture("introspection-graphql-js.graphql")).unwrap();
     let reply = app.gql(&token, &query, json!({})).await;

@@ -99,6 +99,8 @@ pub fn serve_args(limits: LimitArgs) -> ServeArgs {
 
 /// Options for `spawn_app_with`.
 pub struct AppOptions {
+    /// The pool and its timeouts (the URL is the test's own fresh database).
+    pub database: DatabaseArgs,
     pub population: u32,
     pub neighbourhoods: u32,
     pub auth: AuthArgs,
@@ -108,6 +110,7 @@ pub struct AppOptions {
 impl Default for AppOptions {
     fn default() -> Self {
         Self {
+            database: DatabaseArgs { db_max_connections: 5, ..DatabaseArgs::default() },
             population: TEST_POPULATION,
             neighbourhoods: 2,
             auth: hs256_auth(),
@@ -141,7 +144,7 @@ async fn fresh_database() -> (String, TestDatabase) {
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let (url, database) = fresh_database().await;
-    let args = DatabaseArgs { database_url: url.clone(), db_max_connections: 5 };
+    let args = DatabaseArgs { database_url: url.clone(), ..options.database.clone() };
     let mut db = api::db::connect_and_migrate(&args).await.expect("connect and migrate");
     let demo = api::demo::DemoOptions {
         population: options.population,

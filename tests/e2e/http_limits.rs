@@ -5,7 +5,7 @@ use api::cli::DemoRole;
 use api::config::LimitArgs;
 use serde_json::json;
 
-use crate::helpers::{hs256_auth, serve_args, spawn_app, spawn_app_with, AppOptions};
+use crate::helpers::{serve_args, spawn_app, spawn_app_with, AppOptions};
 
 #[tokio::test]
 async fn oversized_bodies_get_413() {
@@ -221,7 +221,7 @@ async fn introspection_and_graphiql_follow_configuration_and_get_never_executes(
     let mut serve = serve_args(LimitArgs::default());
     serve.graphiql = Some(true);
     serve.introspection = Some(true);
-    let demo = spawn_app_with(AppOptions { serve, auth: hs256_auth(), population: 300, neighbourhoods: 1 }).await;
+    let demo = spawn_app_with(AppOptions { serve, population: 300, neighbourhoods: 1, ..AppOptions::default() }).await;
     let token = demo.token(DemoRole::Coordinator).await;
     let introspect = demo.gql(&token, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(introspect.data()["__schema"]["queryType"]["name"], "Query");

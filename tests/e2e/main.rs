@@ -24,6 +24,7 @@ mod oracles;
 mod outcomes;
 mod patients;
 mod plans;
+mod pool;
 mod referrals;
 mod schema_sync;
 mod statements;

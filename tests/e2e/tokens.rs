@@ -146,8 +146,13 @@ async fn app_pinned_to(algorithm: JwtAlgorithm, keys: &str) -> (TestApp, api::co
     auth.jwt_secret = None;
     auth.jwt_public_key_file = Some(fixture(&format!("{keys}-public.pem")));
     auth.jwt_private_key_file = Some(fixture(&format!("{keys}-private.pem")));
-    let options =
-        AppOptions { auth: auth.clone(), serve: serve_args(LimitArgs::default()), population: 300, neighbourhoods: 1 };
+    let options = AppOptions {
+        auth: auth.clone(),
+        serve: serve_args(LimitArgs::default()),
+        population: 300,
+        neighbourhoods: 1,
+        ..AppOptions::default()
+    };
     (spawn_app_with(options).await, auth)
 }
 

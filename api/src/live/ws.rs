@@ -541,12 +541,10 @@ fn too_many_for_caller(max: u32) -> AppError {
     }
 }
 
-/// The payload of an `error` message: a rate-limited subscribe says when to retry, as over HTTP.
+/// The payload of an `error` message: a rate-limited subscribe, or one the database was too busy
+/// for, says when to retry, as over HTTP.
 fn retry_after(error: &AppError) -> Option<u64> {
-    match error {
-        AppError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
-        _ => None,
-    }
+    error.retry_after_seconds()
 }
 
 /// The payload of an `error` message for one of the service's own errors.
