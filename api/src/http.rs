@@ -10,9 +10,9 @@ use async_graphql::{BatchRequest, Response as GqlResponse, ServerError};
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sea_orm::DatabaseConnection;
@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(get_graphql).post(graphql))
         .route("/schema.graphql", get(schema_sdl))
+        .route("/graphiql/{asset}", get(graphiql_asset))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -124,6 +125,14 @@ async fn schema_sdl(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.schema.sdl()).into_response()
 }
 
+/// GET /graphiql/{asset}: GraphiQL's embedded scripts and styles, where GraphiQL is on.
+async fn graphiql_asset(State(state): State<AppState>, Path(asset): Path<String>) -> Response {
+    if !state.settings.graphiql {
+        return (StatusCode::NOT_FOUND, "GraphiQL is disabled on this server").into_response();
+    }
+    crate::graphiql::asset(&asset)
+}
+
 /// GET /graphql: a WebSocket upgrade for subscriptions, else GraphiQL (when enabled).
 async fn get_graphql(
     State(state): State<AppState>,
@@ -169,13 +178,7 @@ fn get_is_not_executed(media: ResponseMedia) -> Response {
 
 fn graphiql(state: AppState) -> Response {
     if state.settings.graphiql {
-        Html(
-            async_graphql::http::GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .finish(),
-        )
-        .into_response()
+        crate::graphiql::page("/graphql").into_response()
     } else {
         let mut response = (
             StatusCode::METHOD_NOT_ALLOWED,

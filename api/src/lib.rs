@@ -20,6 +20,7 @@ pub mod directory;
 pub mod disclosure;
 pub mod error;
 pub mod frailty;
+pub mod graphiql;
 pub mod groups;
 pub mod http;
 pub mod input_check;

@@ -20,6 +20,7 @@ mod http_limits;
 mod live;
 mod mdt;
 mod mdt_prepare;
+mod operations;
 mod oracles;
 mod outcomes;
 mod patients;
