@@ -269,7 +269,9 @@ pub struct AssetConnectionNode {
     grant: Option<Grant>,
 }
 
-#[Object(name = "AssetConnection")]
+/// A person's link to a community asset (referred, attending, finished, …). Named `AssetLink`
+/// rather than a "connection", which GraphQL clients (Relay) take for a page of a list.
+#[Object(name = "AssetLink")]
 impl AssetConnectionNode {
     async fn id(&self) -> ID {
         ID(self.model.id.to_string())
@@ -355,10 +357,10 @@ impl AssetConnectionEventNode {
 }
 
 connection_type!(
-    AssetConnectionConnection,
-    AssetConnectionEdge,
+    AssetLinkConnection,
+    AssetLinkEdge,
     AssetConnectionNode,
-    "A page of connections to community assets, oldest first."
+    "A page of people's links to community assets, oldest first."
 );
 
 /// A suggested asset for a person, with why it matched.
@@ -571,7 +573,7 @@ impl DirectoryQuery {
         states: Option<Vec<ConnectionState>>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<AssetConnectionConnection> {
+    ) -> async_graphql::Result<AssetLinkConnection> {
         use asset_connection::Column as C;
         let req = request(ctx)?;
         let mut cond = Condition::all().add(
@@ -608,7 +610,7 @@ impl DirectoryQuery {
         let page = page.try_map(|model| connection_node(req, &assets, &patients, model))?;
         let reads: Vec<_> = page.items.iter().filter_map(|(_, n)| n.grant.map(|g| (n.model.patient_id, g))).collect();
         audit_people(ctx, req, &reads).await?;
-        Ok(AssetConnectionConnection(page))
+        Ok(AssetLinkConnection(page))
     }
 }
 

@@ -280,7 +280,7 @@ impl PatientNode {
 pub struct Frailty {
     /// Electronic Frailty Index score, 0–1 (deficits present / 36); absent under 50 or when not calculated.
     pub efi_score: Option<f64>,
-    /// eFI category: fit ≤ 0.12 < mild ≤ 0.24 < moderate ≤ 0.36 < severe.
+    /// The eFI category: fit ≤ 0.12 < mild ≤ 0.24 < moderate ≤ 0.36 < severe.
     pub category: Option<FrailtyCategory>,
     pub efi_calculated_on: Option<scalars::Date>,
     /// Clinical Frailty Scale 1–9, when a clinician has assessed it.
