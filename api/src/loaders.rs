@@ -12,9 +12,9 @@ use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
     care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_session,
     group_attendance, group_participant, group_session, mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision,
-    mdt_invitation, neighbourhood, neighbourhood_organisation, neighbourhood_required_discipline, organisation,
-    outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral, referral_event,
-    referral_feedback, referral_need,
+    mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation, neighbourhood_required_discipline,
+    organisation, outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral,
+    referral_event, referral_feedback, referral_need,
 };
 
 use crate::error::{AppError, AppResult};
@@ -59,6 +59,7 @@ by_id_loader!(ReferralLoader, referral);
 by_id_loader!(OutcomeMeasurementLoader, outcome_measurement);
 by_id_loader!(CarePlanLoader, care_plan);
 by_id_loader!(CommunityAssetLoader, community_asset);
+by_id_loader!(MdtMeetingLoader, mdt_meeting);
 
 /// Rows of a child table grouped by their parent's id (`$column` / `$field`), in `$order`.
 macro_rules! children_loader {
@@ -357,6 +358,7 @@ pub struct Loaders {
     pub care_plan: RequestLoader<CarePlanLoader>,
     pub care_plan_by_patient: RequestLoader<CarePlanByPatientLoader>,
     pub community_asset: RequestLoader<CommunityAssetLoader>,
+    pub mdt_meeting: RequestLoader<MdtMeetingLoader>,
     pub mdt_invitations: RequestLoader<MdtInvitationsLoader>,
     pub required_disciplines: RequestLoader<RequiredDisciplinesLoader>,
     pub mdt_agenda: RequestLoader<MdtAgendaLoader>,
@@ -406,6 +408,7 @@ impl Loaders {
             care_plan: make(CarePlanLoader(db.clone())),
             care_plan_by_patient: make(CarePlanByPatientLoader(db.clone())),
             community_asset: make(CommunityAssetLoader(db.clone())),
+            mdt_meeting: make(MdtMeetingLoader(db.clone())),
             mdt_invitations: make(MdtInvitationsLoader(db.clone())),
             required_disciplines: make(RequiredDisciplinesLoader(db.clone())),
             mdt_agenda: make(MdtAgendaLoader(db.clone())),

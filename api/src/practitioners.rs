@@ -157,9 +157,19 @@ impl Me {
         Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
     }
 
-    /// Neighbourhoods the practitioner's organisation takes part in.
+    /// The neighbourhoods this practitioner works with: those their organisation takes part in
+    /// or, for a commissioner, every neighbourhood whose figures they may see (all of them).
     async fn neighbourhoods(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<NeighbourhoodNode>> {
         let req = request(ctx)?;
+        if req.caller.role == entity::ProfessionalRole::Commissioner {
+            use sea_orm::{EntityTrait, QueryOrder};
+            let all = entity::neighbourhood::Entity::find()
+                .order_by_asc(entity::neighbourhood::Column::Name)
+                .all(&req.db)
+                .await
+                .map_err(crate::error::AppError::from)?;
+            return Ok(all.into_iter().map(Into::into).collect());
+        }
         let found = req.loaders.neighbourhood.load_many(req.caller.neighbourhood_ids.iter().copied()).await?;
         let mut nodes: Vec<NeighbourhoodNode> = found.into_values().map(Into::into).collect();
         nodes.sort_by(|a, b| a.name.cmp(&b.name));

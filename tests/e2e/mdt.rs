@@ -304,6 +304,34 @@ async fn decisions_and_actions_are_recorded_carried_forward_and_kept_after_closi
     // The owner's list and the coordinator's overdue list.
     let mine = app.gql(&worker, "{ myMdtActions { id } }", json!({})).await;
     assert!(mine.data()["myMdtActions"].as_array().unwrap().iter().any(|a| a["id"] == overdue_id.as_str()));
+    // A "my actions" screen in one request: each action's meeting and person as objects. The
+    // person opens only as far as the caller's own access to the record goes; owning the action
+    // opens nothing more. Checked against what `patient(id:)` gives the same caller.
+    let screen = app
+        .gql(
+            &worker,
+            "{ myMdtActions { id patientId meetingId meeting { id title } patient { id accessLevel name } } }",
+            json!({}),
+        )
+        .await;
+    for (i, action) in screen.body["data"]["myMdtActions"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(action["meeting"]["id"], action["meetingId"], "{}", screen.body);
+        assert!(action["meeting"]["title"].as_str().is_some_and(|t| !t.is_empty()), "{}", screen.body);
+        let direct = app
+            .gql(
+                &worker,
+                "query($id: ID!) { patient(id: $id) { id accessLevel name } }",
+                json!({ "id": action["patientId"] }),
+            )
+            .await;
+        if direct.body.get("errors").is_none() {
+            assert_eq!(action["patient"], direct.data()["patient"], "the same view of the person either way");
+        } else {
+            assert!(action["patient"].is_null(), "no more through the action than directly: {}", screen.body);
+            let error = screen.body["errors"].as_array().unwrap().iter().find(|e| e["path"][1] == i).unwrap();
+            assert_eq!(error["extensions"]["code"], "FORBIDDEN");
+        }
+    }
     let late = app
         .gql(
             &t.coordinator,

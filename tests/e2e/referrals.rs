@@ -541,8 +541,8 @@ async fn the_referring_practice_gets_coded_feedback_when_a_referral_ends_and_fil
     assert_eq!(early.body["errors"][0]["extensions"]["field"], "feedbackSummary");
     assert_eq!(status(&app, &p.gp, &open).await, "RECEIVED");
 
-    // The practice's to-file list holds both after what the demo's history left unfiled (newest
-    // last); the receiving side has nothing addressed to it.
+    // The practice's to-file list holds both before what the demo's history left unfiled (newest
+    // first); the receiving side has nothing addressed to it.
     let before = app.audit_trail().await.len();
     let to_file = app.gql(&p.gp, FEEDBACK, json!({ "filed": false })).await;
     let list = &to_file.data()["referralFeedback"];
@@ -550,7 +550,7 @@ async fn the_referring_practice_gets_coded_feedback_when_a_referral_ends_and_fil
     assert!((2..=50).contains(&unfiled), "{}", to_file.body);
     let nodes = list["nodes"].as_array().unwrap();
     let ids: Vec<&str> = nodes.iter().map(|n| n["referral"]["id"].as_str().unwrap()).collect();
-    assert_eq!(ids[ids.len() - 2..], [closed.as_str(), declined.as_str()], "oldest first");
+    assert_eq!(ids[..2], [declined.as_str(), closed.as_str()], "newest first");
     // Every person read is audited, once per request however many of their feedbacks it shows.
     let people: std::collections::HashSet<&str> = nodes.iter().map(|n| n["patient"]["id"].as_str().unwrap()).collect();
     let audited = app.audit_trail().await.len();
@@ -1050,4 +1050,53 @@ async fn a_vcse_receiver_reads_the_partner_summary_and_need_categories_not_clini
         .await;
     let text = gp_view.data().to_string();
     assert!(text.contains(clinical) && text.contains("Leg ulcer") && text.contains("chest infection"), "{text}");
+}
+
+/// What a front-end's lists need: unassigned referrals to allocate, the feedback newest first,
+/// and a commissioner's neighbourhoods.
+#[tokio::test]
+async fn unassigned_referrals_newest_feedback_and_a_commissioners_neighbourhoods() {
+    let app = spawn_app().await;
+    let lead = app.token(DemoRole::LinkWorker).await;
+    let list = "query($f: ReferralFilterInput) { referrals(filter: $f, first: 100) { totalCount nodes { assignedPractitioner { id } } } }";
+    let all = app.gql(&lead, list, json!({ "f": {} })).await;
+    let unassigned = app.gql(&lead, list, json!({ "f": { "unassigned": true } })).await;
+    let nodes = unassigned.data()["referrals"]["nodes"].as_array().unwrap();
+    assert!(!nodes.is_empty(), "the demo has referrals waiting for a worker");
+    assert!(nodes.iter().all(|r| r["assignedPractitioner"].is_null()), "{}", unassigned.body);
+    let expected = all.data()["referrals"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["assignedPractitioner"].is_null())
+        .count();
+    if all.data()["referrals"]["totalCount"].as_u64().unwrap() <= 100 {
+        assert_eq!(nodes.len(), expected, "every unassigned referral, and only those");
+    }
+    let me = app.practitioner(DemoRole::LinkWorker).await.id.to_string();
+    let both = app.gql(&lead, list, json!({ "f": { "unassigned": true, "assignedPractitionerId": me } })).await;
+    assert_eq!(both.error_code(), "BAD_USER_INPUT");
+
+    let gp = app.token(DemoRole::Gp).await;
+    let feedback = app.gql(&gp, "{ referralFeedback(first: 50) { nodes { createdAt } } }", json!({})).await;
+    let times: Vec<&str> = feedback.data()["referralFeedback"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["createdAt"].as_str().unwrap())
+        .collect();
+    assert!(times.len() > 1, "the demo practice has feedback: {}", feedback.body);
+    let parsed: Vec<chrono::DateTime<chrono::FixedOffset>> =
+        times.iter().map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap()).collect();
+    assert!(parsed.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+
+    let commissioner = app.token(DemoRole::Commissioner).await;
+    let mine =
+        app.gql(&commissioner, "{ me { neighbourhoods { id } } neighbourhoods { totalCount } }", json!({})).await;
+    assert_eq!(
+        mine.data()["me"]["neighbourhoods"].as_array().unwrap().len() as u64,
+        mine.data()["neighbourhoods"]["totalCount"].as_u64().unwrap(),
+        "a commissioner sees the figures of every neighbourhood, and is told so"
+    );
+    assert!(mine.data()["neighbourhoods"]["totalCount"].as_u64().unwrap() >= 2);
 }

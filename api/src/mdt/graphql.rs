@@ -349,6 +349,29 @@ impl MdtActionNode {
     async fn patient_id(&self) -> ID {
         ID(self.0.patient_id.to_string())
     }
+    /// The person it is for, as far as the caller's own access to their record goes: owning an
+    /// action opens nothing more of the record (fields beyond the caller's access are null with
+    /// FORBIDDEN; null altogether when the caller has no access to the person). Audited.
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+        let req = request(ctx)?;
+        let Some(patient) = req.loaders.patient.load_one(self.0.patient_id).await? else { return Ok(None) };
+        let grant = req
+            .caller
+            .grant_for(&patient)
+            .ok_or_else(|| AppError::forbidden("your access does not include this person's record"))?;
+        req.audit_reads(ctx, &[(patient.id, grant.reason)]).await?;
+        Ok(Some(PatientNode::new(patient, grant)))
+    }
+    /// The meeting it was agreed at, when the caller may see that meeting.
+    async fn meeting(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MdtMeetingNode>> {
+        let req = request(ctx)?;
+        let Some(meeting) = req.loaders.mdt_meeting.load_one(self.0.meeting_id).await? else { return Ok(None) };
+        if req.caller.neighbourhood_ids.contains(&meeting.neighbourhood_id) {
+            return Ok(Some(MdtMeetingNode(meeting)));
+        }
+        // Someone from outside the neighbourhood sees it only as an invitee.
+        Ok(Some(MdtMeetingNode(super::get(&req.db, &req.caller, meeting.id).await?)))
+    }
     async fn created_at(&self) -> scalars::DateTime {
         self.0.created_at.into()
     }

@@ -13,7 +13,7 @@ use entity::{referral, referral_feedback, ReferralStatus};
 use super::state::{feedback_codes, join_codes, MIN_CONTACT_ATTEMPTS};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{keyset_page, Page, PageRequest};
+use crate::pagination::{keyset_page_in, Direction, Page, PageRequest};
 
 /// Whether ending a referral in `to` sends feedback to the referrer (a cancellation came from them).
 pub fn sends_feedback(to: ReferralStatus) -> bool {
@@ -90,15 +90,20 @@ pub async fn list(
         Some(false) => cond = cond.add(C::FiledAt.is_null()),
         None => {}
     }
-    keyset_page(
+    // Newest first: what came back last is what the practice looks for.
+    let list = referral_feedback::Entity::find().filter(cond);
+    let cursors = referral_feedback::Entity::find().filter(C::ReferringOrganisationId.eq(caller.organisation_id));
+    keyset_page_in(
         db,
-        referral_feedback::Entity::find().filter(cond),
+        list,
+        cursors,
         page,
         &[C::CreatedAt, C::Id],
+        Direction::Descending,
         |(created, id): &(DateTime<Utc>, Uuid)| {
             Condition::any()
-                .add(C::CreatedAt.gt(*created))
-                .add(Condition::all().add(C::CreatedAt.eq(*created)).add(C::Id.gt(*id)))
+                .add(C::CreatedAt.lt(*created))
+                .add(Condition::all().add(C::CreatedAt.eq(*created)).add(C::Id.lt(*id)))
         },
         |m| (m.created_at, m.id),
     )

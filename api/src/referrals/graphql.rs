@@ -590,6 +590,9 @@ pub struct ReferralFilterInput {
     pub referring_organisation_id: Option<ID>,
     /// Referrals assigned to this worker.
     pub assigned_practitioner_id: Option<ID>,
+    /// `true`: only referrals no worker has been assigned yet (what a team lead allocates from);
+    /// not together with `assignedPractitionerId`.
+    pub unassigned: Option<bool>,
 }
 
 /// A page of referrals through `filter`, audited and with its loaders primed.
@@ -624,7 +627,7 @@ impl ReferralQuery {
         Ok(ReferralNode::read(&req.caller, model)?)
     }
 
-    /// Feedback on ended referrals sent to the caller's organisation, oldest first. `filed: false`
+    /// Feedback on ended referrals sent to the caller's organisation, newest first. `filed: false`
     /// is the list still to file in the practice record. Each one returned is audited.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn referral_feedback(
@@ -722,8 +725,16 @@ impl ReferralQuery {
                 .as_ref()
                 .map(|id| parse_id("assignedPractitionerId", id))
                 .transpose()?,
+            unassigned: f.unassigned.unwrap_or(false),
             newest_first,
         };
+        if filter.unassigned && filter.assigned_practitioner_id.is_some() {
+            return Err(AppError::bad_input(
+                "filter.unassigned",
+                "a referral is either unassigned or assigned to a worker: give one of unassigned and assignedPractitionerId",
+            )
+            .into());
+        }
         referral_page(ctx, req, filter, first, after).await
     }
 }

@@ -482,6 +482,8 @@ pub struct ReferralFilter {
     pub receiving_organisation_id: Option<Uuid>,
     pub referring_organisation_id: Option<Uuid>,
     pub assigned_practitioner_id: Option<Uuid>,
+    /// Only referrals no worker has been assigned.
+    pub unassigned: bool,
     /// Newest first (an inbox) rather than oldest first (a waiting list).
     pub newest_first: bool,
 }
@@ -532,6 +534,9 @@ pub async fn list(
     }
     if let Some(p) = filter.assigned_practitioner_id {
         cond = cond.add(C::AssignedPractitionerId.eq(p));
+    }
+    if filter.unassigned {
+        cond = cond.add(C::AssignedPractitionerId.is_null());
     }
     let mut statuses = filter.statuses;
     statuses.sort_by_key(sea_orm::ActiveEnum::to_value);
