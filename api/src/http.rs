@@ -265,7 +265,7 @@ async fn graphql(
                     state.settings.max_body_bytes
                 )
             } else {
-                format!("the request body could not be read: {}", rejection.body_text())
+                "the request body could not be read".to_owned()
             };
             return refuse(rejection.status(), media, AppError::BadUserInput { field: None, message });
         }

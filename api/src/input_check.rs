@@ -19,6 +19,7 @@ use async_graphql::parser::types::{
 use async_graphql::{ErrorExtensionValues, Name, Pos, ServerError, Value, Variables};
 
 use crate::error::code;
+use crate::response_shape::{chosen_operation, Roots};
 use crate::scalars::{Date, DateTime, DATE_FORMAT, DATE_TIME_FORMAT};
 
 /// Most problems reported for one request: enough to fix a form, not a flood.
@@ -46,9 +47,7 @@ pub struct InputTypes {
     /// Output field types, to follow a selection down: (type, field) → named type.
     field_types: HashMap<String, HashMap<String, String>>,
     inputs: HashMap<String, InputKind>,
-    query: String,
-    mutation: String,
-    subscription: String,
+    roots: Roots,
 }
 
 fn slots(values: &[async_graphql::Positioned<InputValueDefinition>]) -> Vec<(String, Slot)> {
@@ -70,26 +69,10 @@ fn named(ty: &Type) -> &str {
 
 impl InputTypes {
     pub fn from_document(document: &ServiceDocument) -> Self {
-        let mut types = InputTypes {
-            query: "Query".into(),
-            mutation: "Mutation".into(),
-            subscription: "Subscription".into(),
-            ..Self::default()
-        };
+        let mut types = InputTypes { roots: Roots::of(document), ..Self::default() };
         for definition in &document.definitions {
             match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = &schema.node;
-                    if let Some(q) = &schema.query {
-                        types.query = q.node.to_string();
-                    }
-                    if let Some(m) = &schema.mutation {
-                        types.mutation = m.node.to_string();
-                    }
-                    if let Some(s) = &schema.subscription {
-                        types.subscription = s.node.to_string();
-                    }
-                }
+                TypeSystemDefinition::Schema(_) => {}
                 TypeSystemDefinition::Type(t) => {
                     let name = t.node.name.node.to_string();
                     let fields = match &t.node.kind {
@@ -136,12 +119,7 @@ impl InputTypes {
         operation: Option<&str>,
         variables: &Variables,
     ) -> Vec<ServerError> {
-        let chosen = match operation {
-            Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-            None if document.operations.iter().count() == 1 => document.operations.iter().next(),
-            None => None,
-        };
-        let Some((_, operation)) = chosen else { return Vec::new() };
+        let Some(operation) = chosen_operation(document, operation) else { return Vec::new() };
         let mut report = Report::default();
         for definition in &operation.node.variable_definitions {
             let definition = &definition.node;
@@ -165,11 +143,7 @@ impl InputTypes {
                 }
             }
         }
-        let root = match operation.node.ty {
-            async_graphql::parser::types::OperationType::Query => &self.query,
-            async_graphql::parser::types::OperationType::Mutation => &self.mutation,
-            async_graphql::parser::types::OperationType::Subscription => &self.subscription,
-        };
+        let root = self.roots.of_operation(operation.node.ty);
         let mut walk = Walk { types: self, document, report, fragments: HashSet::new() };
         walk.set(&operation.node.selection_set.node, root);
         walk.report.errors

@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, Selection, SelectionSet, ServiceDocument, Type, TypeKind, TypeSystemDefinition,
+    BaseType, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet, ServiceDocument, Type,
+    TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{Name, Response, Value, Variables};
 
@@ -21,9 +22,64 @@ use async_graphql::{Name, Response, Value, Variables};
 #[derive(Debug, Default)]
 pub struct Shapes {
     objects: HashMap<String, HashMap<String, Type>>,
+    roots: Roots,
+}
+
+/// The names of a schema's root types, as its SDL's `schema { … }` gives them.
+#[derive(Debug, Clone)]
+pub(crate) struct Roots {
     query: String,
     mutation: String,
     subscription: String,
+}
+
+impl Default for Roots {
+    fn default() -> Self {
+        Self { query: "Query".into(), mutation: "Mutation".into(), subscription: "Subscription".into() }
+    }
+}
+
+impl Roots {
+    pub(crate) fn of(document: &ServiceDocument) -> Self {
+        let mut roots = Self::default();
+        for definition in &document.definitions {
+            if let TypeSystemDefinition::Schema(schema) = definition {
+                let schema = &schema.node;
+                if let Some(q) = &schema.query {
+                    roots.query = q.node.to_string();
+                }
+                if let Some(m) = &schema.mutation {
+                    roots.mutation = m.node.to_string();
+                }
+                if let Some(s) = &schema.subscription {
+                    roots.subscription = s.node.to_string();
+                }
+            }
+        }
+        roots
+    }
+
+    /// The type an operation of kind `ty` starts from.
+    pub(crate) fn of_operation(&self, ty: OperationType) -> &str {
+        match ty {
+            OperationType::Query => &self.query,
+            OperationType::Mutation => &self.mutation,
+            OperationType::Subscription => &self.subscription,
+        }
+    }
+}
+
+/// The operation a request runs: the one named, or the document's only one (as the
+/// specification's GetOperation; anything else is async-graphql's error to give).
+pub(crate) fn chosen_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d async_graphql::Positioned<OperationDefinition>> {
+    match name {
+        Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, o)| o),
+        None if document.operations.iter().count() == 1 => document.operations.iter().next().map(|(_, o)| o),
+        None => None,
+    }
 }
 
 /// A field whose value is null although the schema says it cannot be: its parent must be null.
@@ -40,26 +96,10 @@ impl Shapes {
 
     /// The types of the schema `document` describes.
     pub fn from_document(document: &ServiceDocument) -> Self {
-        let mut shapes = Shapes {
-            query: "Query".into(),
-            mutation: "Mutation".into(),
-            subscription: "Subscription".into(),
-            ..Self::default()
-        };
+        let mut shapes = Shapes { roots: Roots::of(document), ..Self::default() };
         for definition in &document.definitions {
             match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = &schema.node;
-                    if let Some(q) = &schema.query {
-                        shapes.query = q.node.to_string();
-                    }
-                    if let Some(m) = &schema.mutation {
-                        shapes.mutation = m.node.to_string();
-                    }
-                    if let Some(s) = &schema.subscription {
-                        shapes.subscription = s.node.to_string();
-                    }
-                }
+                TypeSystemDefinition::Schema(_) => {}
                 TypeSystemDefinition::Type(t) => {
                     if let TypeKind::Object(object) = &t.node.kind {
                         let fields = object
@@ -84,16 +124,8 @@ impl Shapes {
         variables: &Variables,
         response: &mut Response,
     ) {
-        let chosen = match operation {
-            Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-            None => document.operations.iter().next(),
-        };
-        let Some((_, operation)) = chosen else { return };
-        let root = match operation.node.ty {
-            async_graphql::parser::types::OperationType::Query => &self.query,
-            async_graphql::parser::types::OperationType::Mutation => &self.mutation,
-            async_graphql::parser::types::OperationType::Subscription => &self.subscription,
-        };
+        let Some(operation) = chosen_operation(document, operation) else { return };
+        let root = self.roots.of_operation(operation.node.ty);
         if matches!(response.data, Value::Null) {
             return;
         }

@@ -52,17 +52,24 @@ impl DateTime {
     }
 }
 
+/// A string scalar read by `parse`, or an error saying what `format` it must have.
+fn parse_text<T: async_graphql::InputType>(
+    value: &Value,
+    parse: impl Fn(&str) -> Option<T>,
+    format: &str,
+) -> InputValueResult<T> {
+    match value {
+        Value::String(s) => parse(s).ok_or_else(|| InputValueError::custom(format!("expected {format}, got {s:?}"))),
+        other => Err(InputValueError::custom(format!("expected {format}, got {other}"))),
+    }
+}
+
 /// A calendar date, `YYYY-MM-DD` (RFC 3339 `full-date`), e.g. `2026-09-01`. Dates are days in
 /// England; no time or zone is attached.
 #[Scalar(name = "Date", specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => Date::parse(s)
-                .map(Date)
-                .ok_or_else(|| InputValueError::custom(format!("expected {DATE_FORMAT}, got {s:?}"))),
-            other => Err(InputValueError::custom(format!("expected {DATE_FORMAT}, got {other}"))),
-        }
+        parse_text(&value, |s| Date::parse(s).map(Date), DATE_FORMAT)
     }
 
     fn is_valid(value: &Value) -> bool {
@@ -80,12 +87,7 @@ impl ScalarType for Date {
 #[Scalar(name = "DateTime", specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => DateTime::parse(s)
-                .map(DateTime)
-                .ok_or_else(|| InputValueError::custom(format!("expected {DATE_TIME_FORMAT}, got {s:?}"))),
-            other => Err(InputValueError::custom(format!("expected {DATE_TIME_FORMAT}, got {other}"))),
-        }
+        parse_text(&value, |s| DateTime::parse(s).map(DateTime), DATE_TIME_FORMAT)
     }
 
     fn is_valid(value: &Value) -> bool {

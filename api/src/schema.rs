@@ -85,7 +85,6 @@ pub struct AppSchema {
 
 /// What shaping a request's responses needs of it, taken before the request is executed.
 struct Shaping {
-    query: String,
     document: ExecutableDocument,
     operation: Option<String>,
     variables: async_graphql::Variables,
@@ -94,12 +93,7 @@ struct Shaping {
 impl Shaping {
     fn of(request: &mut Request) -> Option<Self> {
         let document = request.parsed_query().ok()?.clone();
-        Some(Self {
-            query: request.query.clone(),
-            document,
-            operation: request.operation_name.clone(),
-            variables: request.variables.clone(),
-        })
+        Some(Self { document, operation: request.operation_name.clone(), variables: request.variables.clone() })
     }
 
     /// The request errors of malformed input (`input_check`), when there are any.
@@ -169,7 +163,9 @@ impl AppSchema {
                 .limit_directives(10)
                 .finish()
         });
-        let mut probe = Request::new(shaping.query.clone()).variables(shaping.variables.clone());
+        // The document as parsed already: no text needed, and nothing kept per request for this.
+        let mut probe = Request::new(String::new()).variables(shaping.variables.clone());
+        probe.set_parsed_query(shaping.document.clone());
         if let Some(name) = &shaping.operation {
             probe = probe.operation_name(name.clone());
         }

@@ -332,6 +332,32 @@ async fn decisions_and_actions_are_recorded_carried_forward_and_kept_after_closi
             assert_eq!(error["extensions"]["code"], "FORBIDDEN");
         }
     }
+    // From the other side: a voluntary-sector worker given an action about someone whose record
+    // their organisation may not read sees the action, never the person through it.
+    let n: uuid::Uuid = t.neighbourhood.parse().unwrap();
+    let volunteer = app.practitioner_in(R::VcseWorker, n).await;
+    let volunteer_token = app.token_for_practitioner(&volunteer);
+    let given = app
+        .gql(&worker, action_doc, json!({ "input": { "itemId": items[0], "text": "Telephone befriending call", "ownerPractitionerId": volunteer.id.to_string() } }))
+        .await;
+    let given_id = given.data()["addMdtAction"]["action"]["id"].as_str().unwrap().to_owned();
+    let theirs =
+        app.gql(&volunteer_token, "{ myMdtActions { id patientId patient { name nhsNumber } } }", json!({})).await;
+    let list = theirs.body["data"]["myMdtActions"].as_array().unwrap();
+    let at = list.iter().position(|a| a["id"] == given_id.as_str()).expect("the owner sees the action");
+    let direct = app
+        .gql(&volunteer_token, "query($id: ID!) { patient(id: $id) { name } }", json!({ "id": list[at]["patientId"] }))
+        .await;
+    assert_eq!(
+        direct.error_code(),
+        "FORBIDDEN",
+        "the volunteer's organisation may not read this record: {}",
+        direct.body
+    );
+    assert!(list[at]["patient"].is_null(), "{}", theirs.body);
+    let refused =
+        theirs.body["errors"].as_array().unwrap().iter().find(|e| e["path"][1] == at).expect("an error says why");
+    assert_eq!(refused["extensions"]["code"], "FORBIDDEN");
     let late = app
         .gql(
             &t.coordinator,
