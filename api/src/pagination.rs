@@ -221,18 +221,38 @@ where
 }
 
 /// Which way a keyset page runs over its order columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Direction {
+    #[default]
     Ascending,
     /// Newest (largest) first; `after` must then select rows *below* the cursor's key.
     Descending,
 }
 
 impl Direction {
-    fn order(self) -> Order {
+    pub fn order(self) -> Order {
         match self {
             Direction::Ascending => Order::Asc,
             Direction::Descending => Order::Desc,
+        }
+    }
+}
+
+/// The direction a client asks a list to be sorted in.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortDirection {
+    /// Smallest first (A to Z for names).
+    #[default]
+    Asc,
+    /// Largest first (Z to A for names).
+    Desc,
+}
+
+impl From<SortDirection> for Direction {
+    fn from(direction: SortDirection) -> Self {
+        match direction {
+            SortDirection::Asc => Direction::Ascending,
+            SortDirection::Desc => Direction::Descending,
         }
     }
 }

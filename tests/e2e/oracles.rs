@@ -255,6 +255,14 @@ async fn a_forged_cursor_is_answered_as_one_naming_nothing() {
     assert_eq!(a.error_code(), "BAD_USER_INPUT");
     assert!(a.body["data"].is_null() || a.body["data"]["patients"].is_null(), "{}", a.body);
     assert_eq!(a.body["errors"], b.body["errors"], "hidden and unknown answer alike");
+    // In every order: a cursor's sort values are read only from a person the caller may see.
+    const ORDERED: &str = "query($after: String, $by: PatientSortField!) { patients(first: 3, after: $after, orderBy: { by: $by, direction: DESC }) { nodes { id name } } }";
+    for by in ["NAME", "EFI_SCORE", "CLINICAL_FRAILTY_SCALE", "CONDITION_COUNT"] {
+        let a = app.gql(&token, ORDERED, json!({ "after": hidden_cursor, "by": by })).await;
+        let b = app.gql(&token, ORDERED, json!({ "after": unknown_cursor, "by": by })).await;
+        assert_eq!(a.error_code(), "BAD_USER_INPUT", "{by}: {}", a.body);
+        assert_eq!(a.body, b.body, "{by}: hidden and unknown answer alike");
+    }
 
     // A referral between other organisations, as a cursor of the caller's own referral list.
     let outside = entity::referral::Entity::find()

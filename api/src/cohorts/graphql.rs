@@ -10,7 +10,9 @@ use crate::error::AppError;
 use crate::frailty::FrailtyCategory;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
+use crate::patients::graphql::{
+    patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput, PatientOrderInput,
+};
 use crate::patients::{ConditionMatch, PatientSelection};
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
@@ -109,7 +111,8 @@ impl CohortNode {
         Ok(shown)
     }
 
-    /// The people who meet the definition now, by name. Identifiable: every record is audited.
+    /// The people who meet the definition now, by name unless `orderBy` says otherwise.
+    /// Identifiable: every record is audited.
     /// Null (with FORBIDDEN) for callers who see aggregates only.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn members(
@@ -118,6 +121,7 @@ impl CohortNode {
         first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
+        order_by: Option<PatientOrderInput>,
     ) -> async_graphql::Result<Option<PatientConnection>> {
         let req = request(ctx)?;
         let selection = PatientSelection {
@@ -127,7 +131,7 @@ impl CohortNode {
             search: SearchText::parse(search)?,
             today: req.today,
         };
-        patient_page(ctx, req, selection, first, after).await.map(Some)
+        patient_page(ctx, req, selection, first, after, order_by).await.map(Some)
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {

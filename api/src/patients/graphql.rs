@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use entity::{patient, patient_condition};
 
 use super::criteria::{ConditionMatch, PatientCriteria};
-use super::query::{self, PatientSelection};
+use super::query::{self, PatientOrder, PatientSelection, PatientSortKey};
 use crate::auth::{Grant, PatientAccessLevel};
 use crate::conditions;
 use crate::connection_type;
@@ -17,7 +17,7 @@ use crate::frailty::{clinical_frailty_scale_label, FrailtyCategory};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::nhs_number::NhsNumber;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{LazyCount, Page, PageRequest};
+use crate::pagination::{LazyCount, Page, PageRequest, SortDirection};
 use crate::scalars;
 use crate::search::SearchText;
 
@@ -398,6 +398,47 @@ pub struct PatientFilterInput {
     pub search: Option<String>,
 }
 
+/// What a patient list is sorted by.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PatientSortField {
+    /// Family name, then given name.
+    #[default]
+    Name,
+    /// The electronic Frailty Index score (`frailty.efiScore`). People with no score come last
+    /// in either direction.
+    EfiScore,
+    /// The Clinical Frailty Scale (`frailty.clinicalFrailtyScale`). People never assessed come
+    /// last in either direction.
+    ClinicalFrailtyScale,
+    /// The number of the person's coded long-term conditions (`conditions`).
+    ConditionCount,
+}
+
+/// The order of a patient list. People with the same value are listed by name (A to Z), so the
+/// order is stable and paging with `after` never skips or repeats anyone. A cursor names a person,
+/// not a position: it may be used with another order, and the next page follows that person in it.
+#[derive(InputObject, Debug, Clone, Copy, Default)]
+pub struct PatientOrderInput {
+    /// Sorted by what. Default: `NAME`.
+    #[graphql(default)]
+    pub by: PatientSortField,
+    /// Default: `ASC` (A to Z; lowest score first). `DESC` with `EFI_SCORE` lists the frailest first.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+impl From<PatientOrderInput> for PatientOrder {
+    fn from(order: PatientOrderInput) -> Self {
+        let by = match order.by {
+            PatientSortField::Name => PatientSortKey::Name,
+            PatientSortField::EfiScore => PatientSortKey::EfiScore,
+            PatientSortField::ClinicalFrailtyScale => PatientSortKey::ClinicalFrailtyScale,
+            PatientSortField::ConditionCount => PatientSortKey::ConditionCount,
+        };
+        PatientOrder { by, direction: order.direction.into() }
+    }
+}
+
 /// Reads a page of patients through `selection`. Every answer about identifiable people is an
 /// audited read of them: the page's people whenever the page is fetched (a cursor is a person's
 /// id, so `edges { cursor }` alone reads them), the people a search names when other criteria
@@ -410,6 +451,7 @@ pub async fn patient_page(
     selection: PatientSelection,
     first: Option<i32>,
     after: Option<String>,
+    order: Option<PatientOrderInput>,
 ) -> async_graphql::Result<PatientConnection> {
     let look = ctx.look_ahead();
     let selected = super::prepare::Selected::new(vec![look.field("nodes"), look.field("edges").field("node")]);
@@ -418,7 +460,7 @@ pub async fn patient_page(
     if !look.field("nodes").exists() && !look.field("pageInfo").exists() && !look.field("edges").exists() {
         return Ok(PatientConnection(Page::count_only(total)));
     }
-    let mut page = selection.page(&req.db, &req.caller, page_request).await?;
+    let mut page = selection.page(&req.db, &req.caller, page_request, order.unwrap_or_default().into()).await?;
     page.total = total;
     let mut reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
     if selection.criteria.iter().any(PatientCriteria::narrows) {
@@ -487,8 +529,8 @@ impl PatientQuery {
         Ok(PatientNode::new(model, grant))
     }
 
-    /// Patients of the caller's neighbourhoods, by name, narrowed by `filter`. Every record
-    /// returned is audited.
+    /// Patients of the caller's neighbourhoods, narrowed by `filter`, by name unless `orderBy`
+    /// says otherwise. Every record returned is audited.
     #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
     async fn patients(
         &self,
@@ -496,6 +538,7 @@ impl PatientQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<PatientFilterInput>,
+        order_by: Option<PatientOrderInput>,
     ) -> async_graphql::Result<PatientConnection> {
         let req = request(ctx)?;
         let filter = filter.unwrap_or_default();
@@ -522,7 +565,7 @@ impl PatientQuery {
             search: SearchText::parse(filter.search)?,
             today: req.today,
         };
-        patient_page(ctx, req, selection, first, after).await
+        patient_page(ctx, req, selection, first, after, order_by).await
     }
 
     /// The coded long-term conditions the service knows.

@@ -2,8 +2,10 @@
 //! select that can return patient rows is built here, so the scope condition cannot be forgotten.
 
 use chrono::{Months, NaiveDate};
-use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Query, SubQueryStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Order, Query, SimpleExpr, SubQueryStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+};
 use uuid::Uuid;
 
 use entity::{patient, patient_condition};
@@ -13,7 +15,7 @@ use crate::auth::{Caller, Grant, PatientScope};
 use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
-use crate::pagination::{after_person, keyset_page_in, Direction, Page, PageRequest};
+use crate::pagination::{after_person, keyset_page_in, Direction, LazyCount, Page, PageRequest};
 use crate::search::{name_words, SearchText};
 
 /// Most people a search text may name for each of them to count as read by whatever the search
@@ -195,32 +197,179 @@ impl PatientSelection {
         Ok(Vec::new())
     }
 
-    /// One page of patients, by name, each with the grant that lets the caller see it.
+    /// One page of patients in `order`, each with the grant that lets the caller see it.
     pub async fn page(
         &self,
         db: &(impl ConnectionTrait + Clone + Send + 'static),
         caller: &Caller,
         page: PageRequest,
+        order: PatientOrder,
     ) -> AppResult<Page<(patient::Model, Grant)>> {
         use patient::Column as P;
         // Cursors through the scope alone: whether the cursor's person matches the criteria is
         // never part of the answer.
         let cursors = patient::Entity::find().filter(self.scope.condition());
-        let page = keyset_page_in(
-            db,
-            self.select()?,
-            cursors,
-            page,
-            &[P::FamilyName, P::GivenName, P::Id],
-            Direction::Ascending,
-            |key| after_person(P::FamilyName, P::GivenName, P::Id, key),
-            |m| (m.family_name.clone(), m.given_name.clone(), m.id),
-        )
-        .await?;
+        let page = if order == PatientOrder::default() {
+            keyset_page_in(
+                db,
+                self.select()?,
+                cursors,
+                page,
+                &[P::FamilyName, P::GivenName, P::Id],
+                Direction::Ascending,
+                |key| after_person(P::FamilyName, P::GivenName, P::Id, key),
+                |m| (m.family_name.clone(), m.given_name.clone(), m.id),
+            )
+            .await?
+        } else {
+            ordered_page(db, self.select()?, cursors, page, order).await?
+        };
         // The scope is in the query; the per-row decision is checked again so that a scope bug
         // can never reveal a record the policy would refuse.
         Ok(page.filter_map(|m| caller.grant_for(&m).map(|g| (m, g))))
     }
+}
+
+/// What a list of patients is sorted by. Ties are broken by name, then by id, so that every order
+/// is total and pages never skip or repeat anyone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PatientSortKey {
+    /// Family name, then given name.
+    #[default]
+    Name,
+    /// The electronic Frailty Index score; people with no score come last either way.
+    EfiScore,
+    /// The Clinical Frailty Scale; people never assessed come last either way.
+    ClinicalFrailtyScale,
+    /// The number of the person's coded long-term conditions.
+    ConditionCount,
+}
+
+/// The order of a patient list: a key and its direction (name A to Z by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PatientOrder {
+    pub by: PatientSortKey,
+    pub direction: Direction,
+}
+
+/// One sort column of an ordered page: its expression, direction, and the cursor row's value.
+struct SortTerm {
+    expr: SimpleExpr,
+    order: Order,
+    value: fn(&patient::Model, i64) -> Value,
+}
+
+impl PatientOrder {
+    /// The terms of the order, most significant first, ending with the unique id.
+    fn terms(self) -> Vec<SortTerm> {
+        use patient::Column as P;
+        let dir = self.direction.order();
+        let asc = Order::Asc;
+        let unknown_last = |column: P| -> SimpleExpr { Expr::case(Expr::col(column).is_null(), 1).finally(0).into() };
+        let mut terms = match self.by {
+            PatientSortKey::Name => Vec::new(),
+            PatientSortKey::EfiScore => vec![
+                SortTerm {
+                    expr: unknown_last(P::EfiScore),
+                    order: asc.clone(),
+                    value: |m, _| Value::Int(Some(i32::from(m.efi_score.is_none()))),
+                },
+                SortTerm {
+                    expr: Expr::col(P::EfiScore).if_null(0.0f64),
+                    order: dir.clone(),
+                    value: |m, _| Value::Double(Some(m.efi_score.unwrap_or(0.0))),
+                },
+            ],
+            PatientSortKey::ClinicalFrailtyScale => vec![
+                SortTerm {
+                    expr: unknown_last(P::ClinicalFrailtyScale),
+                    order: asc.clone(),
+                    value: |m, _| Value::Int(Some(i32::from(m.clinical_frailty_scale.is_none()))),
+                },
+                SortTerm {
+                    expr: Expr::col(P::ClinicalFrailtyScale).if_null(0i16),
+                    order: dir.clone(),
+                    value: |m, _| Value::SmallInt(Some(m.clinical_frailty_scale.unwrap_or(0))),
+                },
+            ],
+            PatientSortKey::ConditionCount => vec![SortTerm {
+                expr: condition_count_subquery(),
+                order: dir.clone(),
+                value: |_, conditions| Value::BigInt(Some(conditions)),
+            }],
+        };
+        // By name A to Z within a key; by name itself in the direction asked.
+        let names = if self.by == PatientSortKey::Name { dir } else { asc };
+        terms.push(SortTerm {
+            expr: Expr::col((patient::Entity, P::FamilyName)),
+            order: names.clone(),
+            value: |m, _| Value::String(Some(m.family_name.clone())),
+        });
+        terms.push(SortTerm {
+            expr: Expr::col((patient::Entity, P::GivenName)),
+            order: names.clone(),
+            value: |m, _| Value::String(Some(m.given_name.clone())),
+        });
+        terms.push(SortTerm {
+            expr: Expr::col((patient::Entity, P::Id)),
+            order: names,
+            value: |m, _| Value::Uuid(Some(m.id)),
+        });
+        terms
+    }
+}
+
+/// Rows after the row whose term values are `key`, in the terms' order: the first term that
+/// differs decides, in its own direction.
+fn after_terms(terms: &[SortTerm], key: &[Value]) -> Condition {
+    let mut any = Condition::any();
+    for (i, term) in terms.iter().enumerate() {
+        let mut all = Condition::all();
+        for (earlier, value) in terms[..i].iter().zip(key) {
+            all = all.add(Expr::expr(earlier.expr.clone()).eq(value.clone()));
+        }
+        let beyond = match term.order {
+            Order::Desc => Expr::expr(term.expr.clone()).lt(key[i].clone()),
+            _ => Expr::expr(term.expr.clone()).gt(key[i].clone()),
+        };
+        any = any.add(all.add(beyond));
+    }
+    any
+}
+
+/// A keyset page of `base` in `order` (any order but the default, which `keyset_page_in` serves
+/// from the name index). As there, the cursor names only a person's id and is looked up through
+/// `cursors`, the caller's scope; its sort values are read from that row (and its condition count).
+async fn ordered_page(
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
+    base: Select<patient::Entity>,
+    cursors: Select<patient::Entity>,
+    page: PageRequest,
+    order: PatientOrder,
+) -> AppResult<Page<patient::Model>> {
+    let terms = order.terms();
+    let total = LazyCount::of(db, base.clone());
+    let mut query = base;
+    if let Some(cursor_id) = page.after {
+        let row = cursors
+            .filter(patient::Column::Id.eq(cursor_id))
+            .one(db)
+            .await?
+            .ok_or_else(crate::pagination::cursor_not_in_list)?;
+        let conditions = if order.by == PatientSortKey::ConditionCount {
+            patient_condition::Entity::find().filter(patient_condition::Column::PatientId.eq(row.id)).count(db).await?
+                as i64
+        } else {
+            0
+        };
+        let key: Vec<Value> = terms.iter().map(|t| (t.value)(&row, conditions)).collect();
+        query = query.filter(after_terms(&terms, &key));
+    }
+    for term in &terms {
+        query = query.order_by(term.expr.clone(), term.order.clone());
+    }
+    let rows = query.limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| m.id, |m| m, total))
 }
 
 /// One patient, if the caller may see them: NOT_FOUND when no such patient, FORBIDDEN when the
