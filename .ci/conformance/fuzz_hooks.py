@@ -70,16 +70,26 @@ HARVEST = """{
   sharedCarePlans(first: 10) { nodes { id } }
   assetConnections(first: 20) { nodes { id } }
 }"""
+MEETINGS = """query($n: ID!) {
+  mdtMeetings(neighbourhoodId: $n, first: 10) {
+    nodes { id invitations { practitioner { id } } agenda { id decisions { id } } carriedForwardActions { id } }
+  }
+}"""
 
 
-def harvest_ids():
+def ask(query, variables=None):
+    """One GraphQL request to the demo as the run's caller; the whole response."""
     request = urllib.request.Request(
         os.environ["DEMO_URL"] + "/graphql",
-        data=json.dumps({"query": HARVEST}).encode(),
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
         headers={"Authorization": "Bearer " + os.environ["DEMO_TOKEN"], "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.load(response)
+        return json.load(response)
+
+
+def harvest_ids():
+    body = ask(HARVEST)
     ids = set()
 
     def walk(value):
@@ -98,14 +108,7 @@ def harvest_ids():
         raise RuntimeError(f"the demo gave too few ids to fuzz with ({len(ids)}): {str(body)[:500]}")
     # Meetings are listed per neighbourhood.
     for neighbourhood in body["data"]["me"]["neighbourhoods"]:
-        query = "query($n: ID!) { mdtMeetings(neighbourhoodId: $n, first: 10) { nodes { id invitations { practitioner { id } } agenda { id decisions { id } } carriedForwardActions { id } } } }"
-        request = urllib.request.Request(
-            os.environ["DEMO_URL"] + "/graphql",
-            data=json.dumps({"query": query, "variables": {"n": neighbourhood["id"]}}).encode(),
-            headers={"Authorization": "Bearer " + os.environ["DEMO_TOKEN"], "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            walk(json.load(response).get("data"))
+        walk(ask(MEETINGS, {"n": neighbourhood["id"]}).get("data"))
     return sorted(ids)
 
 

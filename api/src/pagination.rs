@@ -11,10 +11,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::future::BoxFuture;
-use sea_orm::sea_query::{Alias, Asterisk, Condition, Order, Query, UnionType};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query, SimpleExpr, UnionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    QueryTrait, Select, Value,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -185,6 +185,24 @@ pub fn after_name(name: impl ColumnTrait, id: impl ColumnTrait, key: &NameKey) -
     Condition::any().add(name.gt(key.0.clone())).add(Condition::all().add(name.eq(key.0.clone())).add(id.gt(key.1)))
 }
 
+/// Rows after the row whose values of `terms` are `key`, in the terms' order: the first term
+/// that differs decides, in its own direction.
+pub fn after_key(terms: &[(SimpleExpr, Order)], key: &[Value]) -> Condition {
+    let mut any = Condition::any();
+    for (i, ((expr, direction), value)) in terms.iter().zip(key).enumerate() {
+        let mut all = Condition::all();
+        for ((earlier, _), earlier_value) in terms[..i].iter().zip(key) {
+            all = all.add(Expr::expr(earlier.clone()).eq(earlier_value.clone()));
+        }
+        let beyond = match direction {
+            Order::Desc => Expr::expr(expr.clone()).lt(value.clone()),
+            _ => Expr::expr(expr.clone()).gt(value.clone()),
+        };
+        any = any.add(all.add(beyond));
+    }
+    any
+}
+
 /// Rows after `key` in (family name, given name, id) order.
 pub fn after_person(
     family: impl ColumnTrait,
@@ -220,12 +238,18 @@ where
     keyset_page_in(db, base, cursors, page, order, Direction::Ascending, after, key).await
 }
 
-/// Which way a keyset page runs over its order columns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The direction a list is sorted in.
+// Also the way a keyset page runs over its order columns: descending, `after` must select rows
+// *below* the cursor's key.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[graphql(name = "SortDirection")]
 pub enum Direction {
+    /// Smallest first (A to Z for names).
     #[default]
+    #[graphql(name = "ASC")]
     Ascending,
-    /// Newest (largest) first; `after` must then select rows *below* the cursor's key.
+    /// Largest first (Z to A for names).
+    #[graphql(name = "DESC")]
     Descending,
 }
 
@@ -234,25 +258,6 @@ impl Direction {
         match self {
             Direction::Ascending => Order::Asc,
             Direction::Descending => Order::Desc,
-        }
-    }
-}
-
-/// The direction a client asks a list to be sorted in.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortDirection {
-    /// Smallest first (A to Z for names).
-    #[default]
-    Asc,
-    /// Largest first (Z to A for names).
-    Desc,
-}
-
-impl From<SortDirection> for Direction {
-    fn from(direction: SortDirection) -> Self {
-        match direction {
-            SortDirection::Asc => Direction::Ascending,
-            SortDirection::Desc => Direction::Descending,
         }
     }
 }

@@ -40,6 +40,14 @@ impl Population {
     }
 }
 
+/// The demo coordinator's token and the population of their neighbourhood.
+async fn coordinator_population(app: &TestApp) -> (String, Population) {
+    let token = app.token(DemoRole::Coordinator).await;
+    let me = app.gql(&token, "{ me { neighbourhoods { id } } }", json!({})).await;
+    let neighbourhood: Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
+    (token, population(app, &[neighbourhood]).await)
+}
+
 pub fn category(p: &entity::patient::Model) -> Option<FrailtyCategory> {
     p.efi_score.map(FrailtyCategory::from_efi)
 }
@@ -178,10 +186,7 @@ async fn every_filter_matches_a_brute_force_evaluation() {
 #[tokio::test]
 async fn names_with_letters_beyond_ascii_are_found_whatever_their_case() {
     let app = spawn_app().await;
-    let token = app.token(DemoRole::Coordinator).await;
-    let coordinator = app.gql(&token, "{ me { neighbourhoods { id } } }", json!({})).await;
-    let neighbourhood: Uuid = coordinator.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
-    let pop = population(&app, &[neighbourhood]).await;
+    let (token, pop) = coordinator_population(&app).await;
     let person = pop
         .patients
         .iter()
@@ -342,10 +347,7 @@ async fn ordered_ids(app: &TestApp, token: &str, filter: &Value, order: &Value, 
 #[tokio::test]
 async fn every_order_pages_through_everyone_in_the_order_asked() {
     let app = spawn_app().await;
-    let token = app.token(DemoRole::Coordinator).await;
-    let me = app.gql(&token, "{ me { neighbourhoods { id } } }", json!({})).await;
-    let neighbourhood: Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
-    let pop = population(&app, &[neighbourhood]).await;
+    let (token, pop) = coordinator_population(&app).await;
     let conditions = |p: &entity::patient::Model| pop.conditions.get(&p.id).map_or(0, Vec::len);
     let filter = json!({ "minConditionCount": 1 });
     let mut people: Vec<&entity::patient::Model> = pop.patients.iter().filter(|p| conditions(p) >= 1).collect();

@@ -10,10 +10,8 @@ use crate::error::AppError;
 use crate::frailty::FrailtyCategory;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::patients::graphql::{
-    patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput, PatientOrderInput,
-};
-use crate::patients::{ConditionMatch, PatientSelection};
+use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
+use crate::patients::{ConditionMatch, PatientOrder, PatientSelection};
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
 use crate::search::SearchText;
@@ -121,7 +119,7 @@ impl CohortNode {
         first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
-        order_by: Option<PatientOrderInput>,
+        order_by: Option<PatientOrder>,
     ) -> async_graphql::Result<Option<PatientConnection>> {
         let req = request(ctx)?;
         let selection = PatientSelection {

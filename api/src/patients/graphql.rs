@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use entity::{patient, patient_condition};
 
 use super::criteria::{ConditionMatch, PatientCriteria};
-use super::query::{self, PatientOrder, PatientSelection, PatientSortKey};
+use super::query::{self, PatientOrder, PatientSelection};
 use crate::auth::{Grant, PatientAccessLevel};
 use crate::conditions;
 use crate::connection_type;
@@ -17,7 +17,7 @@ use crate::frailty::{clinical_frailty_scale_label, FrailtyCategory};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::nhs_number::NhsNumber;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{LazyCount, Page, PageRequest, SortDirection};
+use crate::pagination::{LazyCount, Page, PageRequest};
 use crate::scalars;
 use crate::search::SearchText;
 
@@ -398,47 +398,6 @@ pub struct PatientFilterInput {
     pub search: Option<String>,
 }
 
-/// What a patient list is sorted by.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum PatientSortField {
-    /// Family name, then given name.
-    #[default]
-    Name,
-    /// The electronic Frailty Index score (`frailty.efiScore`). People with no score come last
-    /// in either direction.
-    EfiScore,
-    /// The Clinical Frailty Scale (`frailty.clinicalFrailtyScale`). People never assessed come
-    /// last in either direction.
-    ClinicalFrailtyScale,
-    /// The number of the person's coded long-term conditions (`conditions`).
-    ConditionCount,
-}
-
-/// The order of a patient list. People with the same value are listed by name (A to Z), so the
-/// order is stable and paging with `after` never skips or repeats anyone. A cursor names a person,
-/// not a position: it may be used with another order, and the next page follows that person in it.
-#[derive(InputObject, Debug, Clone, Copy, Default)]
-pub struct PatientOrderInput {
-    /// Sorted by what. Default: `NAME`.
-    #[graphql(default)]
-    pub by: PatientSortField,
-    /// Default: `ASC` (A to Z; lowest score first). `DESC` with `EFI_SCORE` lists the frailest first.
-    #[graphql(default)]
-    pub direction: SortDirection,
-}
-
-impl From<PatientOrderInput> for PatientOrder {
-    fn from(order: PatientOrderInput) -> Self {
-        let by = match order.by {
-            PatientSortField::Name => PatientSortKey::Name,
-            PatientSortField::EfiScore => PatientSortKey::EfiScore,
-            PatientSortField::ClinicalFrailtyScale => PatientSortKey::ClinicalFrailtyScale,
-            PatientSortField::ConditionCount => PatientSortKey::ConditionCount,
-        };
-        PatientOrder { by, direction: order.direction.into() }
-    }
-}
-
 /// Reads a page of patients through `selection`. Every answer about identifiable people is an
 /// audited read of them: the page's people whenever the page is fetched (a cursor is a person's
 /// id, so `edges { cursor }` alone reads them), the people a search names when other criteria
@@ -451,7 +410,7 @@ pub async fn patient_page(
     selection: PatientSelection,
     first: Option<i32>,
     after: Option<String>,
-    order: Option<PatientOrderInput>,
+    order: Option<PatientOrder>,
 ) -> async_graphql::Result<PatientConnection> {
     let look = ctx.look_ahead();
     let selected = super::prepare::Selected::new(vec![look.field("nodes"), look.field("edges").field("node")]);
@@ -460,7 +419,7 @@ pub async fn patient_page(
     if !look.field("nodes").exists() && !look.field("pageInfo").exists() && !look.field("edges").exists() {
         return Ok(PatientConnection(Page::count_only(total)));
     }
-    let mut page = selection.page(&req.db, &req.caller, page_request, order.unwrap_or_default().into()).await?;
+    let mut page = selection.page(&req.db, &req.caller, page_request, order.unwrap_or_default()).await?;
     page.total = total;
     let mut reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
     if selection.criteria.iter().any(PatientCriteria::narrows) {
@@ -538,7 +497,7 @@ impl PatientQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<PatientFilterInput>,
-        order_by: Option<PatientOrderInput>,
+        order_by: Option<PatientOrder>,
     ) -> async_graphql::Result<PatientConnection> {
         let req = request(ctx)?;
         let filter = filter.unwrap_or_default();

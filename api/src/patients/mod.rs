@@ -7,4 +7,4 @@ pub mod query;
 
 pub use criteria::{ConditionMatch, PatientCriteria};
 pub use graphql::{PatientCriteriaInput, PatientNode, PatientQuery};
-pub use query::PatientSelection;
+pub use query::{PatientOrder, PatientSelection};

@@ -15,7 +15,7 @@ use crate::auth::{Caller, Grant, PatientScope};
 use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
-use crate::pagination::{after_person, keyset_page_in, Direction, LazyCount, Page, PageRequest};
+use crate::pagination::{after_key, Direction, LazyCount, Page, PageRequest};
 use crate::search::{name_words, SearchText};
 
 /// Most people a search text may name for each of them to count as read by whatever the search
@@ -205,141 +205,104 @@ impl PatientSelection {
         page: PageRequest,
         order: PatientOrder,
     ) -> AppResult<Page<(patient::Model, Grant)>> {
-        use patient::Column as P;
         // Cursors through the scope alone: whether the cursor's person matches the criteria is
         // never part of the answer.
         let cursors = patient::Entity::find().filter(self.scope.condition());
-        let page = if order == PatientOrder::default() {
-            keyset_page_in(
-                db,
-                self.select()?,
-                cursors,
-                page,
-                &[P::FamilyName, P::GivenName, P::Id],
-                Direction::Ascending,
-                |key| after_person(P::FamilyName, P::GivenName, P::Id, key),
-                |m| (m.family_name.clone(), m.given_name.clone(), m.id),
-            )
-            .await?
-        } else {
-            ordered_page(db, self.select()?, cursors, page, order).await?
-        };
+        let page = ordered_page(db, self.select()?, cursors, page, order).await?;
         // The scope is in the query; the per-row decision is checked again so that a scope bug
         // can never reveal a record the policy would refuse.
         Ok(page.filter_map(|m| caller.grant_for(&m).map(|g| (m, g))))
     }
 }
 
-/// What a list of patients is sorted by. Ties are broken by name, then by id, so that every order
-/// is total and pages never skip or repeat anyone.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a patient list is sorted by.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[graphql(name = "PatientSortField")]
 pub enum PatientSortKey {
     /// Family name, then given name.
     #[default]
     Name,
-    /// The electronic Frailty Index score; people with no score come last either way.
+    /// The electronic Frailty Index score (`frailty.efiScore`). People with no score come last
+    /// in either direction.
     EfiScore,
-    /// The Clinical Frailty Scale; people never assessed come last either way.
+    /// The Clinical Frailty Scale (`frailty.clinicalFrailtyScale`). People never assessed come
+    /// last in either direction.
     ClinicalFrailtyScale,
-    /// The number of the person's coded long-term conditions.
+    /// The number of the person's coded long-term conditions (`conditions`).
     ConditionCount,
 }
 
-/// The order of a patient list: a key and its direction (name A to Z by default).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The order of a patient list. People with the same value are listed by name (A to Z), so the
+/// order is stable and paging with `after` never skips or repeats anyone. A cursor names a person,
+/// not a position: it may be used with another order, and the next page follows that person in it.
+#[derive(async_graphql::InputObject, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[graphql(name = "PatientOrderInput")]
 pub struct PatientOrder {
+    /// Sorted by what. Default: `NAME`.
+    #[graphql(default)]
     pub by: PatientSortKey,
+    /// Default: `ASC` (A to Z; lowest score first). `DESC` with `EFI_SCORE` lists the frailest first.
+    #[graphql(default)]
     pub direction: Direction,
 }
 
-/// One sort column of an ordered page: its expression, direction, and the cursor row's value.
-struct SortTerm {
-    expr: SimpleExpr,
-    order: Order,
-    value: fn(&patient::Model, i64) -> Value,
-}
-
 impl PatientOrder {
-    /// The terms of the order, most significant first, ending with the unique id.
-    fn terms(self) -> Vec<SortTerm> {
-        use patient::Column as P;
+    /// The column of the score this order sorts by, when some people have none, with the value
+    /// the unknown sort as (behind a first term that puts them last).
+    fn score(self) -> Option<(patient::Column, Value)> {
+        match self.by {
+            PatientSortKey::EfiScore => Some((patient::Column::EfiScore, 0.0f64.into())),
+            PatientSortKey::ClinicalFrailtyScale => Some((patient::Column::ClinicalFrailtyScale, 0i16.into())),
+            PatientSortKey::Name | PatientSortKey::ConditionCount => None,
+        }
+    }
+
+    /// The sort terms, most significant first, ending with the unique id; [`Self::key`] gives a
+    /// row's values of the same terms.
+    fn terms(self) -> Vec<(SimpleExpr, Order)> {
         let dir = self.direction.order();
-        let asc = Order::Asc;
-        let unknown_last = |column: P| -> SimpleExpr { Expr::case(Expr::col(column).is_null(), 1).finally(0).into() };
-        let mut terms = match self.by {
-            PatientSortKey::Name => Vec::new(),
-            PatientSortKey::EfiScore => vec![
-                SortTerm {
-                    expr: unknown_last(P::EfiScore),
-                    order: asc.clone(),
-                    value: |m, _| Value::Int(Some(i32::from(m.efi_score.is_none()))),
-                },
-                SortTerm {
-                    expr: Expr::col(P::EfiScore).if_null(0.0f64),
-                    order: dir.clone(),
-                    value: |m, _| Value::Double(Some(m.efi_score.unwrap_or(0.0))),
-                },
-            ],
-            PatientSortKey::ClinicalFrailtyScale => vec![
-                SortTerm {
-                    expr: unknown_last(P::ClinicalFrailtyScale),
-                    order: asc.clone(),
-                    value: |m, _| Value::Int(Some(i32::from(m.clinical_frailty_scale.is_none()))),
-                },
-                SortTerm {
-                    expr: Expr::col(P::ClinicalFrailtyScale).if_null(0i16),
-                    order: dir.clone(),
-                    value: |m, _| Value::SmallInt(Some(m.clinical_frailty_scale.unwrap_or(0))),
-                },
-            ],
-            PatientSortKey::ConditionCount => vec![SortTerm {
-                expr: condition_count_subquery(),
-                order: dir.clone(),
-                value: |_, conditions| Value::BigInt(Some(conditions)),
-            }],
-        };
+        let mut terms = Vec::new();
+        if let Some((column, unknown)) = self.score() {
+            terms.push((Expr::case(Expr::col(column).is_null(), 1).finally(0).into(), Order::Asc));
+            terms.push((Expr::col(column).if_null(unknown), dir.clone()));
+        }
+        if self.by == PatientSortKey::ConditionCount {
+            terms.push((condition_count_subquery(), dir.clone()));
+        }
         // By name A to Z within a key; by name itself in the direction asked.
-        let names = if self.by == PatientSortKey::Name { dir } else { asc };
-        terms.push(SortTerm {
-            expr: Expr::col((patient::Entity, P::FamilyName)),
-            order: names.clone(),
-            value: |m, _| Value::String(Some(m.family_name.clone())),
-        });
-        terms.push(SortTerm {
-            expr: Expr::col((patient::Entity, P::GivenName)),
-            order: names.clone(),
-            value: |m, _| Value::String(Some(m.given_name.clone())),
-        });
-        terms.push(SortTerm {
-            expr: Expr::col((patient::Entity, P::Id)),
-            order: names,
-            value: |m, _| Value::Uuid(Some(m.id)),
-        });
+        let names = if self.by == PatientSortKey::Name { dir } else { Order::Asc };
+        for column in PERSON_ORDER {
+            terms.push((Expr::col((patient::Entity, column)), names.clone()));
+        }
         terms
     }
-}
 
-/// Rows after the row whose term values are `key`, in the terms' order: the first term that
-/// differs decides, in its own direction.
-fn after_terms(terms: &[SortTerm], key: &[Value]) -> Condition {
-    let mut any = Condition::any();
-    for (i, term) in terms.iter().enumerate() {
-        let mut all = Condition::all();
-        for (earlier, value) in terms[..i].iter().zip(key) {
-            all = all.add(Expr::expr(earlier.expr.clone()).eq(value.clone()));
+    /// `row`'s values of [`Self::terms`]; `conditions` is its condition count (read only when
+    /// the order is by it).
+    fn key(self, row: &patient::Model, conditions: i64) -> Vec<Value> {
+        use sea_orm::ModelTrait;
+        let mut key = Vec::new();
+        if let Some((column, unknown)) = self.score() {
+            let value = row.get(column);
+            let is_unknown = value == unknown.as_null();
+            key.push(Value::Int(Some(i32::from(is_unknown))));
+            key.push(if is_unknown { unknown } else { value });
         }
-        let beyond = match term.order {
-            Order::Desc => Expr::expr(term.expr.clone()).lt(key[i].clone()),
-            _ => Expr::expr(term.expr.clone()).gt(key[i].clone()),
-        };
-        any = any.add(all.add(beyond));
+        if self.by == PatientSortKey::ConditionCount {
+            key.push(conditions.into());
+        }
+        key.extend(PERSON_ORDER.map(|column| row.get(column)));
+        key
     }
-    any
 }
 
-/// A keyset page of `base` in `order` (any order but the default, which `keyset_page_in` serves
-/// from the name index). As there, the cursor names only a person's id and is looked up through
-/// `cursors`, the caller's scope; its sort values are read from that row (and its condition count).
+/// Family name, given name, id: the order of every list of people, and each order's tie-break.
+const PERSON_ORDER: [patient::Column; 3] =
+    [patient::Column::FamilyName, patient::Column::GivenName, patient::Column::Id];
+
+/// A keyset page of `base` in `order`. As for every list ([`crate::pagination`]), the cursor
+/// names only a person's id and is looked up through `cursors`, the caller's scope; the sort
+/// values are read from that row (and, for that order, its condition count).
 async fn ordered_page(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     base: Select<patient::Entity>,
@@ -362,11 +325,10 @@ async fn ordered_page(
         } else {
             0
         };
-        let key: Vec<Value> = terms.iter().map(|t| (t.value)(&row, conditions)).collect();
-        query = query.filter(after_terms(&terms, &key));
+        query = query.filter(after_key(&terms, &order.key(&row, conditions)));
     }
-    for term in &terms {
-        query = query.order_by(term.expr.clone(), term.order.clone());
+    for (expr, direction) in &terms {
+        query = query.order_by(expr.clone(), direction.clone());
     }
     let rows = query.limit(page.limit + 1).all(db).await?;
     Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| m.id, |m| m, total))
