@@ -36,6 +36,7 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the synthetic demo neighbourhood(s) into an empty database.
+    #[cfg(feature = "demo")]
     SeedDemo {
         /// People in total, split across the neighbourhoods.
         #[arg(long, default_value_t = 50_000)]
@@ -104,18 +105,25 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow::Result<()> {
     match command {
-        Command::Serve(serve) => api::server::serve(api::server::ServerConfig { database, auth, serve }).await,
+        Command::Serve(serve) => {
+            let db = api::db::connect_and_migrate(&database).await?;
+            if serve.demo {
+                seed_demo_unless_data(&db, serve.population).await?;
+            }
+            api::server::serve(api::server::ServerConfig { database, auth, serve }, db).await
+        }
         Command::Migrate => {
             api::db::connect_and_migrate(&database).await?;
             eprintln!("migrations applied to {}", api::db::redact(&database.database_url));
             Ok(())
         }
+        #[cfg(feature = "demo")]
         Command::SeedDemo { population, neighbourhoods, seed, today, wrong_check_digits } => {
             let db = api::db::connect_and_migrate(&database).await?;
-            if !api::demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!(e.client_message()))? {
+            if !demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!(e.client_message()))? {
                 anyhow::bail!("the database already holds data; seed-demo only fills an empty database");
             }
-            let options = api::demo::DemoOptions {
+            let options = demo::DemoOptions {
                 population,
                 neighbourhoods,
                 seed,
@@ -123,7 +131,7 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
                 wrong_check_digits,
             };
             let started = std::time::Instant::now();
-            let summary = api::demo::seed_demo(&db, &options).await.map_err(|e| anyhow::anyhow!(e.client_message()))?;
+            let summary = demo::seed_demo(&db, &options).await.map_err(|e| anyhow::anyhow!(e.client_message()))?;
             eprintln!("seeded in {:.1}s: {summary:?}", started.elapsed().as_secs_f64());
             Ok(())
         }
@@ -143,4 +151,27 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
             Ok(())
         }
     }
+}
+
+/// `serve --demo`: the demo neighbourhood, unless the database already holds data.
+#[cfg(feature = "demo")]
+async fn seed_demo_unless_data(db: &sea_orm::DatabaseConnection, population: u32) -> anyhow::Result<()> {
+    if !demo::is_empty(db).await.map_err(|e| anyhow::anyhow!("checking for data: {}", e.client_message()))? {
+        tracing::info!("database already holds data; not seeding the demo");
+        return Ok(());
+    }
+    let options =
+        demo::DemoOptions { population, today: chrono::Utc::now().date_naive(), ..demo::DemoOptions::default() };
+    let started = std::time::Instant::now();
+    tracing::info!(population = options.population, "seeding the demo neighbourhood");
+    let summary =
+        demo::seed_demo(db, &options).await.map_err(|e| anyhow::anyhow!("seeding the demo: {}", e.client_message()))?;
+    tracing::info!(?summary, elapsed_ms = started.elapsed().as_millis() as u64, "demo data ready");
+    Ok(())
+}
+
+/// A production build (`--no-default-features`) carries no demo generator.
+#[cfg(not(feature = "demo"))]
+async fn seed_demo_unless_data(_: &sea_orm::DatabaseConnection, _: u32) -> anyhow::Result<()> {
+    anyhow::bail!("this build has no demo generator (it was built without the `demo` feature); serve without --demo")
 }

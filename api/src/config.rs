@@ -257,11 +257,6 @@ impl Default for LimitArgs {
     }
 }
 
-/// Largest page any connection returns; `first` above it is refused, not silently trimmed.
-pub const MAX_PAGE_SIZE: u64 = 100;
-/// Page size when `first` is not given.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-
 /// What the schema needs to know at build time.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaSettings {

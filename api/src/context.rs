@@ -9,11 +9,11 @@ use futures::FutureExt;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::audit::AuditLog;
-use crate::auth::{AccessReason, Caller};
-use crate::error::{AppError, AppResult};
-use crate::live::LiveBroker;
 use crate::loaders::Loaders;
+use domain::audit::AuditLog;
+use domain::auth::{AccessReason, Caller};
+use domain::error::{AppError, AppResult};
+use domain::live::LiveBroker;
 
 pub struct RequestContext {
     pub caller: Caller,

@@ -60,19 +60,6 @@ pub async fn connect_and_migrate(args: &DatabaseArgs) -> anyhow::Result<Database
     Ok(db)
 }
 
-/// After a bulk load: the planner's statistics, measured now, on both backends. It may run inside
-/// the loading transaction (both backends allow it, and both sample the transaction's own rows), so
-/// that the statements that follow in it are planned for what is there.
-/// * SQLite has no statistics until asked: the benchmark's cohort page read a whole neighbourhood
-///   in name order without them (31 ms, against 12 ms with them).
-/// * PostgreSQL's autovacuum analyses loaded tables on its own, but only after the commit: until
-///   then the planner takes the tables for small. The demo's MDT proposals, which run inside its
-///   transaction, took about 5 s per neighbourhood at 5,000,000 people without statistics.
-pub async fn refresh_statistics(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
-    db.execute_unprepared("ANALYZE").await?;
-    Ok(())
-}
-
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     migration::Migrator::up(db, None).await.context("applying database migrations")
 }

@@ -20,10 +20,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, JwtVerifier};
 use crate::context::RequestContext;
-use crate::error::{code, AppError};
-use crate::live::LiveBroker;
 use crate::schema::AppSchema;
-use crate::telemetry;
+use domain::error::{code, AppError};
+use domain::live::LiveBroker;
+use domain::telemetry;
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -39,7 +39,7 @@ pub struct HttpSettings {
     /// Introspection answered, and the SDL served at GET /schema.graphql.
     pub introspection: bool,
     /// How long around an MDT meeting its invitees may open the records of the people on its agenda.
-    pub mdt_window: crate::auth::MdtWindow,
+    pub mdt_window: domain::auth::MdtWindow,
 }
 
 #[derive(Clone)]
@@ -49,10 +49,10 @@ pub struct AppState {
     pub verifier: Arc<JwtVerifier>,
     pub settings: Arc<HttpSettings>,
     pub live: LiveBroker,
-    pub audit: crate::audit::AuditLog,
+    pub audit: domain::audit::AuditLog,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Per-caller rate limits (requests here; records read through the audit writer).
-    pub brakes: crate::brake::Brakes,
+    pub brakes: domain::brake::Brakes,
     /// Per-caller websocket limits and the shared reads of their subscriptions (`live::ws`).
     pub live_callers: crate::live::ws::CallerSockets,
     /// Cancelled when the server is asked to stop: every websocket then closes with 1001.
@@ -354,7 +354,7 @@ async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String,
         let mut refused = reply(StatusCode::SERVICE_UNAVAILABLE, media, &Body(&response));
         refused
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECONDS));
+            .insert(header::RETRY_AFTER, HeaderValue::from(domain::error::UNAVAILABLE_RETRY_AFTER_SECONDS));
         return refused;
     }
     let status = if is_request_error(&response) && media == ResponseMedia::GraphqlResponseJson {
@@ -428,7 +428,7 @@ fn status_for(error: &AppError) -> StatusCode {
     }
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<auth::Caller, AppError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<domain::auth::Caller, AppError> {
     let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let token = auth::bearer_token(header)?;
     auth::authenticate(&state.db, &state.verifier, token, state.settings.mdt_window).await
@@ -436,7 +436,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<auth::Cal
 
 async fn execute_one(
     state: &AppState,
-    caller: auth::Caller,
+    caller: domain::auth::Caller,
     request_id: String,
     request: async_graphql::Request,
 ) -> GqlResponse {

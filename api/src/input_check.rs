@@ -18,9 +18,9 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{ErrorExtensionValues, Name, Pos, ServerError, Value, Variables};
 
-use crate::error::code;
 use crate::response_shape::{chosen_operation, Roots};
 use crate::scalars::{Date, DateTime, DATE_FORMAT, DATE_TIME_FORMAT};
+use domain::error::code;
 
 /// Most problems reported for one request: enough to fix a form, not a flood.
 const MOST_ERRORS: usize = 20;

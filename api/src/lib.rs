@@ -1,39 +1,31 @@
-//! Neighbourhood: the GraphQL service shared by an Integrated Neighbourhood Team.
+//! Neighbourhood's GraphQL service: the schema (nodes, resolvers, loaders and look-ahead priming),
+//! served over HTTP and WebSocket with its configuration and telemetry.
 //!
-//! Domain areas (patients, cohorts, organisations, neighbourhoods, practitioners) keep their
-//! GraphQL types and domain rules side by side; cross-cutting pieces (auth and the access policy,
-//! loaders, errors, pagination, config, telemetry) have their own modules. Resolvers authorise,
-//! call a domain function, map the result; domain functions take a connection and know nothing of
-//! GraphQL.
+//! Resolvers authorise, call a `domain` function, map the result; the rules, queries and
+//! transactions live in the `domain` crate, which knows nothing of GraphQL. Every enum of the
+//! schema mirrors a stored or domain enum in `enums`; relay connections are in `connection`.
 
-pub mod audit;
 pub mod auth;
-pub mod brake;
 pub mod cli;
 pub mod cohorts;
-pub mod conditions;
 pub mod config;
+pub mod connection;
 pub mod context;
 pub mod db;
-pub mod demo;
 pub mod directory;
-pub mod disclosure;
+pub mod enums;
 pub mod error;
-pub mod frailty;
 pub mod graphiql;
 pub mod groups;
 pub mod http;
 pub mod input_check;
-pub mod label;
 pub mod live;
 pub mod loaders;
 pub mod mdt;
 pub mod metrics;
 pub mod neighbourhoods;
-pub mod nhs_number;
 pub mod organisations;
 pub mod outcomes;
-pub mod pagination;
 pub mod patients;
 pub mod plans;
 pub mod practitioners;
@@ -41,7 +33,4 @@ pub mod referrals;
 pub mod response_shape;
 pub mod scalars;
 pub mod schema;
-pub mod search;
 pub mod server;
-pub mod sql;
-pub mod telemetry;

@@ -17,8 +17,8 @@ use entity::{
     referral_event, referral_feedback, referral_need,
 };
 
-use crate::error::{AppError, AppResult};
-use crate::sql::any_of;
+use domain::error::{AppError, AppResult};
+use domain::sql::any_of;
 
 /// Keeps batches well under both databases' bind-parameter limits.
 const MAX_BATCH: usize = 1_000;
@@ -264,7 +264,7 @@ impl Loader<Uuid> for GroupMemberCountLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        crate::groups::member_counts(&self.0, keys).await
+        domain::groups::member_counts(&self.0, keys).await
     }
 }
 
@@ -276,7 +276,7 @@ impl Loader<Uuid> for CaseloadCountLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        crate::referrals::caseload::caseload_counts(&self.0, keys).await
+        domain::referrals::caseload::caseload_counts(&self.0, keys).await
     }
 }
 
@@ -340,7 +340,7 @@ pub struct Loaders {
     pub practitioner: RequestLoader<PractitionerLoader>,
     pub conditions: RequestLoader<ConditionsByPatientLoader>,
     pub neighbourhood_members: RequestLoader<NeighbourhoodMembersLoader>,
-    pub cohort_counts: RequestLoader<crate::cohorts::CohortCountLoader>,
+    pub cohort_counts: RequestLoader<CohortCountLoader>,
     pub patient: RequestLoader<PatientLoader>,
     pub referral_events: RequestLoader<ReferralEventsLoader>,
     pub referral_needs: RequestLoader<ReferralNeedsLoader>,
@@ -390,7 +390,7 @@ impl Loaders {
             practitioner: make(PractitionerLoader(db.clone())),
             conditions: make(ConditionsByPatientLoader(db.clone())),
             neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
-            cohort_counts: make(crate::cohorts::CohortCountLoader::new(db.clone(), today)),
+            cohort_counts: make(CohortCountLoader::new(db.clone(), today)),
             patient: make(PatientLoader(db.clone())),
             referral_events: make(ReferralEventsLoader(db.clone())),
             referral_needs: make(ReferralNeedsLoader(db.clone())),
@@ -426,5 +426,27 @@ impl Loaders {
             plan_shares: make(PlanSharesLoader(db.clone())),
             plan_revisions: make(PlanRevisionsLoader(db.clone())),
         }
+    }
+}
+
+/// Member counts for many cohorts in one statement (`domain::cohorts::member_counts_of`).
+pub struct CohortCountLoader {
+    db: DatabaseConnection,
+    /// The request's date, so that counts and member lists agree on everyone's age.
+    today: chrono::NaiveDate,
+}
+
+impl CohortCountLoader {
+    pub fn new(db: DatabaseConnection, today: chrono::NaiveDate) -> Self {
+        Self { db, today }
+    }
+}
+
+impl Loader<Uuid> for CohortCountLoader {
+    type Value = u64;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, AppError> {
+        domain::cohorts::member_counts_of(&self.db, keys, self.today).await
     }
 }

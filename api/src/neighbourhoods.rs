@@ -8,9 +8,10 @@ use entity::neighbourhood;
 
 use crate::connection_type;
 use crate::context::{parse_id, request};
-use crate::error::{AppError, AppResult};
+use crate::error::ApiResult;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{after_name, keyset_page, Page, PageRequest};
+use domain::error::{AppError, AppResult};
+use domain::pagination::{after_name, keyset_page, Page, PageRequest};
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Neighbourhood")]
@@ -37,7 +38,7 @@ impl From<neighbourhood::Model> for NeighbourhoodNode {
 #[ComplexObject]
 impl NeighbourhoodNode {
     /// Organisations taking part in this neighbourhood, by name.
-    async fn organisations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrganisationNode>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrganisationNode>> {
         let req = request(ctx)?;
         let ids = req.loaders.neighbourhood_members.load_one(self.model.id).await?.unwrap_or_default();
         let mut orgs: Vec<OrganisationNode> =
@@ -47,7 +48,7 @@ impl NeighbourhoodNode {
     }
 
     /// Whether the signed-in practitioner's organisation takes part here.
-    async fn is_member(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn is_member(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         Ok(request(ctx)?.caller.neighbourhood_ids.contains(&self.model.id))
     }
 }
@@ -77,18 +78,18 @@ pub struct NeighbourhoodQuery;
 #[Object]
 impl NeighbourhoodQuery {
     /// All neighbourhoods of this deployment, by name.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn neighbourhoods(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<NeighbourhoodConnection> {
+    ) -> ApiResult<NeighbourhoodConnection> {
         let req = request(ctx)?;
         Ok(NeighbourhoodConnection(list(&req.db, PageRequest::new(first, after)?).await?))
     }
 
-    async fn neighbourhood(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<NeighbourhoodNode> {
+    async fn neighbourhood(&self, ctx: &Context<'_>, id: ID) -> ApiResult<NeighbourhoodNode> {
         let id = parse_id("id", &id)?;
         let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
         Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?)

@@ -1,7 +1,7 @@
 //! Organisations: GP practices, PCNs, the ICB, adult social care, trusts, VCSE partners, identified
 //! by ODS code. Directory data, readable by every signed-in practitioner.
 
-use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -10,24 +10,11 @@ use entity::{neighbourhood_organisation, organisation};
 
 use crate::connection_type;
 use crate::context::{parse_id, request};
-use crate::error::{AppError, AppResult};
-use crate::pagination::{after_name, keyset_page, Page, PageRequest};
-use crate::search::{like_pattern, lower_like, SearchText};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::OrganisationKind")]
-pub enum OrganisationKind {
-    GpPractice,
-    Pcn,
-    Icb,
-    AdultSocialCare,
-    MentalHealthTrust,
-    CommunityHealthTrust,
-    Vcse,
-    SplwProvider,
-    Housing,
-    Other,
-}
+use crate::enums::OrganisationKind;
+use crate::error::ApiResult;
+use domain::error::{AppError, AppResult};
+use domain::pagination::{after_name, keyset_page, Page, PageRequest};
+use domain::search::{like_pattern, lower_like, SearchText};
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Organisation")]
@@ -61,7 +48,7 @@ impl From<organisation::Model> for OrganisationNode {
 #[ComplexObject]
 impl OrganisationNode {
     /// The organisation this one belongs to (a practice's PCN, a PCN's ICB).
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let Some(parent_id) = self.model.parent_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.organisation.load_one(parent_id).await?.map(Into::into))
     }
@@ -120,7 +107,7 @@ pub struct OrganisationQuery;
 #[Object]
 impl OrganisationQuery {
     /// Organisations, by name; filter by kind, by neighbourhood taking part, or by name / ODS code.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -129,7 +116,7 @@ impl OrganisationQuery {
         kind: Option<OrganisationKind>,
         neighbourhood_id: Option<ID>,
         search: Option<String>,
-    ) -> async_graphql::Result<OrganisationConnection> {
+    ) -> ApiResult<OrganisationConnection> {
         let req = request(ctx)?;
         let filter = OrganisationFilter {
             kind: kind.map(Into::into),
@@ -139,7 +126,7 @@ impl OrganisationQuery {
         Ok(OrganisationConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
     }
 
-    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrganisationNode> {
+    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<OrganisationNode> {
         let id = parse_id("id", &id)?;
         let req = request(ctx)?;
         let found = req.loaders.organisation.load_one(id).await?;

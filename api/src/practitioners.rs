@@ -1,39 +1,21 @@
 //! Practitioners: the people of the team, their discipline, organisation and capacity.
 
-use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use entity::{neighbourhood_organisation, practitioner};
 
-use crate::auth::PatientAccessLevel;
 use crate::connection_type;
 use crate::context::{parse_id, request};
-use crate::error::{AppError, AppResult};
+use crate::enums::ProfessionalRole;
+use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{after_person, keyset_page, Page, PageRequest};
-use crate::search::{name_words, SearchText};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ProfessionalRole")]
-pub enum ProfessionalRole {
-    Gp,
-    PracticeNurse,
-    Pharmacist,
-    Receptionist,
-    SocialPrescribingLinkWorker,
-    HealthAndWellbeingCoach,
-    CareCoordinator,
-    SocialWorker,
-    MentalHealthPractitioner,
-    DistrictNurse,
-    OccupationalTherapist,
-    VcseWorker,
-    IntCoordinator,
-    Commissioner,
-}
+use domain::error::{AppError, AppResult};
+use domain::pagination::{after_person, keyset_page, Page, PageRequest};
+use domain::search::{name_words, SearchText};
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Practitioner")]
@@ -72,7 +54,7 @@ impl PractitionerNode {
         format!("{} {}", self.model.given_name, self.model.family_name)
     }
 
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationNode> {
         let id = self.model.organisation_id;
         let found = request(ctx)?.loaders.organisation.load_one(id).await?;
         Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
@@ -139,18 +121,18 @@ pub struct Me;
 
 #[Object]
 impl Me {
-    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<PractitionerNode> {
+    async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<PractitionerNode> {
         let req = request(ctx)?;
         let id = req.caller.practitioner_id;
         let found = req.loaders.practitioner.load_one(id).await?;
         Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("practitioner", id))?)
     }
 
-    async fn role(&self, ctx: &Context<'_>) -> async_graphql::Result<ProfessionalRole> {
+    async fn role(&self, ctx: &Context<'_>) -> ApiResult<ProfessionalRole> {
         Ok(request(ctx)?.caller.role.into())
     }
 
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationNode> {
         let req = request(ctx)?;
         let id = req.caller.organisation_id;
         let found = req.loaders.organisation.load_one(id).await?;
@@ -159,7 +141,7 @@ impl Me {
 
     /// The neighbourhoods this practitioner works with: those their organisation takes part in
     /// or, for a commissioner, every neighbourhood whose figures they may see (all of them).
-    async fn neighbourhoods(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<NeighbourhoodNode>> {
+    async fn neighbourhoods(&self, ctx: &Context<'_>) -> ApiResult<Vec<NeighbourhoodNode>> {
         let req = request(ctx)?;
         if req.caller.role == entity::ProfessionalRole::Commissioner {
             use sea_orm::{EntityTrait, QueryOrder};
@@ -167,7 +149,7 @@ impl Me {
                 .order_by_asc(entity::neighbourhood::Column::Name)
                 .all(&req.db)
                 .await
-                .map_err(crate::error::AppError::from)?;
+                .map_err(domain::error::AppError::from)?;
             return Ok(all.into_iter().map(Into::into).collect());
         }
         let found = req.loaders.neighbourhood.load_many(req.caller.neighbourhood_ids.iter().copied()).await?;
@@ -177,8 +159,8 @@ impl Me {
     }
 
     /// The access the practitioner has to the records of their neighbourhoods' patients.
-    async fn patient_access(&self, ctx: &Context<'_>) -> async_graphql::Result<PatientAccessLevel> {
-        Ok(request(ctx)?.caller.patient_access_level())
+    async fn patient_access(&self, ctx: &Context<'_>) -> ApiResult<crate::enums::PatientAccessLevel> {
+        Ok(request(ctx)?.caller.patient_access_level().into())
     }
 }
 
@@ -194,7 +176,7 @@ impl PractitionerQuery {
 
     /// Active practitioners, by family name; filter by organisation, neighbourhood, role or name.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn practitioners(
         &self,
         ctx: &Context<'_>,
@@ -204,7 +186,7 @@ impl PractitionerQuery {
         neighbourhood_id: Option<ID>,
         role: Option<ProfessionalRole>,
         search: Option<String>,
-    ) -> async_graphql::Result<PractitionerConnection> {
+    ) -> ApiResult<PractitionerConnection> {
         let req = request(ctx)?;
         let filter = PractitionerFilter {
             organisation_id: organisation_id.as_ref().map(|id| parse_id("organisationId", id)).transpose()?,
@@ -215,7 +197,7 @@ impl PractitionerQuery {
         Ok(PractitionerConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
     }
 
-    async fn practitioner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PractitionerNode> {
+    async fn practitioner(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PractitionerNode> {
         let id = parse_id("id", &id)?;
         let found = request(ctx)?.loaders.practitioner.load_one(id).await?;
         Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("practitioner", id))?)

@@ -15,7 +15,6 @@ use futures::stream::{BoxStream, StreamExt};
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::config::SchemaSettings;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
-use crate::error::code;
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::input_check::InputTypes;
 use crate::live::graphql::SubscriptionRoot;
@@ -28,6 +27,7 @@ use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
 use crate::response_shape::Shapes;
+use domain::error::code;
 
 /// The schema's query type, `Query` (named as clients expect, not after the Rust type).
 #[derive(MergedObject, Default)]

@@ -8,10 +8,10 @@ use tokio::net::TcpListener;
 
 use crate::auth::{DevSecret, JwtVerifier};
 use crate::config::{AuthArgs, DatabaseArgs, SchemaSettings, ServeArgs};
+use crate::db;
 use crate::http::{router, AppState, HttpSettings};
-use crate::live::LiveBroker;
 use crate::schema::build_schema;
-use crate::{db, demo};
+use domain::live::LiveBroker;
 
 /// Everything `serve` needs, already validated.
 pub struct ServerConfig {
@@ -32,14 +32,14 @@ pub async fn build_state(
     let settings = SchemaSettings { limits: serve.limits.clone(), introspection };
     let live = LiveBroker::start(&db).await?;
     let callers = &serve.callers;
-    let brakes = crate::brake::Brakes::new(
+    let brakes = domain::brake::Brakes::new(
         db.clone(),
         callers.rate_limit_requests_per_minute,
         callers.rate_limit_records_per_minute,
     );
     Ok(AppState {
         schema: build_schema(&settings),
-        audit: crate::audit::AuditLog::start(db.clone()).with_brakes(brakes.clone()),
+        audit: domain::audit::AuditLog::start(db.clone()).with_brakes(brakes.clone()),
         brakes,
         live_callers: crate::live::ws::CallerSockets::new(
             callers.max_websockets_per_caller,
@@ -56,7 +56,7 @@ pub async fn build_state(
             max_batch: serve.limits.max_batch as usize,
             graphiql: serve.graphiql.unwrap_or(serve.demo),
             introspection,
-            mdt_window: crate::auth::MdtWindow {
+            mdt_window: domain::auth::MdtWindow {
                 days_before: serve.access.mdt_access_days_before,
                 days_after: serve.access.mdt_access_days_after,
             },
@@ -64,26 +64,10 @@ pub async fn build_state(
     })
 }
 
-pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+/// Serves on `db` (opened and migrated by the caller, and seeded with the demo when it asked for
+/// one) until SIGTERM or Ctrl-C.
+pub async fn serve(config: ServerConfig, db: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let ServerConfig { database, auth, serve } = config;
-    let db = db::connect_and_migrate(&database).await?;
-    if serve.demo {
-        if demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!("checking for data: {}", e.client_message()))? {
-            let options = demo::DemoOptions {
-                population: serve.population,
-                today: chrono::Utc::now().date_naive(),
-                ..demo::DemoOptions::default()
-            };
-            let started = std::time::Instant::now();
-            tracing::info!(population = options.population, "seeding the demo neighbourhood");
-            let summary = demo::seed_demo(&db, &options)
-                .await
-                .map_err(|e| anyhow::anyhow!("seeding the demo: {}", e.client_message()))?;
-            tracing::info!(?summary, elapsed_ms = started.elapsed().as_millis() as u64, "demo data ready");
-        } else {
-            tracing::info!("database already holds data; not seeding the demo");
-        }
-    }
     let state = build_state(db, &auth, &serve).await?;
     let graphiql = state.settings.graphiql;
     let listener = TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;

@@ -39,7 +39,7 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve().parent
 SCENARIOS_DIR = HERE.parent / "scenarios"
 QUERIES_DIR = HERE / "queries"
-CONDITIONS_CSV = HERE.parent.parent / "api" / "data" / "ltc-conditions.csv"
+CONDITIONS_CSV = HERE.parent.parent / "domain" / "data" / "ltc-conditions.csv"
 
 # ---------------------------------------------------------------------------------------------
 # Computed fields of our API, re-derived from the columns PostGraphile returns.
@@ -47,7 +47,7 @@ CONDITIONS_CSV = HERE.parent.parent / "api" / "data" / "ltc-conditions.csv"
 
 
 def load_condition_names(path: Path) -> dict[str, str]:
-    """SNOMED CT code -> catalogue name, from the file our server compiles in (api/data)."""
+    """SNOMED CT code -> catalogue name, from the file our server compiles in (domain/data)."""
     with path.open(newline="", encoding="utf-8") as f:
         return {row["snomed_ct_id"]: row["name"] for row in csv.DictReader(f)}
 
@@ -66,7 +66,7 @@ def person_name(given: str, family: str) -> str:
 
 
 def frailty_category(efi: float | None) -> str | None:
-    # Ours (api/src/frailty.rs): fit <= 0.12 < mild <= 0.24 < moderate <= 0.36 < severe.
+    # Ours (domain/src/frailty.rs): fit <= 0.12 < mild <= 0.24 < moderate <= 0.36 < severe.
     if efi is None:
         return None
     if efi <= 0.12:

@@ -197,7 +197,7 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
     for (kind, role, person) in &cases {
         let token = app.token_for_practitioner(person);
         let reply = app.gql(&token, "{ me { patientAccess } patients(first: 1) { nodes { name } } }", json!({})).await;
-        let allowed = api::auth::policy::identifiable_access_allowed(*kind, *role);
+        let allowed = domain::auth::policy::identifiable_access_allowed(*kind, *role);
         if allowed {
             opened += 1;
             assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
@@ -219,7 +219,7 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
             OrganisationKind::Housing | OrganisationKind::Other | OrganisationKind::Icb | OrganisationKind::Vcse
         ) || matches!(role, ProfessionalRole::Commissioner | ProfessionalRole::VcseWorker)
         {
-            assert!(!api::auth::policy::identifiable_access_allowed(*kind, *role), "{kind:?} {role:?}");
+            assert!(!domain::auth::policy::identifiable_access_allowed(*kind, *role), "{kind:?} {role:?}");
         }
     }
     assert_eq!(app.audit_trail().await.len(), audited_before + opened, "one read audited per allowed caller");

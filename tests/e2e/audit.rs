@@ -1,9 +1,9 @@
 //! The access audit's group commit: concurrent reads are written together, each exactly once and
 //! before its reply; a read whose audit cannot be written is not served.
 
-use api::audit::AuditLog;
-use api::auth::{AccessReason, MdtWindow};
 use api::cli::DemoRole;
+use domain::audit::AuditLog;
+use domain::auth::{AccessReason, MdtWindow};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
@@ -212,8 +212,8 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
 
 /// An audit writer of its own, and the demo coordinator it writes for: tests that call the writer
 /// directly, with ids of their choosing (the trail has no foreign key to the patient).
-async fn coordinator_writer(app: &TestApp) -> (entity::practitioner::Model, api::auth::Caller, AuditLog) {
+async fn coordinator_writer(app: &TestApp) -> (entity::practitioner::Model, domain::auth::Caller, AuditLog) {
     let practitioner = app.practitioner(DemoRole::Coordinator).await;
-    let caller = api::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
+    let caller = domain::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
     (practitioner, caller, AuditLog::start(app.db.clone()))
 }

@@ -2,8 +2,8 @@
 //! rules on creating and deleting them.
 
 use api::cli::DemoRole;
-use api::frailty::FrailtyCategory;
-use api::patients::graphql::age_on;
+use domain::frailty::FrailtyCategory;
+use domain::patients::age_on;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use api::cli::DemoRole;
-use api::directory::geo::{distance_km, Point};
+use domain::directory::geo::{distance_km, Point};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
@@ -145,7 +145,7 @@ async fn every_search_filter_matches_a_brute_force_filter() {
     assert!(green.len() < nodes.len());
 
     // An unknown postcode in a known district is placed at the district's centre; nonsense is refused.
-    let district = api::directory::geo::district_of(&centre.postcode).to_owned();
+    let district = domain::directory::geo::district_of(&centre.postcode).to_owned();
     let placed = app
         .gql(
             &token,
@@ -168,7 +168,7 @@ async fn every_search_filter_matches_a_brute_force_filter() {
     let all = all_pages(&app, &token, json!({}), Value::Null).await;
     for n in &all {
         let a = d.assets.iter().find(|a| a.id.to_string() == n["id"].as_str().unwrap()).unwrap();
-        assert_eq!(n["isStale"], api::directory::is_stale(a, today), "{}", a.name);
+        assert_eq!(n["isStale"], domain::directory::is_stale(a, today), "{}", a.name);
     }
     assert!(all.iter().any(|n| n["isStale"] == true));
 }

@@ -146,14 +146,14 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let (url, database) = fresh_database().await;
     let args = DatabaseArgs { database_url: url.clone(), ..options.database.clone() };
     let mut db = api::db::connect_and_migrate(&args).await.expect("connect and migrate");
-    let demo = api::demo::DemoOptions {
+    let demo = demo::DemoOptions {
         population: options.population,
         neighbourhoods: options.neighbourhoods,
         seed: 7,
         today: chrono::Utc::now().date_naive(),
         wrong_check_digits: false,
     };
-    api::demo::seed_demo(&db, &demo).await.expect("seed demo");
+    demo::seed_demo(&db, &demo).await.expect("seed demo");
     let statements = Arc::new(Mutex::new(Vec::new()));
     let log = statements.clone();
     // NEIGHBOURHOOD_TEST_PRINT_SQL=1 prints each statement (the start of it) as it runs: the way to

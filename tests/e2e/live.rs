@@ -584,7 +584,7 @@ async fn a_lost_listener_connection_comes_back_and_subscribers_resync() {
             format!(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                  WHERE application_name = '{}' AND datname = current_database()",
-                api::live::LISTENER_APPLICATION_NAME
+                domain::live::LISTENER_APPLICATION_NAME
             ),
         ))
         .await

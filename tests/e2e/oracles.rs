@@ -34,7 +34,7 @@ async fn someone(app: &TestApp) -> (String, entity::patient::Model, String, Stri
         .await
         .unwrap();
     let conditions = entity::patient_condition::Entity::find().all(&app.db).await.unwrap();
-    let catalogue: Vec<String> = api::conditions::catalogue().iter().map(|c| c.snomed_code.clone()).collect();
+    let catalogue: Vec<String> = domain::conditions::catalogue().iter().map(|c| c.snomed_code.clone()).collect();
     for person in people {
         let theirs: Vec<&String> =
             conditions.iter().filter(|c| c.patient_id == person.id).map(|c| &c.snomed_code).collect();
@@ -106,14 +106,14 @@ async fn a_small_count_is_an_audited_read_of_the_people_it_counts() {
         .unwrap();
     people.truncate(2);
     let today = api::context::uk_today();
-    let age = api::patients::graphql::age_on(people[1].date_of_birth, today);
+    let age = domain::patients::age_on(people[1].date_of_birth, today);
     let oldest: Vec<uuid::Uuid> = entity::patient::Entity::find()
         .filter(entity::patient::Column::NeighbourhoodId.eq(n))
         .all(&app.db)
         .await
         .unwrap()
         .into_iter()
-        .filter(|p| api::patients::graphql::age_on(p.date_of_birth, today) >= age)
+        .filter(|p| domain::patients::age_on(p.date_of_birth, today) >= age)
         .map(|p| p.id)
         .collect();
     assert!((1..5).contains(&oldest.len()), "a small group of the oldest: {}", oldest.len());
@@ -248,8 +248,8 @@ async fn a_forged_cursor_is_answered_as_one_naming_nothing() {
         .unwrap()
         .unwrap();
     const PAGE: &str = "query($after: String) { patients(first: 3, after: $after) { nodes { id name } } }";
-    let hidden_cursor = api::pagination::encode_cursor(&hidden.id);
-    let unknown_cursor = api::pagination::encode_cursor(&uuid::Uuid::new_v4());
+    let hidden_cursor = domain::pagination::encode_cursor(&hidden.id);
+    let unknown_cursor = domain::pagination::encode_cursor(&uuid::Uuid::new_v4());
     let a = app.gql(&token, PAGE, json!({ "after": hidden_cursor })).await;
     let b = app.gql(&token, PAGE, json!({ "after": unknown_cursor })).await;
     assert_eq!(a.error_code(), "BAD_USER_INPUT");
@@ -273,7 +273,7 @@ async fn a_forged_cursor_is_answered_as_one_naming_nothing() {
         .unwrap()
         .unwrap();
     const REFERRALS: &str = "query($after: String) { referrals(first: 3, after: $after) { nodes { id } } }";
-    let a = app.gql(&token, REFERRALS, json!({ "after": api::pagination::encode_cursor(&outside.id) })).await;
+    let a = app.gql(&token, REFERRALS, json!({ "after": domain::pagination::encode_cursor(&outside.id) })).await;
     let b = app.gql(&token, REFERRALS, json!({ "after": unknown_cursor })).await;
     assert_eq!(a.error_code(), "BAD_USER_INPUT");
     assert_eq!(a.body["errors"], b.body["errors"]);
@@ -302,12 +302,12 @@ async fn a_zero_about_people_singled_out_by_age_and_practice_is_an_audited_read(
     let practice = people[0].registered_practice_id;
     people.retain(|p| p.registered_practice_id == practice);
     let today = api::context::uk_today();
-    let age = api::patients::graphql::age_on(people[0].date_of_birth, today);
+    let age = domain::patients::age_on(people[0].date_of_birth, today);
     let singled: Vec<uuid::Uuid> =
-        people.iter().filter(|p| api::patients::graphql::age_on(p.date_of_birth, today) >= age).map(|p| p.id).collect();
+        people.iter().filter(|p| domain::patients::age_on(p.date_of_birth, today) >= age).map(|p| p.id).collect();
     assert!((1..5).contains(&singled.len()));
     let conditions = entity::patient_condition::Entity::find().all(&app.db).await.unwrap();
-    let lacking = api::conditions::catalogue()
+    let lacking = domain::conditions::catalogue()
         .iter()
         .map(|c| c.snomed_code.clone())
         .find(|code| !conditions.iter().any(|c| singled.contains(&c.patient_id) && &c.snomed_code == code))
@@ -334,7 +334,7 @@ async fn a_cursor_does_not_say_whether_its_person_matches_the_filter() {
     let (coordinator, person, has, lacks) = someone(&app).await;
     const PAGE: &str = "query($after: String, $c: [String!]) { patients(first: 3, after: $after, filter: { conditionCodes: $c }) { nodes { id } } }";
     const NEXT: &str = "query($after: String) { patients(first: 100, after: $after) { nodes { id } } }";
-    let cursor = api::pagination::encode_cursor(&person.id);
+    let cursor = domain::pagination::encode_cursor(&person.id);
     let conditions = entity::patient_condition::Entity::find().all(&app.db).await.unwrap();
     // The people after the cursor's person in the list's own order, unfiltered.
     let next: Vec<String> = app.gql(&coordinator, NEXT, json!({ "after": cursor })).await.data()["patients"]["nodes"]

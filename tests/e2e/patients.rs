@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use api::cli::DemoRole;
-use api::frailty::FrailtyCategory;
-use api::patients::graphql::age_on;
+use domain::frailty::FrailtyCategory;
+use domain::patients::age_on;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -248,7 +248,7 @@ async fn opening_one_record_shows_everything_and_is_audited() {
     assert_eq!(p["registeredPractice"]["kind"], "GP_PRACTICE");
     assert_eq!(p["registeredPractice"]["parent"]["kind"], "PCN");
     let nhs = p["nhsNumber"].as_str().unwrap();
-    assert!(api::nhs_number::NhsNumber::parse(nhs).unwrap().is_test_number());
+    assert!(domain::nhs_number::NhsNumber::parse(nhs).unwrap().is_test_number());
     assert_eq!(p["nhsNumberFormatted"].as_str().unwrap().replace(' ', ""), nhs);
 
     let audit: Vec<_> =
@@ -396,7 +396,7 @@ async fn every_order_pages_through_everyone_in_the_order_asked() {
     let query = r#"query($after: String, $order: PatientOrderInput) {
         patients(first: 5, after: $after, filter: { minConditionCount: 1 }, orderBy: $order) { nodes { id } }
     }"#;
-    let cursor = api::pagination::encode_cursor(&default[10].parse::<Uuid>().unwrap());
+    let cursor = domain::pagination::encode_cursor(&default[10].parse::<Uuid>().unwrap());
     let next = app.gql(&token, query, json!({ "after": cursor, "order": frailest })).await;
     let at = all.iter().position(|id| *id == default[10]).unwrap();
     let next: Vec<&str> =

@@ -294,7 +294,7 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
     let patient = entity::patient::Entity::find().one(&db).await.unwrap().expect("a patient");
     let meeting = entity::mdt_meeting::Entity::find().one(&db).await.unwrap().expect("a meeting");
     for _ in 0..10 {
-        api::referrals::caseload::caseload_counts(&db, &[worker.id]).await.expect("caseload count");
+        domain::referrals::caseload::caseload_counts(&db, &[worker.id]).await.expect("caseload count");
         api::loaders::ConditionsByPatientLoader(db.clone()).load(&[patient.id]).await.expect("conditions");
         api::loaders::MdtAgendaLoader(db.clone()).load(&[meeting.id]).await.expect("agenda");
     }
@@ -338,8 +338,8 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
 /// win, and what is tested is the choice between the indexes), each reads the partial index.
 #[tokio::test]
 async fn a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan() {
-    use api::pagination::PageRequest;
-    use api::referrals::{caseload, ReferralFilter};
+    use domain::pagination::PageRequest;
+    use domain::referrals::{caseload, ReferralFilter};
     use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
     let why = "SQLite compiles each statement for its text, with no plan shared across values";
@@ -363,14 +363,16 @@ async fn a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan
     };
 
     let worker = app.practitioner(DemoRole::LinkWorker).await;
-    let caller = api::auth::load_caller(&app.db, worker.id, api::auth::MdtWindow::default()).await.unwrap().unwrap();
+    let caller =
+        domain::auth::load_caller(&app.db, worker.id, domain::auth::MdtWindow::default()).await.unwrap().unwrap();
     let before = held_scans().await;
     let filter = ReferralFilter {
         assigned_practitioner_id: Some(worker.id),
         statuses: caseload::CASELOAD_STATES.to_vec(),
         ..Default::default()
     };
-    let page = api::referrals::list(&db, &caller, filter, PageRequest { limit: 10, after: None }).await.expect("page");
+    let page =
+        domain::referrals::list(&db, &caller, filter, PageRequest { limit: 10, after: None }).await.expect("page");
     assert!(!page.items.is_empty(), "the demo's link worker holds referrals");
     let after_page = held_scans().await;
     assert!(after_page > before, "the caseload page read idx_referral_held ({before} -> {after_page} scans)");

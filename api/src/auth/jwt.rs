@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::{AuthArgs, JwtAlgorithm};
-use crate::error::AppError;
+use domain::error::AppError;
 
 /// Claims a Neighbourhood token carries.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -2,19 +2,22 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
-use super::Cohort;
-use crate::conditions;
 use crate::connection_type;
 use crate::context::{parse_id, request};
-use crate::error::AppError;
-use crate::frailty::FrailtyCategory;
+use crate::enums::{ConditionMatch, FrailtyCategory};
+use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::patients::graphql::{patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput};
-use crate::patients::{ConditionMatch, PatientOrder, PatientSelection};
+use crate::patients::graphql::{
+    patient_page, LongTermCondition, PatientConnection, PatientCriteriaInput, PatientOrderInput,
+};
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
-use crate::search::SearchText;
+use domain::cohorts::Cohort;
+use domain::conditions;
+use domain::error::AppError;
+use domain::patients::PatientSelection;
+use domain::search::SearchText;
 
 #[derive(Clone)]
 pub struct CohortNode(pub Cohort);
@@ -24,8 +27,8 @@ pub struct CohortDefinition(Cohort);
 
 #[Object]
 impl CohortDefinition {
-    async fn frailty_categories(&self) -> &[FrailtyCategory] {
-        &self.0.criteria.frailty_categories
+    async fn frailty_categories(&self) -> Vec<FrailtyCategory> {
+        self.0.criteria.frailty_categories.iter().map(|&category| category.into()).collect()
     }
 
     async fn min_condition_count(&self) -> Option<u32> {
@@ -43,7 +46,7 @@ impl CohortDefinition {
     }
 
     async fn condition_match(&self) -> ConditionMatch {
-        self.0.criteria.condition_match
+        self.0.criteria.condition_match.into()
     }
 
     async fn age_min(&self) -> Option<u32> {
@@ -54,7 +57,7 @@ impl CohortDefinition {
         self.0.criteria.age_max
     }
 
-    async fn practice(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn practice(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let Some(id) = self.0.criteria.practice_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
     }
@@ -78,7 +81,7 @@ impl CohortNode {
         CohortDefinition(self.0.clone())
     }
 
-    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<NeighbourhoodNode> {
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<NeighbourhoodNode> {
         let id = self.0.model.neighbourhood_id;
         let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
         Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?)
@@ -88,7 +91,7 @@ impl CohortNode {
     /// Null when the count is 1 to 4 and the caller may not see identifiable data (small-number
     /// suppression). For callers who may read the members, a count of 1 to 4 singles them out:
     /// it is an audited read of those people.
-    async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<u64>> {
+    async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<Option<u64>> {
         let req = request(ctx)?;
         let count = req.loaders.cohort_counts.load_one(self.0.model.id).await?.unwrap_or(0);
         let shown = req.caller.disclosable_count(count);
@@ -112,15 +115,15 @@ impl CohortNode {
     /// The people who meet the definition now, by name unless `orderBy` says otherwise.
     /// Identifiable: every record is audited.
     /// Null (with FORBIDDEN) for callers who see aggregates only.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
-        order_by: Option<PatientOrder>,
-    ) -> async_graphql::Result<Option<PatientConnection>> {
+        order_by: Option<PatientOrderInput>,
+    ) -> ApiResult<Option<PatientConnection>> {
         let req = request(ctx)?;
         let selection = PatientSelection {
             scope: req.caller.patient_scope()?,
@@ -129,10 +132,10 @@ impl CohortNode {
             search: SearchText::parse(search)?,
             today: req.today,
         };
-        patient_page(ctx, req, selection, first, after, order_by).await.map(Some)
+        patient_page(ctx, req, selection, first, after, order_by.map(Into::into)).await.map(Some)
     }
 
-    async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.model.created_by).await?.map(Into::into))
     }
 
@@ -149,30 +152,34 @@ pub struct CohortQuery;
 #[Object]
 impl CohortQuery {
     /// Saved cohorts of the caller's neighbourhoods (commissioners: all), by name.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn cohorts(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         neighbourhood_id: Option<ID>,
-    ) -> async_graphql::Result<CohortConnection> {
+    ) -> ApiResult<CohortConnection> {
         let req = request(ctx)?;
         let neighbourhood_id = neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
-        let page =
-            super::list(&req.db, &req.caller, neighbourhood_id, crate::pagination::PageRequest::new(first, after)?)
-                .await?;
-        let crate::pagination::Page { items, page_info, total } = page;
-        Ok(CohortConnection(crate::pagination::Page {
+        let page = domain::cohorts::list(
+            &req.db,
+            &req.caller,
+            neighbourhood_id,
+            domain::pagination::PageRequest::new(first, after)?,
+        )
+        .await?;
+        let domain::pagination::Page { items, page_info, total } = page;
+        Ok(CohortConnection(domain::pagination::Page {
             items: items.into_iter().map(|(c, cohort)| (c, CohortNode(cohort))).collect(),
             page_info,
             total,
         }))
     }
 
-    async fn cohort(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<CohortNode> {
+    async fn cohort(&self, ctx: &Context<'_>, id: ID) -> ApiResult<CohortNode> {
         let req = request(ctx)?;
-        Ok(CohortNode(super::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
+        Ok(CohortNode(domain::cohorts::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
     }
 }
 
@@ -206,29 +213,21 @@ pub struct CohortMutation;
 #[Object]
 impl CohortMutation {
     /// Saves a named cohort definition for a neighbourhood.
-    async fn create_cohort(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateCohortInput,
-    ) -> async_graphql::Result<CreateCohortPayload> {
+    async fn create_cohort(&self, ctx: &Context<'_>, input: CreateCohortInput) -> ApiResult<CreateCohortPayload> {
         let req = request(ctx)?;
-        let new = super::NewCohort {
+        let new = domain::cohorts::NewCohort {
             neighbourhood_id: parse_id("neighbourhoodId", &input.neighbourhood_id)?,
             name: input.name,
             description: input.description,
             criteria: input.criteria.into_criteria()?,
         };
-        Ok(CreateCohortPayload { cohort: CohortNode(super::create(&req.db, &req.caller, new).await?) })
+        Ok(CreateCohortPayload { cohort: CohortNode(domain::cohorts::create(&req.db, &req.caller, new).await?) })
     }
 
     /// Deletes a saved cohort definition.
-    async fn delete_cohort(
-        &self,
-        ctx: &Context<'_>,
-        input: DeleteCohortInput,
-    ) -> async_graphql::Result<DeleteCohortPayload> {
+    async fn delete_cohort(&self, ctx: &Context<'_>, input: DeleteCohortInput) -> ApiResult<DeleteCohortPayload> {
         let req = request(ctx)?;
-        let id = super::delete(&req.db, &req.caller, parse_id("id", &input.id)?).await?;
+        let id = domain::cohorts::delete(&req.db, &req.caller, parse_id("id", &input.id)?).await?;
         Ok(DeleteCohortPayload { deleted_cohort_id: ID(id.to_string()) })
     }
 }

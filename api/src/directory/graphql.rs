@@ -7,65 +7,23 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use entity::{asset_connection, asset_connection_event, community_asset, community_asset_session};
 
-use super::connections::{self, allowed_moves, NewConnection};
-use super::geo::{self, LocationPrecision};
-use super::{AssetFilter, Near, Requirements};
-use crate::auth::{Grant, PatientAccessLevel};
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
-use crate::error::{AppError, AppResult};
+use crate::enums::{AssetCategory, AssetCost, ConnectionState, LocationPrecision, NoiseLevel, ReferralNeed};
+use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{keyset_page, PageRequest};
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
-use crate::referrals::graphql::ReferralNeed;
 use crate::scalars;
-use crate::search::SearchText;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::AssetCategory")]
-pub enum AssetCategory {
-    GreenAndBlue,
-    PhysicalActivity,
-    ArtsAndCulture,
-    PeerSupport,
-    Befriending,
-    Food,
-    DebtAndMoneyAdvice,
-    Housing,
-    Employment,
-    Carers,
-    MentalWellbeing,
-    Learning,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::AssetCost")]
-pub enum AssetCost {
-    Free,
-    Donation,
-    LowCost,
-    Paid,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::NoiseLevel")]
-pub enum NoiseLevel {
-    Quiet,
-    Moderate,
-    Loud,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ConnectionState")]
-pub enum ConnectionState {
-    Suggested,
-    Referred,
-    Attending,
-    Stopped,
-    Completed,
-}
+use domain::auth::Grant;
+use domain::auth::PatientAccessLevel;
+use domain::directory::connections::{self, allowed_moves, NewConnection};
+use domain::directory::geo::{self};
+use domain::directory::{AssetFilter, Near, Requirements};
+use domain::error::{AppError, AppResult};
+use domain::pagination::{keyset_page, PageRequest};
+use domain::search::SearchText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum Weekday {
@@ -143,18 +101,18 @@ impl CommunityAssetNode {
     async fn description(&self) -> &str {
         &self.model.description
     }
-    async fn provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn provider(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.model.provider_organisation_id).await?.map(Into::into))
     }
-    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
         Ok(request(ctx)?.loaders.neighbourhood.load_one(self.model.neighbourhood_id).await?.map(Into::into))
     }
-    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssetCategory>> {
+    async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<AssetCategory>> {
         let rows = request(ctx)?.loaders.asset_categories.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(|r| r.category.into()).collect())
     }
     /// Weekly sessions, Monday first.
-    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssetSession>> {
+    async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<AssetSession>> {
         let rows: Vec<community_asset_session::Model> =
             request(ctx)?.loaders.asset_sessions.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows
@@ -193,14 +151,14 @@ impl CommunityAssetNode {
     async fn cost_note(&self) -> Option<&str> {
         self.model.cost_note.as_deref()
     }
-    async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<Eligibility> {
+    async fn eligibility(&self, ctx: &Context<'_>) -> ApiResult<Eligibility> {
         let rows = request(ctx)?.loaders.asset_conditions.load_one(self.model.id).await?.unwrap_or_default();
         Ok(Eligibility {
             min_age: self.model.min_age,
             max_age: self.model.max_age,
             conditions: rows
                 .iter()
-                .filter_map(|r| crate::conditions::by_code(&r.snomed_code))
+                .filter_map(|r| domain::conditions::by_code(&r.snomed_code))
                 .map(crate::patients::graphql::LongTermCondition::from)
                 .collect(),
             note: self.model.eligibility_note.clone(),
@@ -245,8 +203,8 @@ impl CommunityAssetNode {
         self.model.last_checked_on.into()
     }
     /// Not checked for six months: confirm the details before referring.
-    async fn is_stale(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(super::is_stale(&self.model, request(ctx)?.today))
+    async fn is_stale(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(domain::directory::is_stale(&self.model, request(ctx)?.today))
     }
     async fn active(&self) -> bool {
         self.model.active
@@ -278,7 +236,7 @@ impl AssetConnectionNode {
     }
     /// The person: the care team's own access, or for the provider the summary while the person is
     /// referred or attending.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+    async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         let grant = self.grant.ok_or_else(|| {
             AppError::forbidden("the person's details close to the provider once the connection has ended")
         })?;
@@ -298,7 +256,7 @@ impl AssetConnectionNode {
     }
     /// The referral it was made under (its id), for the referral's parties only: to anyone else
     /// even its existence is not theirs to know.
-    async fn referral_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+    async fn referral_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
         let Some(id) = self.model.referral_id else { return Ok(None) };
         let req = request(ctx)?;
         let referral = req.loaders.referral.load_one(id).await?;
@@ -313,11 +271,11 @@ impl AssetConnectionNode {
     async fn ended_at(&self) -> Option<scalars::DateTime> {
         self.model.ended_at.map(Into::into)
     }
-    async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.created_by).await?.map(Into::into))
     }
     /// Every move, oldest first.
-    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssetConnectionEventNode>> {
+    async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<AssetConnectionEventNode>> {
         let rows = request(ctx)?.loaders.connection_events.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(AssetConnectionEventNode).collect())
     }
@@ -339,7 +297,7 @@ impl AssetConnectionEventNode {
     /// The note made with the move. A caller who may not read identifiable records (the VCSE
     /// provider of the activity) reads only its own organisation's notes (FORBIDDEN otherwise):
     /// another's may be clinical.
-    async fn note(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+    async fn note(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
         match self.0.note.as_deref() {
             Some(_) if !request(ctx)?.caller.reads_text_written_by(self.0.organisation_id) => Err(AppError::forbidden(
                 "a note written by another organisation may be clinical and is not shared with voluntary-sector partners",
@@ -348,10 +306,10 @@ impl AssetConnectionEventNode {
             note => Ok(note),
         }
     }
-    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
     }
 }
@@ -490,7 +448,7 @@ pub struct DirectoryQuery;
 impl DirectoryQuery {
     /// Searches the directory by text, category, accessibility, day and spaces; with `near`,
     /// within a distance of a postcode, nearest first.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn community_assets(
         &self,
         ctx: &Context<'_>,
@@ -498,7 +456,7 @@ impl DirectoryQuery {
         near: Option<NearInput>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<CommunityAssetConnection> {
+    ) -> ApiResult<CommunityAssetConnection> {
         let req = request(ctx)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let near = match near {
@@ -508,20 +466,23 @@ impl DirectoryQuery {
             }
             None => None,
         };
-        let page = super::search(&req.db, &filter, near, PageRequest::new(first, after)?).await?;
+        let page = domain::directory::search(&req.db, &filter, near, PageRequest::new(first, after)?).await?;
         Ok(CommunityAssetConnection(page.map(|(model, distance_km)| CommunityAssetNode { model, distance_km })))
     }
 
-    async fn community_asset(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<CommunityAssetNode> {
+    async fn community_asset(&self, ctx: &Context<'_>, id: ID) -> ApiResult<CommunityAssetNode> {
         let req = request(ctx)?;
-        Ok(CommunityAssetNode { model: super::get(&req.db, parse_id("id", &id)?).await?, distance_km: None })
+        Ok(CommunityAssetNode {
+            model: domain::directory::get(&req.db, parse_id("id", &id)?).await?,
+            distance_km: None,
+        })
     }
 
     /// Where a postcode is placed for distance searches (exactly, or its district's centre).
-    async fn locate_postcode(&self, ctx: &Context<'_>, postcode: String) -> async_graphql::Result<SearchOrigin> {
+    async fn locate_postcode(&self, ctx: &Context<'_>, postcode: String) -> ApiResult<SearchOrigin> {
         let req = request(ctx)?;
         let (_, precision) = geo::locate(&req.db, "postcode", &postcode).await?;
-        Ok(SearchOrigin { postcode: geo::normalise_postcode("postcode", &postcode)?, precision })
+        Ok(SearchOrigin { postcode: geo::normalise_postcode("postcode", &postcode)?, precision: precision.into() })
     }
 
     /// Ranked suggestions for a person from their recorded needs (open referrals, plan goals),
@@ -532,16 +493,16 @@ impl DirectoryQuery {
         patient_id: ID,
         within_km: Option<f64>,
         first: Option<i32>,
-    ) -> async_graphql::Result<Vec<AssetSuggestion>> {
+    ) -> ApiResult<Vec<AssetSuggestion>> {
         let req = request(ctx)?;
         let (patient, grant) =
-            crate::outcomes::patient_with_full_access(&req.db, &req.caller, parse_id("patientId", &patient_id)?)
+            domain::outcomes::patient_with_full_access(&req.db, &req.caller, parse_id("patientId", &patient_id)?)
                 .await?;
         let limit = first.unwrap_or(10);
         if !(1..=50).contains(&limit) {
             return Err(AppError::bad_input("first", "must be between 1 and 50").into());
         }
-        let found = super::matching::suggest(
+        let found = domain::directory::matching::suggest(
             &req.db,
             &req.caller,
             &patient,
@@ -565,7 +526,7 @@ impl DirectoryQuery {
 
     /// Connections to the activities the caller's organisation runs (how a provider sees who is
     /// referred and attending), oldest first; `states` narrows them. People are audited.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn asset_connections(
         &self,
         ctx: &Context<'_>,
@@ -573,7 +534,7 @@ impl DirectoryQuery {
         states: Option<Vec<ConnectionState>>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<AssetLinkConnection> {
+    ) -> ApiResult<AssetLinkConnection> {
         use asset_connection::Column as C;
         let req = request(ctx)?;
         let mut cond = Condition::all().add(
@@ -658,7 +619,7 @@ impl DirectoryMutation {
         &self,
         ctx: &Context<'_>,
         input: ConnectToAssetInput,
-    ) -> async_graphql::Result<AssetConnectionPayload> {
+    ) -> ApiResult<AssetConnectionPayload> {
         let req = request(ctx)?;
         let new = NewConnection {
             patient_id: parse_id("patientId", &input.patient_id)?,
@@ -669,7 +630,7 @@ impl DirectoryMutation {
         };
         let (model, grant) = connections::connect(&req.db, &req.caller, req.today, new).await?;
         audit_people(ctx, req, &[(model.patient_id, grant)]).await?;
-        let asset = super::get(&req.db, model.asset_id).await?;
+        let asset = domain::directory::get(&req.db, model.asset_id).await?;
         Ok(AssetConnectionPayload { connection: AssetConnectionNode { model, asset, grant: Some(grant) } })
     }
 
@@ -679,7 +640,7 @@ impl DirectoryMutation {
         &self,
         ctx: &Context<'_>,
         input: MoveAssetConnectionInput,
-    ) -> async_graphql::Result<AssetConnectionPayload> {
+    ) -> ApiResult<AssetConnectionPayload> {
         let req = request(ctx)?;
         let (model, asset, grant) = connections::move_connection(
             &req.db,
@@ -700,9 +661,9 @@ impl DirectoryMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordAssetCheckInput,
-    ) -> async_graphql::Result<RecordAssetCheckPayload> {
+    ) -> ApiResult<RecordAssetCheckPayload> {
         let req = request(ctx)?;
-        let asset = super::get(&req.db, parse_id("assetId", &input.asset_id)?).await?;
+        let asset = domain::directory::get(&req.db, parse_id("assetId", &input.asset_id)?).await?;
         let may = req.caller.organisation_id == asset.provider_organisation_id
             || (req.caller.patient_scope().is_ok() && req.caller.neighbourhood_ids.contains(&asset.neighbourhood_id));
         if !may {
@@ -740,7 +701,7 @@ impl DirectoryMutation {
             );
         }
         Ok(RecordAssetCheckPayload {
-            asset: CommunityAssetNode { model: super::get(&req.db, asset.id).await?, distance_km: None },
+            asset: CommunityAssetNode { model: domain::directory::get(&req.db, asset.id).await?, distance_km: None },
         })
     }
 }

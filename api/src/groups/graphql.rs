@@ -2,32 +2,25 @@
 //! registers are identifiable, so each is shown only under a grant on the person's record and every
 //! one returned is audited.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use uuid::Uuid;
 
 use entity::{group_attendance, group_participant, group_session, support_group};
 
-use super::NewGroup;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
-use crate::error::{AppError, AppResult};
+use crate::enums::{AttendanceStatus, ReferralNeed};
+use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::pagination::PageRequest;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
-use crate::referrals::graphql::{ReferralNeed, ReferralNode};
+use crate::referrals::graphql::ReferralNode;
 use crate::scalars;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::AttendanceStatus")]
-pub enum AttendanceStatus {
-    Attended,
-    /// Sent apologies in advance.
-    Apologies,
-    DidNotAttend,
-}
+use domain::error::{AppError, AppResult};
+use domain::groups::NewGroup;
+use domain::pagination::PageRequest;
 
 #[derive(Clone)]
 pub struct SupportGroupNode(pub support_group::Model);
@@ -82,13 +75,13 @@ impl SupportGroupNode {
         self.0.focus_need.map(Into::into)
     }
     /// The organisation running the group.
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
     }
-    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
         Ok(request(ctx)?.loaders.neighbourhood.load_one(self.0.neighbourhood_id).await?.map(Into::into))
     }
-    async fn leader(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn leader(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.leader_id).await?.map(Into::into))
     }
     /// Most members at once, if limited.
@@ -96,11 +89,11 @@ impl SupportGroupNode {
         self.0.capacity
     }
     /// Current members (a count, visible to the whole neighbourhood).
-    async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+    async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         Ok(request(ctx)?.loaders.group_member_count.load_one(self.0.id).await?.unwrap_or(0))
     }
     /// Places left, if the group is limited.
-    async fn spaces_left(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+    async fn spaces_left(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
         let Some(capacity) = self.0.capacity else { return Ok(None) };
         let members = request(ctx)?.loaders.group_member_count.load_one(self.0.id).await?.unwrap_or(0);
         Ok(Some((i64::from(capacity) - members as i64).max(0)))
@@ -112,11 +105,7 @@ impl SupportGroupNode {
         self.0.closed_at.map(Into::into)
     }
     /// Sessions, earliest first; `upcoming: true` keeps those that have not started yet.
-    async fn sessions(
-        &self,
-        ctx: &Context<'_>,
-        upcoming: Option<bool>,
-    ) -> async_graphql::Result<Vec<GroupSessionNode>> {
+    async fn sessions(&self, ctx: &Context<'_>, upcoming: Option<bool>) -> ApiResult<Vec<GroupSessionNode>> {
         let now = Utc::now();
         let rows = request(ctx)?.loaders.group_sessions.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|s| upcoming != Some(true) || s.starts_at > now).map(GroupSessionNode).collect())
@@ -127,7 +116,7 @@ impl SupportGroupNode {
         &self,
         ctx: &Context<'_>,
         include_left: Option<bool>,
-    ) -> async_graphql::Result<Vec<GroupParticipantNode>> {
+    ) -> ApiResult<Vec<GroupParticipantNode>> {
         let req = request(ctx)?;
         let rows = req.loaders.group_participants.load_one(self.0.id).await?.unwrap_or_default();
         let rows: Vec<_> = rows.into_iter().filter(|m| include_left == Some(true) || m.left_at.is_none()).collect();
@@ -150,7 +139,7 @@ impl GroupSessionNode {
         self.0.place.as_deref()
     }
     /// The register, for members whose records the caller may see (each one audited).
-    async fn attendance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AttendanceEntry>> {
+    async fn attendance(&self, ctx: &Context<'_>) -> ApiResult<Vec<AttendanceEntry>> {
         let req = request(ctx)?;
         let entries = req.loaders.session_attendance.load_one(self.0.id).await?.unwrap_or_default();
         if entries.is_empty() {
@@ -173,7 +162,7 @@ impl GroupParticipantNode {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+    async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         let req = request(ctx)?;
         let id = self.0.patient_id;
         let patient = req.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
@@ -184,7 +173,7 @@ impl GroupParticipantNode {
         Ok(Some(PatientNode::new(patient, grant)))
     }
     /// The referral the person is supported under, if the caller is a party to it.
-    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {
+    async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Option<ReferralNode>> {
         let Some(id) = self.0.referral_id else { return Ok(None) };
         let req = request(ctx)?;
         let found = req.loaders.referral.load_one(id).await?;
@@ -212,7 +201,7 @@ impl AttendanceEntry {
     async fn recorded_at(&self) -> scalars::DateTime {
         self.0.recorded_at.into()
     }
-    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
     }
 }
@@ -224,14 +213,14 @@ pub struct GroupQuery;
 
 #[Object]
 impl GroupQuery {
-    async fn support_group(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<SupportGroupNode> {
+    async fn support_group(&self, ctx: &Context<'_>, id: ID) -> ApiResult<SupportGroupNode> {
         let req = request(ctx)?;
-        Ok(SupportGroupNode(super::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
+        Ok(SupportGroupNode(domain::groups::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
     }
 
     /// Support groups of the caller's neighbourhoods (or one of them), by name; open ones unless
     /// `includeClosed`.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn support_groups(
         &self,
         ctx: &Context<'_>,
@@ -239,10 +228,10 @@ impl GroupQuery {
         include_closed: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<SupportGroupConnection> {
+    ) -> ApiResult<SupportGroupConnection> {
         let req = request(ctx)?;
         let neighbourhood = neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
-        let page = super::list(
+        let page = domain::groups::list(
             &req.db,
             &req.caller,
             neighbourhood,
@@ -341,7 +330,7 @@ impl GroupMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateSupportGroupInput,
-    ) -> async_graphql::Result<SupportGroupPayload> {
+    ) -> ApiResult<SupportGroupPayload> {
         let req = request(ctx)?;
         let new = NewGroup {
             neighbourhood_id: parse_id("neighbourhoodId", &input.neighbourhood_id)?,
@@ -351,16 +340,16 @@ impl GroupMutation {
             leader_id: input.leader_id.as_ref().map(|id| parse_id("leaderId", id)).transpose()?,
             capacity: input.capacity,
         };
-        Ok(SupportGroupPayload { group: SupportGroupNode(super::create(&req.db, &req.caller, new).await?) })
+        Ok(SupportGroupPayload { group: SupportGroupNode(domain::groups::create(&req.db, &req.caller, new).await?) })
     }
 
     async fn schedule_group_session(
         &self,
         ctx: &Context<'_>,
         input: ScheduleGroupSessionInput,
-    ) -> async_graphql::Result<GroupSessionPayload> {
+    ) -> ApiResult<GroupSessionPayload> {
         let req = request(ctx)?;
-        let session = super::schedule_session(
+        let session = domain::groups::schedule_session(
             &req.db,
             &req.caller,
             parse_id("groupId", &input.group_id)?,
@@ -377,9 +366,9 @@ impl GroupMutation {
         &self,
         ctx: &Context<'_>,
         input: AddGroupParticipantInput,
-    ) -> async_graphql::Result<GroupParticipantPayload> {
+    ) -> ApiResult<GroupParticipantPayload> {
         let req = request(ctx)?;
-        let member = super::add_participant(
+        let member = domain::groups::add_participant(
             &req.db,
             &req.caller,
             parse_id("groupId", &input.group_id)?,
@@ -397,10 +386,11 @@ impl GroupMutation {
         &self,
         ctx: &Context<'_>,
         input: RemoveGroupParticipantInput,
-    ) -> async_graphql::Result<GroupParticipantPayload> {
+    ) -> ApiResult<GroupParticipantPayload> {
         let req = request(ctx)?;
         let member =
-            super::remove_participant(&req.db, &req.caller, parse_id("participantId", &input.participant_id)?).await?;
+            domain::groups::remove_participant(&req.db, &req.caller, parse_id("participantId", &input.participant_id)?)
+                .await?;
         Ok(GroupParticipantPayload { participant: GroupParticipantNode(member) })
     }
 
@@ -409,14 +399,15 @@ impl GroupMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordAttendanceInput,
-    ) -> async_graphql::Result<RecordAttendancePayload> {
+    ) -> ApiResult<RecordAttendancePayload> {
         let req = request(ctx)?;
         let mut entries = Vec::with_capacity(input.entries.len());
         for entry in input.entries {
             entries.push((parse_id("participantId", &entry.participant_id)?, entry.status.into()));
         }
         let rows =
-            super::record_attendance(&req.db, &req.caller, parse_id("sessionId", &input.session_id)?, entries).await?;
+            domain::groups::record_attendance(&req.db, &req.caller, parse_id("sessionId", &input.session_id)?, entries)
+                .await?;
         Ok(RecordAttendancePayload { attendance: rows.into_iter().map(AttendanceEntry).collect() })
     }
 }

@@ -27,12 +27,15 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::{ChangeKind, Heard, LiveBroker};
-use crate::auth::{self, Caller, JwtVerifier, MdtWindow};
+use crate::auth::{self, JwtVerifier};
 use crate::context::{parse_id, RequestContext};
-use crate::error::{AppError, AppResult};
+use crate::error::{graphql_error, ApiError};
 use crate::mdt::graphql::MdtMeetingNode;
 use crate::scalars;
+use domain::auth::{Caller, MdtWindow};
+use domain::error::{AppError, AppResult};
+use domain::live::ChangeKind;
+use domain::live::{Heard, LiveBroker};
 
 /// The schema's subscription type, `Subscription`.
 #[derive(MergedSubscription, Default)]
@@ -47,7 +50,7 @@ pub struct Subscriber {
     pub verifier: Arc<JwtVerifier>,
     pub window: MdtWindow,
     pub live: LiveBroker,
-    pub audit: crate::audit::AuditLog,
+    pub audit: domain::audit::AuditLog,
     pub token: Arc<SecretString>,
     /// The token's `exp`: the stream ends then.
     pub expires_at: DateTime<Utc>,
@@ -109,9 +112,9 @@ impl Subscriber {
 
     /// One event: the meeting read now, under the subscriber's access now.
     async fn event(&self, meeting_id: Uuid, kind: ChangeKind, shared: bool) -> AppResult<MdtMeetingChange> {
-        crate::telemetry::with_request_id(self.request_id.clone(), async {
+        domain::telemetry::with_request_id(self.request_id.clone(), async {
             let caller = self.caller().await?;
-            let meeting = crate::mdt::get(&self.db, &caller, meeting_id).await?;
+            let meeting = domain::mdt::get(&self.db, &caller, meeting_id).await?;
             // The same constructor as an HTTP request's: fresh loaders, the caller's own grants.
             let context = RequestContext::new(
                 caller.clone(),
@@ -126,7 +129,7 @@ impl Subscriber {
             Ok(MdtMeetingChange {
                 fields: ChangeFields {
                     meeting_id: ID(meeting_id.to_string()),
-                    kind,
+                    kind: kind.into(),
                     at: (Utc::now()).into(),
                     meeting: MdtMeetingNode(meeting),
                 },
@@ -186,12 +189,14 @@ impl MdtSubscription {
             .map_err(|_| AppError::BadUserInput {
                 field: None,
                 message: "subscriptions run over the websocket at /graphql (protocol graphql-transport-ws)".to_owned(),
-            })?
+            })
+            .map_err(ApiError::from)?
             .clone();
-        let id = parse_id("meetingId", &meeting_id)?;
+        let id = parse_id("meetingId", &meeting_id).map_err(ApiError::from)?;
         // Subscribe before the first read: a change committed after that read cannot be missed.
         let changes = subscriber.live.changes(id);
-        let first = LiveChange(Arc::new(subscriber.event(id, ChangeKind::Subscribed, false).await?));
+        let first =
+            LiveChange(Arc::new(subscriber.event(id, ChangeKind::Subscribed, false).await.map_err(ApiError::from)?));
         let deadline = tokio::time::Instant::now()
             + (subscriber.expires_at - Utc::now()).to_std().unwrap_or(std::time::Duration::ZERO);
         let state = Following { subscriber, meeting_id: id, changes: Box::pin(changes), deadline, ended: false };
@@ -222,7 +227,7 @@ impl Following {
             heard = self.changes.next() => heard?,
             () = tokio::time::sleep_until(self.deadline) => {
                 self.ended = true;
-                return Some(Err(expired().into()));
+                return Some(Err(graphql_error(&expired())));
             }
         };
         let event = match heard.signal {
@@ -234,7 +239,7 @@ impl Following {
             Ok(change) => Some(Ok(change)),
             Err(e) => {
                 self.ended = true;
-                Some(Err(e.into()))
+                Some(Err(graphql_error(&e)))
             }
         }
     }
@@ -273,7 +278,7 @@ impl OutputType for LiveChange {
 struct ChangeFields {
     meeting_id: ID,
     /// What changed; the meeting below is the whole of it as it is now.
-    kind: ChangeKind,
+    kind: crate::enums::ChangeKind,
     /// When the meeting was read for this event.
     at: scalars::DateTime,
     /// The meeting as it is now, under the subscriber's access now.

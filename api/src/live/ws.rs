@@ -28,8 +28,8 @@ use uuid::Uuid;
 
 use super::graphql::{SharedReads, Subscriber};
 use crate::auth;
-use crate::error::AppError;
 use crate::http::AppState;
+use domain::error::AppError;
 
 /// The WebSocket subprotocol spoken here.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -150,7 +150,7 @@ pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade, request_id: String) -
         // Tracked, so that a server shutting down waits for this connection's close frame.
         let sockets = state.sockets.clone();
         sockets.track_future(
-            crate::telemetry::with_request_id(request_id.clone(), Connection::serve(socket, state, request_id))
+            domain::telemetry::with_request_id(request_id.clone(), Connection::serve(socket, state, request_id))
                 .instrument(span),
         )
     })
@@ -236,7 +236,7 @@ impl Connection {
     }
 
     /// Waits for `connection_init` and authenticates it. `None`: the client went away.
-    async fn handshake(&mut self) -> Result<Option<(Subscriber, auth::Caller, Held)>, Close> {
+    async fn handshake(&mut self) -> Result<Option<(Subscriber, domain::auth::Caller, Held)>, Close> {
         let deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
         let shutdown = self.state.shutdown.clone();
         loop {
@@ -276,7 +276,7 @@ impl Connection {
     }
 
     /// The subscriber a `connection_init` payload names, or the close that refuses it.
-    async fn authenticate(&self, payload: Value) -> Result<(Subscriber, auth::Caller), Close> {
+    async fn authenticate(&self, payload: Value) -> Result<(Subscriber, domain::auth::Caller), Close> {
         let refuse = |e: AppError| match e {
             AppError::Internal(_) => Close(close_code::INTERNAL, e.client_message()),
             other => Close(close_code::FORBIDDEN, format!("Forbidden: {}", other.client_message())),
@@ -306,7 +306,7 @@ impl Connection {
     }
 
     /// The acknowledged connection: subscriptions start and stop, their results go out.
-    async fn run(&mut self, subscriber: Subscriber, caller: &auth::Caller) -> Result<(), Close> {
+    async fn run(&mut self, subscriber: Subscriber, caller: &domain::auth::Caller) -> Result<(), Close> {
         // Running subscriptions by id, each with a generation so that the end of a stopped one is
         // not taken for the end of a later one reusing its id, and the caller's subscription it holds.
         let mut running: HashMap<String, (u64, AbortHandle, Held)> = HashMap::new();

@@ -2,7 +2,7 @@
 //! actions. People on an agenda are shown under the caller's own grant; every agenda read that
 //! returns people is audited.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -10,59 +10,20 @@ use uuid::Uuid;
 
 use entity::{mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting};
 
-use super::{NewAction, NewItem, NewMeeting};
-use crate::auth::Grant;
 use crate::connection_type;
 use crate::context::{parse_id, request};
-use crate::error::{AppError, AppResult};
+use crate::enums::{AgendaItemKind, Discipline, MeetingAttendance, MeetingStatus, PlanActionStatus};
+use crate::error::ApiResult;
 use crate::loaders::load_if;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{keyset_page, PageRequest};
 use crate::patients::PatientNode;
-use crate::plans::graphql::PlanActionStatus;
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::Discipline")]
-pub enum Discipline {
-    GeneralPractice,
-    PracticeNursing,
-    Pharmacy,
-    SocialPrescribing,
-    AdultSocialCare,
-    MentalHealth,
-    CommunityNursing,
-    OccupationalTherapy,
-    VoluntarySector,
-    Coordination,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::MeetingStatus")]
-pub enum MeetingStatus {
-    Planned,
-    InProgress,
-    Closed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::MeetingAttendance")]
-pub enum MeetingAttendance {
-    Invited,
-    Attended,
-    Apologies,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::AgendaItemKind")]
-pub enum AgendaItemKind {
-    /// Discussed in full.
-    FullDiscussion,
-    /// Noted for information, no discussion.
-    ForInformation,
-}
+use domain::auth::Grant;
+use domain::error::{AppError, AppResult};
+use domain::mdt::{NewAction, NewItem, NewMeeting};
+use domain::pagination::{keyset_page, PageRequest};
 
 /// Whether the disciplines the meeting requires are (or will be) present.
 #[derive(SimpleObject)]
@@ -85,7 +46,7 @@ impl MdtMeetingNode {
     async fn title(&self) -> &str {
         &self.0.title
     }
-    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
         Ok(request(ctx)?.loaders.neighbourhood.load_one(self.0.neighbourhood_id).await?.map(Into::into))
     }
     async fn starts_at(&self) -> scalars::DateTime {
@@ -100,18 +61,18 @@ impl MdtMeetingNode {
     async fn online_link(&self) -> Option<&str> {
         self.0.online_link.as_deref()
     }
-    async fn chair(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn chair(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.chair_id).await?.map(Into::into))
     }
     async fn status(&self) -> MeetingStatus {
         self.0.status.into()
     }
-    async fn quoracy(&self, ctx: &Context<'_>) -> async_graphql::Result<Quoracy> {
+    async fn quoracy(&self, ctx: &Context<'_>) -> ApiResult<Quoracy> {
         let req = request(ctx)?;
         let neighbourhood = req.loaders.required_disciplines.load_one(self.0.neighbourhood_id).await?;
-        let required = super::required_disciplines(&self.0, neighbourhood.unwrap_or_default());
+        let required = domain::mdt::required_disciplines(&self.0, neighbourhood.unwrap_or_default());
         let invitations = req.loaders.mdt_invitations.load_one(self.0.id).await?.unwrap_or_default();
-        let q = super::quoracy(&self.0, required, &invitations);
+        let q = domain::mdt::quoracy(&self.0, required, &invitations);
         Ok(Quoracy {
             is_quorate: q.is_quorate(),
             required: q.required.into_iter().map(Into::into).collect(),
@@ -120,12 +81,12 @@ impl MdtMeetingNode {
         })
     }
     /// Standing invitations (removed ones are not listed).
-    async fn invitations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtInvitationNode>> {
+    async fn invitations(&self, ctx: &Context<'_>) -> ApiResult<Vec<MdtInvitationNode>> {
         let rows = request(ctx)?.loaders.mdt_invitations.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|i| i.open_key.is_some()).map(MdtInvitationNode).collect())
     }
     /// The people on the agenda, in order. Reading the people is audited.
-    async fn agenda(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgendaItemNode>> {
+    async fn agenda(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgendaItemNode>> {
         let req = request(ctx)?;
         let (rows, people): (Vec<mdt_agenda_item::Model>, Vec<entity::patient::Model>) = req
             .loaders
@@ -171,7 +132,7 @@ impl MdtMeetingNode {
     }
     /// The minutes as Markdown: attendance and quoracy, then per person the decisions and actions,
     /// then actions carried forward. People are named only under the reader's own access (audited).
-    async fn minutes(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+    async fn minutes(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let req = request(ctx)?;
         let (text, shown) = super::minutes::render(req, &self.0).await?;
         req.audit_reads(ctx, &shown).await?;
@@ -179,9 +140,9 @@ impl MdtMeetingNode {
     }
 
     /// Open actions from this neighbourhood's earlier meetings, soonest due first.
-    async fn carried_forward_actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionNode>> {
+    async fn carried_forward_actions(&self, ctx: &Context<'_>) -> ApiResult<Vec<MdtActionNode>> {
         let req = request(ctx)?;
-        let actions = super::carried_forward(&req.db, &self.0).await?;
+        let actions = domain::mdt::carried_forward(&req.db, &self.0).await?;
         audited_actions(ctx, req, actions, false).await
     }
 }
@@ -194,7 +155,7 @@ async fn audited_actions(
     req: &crate::context::RequestContext,
     actions: Vec<mdt_action::Model>,
     owned: bool,
-) -> async_graphql::Result<Vec<MdtActionNode>> {
+) -> ApiResult<Vec<MdtActionNode>> {
     let patients = req.loaders.patient.load_many(actions.iter().map(|a| a.patient_id)).await?;
     let mut reads = Vec::with_capacity(actions.len());
     let mut shown = Vec::with_capacity(actions.len());
@@ -203,7 +164,7 @@ async fn audited_actions(
         let reason = match grant {
             Some(grant) => grant.reason,
             None if owned && action.owner_practitioner_id == Some(req.caller.practitioner_id) => {
-                crate::auth::AccessReason::MdtActionOwner
+                domain::auth::AccessReason::MdtActionOwner
             }
             None => continue,
         };
@@ -218,10 +179,10 @@ pub struct MdtInvitationNode(mdt_invitation::Model);
 
 #[Object(name = "MdtInvitation")]
 impl MdtInvitationNode {
-    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
     }
     async fn discipline(&self) -> Discipline {
@@ -261,32 +222,32 @@ impl AgendaItemNode {
         self.item.position
     }
     /// The person, under the caller's own access to their record.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+    async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         let (item, grant) = self.about_the_person()?;
         let id = item.patient_id;
         let patient =
             request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
         Ok(Some(PatientNode::new(patient, grant)))
     }
-    async fn reason(&self) -> AppResult<Option<&str>> {
+    async fn reason(&self) -> ApiResult<Option<&str>> {
         Ok(Some(&self.about_the_person()?.0.reason))
     }
     async fn kind(&self) -> AgendaItemKind {
         self.item.kind.into()
     }
-    async fn presenter(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn presenter(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.item.presenter_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
     async fn minutes_allotted(&self) -> i32 {
         self.item.minutes_allotted
     }
-    async fn decisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<MdtDecisionNode>>> {
+    async fn decisions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<MdtDecisionNode>>> {
         let id = self.about_the_person()?.0.id;
         let rows = request(ctx)?.loaders.mdt_decisions.load_one(id).await?.unwrap_or_default();
         Ok(Some(rows.into_iter().map(MdtDecisionNode).collect()))
     }
-    async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<MdtActionNode>>> {
+    async fn actions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<MdtActionNode>>> {
         let id = self.about_the_person()?.0.id;
         let rows = request(ctx)?.loaders.mdt_item_actions.load_one(id).await?.unwrap_or_default();
         Ok(Some(rows.into_iter().map(MdtActionNode).collect()))
@@ -303,7 +264,7 @@ impl MdtDecisionNode {
     async fn text(&self) -> &str {
         &self.0.text
     }
-    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
     }
     async fn recorded_at(&self) -> scalars::DateTime {
@@ -329,15 +290,15 @@ impl MdtActionNode {
         self.0.due_date.map(Into::into)
     }
     /// Open and past its due date.
-    async fn is_overdue(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn is_overdue(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let today = request(ctx)?.today;
         Ok(self.0.status == entity::PlanActionStatus::Open && self.0.due_date.is_some_and(|d| d < today))
     }
-    async fn owner_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn owner_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.0.owner_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
-    async fn owner_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn owner_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let Some(id) = self.0.owner_organisation_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
     }
@@ -352,7 +313,7 @@ impl MdtActionNode {
     /// The person it is for, as far as the caller's own access to their record goes: owning an
     /// action opens nothing more of the record (fields beyond the caller's access are null with
     /// FORBIDDEN; null altogether when the caller has no access to the person). Audited.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+    async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         let req = request(ctx)?;
         let Some(patient) = req.loaders.patient.load_one(self.0.patient_id).await? else { return Ok(None) };
         let grant = req
@@ -363,20 +324,20 @@ impl MdtActionNode {
         Ok(Some(PatientNode::new(patient, grant)))
     }
     /// The meeting it was agreed at, when the caller may see that meeting.
-    async fn meeting(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MdtMeetingNode>> {
+    async fn meeting(&self, ctx: &Context<'_>) -> ApiResult<Option<MdtMeetingNode>> {
         let req = request(ctx)?;
         let Some(meeting) = req.loaders.mdt_meeting.load_one(self.0.meeting_id).await? else { return Ok(None) };
         if req.caller.neighbourhood_ids.contains(&meeting.neighbourhood_id) {
             return Ok(Some(MdtMeetingNode(meeting)));
         }
         // Someone from outside the neighbourhood sees it only as an invitee.
-        Ok(Some(MdtMeetingNode(super::get(&req.db, &req.caller, meeting.id).await?)))
+        Ok(Some(MdtMeetingNode(domain::mdt::get(&req.db, &req.caller, meeting.id).await?)))
     }
     async fn created_at(&self) -> scalars::DateTime {
         self.0.created_at.into()
     }
     /// Every status change, oldest first.
-    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MdtActionEventNode>> {
+    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<MdtActionEventNode>> {
         let rows = request(ctx)?.loaders.mdt_action_events.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(MdtActionEventNode).collect())
     }
@@ -392,7 +353,7 @@ impl MdtActionEventNode {
     async fn to_status(&self) -> PlanActionStatus {
         self.0.to_status.into()
     }
-    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
     }
     async fn occurred_at(&self) -> scalars::DateTime {
@@ -530,14 +491,14 @@ pub struct MdtQuery;
 
 #[Object]
 impl MdtQuery {
-    async fn mdt_meeting(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MdtMeetingNode> {
+    async fn mdt_meeting(&self, ctx: &Context<'_>, id: ID) -> ApiResult<MdtMeetingNode> {
         let req = request(ctx)?;
-        Ok(MdtMeetingNode(super::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
+        Ok(MdtMeetingNode(domain::mdt::get(&req.db, &req.caller, parse_id("id", &id)?).await?))
     }
 
     /// A neighbourhood's meetings, earliest first; `upcoming: true` keeps those that have not
     /// ended and are not closed.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn mdt_meetings(
         &self,
         ctx: &Context<'_>,
@@ -545,7 +506,7 @@ impl MdtQuery {
         upcoming: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<MdtMeetingConnection> {
+    ) -> ApiResult<MdtMeetingConnection> {
         use mdt_meeting::Column as M;
         let req = request(ctx)?;
         let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
@@ -578,7 +539,7 @@ impl MdtQuery {
         &self,
         ctx: &Context<'_>,
         status: Option<PlanActionStatus>,
-    ) -> async_graphql::Result<Vec<MdtActionNode>> {
+    ) -> ApiResult<Vec<MdtActionNode>> {
         let req = request(ctx)?;
         let status: entity::PlanActionStatus = status.map_or(entity::PlanActionStatus::Open, Into::into);
         let rows = mdt_action::Entity::find()
@@ -593,11 +554,7 @@ impl MdtQuery {
 
     /// Open actions past their due date across a neighbourhood's meetings (for its coordinator),
     /// about people whose record the caller may open; audited as reads of them.
-    async fn overdue_mdt_actions(
-        &self,
-        ctx: &Context<'_>,
-        neighbourhood_id: ID,
-    ) -> async_graphql::Result<Vec<MdtActionNode>> {
+    async fn overdue_mdt_actions(&self, ctx: &Context<'_>, neighbourhood_id: ID) -> ApiResult<Vec<MdtActionNode>> {
         let req = request(ctx)?;
         let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
         if !req.caller.may_manage_cohorts(neighbourhood) {
@@ -635,7 +592,7 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: ScheduleMdtMeetingInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let new = NewMeeting {
             neighbourhood_id: parse_id("neighbourhoodId", &input.neighbourhood_id)?,
@@ -647,8 +604,8 @@ impl MdtMutation {
             chair_id: parse_id("chairId", &input.chair_id)?,
             required_disciplines: input.required_disciplines.map(|l| l.into_iter().map(Into::into).collect()),
         };
-        let meeting = super::schedule(&req.db, &req.caller, new).await?;
-        req.live.publish(meeting.id, crate::live::ChangeKind::Scheduled).await;
+        let meeting = domain::mdt::schedule(&req.db, &req.caller, new).await?;
+        req.live.publish(meeting.id, domain::live::ChangeKind::Scheduled).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -657,9 +614,9 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: SetRequiredDisciplinesInput,
-    ) -> async_graphql::Result<SetRequiredDisciplinesPayload> {
+    ) -> ApiResult<SetRequiredDisciplinesPayload> {
         let req = request(ctx)?;
-        let list = super::set_required_disciplines(
+        let list = domain::mdt::set_required_disciplines(
             &req.db,
             &req.caller,
             parse_id("neighbourhoodId", &input.neighbourhood_id)?,
@@ -675,11 +632,12 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: SetMdtMeetingStatusInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting =
-            super::set_status(&req.db, &req.caller, parse_id("meetingId", &input.meeting_id)?, input.to.into()).await?;
-        req.live.publish(meeting.id, crate::live::ChangeKind::Status).await;
+            domain::mdt::set_status(&req.db, &req.caller, parse_id("meetingId", &input.meeting_id)?, input.to.into())
+                .await?;
+        req.live.publish(meeting.id, domain::live::ChangeKind::Status).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -687,13 +645,13 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: MdtInvitationInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let (meeting, _) =
-            super::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?)
+            domain::mdt::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?)
                 .await?;
-        req.live.publish(meeting_id, crate::live::ChangeKind::Invitations).await;
+        req.live.publish(meeting_id, domain::live::ChangeKind::Invitations).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -701,13 +659,17 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: MdtInvitationInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
-        let (meeting, _) =
-            super::uninvite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?)
-                .await?;
-        req.live.publish(meeting_id, crate::live::ChangeKind::Invitations).await;
+        let (meeting, _) = domain::mdt::uninvite(
+            &req.db,
+            &req.caller,
+            meeting_id,
+            parse_id("practitionerId", &input.practitioner_id)?,
+        )
+        .await?;
+        req.live.publish(meeting_id, domain::live::ChangeKind::Invitations).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -716,7 +678,7 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordMdtAttendanceInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let entries = input
@@ -724,8 +686,8 @@ impl MdtMutation {
             .iter()
             .map(|e| Ok((parse_id("practitionerId", &e.practitioner_id)?, e.attendance.into())))
             .collect::<AppResult<Vec<_>>>()?;
-        let (meeting, _) = super::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
-        req.live.publish(meeting_id, crate::live::ChangeKind::Attendance).await;
+        let (meeting, _) = domain::mdt::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
+        req.live.publish(meeting_id, domain::live::ChangeKind::Attendance).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -733,7 +695,7 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: AddMdtAgendaItemInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let new = NewItem {
@@ -743,9 +705,9 @@ impl MdtMutation {
             presenter_id: opt_id("presenterId", &input.presenter_id)?,
             minutes_allotted: input.minutes_allotted.unwrap_or(10),
         };
-        let (meeting, item) = super::add_item(&req.db, &req.caller, meeting_id, new).await?;
-        req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
-        req.audit_reads(ctx, &[(item.patient_id, crate::auth::AccessReason::NeighbourhoodMember)]).await?;
+        let (meeting, item) = domain::mdt::add_item(&req.db, &req.caller, meeting_id, new).await?;
+        req.live.publish(meeting_id, domain::live::ChangeKind::Agenda).await;
+        req.audit_reads(ctx, &[(item.patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -754,10 +716,11 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: RemoveMdtAgendaItemInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
-        let (meeting, item) = super::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
-        req.live.publish(item.meeting_id, crate::live::ChangeKind::Agenda).await;
+        let (meeting, item) =
+            domain::mdt::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
+        req.live.publish(item.meeting_id, domain::live::ChangeKind::Agenda).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -765,12 +728,12 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: ReorderMdtAgendaInput,
-    ) -> async_graphql::Result<MdtMeetingPayload> {
+    ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let order = input.item_ids.iter().map(|i| parse_id("itemIds", i)).collect::<AppResult<Vec<_>>>()?;
-        let meeting = super::reorder(&req.db, &req.caller, meeting_id, order).await?;
-        req.live.publish(meeting_id, crate::live::ChangeKind::Agenda).await;
+        let meeting = domain::mdt::reorder(&req.db, &req.caller, meeting_id, order).await?;
+        req.live.publish(meeting_id, domain::live::ChangeKind::Agenda).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -778,19 +741,15 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordMdtDecisionInput,
-    ) -> async_graphql::Result<MdtDecisionPayload> {
+    ) -> ApiResult<MdtDecisionPayload> {
         let req = request(ctx)?;
         let decision =
-            super::record_decision(&req.db, &req.caller, parse_id("itemId", &input.item_id)?, input.text).await?;
-        req.live.publish_for_item(&req.db, decision.item_id, crate::live::ChangeKind::Decision).await;
+            domain::mdt::record_decision(&req.db, &req.caller, parse_id("itemId", &input.item_id)?, input.text).await?;
+        req.live.publish_for_item(&req.db, decision.item_id, domain::live::ChangeKind::Decision).await;
         Ok(MdtDecisionPayload { decision: MdtDecisionNode(decision) })
     }
 
-    async fn add_mdt_action(
-        &self,
-        ctx: &Context<'_>,
-        input: AddMdtActionInput,
-    ) -> async_graphql::Result<MdtActionPayload> {
+    async fn add_mdt_action(&self, ctx: &Context<'_>, input: AddMdtActionInput) -> ApiResult<MdtActionPayload> {
         let req = request(ctx)?;
         let new = NewAction {
             item_id: parse_id("itemId", &input.item_id)?,
@@ -799,8 +758,8 @@ impl MdtMutation {
             owner_organisation_id: opt_id("ownerOrganisationId", &input.owner_organisation_id)?,
             due_date: input.due_date.map(Into::into),
         };
-        let action = super::add_action(&req.db, &req.caller, new).await?;
-        req.live.publish(action.meeting_id, crate::live::ChangeKind::Action).await;
+        let action = domain::mdt::add_action(&req.db, &req.caller, new).await?;
+        req.live.publish(action.meeting_id, domain::live::ChangeKind::Action).await;
         Ok(MdtActionPayload { action: MdtActionNode(action) })
     }
 
@@ -809,9 +768,9 @@ impl MdtMutation {
         &self,
         ctx: &Context<'_>,
         input: SetMdtActionStatusInput,
-    ) -> async_graphql::Result<MdtActionPayload> {
+    ) -> ApiResult<MdtActionPayload> {
         let req = request(ctx)?;
-        let action = super::set_action_status(
+        let action = domain::mdt::set_action_status(
             &req.db,
             &req.caller,
             parse_id("actionId", &input.action_id)?,
@@ -819,7 +778,7 @@ impl MdtMutation {
             input.note,
         )
         .await?;
-        req.live.publish(action.meeting_id, crate::live::ChangeKind::Action).await;
+        req.live.publish(action.meeting_id, domain::live::ChangeKind::Action).await;
         Ok(MdtActionPayload { action: MdtActionNode(action) })
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use entity::{mdt_action, mdt_meeting, MeetingAttendance, PlanActionStatus};
 
 use crate::context::RequestContext;
-use crate::error::AppResult;
+use domain::error::AppResult;
 
 fn checkbox(status: PlanActionStatus) -> &'static str {
     match status {
@@ -31,7 +31,7 @@ fn human(value: String) -> String {
 pub async fn render(
     req: &RequestContext,
     meeting: &mdt_meeting::Model,
-) -> AppResult<(String, Vec<(Uuid, crate::auth::AccessReason)>)> {
+) -> AppResult<(String, Vec<(Uuid, domain::auth::AccessReason)>)> {
     let l = &req.loaders;
     let invitations: Vec<_> = l
         .mdt_invitations
@@ -59,7 +59,7 @@ pub async fn render(
     let item_ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
     let decisions = l.mdt_decisions.load_many(item_ids.iter().copied()).await?;
     let actions = l.mdt_item_actions.load_many(item_ids.iter().copied()).await?;
-    let carried = super::carried_forward(&req.db, meeting).await?;
+    let carried = domain::mdt::carried_forward(&req.db, meeting).await?;
     let mut people: Vec<Uuid> = invitations.iter().map(|i| i.practitioner_id).collect();
     people.push(meeting.chair_id);
     let all_actions: Vec<&mdt_action::Model> = actions.values().flatten().chain(carried.iter()).collect();
@@ -72,7 +72,7 @@ pub async fn render(
     let mut patient_ids: Vec<Uuid> = items.iter().map(|i| i.patient_id).collect();
     patient_ids.extend(carried.iter().map(|a| a.patient_id));
     let patients = l.patient.load_many(patient_ids).await?;
-    let mut shown: HashMap<Uuid, crate::auth::AccessReason> = HashMap::new();
+    let mut shown: HashMap<Uuid, domain::auth::AccessReason> = HashMap::new();
     let mut person = |id: Uuid| match patients.get(&id).and_then(|p| req.caller.grant_for(p).map(|g| (p, g))) {
         Some((p, g)) => {
             shown.insert(id, g.reason);
@@ -105,8 +105,8 @@ pub async fn render(
     );
     let _ = writeln!(out, "\nChair: {}. Status: {}.", name(meeting.chair_id), human(meeting.status.to_value()));
     let neighbourhood = l.required_disciplines.load_one(meeting.neighbourhood_id).await?;
-    let required = super::required_disciplines(meeting, neighbourhood.unwrap_or_default());
-    let q = super::quoracy(meeting, required, &invitations);
+    let required = domain::mdt::required_disciplines(meeting, neighbourhood.unwrap_or_default());
+    let q = domain::mdt::quoracy(meeting, required, &invitations);
     out.push_str("\n## Attendance\n\n");
     for (label, wanted) in [
         ("Present", MeetingAttendance::Attended),

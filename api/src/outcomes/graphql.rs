@@ -1,31 +1,24 @@
 //! GraphQL for outcome measures: the instrument catalogue, recording a measurement (scored by the
 //! server), a person's measurements (part of their full record) and the outcome report.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use sea_orm::EntityTrait;
 
-use entity::{organisation, outcome_measurement, OrganisationKind};
+use entity::{organisation, outcome_measurement};
 
-use super::instruments::{self, Instrument, Item};
-use super::report::{self, DisclosedInstrument, DisclosedItem, ReportScope};
-use super::NewMeasurement;
 use crate::context::{parse_id, request};
-use crate::disclosure::Disclosure;
-use crate::error::AppError;
+use crate::enums::{MeasurementKind, ReferralService};
+use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::practitioners::PractitionerNode;
-use crate::referrals::graphql::{ReferralNode, ReferralService};
+use crate::referrals::graphql::ReferralNode;
 use crate::scalars;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::MeasurementKind")]
-pub enum MeasurementKind {
-    /// Taken at the start of support.
-    Baseline,
-    /// Taken later, compared with the baseline.
-    FollowUp,
-}
+use domain::disclosure::Disclosure;
+use domain::error::AppError;
+use domain::outcomes::instruments::{self, Instrument, Item};
+use domain::outcomes::report::{self, DisclosedInstrument, DisclosedItem, ReportScope};
+use domain::outcomes::NewMeasurement;
 
 /// An outcome instrument the server scores.
 pub struct OutcomeInstrument(pub &'static Instrument);
@@ -102,7 +95,7 @@ impl OutcomeMeasurementNode {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn instrument(&self) -> async_graphql::Result<OutcomeInstrument> {
+    async fn instrument(&self) -> ApiResult<OutcomeInstrument> {
         Ok(OutcomeInstrument(instruments::by_key(&self.0.instrument)?))
     }
     async fn kind(&self) -> MeasurementKind {
@@ -119,7 +112,7 @@ impl OutcomeMeasurementNode {
     async fn metric_score(&self) -> Option<f64> {
         self.0.metric_score
     }
-    async fn responses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OutcomeResponse>> {
+    async fn responses(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeResponse>> {
         let rows = request(ctx)?.loaders.outcome_responses.load_one(self.0.id).await?.unwrap_or_default();
         let instrument = self.catalogue_entry();
         // In the instrument's order, whatever order the rows come in.
@@ -146,28 +139,28 @@ impl OutcomeMeasurementNode {
             .collect())
     }
     /// For a follow-up: the baseline it is compared with.
-    async fn baseline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OutcomeMeasurementNode>> {
+    async fn baseline(&self, ctx: &Context<'_>) -> ApiResult<Option<OutcomeMeasurementNode>> {
         let Some(id) = self.0.baseline_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.outcome_measurement.load_one(id).await?.map(OutcomeMeasurementNode))
     }
     /// For a follow-up: metric score minus the baseline's.
-    async fn metric_change(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+    async fn metric_change(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
         let (Some(id), Some(score)) = (self.0.baseline_id, self.0.metric_score) else { return Ok(None) };
         let baseline = request(ctx)?.loaders.outcome_measurement.load_one(id).await?;
         Ok(baseline.and_then(|b| b.metric_score).map(|b| ((score - b) * 100.0).round() / 100.0))
     }
     /// The referral it was taken under, if the caller is a party to it (null otherwise, as when
     /// there is none: to anyone else even its existence is not theirs to know).
-    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {
+    async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Option<ReferralNode>> {
         let Some(id) = self.0.referral_id else { return Ok(None) };
         let req = request(ctx)?;
         let model = req.loaders.referral.load_one(id).await?;
         Ok(model.and_then(|m| ReferralNode::visible(&req.caller, m)))
     }
-    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
     }
-    async fn recorded_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn recorded_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.recorded_organisation_id).await?.map(Into::into))
     }
     async fn recorded_at(&self) -> scalars::DateTime {
@@ -322,11 +315,7 @@ impl OutcomeQuery {
     /// and denominator. Counts of 1–4 are suppressed for every caller (with a complement wherever
     /// one could be subtracted). Callers who see aggregates only ask for a calendar month,
     /// financial-year quarter or financial year that has ended, and get published statistics.
-    async fn outcome_report(
-        &self,
-        ctx: &Context<'_>,
-        input: OutcomeReportInput,
-    ) -> async_graphql::Result<OutcomeReport> {
+    async fn outcome_report(&self, ctx: &Context<'_>, input: OutcomeReportInput) -> ApiResult<OutcomeReport> {
         let req = request(ctx)?;
         let neighbourhood_id = parse_id("neighbourhoodId", &input.neighbourhood_id)?;
         if !req.caller.may_see_aggregates(neighbourhood_id) {
@@ -344,7 +333,7 @@ impl OutcomeQuery {
         let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
         if let Some(pcn) = pcn_id {
             let found = organisation::Entity::find_by_id(pcn).one(&req.db).await?;
-            if !found.is_some_and(|o| o.kind == OrganisationKind::Pcn) {
+            if !found.is_some_and(|o| o.kind == entity::OrganisationKind::Pcn) {
                 return Err(AppError::bad_input("pcnId", "no such PCN").into());
             }
         }
@@ -354,7 +343,7 @@ impl OutcomeQuery {
         // figures of a period never change (a change would be one person's result).
         let recorded_before = match disclosure {
             Disclosure::Exact => None,
-            Disclosure::Published => Some(crate::referrals::figures::uk_midnight(
+            Disclosure::Published => Some(domain::referrals::figures::uk_midnight(
                 input.to.succ_opt().ok_or_else(|| AppError::bad_input("to", "is out of range"))?,
             )?),
         };
@@ -389,7 +378,7 @@ impl OutcomeMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordOutcomeMeasurementInput,
-    ) -> async_graphql::Result<RecordOutcomeMeasurementPayload> {
+    ) -> ApiResult<RecordOutcomeMeasurementPayload> {
         let req = request(ctx)?;
         let new = NewMeasurement {
             patient_id: parse_id("patientId", &input.patient_id)?,
@@ -399,7 +388,7 @@ impl OutcomeMutation {
             referral_id: input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
             responses: input.responses.into_iter().map(|r| (r.item, r.value)).collect(),
         };
-        let (model, grant) = super::record(&req.db, &req.caller, req.today, new).await?;
+        let (model, grant) = domain::outcomes::record(&req.db, &req.caller, req.today, new).await?;
         req.audit_reads(ctx, &[(model.patient_id, grant.reason)]).await?;
         Ok(RecordOutcomeMeasurementPayload { measurement: OutcomeMeasurementNode(model) })
     }

@@ -2,33 +2,26 @@
 //! field asks it again, so nested paths cannot outrun the policy.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use chrono::{Datelike, NaiveDate};
 
 use entity::{patient, patient_condition};
 
-use super::criteria::{ConditionMatch, PatientCriteria};
-use super::query::{self, PatientOrder, PatientSelection};
-use crate::auth::{Grant, PatientAccessLevel};
-use crate::conditions;
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
-use crate::error::{AppError, AppResult};
-use crate::frailty::{clinical_frailty_scale_label, FrailtyCategory};
+use crate::enums::{ConditionMatch, Direction, FrailtyCategory, PatientSortKey, Sex};
+use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
-use crate::nhs_number::NhsNumber;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{LazyCount, Page, PageRequest};
 use crate::scalars;
-use crate::search::SearchText;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
-#[graphql(remote = "entity::Sex")]
-pub enum Sex {
-    Female,
-    Male,
-    Other,
-    Unknown,
-}
+use domain::auth::Grant;
+use domain::auth::PatientAccessLevel;
+use domain::conditions;
+use domain::error::{AppError, AppResult};
+use domain::frailty::clinical_frailty_scale_label;
+use domain::nhs_number::NhsNumber;
+use domain::pagination::{LazyCount, Page, PageRequest};
+use domain::patients::criteria::PatientCriteria;
+use domain::patients::query::{self, PatientOrder, PatientSelection};
+use domain::search::SearchText;
 
 /// A patient record as the signed-in practitioner may see it.
 #[derive(Clone)]
@@ -62,15 +55,6 @@ impl PatientNode {
     }
 }
 
-/// Age in whole years on `today`.
-pub fn age_on(date_of_birth: NaiveDate, today: NaiveDate) -> i32 {
-    let mut age = today.year() - date_of_birth.year();
-    if (today.month(), today.day()) < (date_of_birth.month(), date_of_birth.day()) {
-        age -= 1;
-    }
-    age
-}
-
 /// A person's record as the signed-in practitioner may see it. Every field but `id` and
 /// `accessLevel` is null, with a FORBIDDEN error saying why, where the caller's access does not
 /// open it (ask `accessLevel` first): the name and access needs from the shared summary up, the
@@ -82,73 +66,73 @@ impl PatientNode {
     }
 
     /// The level of access the signed-in practitioner has to this record.
-    async fn access_level(&self) -> PatientAccessLevel {
-        self.grant.level
+    async fn access_level(&self) -> crate::enums::PatientAccessLevel {
+        self.grant.level.into()
     }
 
     /// Ten digits, e.g. `9990000018`.
-    async fn nhs_number(&self) -> AppResult<Option<String>> {
+    async fn nhs_number(&self) -> ApiResult<Option<String>> {
         Ok(Some(self.full()?.nhs_number.clone()))
     }
 
     /// Grouped for reading, e.g. `999 000 0018`.
-    async fn nhs_number_formatted(&self) -> AppResult<Option<String>> {
+    async fn nhs_number_formatted(&self) -> ApiResult<Option<String>> {
         let digits = &self.full()?.nhs_number;
         Ok(Some(NhsNumber::parse(digits).map(|n| n.to_display_form()).unwrap_or_else(|_| digits.clone())))
     }
 
-    async fn given_name(&self) -> AppResult<Option<&str>> {
+    async fn given_name(&self) -> ApiResult<Option<&str>> {
         Ok(Some(&self.summary()?.given_name))
     }
 
-    async fn family_name(&self) -> AppResult<Option<&str>> {
+    async fn family_name(&self) -> ApiResult<Option<&str>> {
         Ok(Some(&self.summary()?.family_name))
     }
 
-    async fn name(&self) -> AppResult<Option<String>> {
+    async fn name(&self) -> ApiResult<Option<String>> {
         let m = self.summary()?;
         Ok(Some(format!("{} {}", m.given_name, m.family_name)))
     }
 
-    async fn date_of_birth(&self) -> AppResult<Option<scalars::Date>> {
+    async fn date_of_birth(&self) -> ApiResult<Option<scalars::Date>> {
         Ok(Some((self.full()?.date_of_birth).into()))
     }
 
     /// Age in whole years today.
-    async fn age(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
-        Ok(Some(age_on(self.full()?.date_of_birth, request(ctx)?.today)))
+    async fn age(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+        Ok(Some(domain::patients::age_on(self.full()?.date_of_birth, request(ctx)?.today)))
     }
 
-    async fn sex(&self) -> AppResult<Option<Sex>> {
+    async fn sex(&self) -> ApiResult<Option<Sex>> {
         Ok(Some(self.full()?.sex.into()))
     }
 
-    async fn postcode(&self) -> AppResult<Option<&str>> {
+    async fn postcode(&self) -> ApiResult<Option<&str>> {
         Ok(Some(&self.full()?.postcode))
     }
 
     /// Index of Multiple Deprivation decile (1 = most deprived 10%).
-    async fn deprivation_decile(&self) -> AppResult<Option<i16>> {
+    async fn deprivation_decile(&self) -> ApiResult<Option<i16>> {
         Ok(self.full()?.deprivation_decile)
     }
 
-    async fn registered_practice(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn registered_practice(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let id = self.full()?.registered_practice_id;
         let found = request(ctx)?.loaders.organisation.load_one(id).await?;
         Ok(Some(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?))
     }
 
-    async fn neighbourhood(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeighbourhoodNode>> {
+    async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
         let id = self.full()?.neighbourhood_id;
         let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
         Ok(Some(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?))
     }
 
-    async fn frailty(&self) -> AppResult<Option<Frailty>> {
+    async fn frailty(&self) -> ApiResult<Option<Frailty>> {
         let m = self.full()?;
         Ok(Some(Frailty {
             efi_score: m.efi_score,
-            category: m.efi_score.map(FrailtyCategory::from_efi),
+            category: m.efi_score.map(|score| domain::frailty::FrailtyCategory::from_efi(score).into()),
             efi_calculated_on: m.efi_calculated_on.map(Into::into),
             clinical_frailty_scale: m.clinical_frailty_scale,
             clinical_frailty_scale_label: m
@@ -160,19 +144,19 @@ impl PatientNode {
     }
 
     /// Coded long-term conditions, oldest diagnosis first.
-    async fn conditions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<PatientCondition>>> {
+    async fn conditions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<PatientCondition>>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.conditions.load_one(id).await?.unwrap_or_default();
         Ok(Some(rows.into_iter().map(PatientCondition).collect()))
     }
 
-    async fn condition_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<usize>> {
+    async fn condition_count(&self, ctx: &Context<'_>) -> ApiResult<Option<usize>> {
         let id = self.full()?.id;
         Ok(Some(request(ctx)?.loaders.conditions.load_one(id).await?.map_or(0, |rows| rows.len())))
     }
 
     /// What the team must know to reach and support the person.
-    async fn needs(&self) -> AppResult<Option<AccessNeeds>> {
+    async fn needs(&self) -> ApiResult<Option<AccessNeeds>> {
         let m = self.summary()?;
         Ok(Some(AccessNeeds {
             lives_alone: m.lives_alone,
@@ -186,7 +170,7 @@ impl PatientNode {
 
     /// The person's current care and support plan, if they have one (part of the full record;
     /// partners the person shares it with read it through `carePlan(patientId:)`).
-    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::plans::graphql::CarePlanNode>> {
+    async fn care_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<crate::plans::graphql::CarePlanNode>> {
         let m = self.full()?;
         let plan = request(ctx)?.loaders.care_plan_by_patient.load_one(m.id).await?.flatten();
         Ok(plan.map(|p| crate::plans::graphql::CarePlanNode::new(p, m.clone(), self.grant)))
@@ -196,7 +180,7 @@ impl PatientNode {
     async fn asset_connections(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Vec<crate::directory::graphql::AssetConnectionNode>>> {
+    ) -> ApiResult<Option<Vec<crate::directory::graphql::AssetConnectionNode>>> {
         let id = self.full()?.id;
         Ok(Some(crate::directory::graphql::connections_of_patient(request(ctx)?, id).await?))
     }
@@ -206,9 +190,9 @@ impl PatientNode {
         &self,
         ctx: &Context<'_>,
         instrument: Option<String>,
-    ) -> async_graphql::Result<Option<Vec<crate::outcomes::graphql::OutcomeMeasurementNode>>> {
+    ) -> ApiResult<Option<Vec<crate::outcomes::graphql::OutcomeMeasurementNode>>> {
         let id = self.full()?.id;
-        let wanted = instrument.map(|k| crate::outcomes::instruments::by_key(&k)).transpose()?;
+        let wanted = instrument.map(|k| domain::outcomes::instruments::by_key(&k)).transpose()?;
         let rows = request(ctx)?.loaders.measurements_by_patient.load_one(id).await?.unwrap_or_default();
         Ok(Some(
             rows.into_iter()
@@ -225,23 +209,20 @@ impl PatientNode {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = true)] open_only: bool,
-    ) -> async_graphql::Result<Option<Vec<crate::referrals::graphql::ReferralNode>>> {
+    ) -> ApiResult<Option<Vec<crate::referrals::graphql::ReferralNode>>> {
         let id = self.full()?.id;
         let req = request(ctx)?;
         let rows = req.loaders.referrals_by_patient.load_one(id).await?.unwrap_or_default();
         Ok(Some(
             rows.into_iter()
-                .filter(|r| !open_only || crate::referrals::state::is_open(r.status))
+                .filter(|r| !open_only || domain::referrals::state::is_open(r.status))
                 .filter_map(|r| crate::referrals::graphql::ReferralNode::visible(&req.caller, r))
                 .collect(),
         ))
     }
 
     /// Per outcome instrument, the latest measurement, the one before it and the change.
-    async fn outcome_trends(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Vec<super::prepare::OutcomeTrend>>> {
+    async fn outcome_trends(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<super::prepare::OutcomeTrend>>> {
         let id = self.full()?.id;
         Ok(Some(super::prepare::outcome_trends(request(ctx)?, id).await?))
     }
@@ -252,7 +233,7 @@ impl PatientNode {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = true)] open_only: bool,
-    ) -> async_graphql::Result<Option<Vec<crate::mdt::graphql::MdtActionNode>>> {
+    ) -> ApiResult<Option<Vec<crate::mdt::graphql::MdtActionNode>>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.mdt_actions_by_patient.load_one(id).await?.unwrap_or_default();
         Ok(Some(
@@ -265,13 +246,13 @@ impl PatientNode {
 
     /// The organisations and practitioners involved in the person's care now, and how (through
     /// referrals, only those the caller is a party to).
-    async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<super::prepare::CareTeamMember>>> {
+    async fn care_team(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<super::prepare::CareTeamMember>>> {
         let m = self.full()?;
         Ok(Some(super::prepare::care_team(request(ctx)?, m).await?))
     }
 
     /// The person has registered a national data opt-out (their data must not be used beyond their care).
-    async fn national_data_opt_out(&self) -> AppResult<Option<bool>> {
+    async fn national_data_opt_out(&self) -> ApiResult<Option<bool>> {
         Ok(Some(self.full()?.national_data_opt_out))
     }
 }
@@ -347,6 +328,25 @@ impl From<&conditions::LongTermCondition> for LongTermCondition {
 
 connection_type!(PatientConnection, PatientEdge, PatientNode, "A page of patients, by family name then given name.");
 
+/// The order of a patient list. People with the same value are listed by name (A to Z), so the
+/// order is stable and paging with `after` never skips or repeats anyone. A cursor names a person,
+/// not a position: it may be used with another order, and the next page follows that person in it.
+#[derive(InputObject, Debug, Clone, Copy, Default)]
+pub struct PatientOrderInput {
+    /// Sorted by what. Default: `NAME`.
+    #[graphql(default)]
+    pub by: PatientSortKey,
+    /// Default: `ASC` (A to Z; lowest score first). `DESC` with `EFI_SCORE` lists the frailest first.
+    #[graphql(default)]
+    pub direction: Direction,
+}
+
+impl From<PatientOrderInput> for PatientOrder {
+    fn from(order: PatientOrderInput) -> Self {
+        Self { by: order.by.into(), direction: order.direction.into() }
+    }
+}
+
 /// Criteria shared by the `patients` filter and cohort definitions.
 #[derive(InputObject, Default, Clone)]
 pub struct PatientCriteriaInput {
@@ -374,10 +374,10 @@ impl PatientCriteriaInput {
             .transpose()
         };
         PatientCriteria {
-            frailty_categories: self.frailty_categories.unwrap_or_default(),
+            frailty_categories: self.frailty_categories.unwrap_or_default().into_iter().map(Into::into).collect(),
             min_condition_count: non_negative("minConditionCount", self.min_condition_count)?,
             condition_codes: self.condition_codes.unwrap_or_default(),
-            condition_match: self.condition_match.unwrap_or_default(),
+            condition_match: self.condition_match.map(Into::into).unwrap_or_default(),
             age_min: non_negative("ageMin", self.age_min)?,
             age_max: non_negative("ageMax", self.age_max)?,
             practice_id: self.practice_id.as_ref().map(|id| parse_id("practiceId", id)).transpose()?,
@@ -411,7 +411,7 @@ pub async fn patient_page(
     first: Option<i32>,
     after: Option<String>,
     order: Option<PatientOrder>,
-) -> async_graphql::Result<PatientConnection> {
+) -> ApiResult<PatientConnection> {
     let look = ctx.look_ahead();
     let selected = super::prepare::Selected::new(vec![look.field("nodes"), look.field("edges").field("node")]);
     let page_request = PageRequest::new(first, after)?;
@@ -476,7 +476,7 @@ pub struct PatientQuery;
 #[Object]
 impl PatientQuery {
     /// One patient's record. Every read is audited.
-    async fn patient(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PatientNode> {
+    async fn patient(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PatientNode> {
         let req = request(ctx)?;
         let id = parse_id("id", &id)?;
         let (model, grant) = query::get(&req.db, &req.caller, id).await?;
@@ -490,15 +490,15 @@ impl PatientQuery {
 
     /// Patients of the caller's neighbourhoods, narrowed by `filter`, by name unless `orderBy`
     /// says otherwise. Every record returned is audited.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn patients(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         filter: Option<PatientFilterInput>,
-        order_by: Option<PatientOrder>,
-    ) -> async_graphql::Result<PatientConnection> {
+        order_by: Option<PatientOrderInput>,
+    ) -> ApiResult<PatientConnection> {
         let req = request(ctx)?;
         let filter = filter.unwrap_or_default();
         let mut criteria = vec![filter.criteria.into_criteria()?];
@@ -506,7 +506,7 @@ impl PatientQuery {
         let mut neighbourhood_id =
             filter.neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
         if let Some(cohort_id) = &filter.cohort_id {
-            let cohort = crate::cohorts::get(&req.db, &req.caller, parse_id("cohortId", cohort_id)?).await?;
+            let cohort = domain::cohorts::get(&req.db, &req.caller, parse_id("cohortId", cohort_id)?).await?;
             if neighbourhood_id.is_some_and(|n| n != cohort.model.neighbourhood_id) {
                 return Err(AppError::bad_input(
                     "cohortId",
@@ -524,7 +524,7 @@ impl PatientQuery {
             search: SearchText::parse(filter.search)?,
             today: req.today,
         };
-        patient_page(ctx, req, selection, first, after, order_by).await
+        patient_page(ctx, req, selection, first, after, order_by.map(Into::into)).await
     }
 
     /// The coded long-term conditions the service knows.

@@ -18,13 +18,14 @@ use uuid::Uuid;
 use entity::{patient, ConnectionState, PlanActionStatus};
 
 use crate::context::{request, RequestContext};
-use crate::error::AppResult;
-use crate::label::label;
+use crate::error::ApiResult;
 use crate::loaders::{load_if, rows_if};
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
-use crate::referrals::state::is_open;
+use domain::error::AppResult;
+use domain::label::label;
+use domain::referrals::state::is_open;
 
 /// What a list of patient nodes selects, across every path that reaches the list.
 pub struct Selected<'a> {
@@ -208,11 +209,11 @@ pub struct CareTeamMember {
 
 #[Object]
 impl CareTeamMember {
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.organisation_id).await?.map(Into::into))
     }
     /// The practitioner, when the involvement is a person's rather than the organisation's.
-    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
@@ -248,7 +249,7 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
     // other organisations (a mental health trust, say) is those parties' to know.
     let referrals = l.referrals_by_patient.load_one(person.id).await?.unwrap_or_default();
     for r in referrals.iter().filter(|r| is_open(r.status) && req.caller.may_see_referral(r)) {
-        let service = crate::label::service_words(r.service);
+        let service = domain::label::service_words(r.service);
         let state = label(r.status);
         add(
             r.referring_organisation_id,
@@ -312,7 +313,7 @@ pub async fn care_team(req: &RequestContext, person: &patient::Model) -> AppResu
     let actions = l.mdt_actions_by_patient.load_one(person.id).await?.unwrap_or_default();
     for a in actions.iter().filter(|a| a.status == PlanActionStatus::Open) {
         if let Some(org) = owner_org(req, a.owner_organisation_id, a.owner_practitioner_id).await? {
-            let due = a.due_date.map(|d| format!(" (due {})", crate::label::day(d))).unwrap_or_default();
+            let due = a.due_date.map(|d| format!(" (due {})", domain::label::day(d))).unwrap_or_default();
             add(org, a.owner_practitioner_id, InvolvementKind::MdtActionOwner, format!("MDT action{due}: {}", a.text));
         }
     }
@@ -353,12 +354,12 @@ impl OutcomeTrend {
     }
     /// The metric score fell as the agenda proposal counts falling wellbeing: by at least 1 point,
     /// the latest measurement taken in the last year.
-    async fn is_falling(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn is_falling(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let today = request(ctx)?.today;
         Ok(self
             .previous
             .as_ref()
-            .is_some_and(|before| crate::mdt::proposal::wellbeing_fall(&self.latest, before, today).is_some()))
+            .is_some_and(|before| domain::mdt::proposal::wellbeing_fall(&self.latest, before, today).is_some()))
     }
 }
 

@@ -3,39 +3,24 @@
 //! strengths, goals, actions, review date) where the person agreed to share it with the caller's
 //! organisation. Every plan returned is audited as an access to the person's record.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use uuid::Uuid;
 
 use entity::{care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share};
 
-use super::{ActionDraft, GoalDraft, PlanDraft};
-use crate::auth::{Grant, PatientAccessLevel};
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
-use crate::error::{AppError, AppResult};
+use crate::enums::{GoalStatus, PlanActionStatus, ReferralNeed};
+use crate::error::ApiResult;
 use crate::organisations::OrganisationNode;
-use crate::pagination::PageRequest;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
-use crate::referrals::graphql::ReferralNeed;
 use crate::scalars;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::GoalStatus")]
-pub enum GoalStatus {
-    NotStarted,
-    InProgress,
-    Achieved,
-    NoLongerRelevant,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::PlanActionStatus")]
-pub enum PlanActionStatus {
-    Open,
-    Done,
-    Cancelled,
-}
+use domain::auth::Grant;
+use domain::auth::PatientAccessLevel;
+use domain::error::{AppError, AppResult};
+use domain::pagination::PageRequest;
+use domain::plans::{ActionDraft, GoalDraft, PlanDraft};
 
 /// A person's care and support plan as the caller may see it.
 #[derive(Clone)]
@@ -69,11 +54,11 @@ impl CarePlanNode {
         PatientNode::new(self.patient.clone(), self.grant)
     }
     /// What the caller sees: FULL, or SHARED_SUMMARY where the person agreed to share it.
-    async fn access_level(&self) -> PatientAccessLevel {
-        self.grant.level
+    async fn access_level(&self) -> crate::enums::PatientAccessLevel {
+        self.grant.level.into()
     }
     /// Send this as `baseVersion` when saving a change.
-    async fn version(&self) -> AppResult<i32> {
+    async fn version(&self) -> ApiResult<i32> {
         Ok(self.full()?.version)
     }
     /// "What matters to me", in the person's words.
@@ -86,37 +71,37 @@ impl CarePlanNode {
     async fn review_date(&self) -> Option<scalars::Date> {
         self.model.review_date.map(Into::into)
     }
-    async fn goals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanGoal>> {
+    async fn goals(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanGoal>> {
         let rows = request(ctx)?.loaders.plan_goals.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(PlanGoal).collect())
     }
-    async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanAction>> {
+    async fn actions(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanAction>> {
         let rows = request(ctx)?.loaders.plan_actions.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(PlanAction).collect())
     }
     async fn updated_at(&self) -> scalars::DateTime {
         self.model.updated_at.into()
     }
-    async fn updated_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn updated_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.updated_by).await?.map(Into::into))
     }
-    async fn created_at(&self) -> AppResult<scalars::DateTime> {
+    async fn created_at(&self) -> ApiResult<scalars::DateTime> {
         Ok((self.full()?.created_at).into())
     }
     /// Organisations the person has agreed may see the plan summary now.
-    async fn shared_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanShare>> {
+    async fn shared_with(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanShare>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.plan_shares.load_one(id).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|s| s.open_key.is_some()).map(PlanShare).collect())
     }
     /// Every agreement, standing or withdrawn, oldest first.
-    async fn sharing_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanShare>> {
+    async fn sharing_history(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanShare>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.plan_shares.load_one(id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(PlanShare).collect())
     }
     /// Every version of the plan, oldest first.
-    async fn revisions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanRevision>> {
+    async fn revisions(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanRevision>> {
         let id = self.full()?.id;
         let rows = request(ctx)?.loaders.plan_revisions.load_one(id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(PlanRevision).collect())
@@ -159,11 +144,11 @@ impl PlanAction {
     async fn text(&self) -> &str {
         &self.0.text
     }
-    async fn owner_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn owner_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let Some(id) = self.0.owner_organisation_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
     }
-    async fn owner_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn owner_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.0.owner_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
@@ -183,11 +168,11 @@ impl PlanShare {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
     }
     /// Who recorded the person's agreement, and when.
-    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
     }
     async fn recorded_at(&self) -> scalars::DateTime {
@@ -199,7 +184,7 @@ impl PlanShare {
     async fn withdrawn_at(&self) -> Option<scalars::DateTime> {
         self.0.withdrawn_at.map(Into::into)
     }
-    async fn withdrawn_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn withdrawn_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.0.withdrawn_by else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
@@ -216,14 +201,14 @@ impl PlanRevision {
     async fn changed_at(&self) -> scalars::DateTime {
         self.0.changed_at.into()
     }
-    async fn changed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn changed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.changed_by).await?.map(Into::into))
     }
-    async fn changed_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn changed_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.0.changed_organisation_id).await?.map(Into::into))
     }
     /// The whole plan at this version (what matters, strengths, review date, goals, actions).
-    async fn content(&self) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
+    async fn content(&self) -> ApiResult<async_graphql::Json<serde_json::Value>> {
         let value = serde_json::from_str(&self.0.content).map_err(AppError::internal)?;
         Ok(async_graphql::Json(value))
     }
@@ -352,9 +337,9 @@ pub struct PlanQuery;
 impl PlanQuery {
     /// A person's current plan (null when they have none): in full under a care relationship, the
     /// summary where the person agreed to share it with the caller's organisation. Audited.
-    async fn care_plan(&self, ctx: &Context<'_>, patient_id: ID) -> async_graphql::Result<Option<CarePlanNode>> {
+    async fn care_plan(&self, ctx: &Context<'_>, patient_id: ID) -> ApiResult<Option<CarePlanNode>> {
         let req = request(ctx)?;
-        let found = super::read(&req.db, &req.caller, parse_id("patientId", &patient_id)?).await?;
+        let found = domain::plans::read(&req.db, &req.caller, parse_id("patientId", &patient_id)?).await?;
         let Some((plan, patient, grant)) = found else { return Ok(None) };
         let node = CarePlanNode::new(plan, patient, grant);
         audit_plans(ctx, req, &[&node]).await?;
@@ -363,15 +348,15 @@ impl PlanQuery {
 
     /// Plans whose summary people have agreed to share with the caller's organisation (how a VCSE
     /// partner sees them). Every plan returned is audited.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn shared_care_plans(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<CarePlanConnection> {
+    ) -> ApiResult<CarePlanConnection> {
         let req = request(ctx)?;
-        let shares = super::shared_with_me(&req.db, &req.caller, PageRequest::new(first, after)?).await?;
+        let shares = domain::plans::shared_with_me(&req.db, &req.caller, PageRequest::new(first, after)?).await?;
         let plans = req.loaders.care_plan.load_many(shares.items.iter().map(|(_, s)| s.plan_id)).await?;
         let patients = req.loaders.patient.load_many(shares.items.iter().map(|(_, s)| s.patient_id)).await?;
         let page = shares.try_map(|s| {
@@ -381,7 +366,7 @@ impl PlanQuery {
             // The caller's own relationship, if any, or the agreement this row records.
             let grant = req.caller.grant_for(&patient).unwrap_or(Grant {
                 level: PatientAccessLevel::SharedSummary,
-                reason: crate::auth::AccessReason::PlanShared,
+                reason: domain::auth::AccessReason::PlanShared,
             });
             Ok(CarePlanNode::new(plan, patient, grant))
         })?;
@@ -397,15 +382,11 @@ pub struct PlanMutation;
 #[Object]
 impl PlanMutation {
     /// Writes the person's first plan, or a new version of it based on `baseVersion`.
-    async fn save_care_plan(
-        &self,
-        ctx: &Context<'_>,
-        input: SaveCarePlanInput,
-    ) -> async_graphql::Result<SaveCarePlanPayload> {
+    async fn save_care_plan(&self, ctx: &Context<'_>, input: SaveCarePlanInput) -> ApiResult<SaveCarePlanPayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
         let base = input.base_version;
-        let (plan, grant) = super::save(&req.db, &req.caller, patient_id, base, input.draft()?).await?;
+        let (plan, grant) = domain::plans::save(&req.db, &req.caller, patient_id, base, input.draft()?).await?;
         let patient = req
             .loaders
             .patient
@@ -419,16 +400,13 @@ impl PlanMutation {
 
     /// Records the person's agreement that an organisation of their neighbourhood may see their
     /// plan summary (who recorded it and when are kept).
-    async fn share_care_plan(
-        &self,
-        ctx: &Context<'_>,
-        input: CarePlanShareInput,
-    ) -> async_graphql::Result<CarePlanSharePayload> {
+    async fn share_care_plan(&self, ctx: &Context<'_>, input: CarePlanShareInput) -> ApiResult<CarePlanSharePayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
         let (share, changed) =
-            super::share(&req.db, &req.caller, patient_id, parse_id("organisationId", &input.organisation_id)?).await?;
-        req.audit_reads(ctx, &[(patient_id, crate::auth::AccessReason::NeighbourhoodMember)]).await?;
+            domain::plans::share(&req.db, &req.caller, patient_id, parse_id("organisationId", &input.organisation_id)?)
+                .await?;
+        req.audit_reads(ctx, &[(patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(CarePlanSharePayload { share: PlanShare(share), changed })
     }
 
@@ -437,13 +415,17 @@ impl PlanMutation {
         &self,
         ctx: &Context<'_>,
         input: CarePlanShareInput,
-    ) -> async_graphql::Result<CarePlanSharePayload> {
+    ) -> ApiResult<CarePlanSharePayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
-        let share =
-            super::withdraw(&req.db, &req.caller, patient_id, parse_id("organisationId", &input.organisation_id)?)
-                .await?;
-        req.audit_reads(ctx, &[(patient_id, crate::auth::AccessReason::NeighbourhoodMember)]).await?;
+        let share = domain::plans::withdraw(
+            &req.db,
+            &req.caller,
+            patient_id,
+            parse_id("organisationId", &input.organisation_id)?,
+        )
+        .await?;
+        req.audit_reads(ctx, &[(patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(CarePlanSharePayload { share: PlanShare(share), changed: true })
     }
 }

@@ -1,7 +1,7 @@
 //! GraphQL for the waiting-list and throughput figures (`figures`). Aggregates only: visible to
 //! the neighbourhood's organisations and to commissioners. Exact figures go to callers who may
 //! read identifiable records and ask for the referrals their organisation received or made (they
-//! are a party to each); everything else is answered as published statistics (`crate::disclosure`):
+//! are a party to each); everything else is answered as published statistics (`domain::disclosure`):
 //! fixed, ended periods, counts of 1–4 withheld along with a complement on every sum that could
 //! give them away, the rest rounded to the nearest 5, and the waits computed from a withheld count
 //! withheld too.
@@ -11,16 +11,17 @@ use chrono::{NaiveDate, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use entity::{organisation, OrganisationKind};
+use entity::organisation;
 use sea_orm::{EntityTrait, Iterable};
 
-use super::figures::{compute, FigureScope, Figures, GroupKey, THROUGHPUT_WINDOW_DAYS};
-use super::graphql::{ReferralNeed, ReferralService, ReferralSource, ReferralStatus};
 use crate::context::{parse_id, request, RequestContext};
-use crate::disclosure::{Cell, Disclosure, Shown, Table};
-use crate::error::{AppError, AppResult};
+use crate::enums::{ReferralNeed, ReferralService, ReferralSource, ReferralStatus};
+use crate::error::ApiResult;
 use crate::organisations::OrganisationNode;
 use crate::scalars;
+use domain::disclosure::{Cell, Disclosure, Shown, Table};
+use domain::error::{AppError, AppResult};
+use domain::referrals::figures::{compute, FigureScope, Figures, GroupKey, THROUGHPUT_WINDOW_DAYS};
 
 #[derive(InputObject)]
 pub struct ReferralFiguresInput {
@@ -101,7 +102,7 @@ pub struct ReferralFigures {
 #[ComplexObject]
 impl ReferralFigures {
     /// The PCN (breakdown rows; null for the whole selection or patients of practices without one).
-    async fn pcn(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn pcn(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let Some(id) = self.pcn_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
     }
@@ -295,7 +296,7 @@ impl ReferralFiguresReport {
         let organisations = req.loaders.organisation.load_many(members).await?;
         let mut pcns: Vec<Option<Uuid>> = organisations
             .values()
-            .filter(|o| o.kind == OrganisationKind::GpPractice)
+            .filter(|o| o.kind == entity::OrganisationKind::GpPractice)
             .map(|o| o.parent_id)
             .filter(|pcn| self.scope.pcn_id.is_none() || *pcn == self.scope.pcn_id)
             .collect();
@@ -338,12 +339,12 @@ impl ReferralFiguresReport {
         self.disclosure == Disclosure::Exact
     }
     /// The whole selection.
-    async fn total(&self, ctx: &Context<'_>) -> async_graphql::Result<ReferralFigures> {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<ReferralFigures> {
         let shown = self.shown(request(ctx)?, true, false).await?;
         Ok(shown.total.ok_or_else(|| AppError::internal(anyhow::anyhow!("figures computed without their total")))?)
     }
     /// One row per PCN and service that has any referral in the selection, by PCN then service.
-    async fn breakdown(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralFigures>> {
+    async fn breakdown(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralFigures>> {
         Ok(self.shown(request(ctx)?, false, true).await?.rows)
     }
 }
@@ -363,7 +364,7 @@ impl FiguresQuery {
         &self,
         ctx: &Context<'_>,
         input: ReferralFiguresInput,
-    ) -> async_graphql::Result<ReferralFiguresReport> {
+    ) -> ApiResult<ReferralFiguresReport> {
         let req = request(ctx)?;
         let neighbourhood_id = parse_id("neighbourhoodId", &input.neighbourhood_id)?;
         if !req.caller.may_see_aggregates(neighbourhood_id) {
@@ -378,12 +379,12 @@ impl FiguresQuery {
         // Exact figures only over referrals the caller's organisation is a party to: any other
         // selection counts referrals between other organisations, which only their parties see.
         let own = [receiving, referring].contains(&Some(req.caller.organisation_id));
-        let disclosure = if own { req.caller.disclosure() } else { crate::disclosure::Disclosure::Published };
+        let disclosure = if own { req.caller.disclosure() } else { domain::disclosure::Disclosure::Published };
         disclosure.check_period(input.from.0, input.to.0, req.today)?;
         let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
         if let Some(pcn) = pcn_id {
             let found = organisation::Entity::find_by_id(pcn).one(&req.db).await?;
-            if !found.is_some_and(|o| o.kind == OrganisationKind::Pcn) {
+            if !found.is_some_and(|o| o.kind == entity::OrganisationKind::Pcn) {
                 return Err(AppError::bad_input("pcnId", "no such PCN").into());
             }
         }
@@ -397,7 +398,7 @@ impl FiguresQuery {
         )?;
         scope.receiving_organisation_id = receiving;
         scope.referring_organisation_id = referring;
-        scope.status_as_at = disclosure == crate::disclosure::Disclosure::Published;
+        scope.status_as_at = disclosure == domain::disclosure::Disclosure::Published;
         Ok(ReferralFiguresReport {
             scope,
             from: input.from.into(),

@@ -1,105 +1,28 @@
 //! GraphQL for referrals. Every referral returned counts as an access to its patient's record and
 //! is audited; the patient itself is shown only under the caller's patient grant.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use uuid::Uuid;
 
 use entity::{referral, referral_event, referral_feedback};
 
-use super::state::{allowed_moves, is_open, moves_now, precondition, required_inputs, snomed_term};
-use super::{Move, NewReferral, ReferralFilter};
-use crate::auth::{AccessReason, Caller, ReferralView};
 use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
-use crate::error::{AppError, AppResult};
+use crate::enums::{
+    ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService, ReferralSource, ReferralStatus, Urgency,
+};
+use crate::error::ApiResult;
 use crate::loaders::load_if;
 use crate::organisations::OrganisationNode;
-use crate::pagination::{Page, PageRequest};
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ReferralStatus")]
-pub enum ReferralStatus {
-    Received,
-    AwaitingContact,
-    Contacted,
-    Active,
-    Closed,
-    DeclinedByPatient,
-    RejectedByService,
-    UnableToContact,
-    CancelledByReferrer,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ReferralSource")]
-pub enum ReferralSource {
-    Gp,
-    PracticeNurse,
-    Pharmacist,
-    Receptionist,
-    OtherPracticeStaff,
-    AdultSocialCare,
-    MentalHealth,
-    CommunityHealth,
-    Vcse,
-    SecondaryCare,
-    SelfReferral,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ReferralService")]
-pub enum ReferralService {
-    SocialPrescribing,
-    AdultSocialCare,
-    CommunityMentalHealth,
-    CommunityNursing,
-    Vcse,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ReferralOutcome")]
-pub enum ReferralOutcome {
-    GoalsMet,
-    GoalsPartlyMet,
-    MovedToAnotherService,
-    PatientWithdrew,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::Urgency")]
-pub enum Urgency {
-    Routine,
-    Urgent,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ReferralNeed")]
-pub enum ReferralNeed {
-    LonelinessOrIsolation,
-    Housing,
-    DebtAndMoney,
-    Employment,
-    PhysicalActivity,
-    LowMoodOrAnxiety,
-    CarerSupport,
-    FoodInsecurity,
-    Bereavement,
-    LongTermConditionSelfManagement,
-    Other,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "entity::ReferralEventKind")]
-pub enum ReferralEventKind {
-    Created,
-    StatusChanged,
-    ContactAttempt,
-    Assigned,
-}
+use domain::auth::{AccessReason, Caller, ReferralView};
+use domain::error::{AppError, AppResult};
+use domain::pagination::{Page, PageRequest};
+use domain::referrals::state::{allowed_moves, is_open, moves_now, precondition, required_inputs, snomed_term};
+use domain::referrals::{Move, NewReferral, ReferralFilter};
 
 /// A referral as one of its parties reads it. Built only by `visible` and `read`, which ask the
 /// policy (`Caller::referral_view`), so no path (a list, a person's referrals, feedback, an
@@ -119,7 +42,7 @@ impl ReferralNode {
 
     /// The referral, or FORBIDDEN when the caller is no party to it.
     pub fn read(caller: &Caller, model: referral::Model) -> AppResult<Self> {
-        Self::visible(caller, model).ok_or_else(|| AppError::forbidden(crate::auth::policy::REFERRAL_PARTIES_ONLY))
+        Self::visible(caller, model).ok_or_else(|| AppError::forbidden(domain::auth::policy::REFERRAL_PARTIES_ONLY))
     }
 
     pub fn model(&self) -> &referral::Model {
@@ -128,9 +51,9 @@ impl ReferralNode {
 
     /// What judging a move needs: the caller's side, and the contact attempts when they matter
     /// (the receiver of a referral awaiting contact).
-    async fn move_context(&self, ctx: &Context<'_>) -> async_graphql::Result<super::state::MoveContext> {
+    async fn move_context(&self, ctx: &Context<'_>) -> ApiResult<domain::referrals::state::MoveContext> {
         let req = request(ctx)?;
-        let mut context = super::move_context(&req.caller, &self.model, 0);
+        let mut context = domain::referrals::move_context(&req.caller, &self.model, 0);
         if context.is_receiver && self.model.status == entity::ReferralStatus::AwaitingContact {
             let events = req.loaders.referral_events.load_one(self.model.id).await?.unwrap_or_default();
             context.contact_attempts =
@@ -181,8 +104,8 @@ impl ReferralNeedEntry {
     }
     /// What the need is, for OTHER (and any extra detail). Withheld from voluntary-sector parties
     /// (FORBIDDEN) unless their own organisation referred.
-    async fn detail(&self) -> AppResult<Option<&str>> {
-        text_for(self.view, self.author, self.detail.as_deref())
+    async fn detail(&self) -> ApiResult<Option<&str>> {
+        Ok(text_for(self.view, self.author, self.detail.as_deref())?)
     }
 }
 
@@ -217,27 +140,27 @@ impl ReferralEventNode {
     }
     /// Why, in the words of whoever made the move. Withheld from voluntary-sector parties
     /// (FORBIDDEN) when another organisation wrote it.
-    async fn reason(&self) -> AppResult<Option<&str>> {
-        text_for(self.view, self.model.organisation_id, self.model.reason.as_deref())
+    async fn reason(&self) -> ApiResult<Option<&str>> {
+        Ok(text_for(self.view, self.model.organisation_id, self.model.reason.as_deref())?)
     }
     /// SNOMED CT code of the event, where one exists (871731000000106, 871711000000103).
     async fn snomed_code(&self) -> Option<&str> {
         self.model.snomed_code.as_deref()
     }
-    async fn practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.practitioner_id).await?.map(Into::into))
     }
     /// For ASSIGNED events: who the referral was assigned to.
-    async fn assigned_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn assigned_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.model.assigned_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganisationNode>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         Ok(request(ctx)?.loaders.organisation.load_one(self.model.organisation_id).await?.map(Into::into))
     }
 }
 
-async fn organisation(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<OrganisationNode> {
+async fn organisation(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<OrganisationNode> {
     let found = request(ctx)?.loaders.organisation.load_one(id).await?;
     Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
 }
@@ -250,7 +173,7 @@ impl ReferralNode {
 
     /// The person referred, under the caller's own access to their record or, for the receiving
     /// side of an open referral without it, the summary the person's consent opens.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+    async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         patient_for(ctx, self.model.patient_id, Some(&self.model)).await.map(Some)
     }
 
@@ -267,14 +190,14 @@ impl ReferralNode {
     /// machine's next states, less the other party's (only the referrer cancels; the receiver
     /// works the rest) and those whose precondition is not met yet (`UNABLE_TO_CONTACT` after 3
     /// recorded contact attempts). A listed move is accepted with the inputs `moves` names.
-    async fn allowed_moves(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralStatus>> {
+    async fn allowed_moves(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralStatus>> {
         let context = self.move_context(ctx).await?;
         Ok(moves_now(&context).into_iter().map(Into::into).collect())
     }
 
     /// Every next state of the state machine, each with whether the caller can move there now,
     /// why not if not, and the `moveReferral` inputs it needs.
-    async fn moves(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralMove>> {
+    async fn moves(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralMove>> {
         let context = self.move_context(ctx).await?;
         Ok(allowed_moves(self.model.status)
             .iter()
@@ -302,7 +225,7 @@ impl ReferralNode {
         self.model.urgency.into()
     }
 
-    async fn needs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralNeedEntry>> {
+    async fn needs(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralNeedEntry>> {
         let rows = request(ctx)?.loaders.referral_needs.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows
             .into_iter()
@@ -317,8 +240,8 @@ impl ReferralNode {
 
     /// The referrer's free text for the receiving team. Withheld from voluntary-sector parties
     /// (FORBIDDEN) unless their own organisation referred: it may be clinical.
-    async fn context(&self) -> AppResult<Option<&str>> {
-        text_for(self.view, self.model.referring_organisation_id, self.model.context.as_deref())
+    async fn context(&self) -> ApiResult<Option<&str>> {
+        Ok(text_for(self.view, self.model.referring_organisation_id, self.model.context.as_deref())?)
     }
 
     /// What the referrer wrote for a voluntary-sector receiver, with nothing clinical in it (what
@@ -327,24 +250,24 @@ impl ReferralNode {
         self.model.partner_summary.as_deref()
     }
 
-    async fn referring_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn referring_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.referring_practitioner_id).await?.map(Into::into))
     }
 
-    async fn referring_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+    async fn referring_organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationNode> {
         organisation(ctx, self.model.referring_organisation_id).await
     }
 
-    async fn receiving_organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<OrganisationNode> {
+    async fn receiving_organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationNode> {
         organisation(ctx, self.model.receiving_organisation_id).await
     }
 
-    async fn assigned_practitioner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn assigned_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.model.assigned_practitioner_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
 
-    async fn consent_recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn consent_recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.model.consent_recorded_by).await?.map(Into::into))
     }
 
@@ -362,7 +285,7 @@ impl ReferralNode {
 
     /// Still waiting for first contact (RECEIVED or AWAITING_CONTACT).
     async fn is_waiting(&self) -> bool {
-        super::state::is_waiting(self.model.status)
+        domain::referrals::state::is_waiting(self.model.status)
     }
 
     /// Days from the referral to first contact; while still waiting, to now; for a referral that
@@ -382,24 +305,24 @@ impl ReferralNode {
 
     /// The receiving service's reason for rejecting the referral (withheld from a
     /// voluntary-sector referrer, as other organisations' free text is).
-    async fn rejection_reason(&self) -> AppResult<Option<&str>> {
-        text_for(self.view, self.model.receiving_organisation_id, self.model.rejection_reason.as_deref())
+    async fn rejection_reason(&self) -> ApiResult<Option<&str>> {
+        Ok(text_for(self.view, self.model.receiving_organisation_id, self.model.rejection_reason.as_deref())?)
     }
 
     /// Where the receiving service suggests the person might be helped instead (withheld as
     /// `rejectionReason` is).
-    async fn suggested_alternative(&self) -> AppResult<Option<&str>> {
-        text_for(self.view, self.model.receiving_organisation_id, self.model.suggested_alternative.as_deref())
+    async fn suggested_alternative(&self) -> ApiResult<Option<&str>> {
+        Ok(text_for(self.view, self.model.receiving_organisation_id, self.model.suggested_alternative.as_deref())?)
     }
 
     /// The feedback sent to the referrer when the referral ended (none while open or after a cancellation).
-    async fn feedback(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralFeedbackNode>> {
+    async fn feedback(&self, ctx: &Context<'_>) -> ApiResult<Option<ReferralFeedbackNode>> {
         let rows = request(ctx)?.loaders.referral_feedback.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().next().map(ReferralFeedbackNode))
     }
 
     /// The referral's history, oldest first (immutable).
-    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReferralEventNode>> {
+    async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralEventNode>> {
         let rows = request(ctx)?.loaders.referral_events.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(|e| ReferralEventNode::new(e, self.view)).collect())
     }
@@ -426,7 +349,7 @@ impl ReferralFeedbackNode {
         ID(self.0.id.to_string())
     }
 
-    async fn referral(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ReferralNode>> {
+    async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Option<ReferralNode>> {
         let req = request(ctx)?;
         let id = self.0.referral_id;
         let model = req.loaders.referral.load_one(id).await?.ok_or_else(|| AppError::not_found("referral", id))?;
@@ -434,7 +357,7 @@ impl ReferralFeedbackNode {
     }
 
     /// The person, under the caller's own access to their record.
-    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PatientNode>> {
+    async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         patient_for(ctx, self.0.patient_id, None).await.map(Some)
     }
 
@@ -467,12 +390,12 @@ impl ReferralFeedbackNode {
     }
 
     /// The worker who supported the person.
-    async fn worker(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn worker(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.0.worker_id else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
 
-    async fn written_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn written_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         Ok(request(ctx)?.loaders.practitioner.load_one(self.0.written_by).await?.map(Into::into))
     }
 
@@ -488,7 +411,7 @@ impl ReferralFeedbackNode {
         self.0.filed_at.map(Into::into)
     }
 
-    async fn filed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PractitionerNode>> {
+    async fn filed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
         let Some(id) = self.0.filed_by else { return Ok(None) };
         Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
     }
@@ -503,11 +426,7 @@ connection_type!(
 
 /// A patient reached through a referral or its feedback, under the caller's own grant (or the one
 /// the referral gives, see `Caller::grant_through_referral`).
-async fn patient_for(
-    ctx: &Context<'_>,
-    patient_id: Uuid,
-    through: Option<&referral::Model>,
-) -> async_graphql::Result<PatientNode> {
+async fn patient_for(ctx: &Context<'_>, patient_id: Uuid, through: Option<&referral::Model>) -> ApiResult<PatientNode> {
     let req = request(ctx)?;
     let patient =
         req.loaders.patient.load_one(patient_id).await?.ok_or_else(|| AppError::not_found("patient", patient_id))?;
@@ -602,9 +521,9 @@ async fn referral_page(
     filter: ReferralFilter,
     first: Option<i32>,
     after: Option<String>,
-) -> async_graphql::Result<ReferralConnection> {
+) -> ApiResult<ReferralConnection> {
     let page: Page<referral::Model> =
-        super::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
+        domain::referrals::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
     let models: Vec<&referral::Model> = page.items.iter().map(|(_, m)| m).collect();
     let look = ctx.look_ahead();
     let nodes = [look.field("nodes"), look.field("edges").field("node")];
@@ -620,25 +539,26 @@ pub struct ReferralQuery;
 #[Object]
 impl ReferralQuery {
     /// One referral the caller is a party to. Audited as an access to the patient's record.
-    async fn referral(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ReferralNode> {
+    async fn referral(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ReferralNode> {
         let req = request(ctx)?;
-        let model = super::get(&req.db, &req.caller, parse_id("id", &id)?).await?;
+        let model = domain::referrals::get(&req.db, &req.caller, parse_id("id", &id)?).await?;
         audit_referrals(ctx, req, &[&model]).await?;
         Ok(ReferralNode::read(&req.caller, model)?)
     }
 
     /// Feedback on ended referrals sent to the caller's organisation, newest first. `filed: false`
     /// is the list still to file in the practice record. Each one returned is audited.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn referral_feedback(
         &self,
         ctx: &Context<'_>,
         filed: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<ReferralFeedbackConnection> {
+    ) -> ApiResult<ReferralFeedbackConnection> {
         let req = request(ctx)?;
-        let page = super::feedback::list(&req.db, &req.caller, filed, PageRequest::new(first, after)?).await?;
+        let page =
+            domain::referrals::feedback::list(&req.db, &req.caller, filed, PageRequest::new(first, after)?).await?;
         let reads: Vec<_> = page.items.iter().map(|(_, f)| (f.patient_id, AccessReason::ReferralParty)).collect();
         req.audit_reads(ctx, &reads).await?;
         let look = ctx.look_ahead();
@@ -658,7 +578,7 @@ impl ReferralQuery {
     }
 
     /// A worker's caseload against their capacity (the worker themselves or their organisation's staff).
-    async fn caseload(&self, ctx: &Context<'_>, practitioner_id: Option<ID>) -> async_graphql::Result<Caseload> {
+    async fn caseload(&self, ctx: &Context<'_>, practitioner_id: Option<ID>) -> ApiResult<Caseload> {
         let req = request(ctx)?;
         let id = match &practitioner_id {
             Some(id) => parse_id("practitionerId", id)?,
@@ -666,21 +586,18 @@ impl ReferralQuery {
         };
         let worker =
             req.loaders.practitioner.load_one(id).await?.ok_or_else(|| AppError::not_found("practitioner", id))?;
-        if !super::caseload::may_see_caseload(&req.caller, &worker) {
+        if !domain::referrals::caseload::may_see_caseload(&req.caller, &worker) {
             return Err(AppError::forbidden("a caseload is visible to the worker and their own organisation").into());
         }
         Ok(Caseload { worker })
     }
 
     /// Workers of the receiving organisation who could take this referral, most spare capacity first.
-    async fn suggest_assignees(
-        &self,
-        ctx: &Context<'_>,
-        referral_id: ID,
-    ) -> async_graphql::Result<Vec<AssigneeSuggestion>> {
+    async fn suggest_assignees(&self, ctx: &Context<'_>, referral_id: ID) -> ApiResult<Vec<AssigneeSuggestion>> {
         let req = request(ctx)?;
         let ranked =
-            super::caseload::suggest_assignees(&req.db, &req.caller, parse_id("referralId", &referral_id)?).await?;
+            domain::referrals::caseload::suggest_assignees(&req.db, &req.caller, parse_id("referralId", &referral_id)?)
+                .await?;
         Ok(ranked
             .into_iter()
             .map(|(worker, held)| AssigneeSuggestion {
@@ -695,7 +612,7 @@ impl ReferralQuery {
     /// Referrals the caller's organisation sent or received (or assigned to the caller), oldest
     /// first (`newestFirst: true` for an inbox). Each one returned is audited as an access to its
     /// patient's record.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
@@ -703,7 +620,7 @@ impl ReferralQuery {
         after: Option<String>,
         filter: Option<ReferralFilterInput>,
         #[graphql(default = false)] newest_first: bool,
-    ) -> async_graphql::Result<ReferralConnection> {
+    ) -> ApiResult<ReferralConnection> {
         let req = request(ctx)?;
         let f = filter.unwrap_or_default();
         let filter = ReferralFilter {
@@ -839,32 +756,32 @@ impl Caseload {
     }
 
     /// Open referrals assigned to the worker (awaiting contact, contacted or active).
-    async fn active_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+    async fn active_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         Ok(self.held(ctx).await?)
     }
 
     /// Capacity left (negative when over capacity).
-    async fn spare_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+    async fn spare_capacity(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
         let Some(capacity) = self.worker.caseload_capacity else { return Ok(None) };
         Ok(Some(i64::from(capacity) - self.held(ctx).await? as i64))
     }
 
-    async fn over_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn over_capacity(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let Some(capacity) = self.worker.caseload_capacity else { return Ok(false) };
         Ok(self.held(ctx).await? > u64::try_from(capacity).unwrap_or(0))
     }
 
     /// The referrals held, oldest first. Each one returned is audited.
-    #[graphql(complexity = "crate::pagination::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<ReferralConnection> {
+    ) -> ApiResult<ReferralConnection> {
         let req = request(ctx)?;
         let filter = ReferralFilter {
-            statuses: super::caseload::CASELOAD_STATES.to_vec(),
+            statuses: domain::referrals::caseload::CASELOAD_STATES.to_vec(),
             assigned_practitioner_id: Some(self.worker.id),
             ..ReferralFilter::default()
         };
@@ -893,7 +810,7 @@ async fn event_payload(
     req: &RequestContext,
     model: referral::Model,
     event: referral_event::Model,
-) -> async_graphql::Result<MoveReferralPayload> {
+) -> ApiResult<MoveReferralPayload> {
     audit_referrals(ctx, req, &[&model]).await?;
     let referral = ReferralNode::read(&req.caller, model)?;
     let event = ReferralEventNode::new(event, referral.view);
@@ -907,11 +824,7 @@ pub struct ReferralMutation;
 impl ReferralMutation {
     /// Refers a patient to a receiving service. Refused with CONFLICT (and `existingId`) while the
     /// patient has an open referral to the same service.
-    async fn create_referral(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateReferralInput,
-    ) -> async_graphql::Result<CreateReferralPayload> {
+    async fn create_referral(&self, ctx: &Context<'_>, input: CreateReferralInput) -> ApiResult<CreateReferralPayload> {
         let req = request(ctx)?;
         let new = NewReferral {
             patient_id: parse_id("patientId", &input.patient_id)?,
@@ -925,18 +838,14 @@ impl ReferralMutation {
             consent_given: input.consent_given,
             idempotency_key: input.idempotency_key,
         };
-        let (model, created) = super::create(&req.db, &req.caller, new).await?;
+        let (model, created) = domain::referrals::create(&req.db, &req.caller, new).await?;
         audit_referrals(ctx, req, &[&model]).await?;
         Ok(CreateReferralPayload { referral: ReferralNode::read(&req.caller, model)?, created })
     }
 
     /// Moves a referral to another state. An illegal move fails with INVALID_TRANSITION naming the
     /// current state and the allowed moves; nothing changes.
-    async fn move_referral(
-        &self,
-        ctx: &Context<'_>,
-        input: MoveReferralInput,
-    ) -> async_graphql::Result<MoveReferralPayload> {
+    async fn move_referral(&self, ctx: &Context<'_>, input: MoveReferralInput) -> ApiResult<MoveReferralPayload> {
         let req = request(ctx)?;
         let request_move = Move {
             to: input.to.into(),
@@ -945,21 +854,21 @@ impl ReferralMutation {
             suggested_alternative: input.suggested_alternative,
             feedback_summary: input.feedback_summary,
         };
-        let (model, event) =
-            super::move_referral(&req.db, &req.caller, parse_id("referralId", &input.referral_id)?, request_move)
-                .await?;
+        let (model, event) = domain::referrals::move_referral(
+            &req.db,
+            &req.caller,
+            parse_id("referralId", &input.referral_id)?,
+            request_move,
+        )
+        .await?;
         event_payload(ctx, req, model, event).await
     }
 
     /// Assigns a referral to a worker of the receiving organisation. Beyond the worker's capacity
     /// it is refused (CONFLICT) unless `overrideReason` is given, which is recorded.
-    async fn assign_referral(
-        &self,
-        ctx: &Context<'_>,
-        input: AssignReferralInput,
-    ) -> async_graphql::Result<MoveReferralPayload> {
+    async fn assign_referral(&self, ctx: &Context<'_>, input: AssignReferralInput) -> ApiResult<MoveReferralPayload> {
         let req = request(ctx)?;
-        let (model, event) = super::caseload::assign(
+        let (model, event) = domain::referrals::caseload::assign(
             &req.db,
             &req.caller,
             parse_id("referralId", &input.referral_id)?,
@@ -975,10 +884,11 @@ impl ReferralMutation {
         &self,
         ctx: &Context<'_>,
         input: MarkFeedbackFiledInput,
-    ) -> async_graphql::Result<MarkFeedbackFiledPayload> {
+    ) -> ApiResult<MarkFeedbackFiledPayload> {
         let req = request(ctx)?;
         let model =
-            super::feedback::mark_filed(&req.db, &req.caller, parse_id("feedbackId", &input.feedback_id)?).await?;
+            domain::referrals::feedback::mark_filed(&req.db, &req.caller, parse_id("feedbackId", &input.feedback_id)?)
+                .await?;
         req.audit_reads(ctx, &[(model.patient_id, AccessReason::ReferralParty)]).await?;
         Ok(MarkFeedbackFiledPayload { feedback: ReferralFeedbackNode(model) })
     }
@@ -988,9 +898,9 @@ impl ReferralMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordContactAttemptInput,
-    ) -> async_graphql::Result<MoveReferralPayload> {
+    ) -> ApiResult<MoveReferralPayload> {
         let req = request(ctx)?;
-        let (model, event) = super::record_contact_attempt(
+        let (model, event) = domain::referrals::record_contact_attempt(
             &req.db,
             &req.caller,
             parse_id("referralId", &input.referral_id)?,

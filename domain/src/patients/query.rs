@@ -20,7 +20,7 @@ use crate::search::{name_words, SearchText};
 
 /// Most people a search text may name for each of them to count as read by whatever the search
 /// answers (a search that names more singles out no one; its small counts still do).
-pub const SEARCH_NAMES_AT_MOST: u64 = crate::config::MAX_PAGE_SIZE;
+pub const SEARCH_NAMES_AT_MOST: u64 = crate::pagination::MAX_PAGE_SIZE;
 
 /// Everything that narrows a patient list. `criteria` are AND-ed (a cohort plus extra filters).
 #[derive(Debug, Clone)]
@@ -216,8 +216,7 @@ impl PatientSelection {
 }
 
 /// What a patient list is sorted by.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[graphql(name = "PatientSortField")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PatientSortKey {
     /// Family name, then given name.
     #[default]
@@ -235,14 +234,11 @@ pub enum PatientSortKey {
 /// The order of a patient list. People with the same value are listed by name (A to Z), so the
 /// order is stable and paging with `after` never skips or repeats anyone. A cursor names a person,
 /// not a position: it may be used with another order, and the next page follows that person in it.
-#[derive(async_graphql::InputObject, Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[graphql(name = "PatientOrderInput")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PatientOrder {
-    /// Sorted by what. Default: `NAME`.
-    #[graphql(default)]
+    /// Sorted by what. Default: `Name`.
     pub by: PatientSortKey,
-    /// Default: `ASC` (A to Z; lowest score first). `DESC` with `EFI_SCORE` lists the frailest first.
-    #[graphql(default)]
+    /// Default: ascending (A to Z; lowest score first).
     pub direction: Direction,
 }
 

@@ -59,10 +59,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
-use crate::frailty::{FrailtyCategory, EFI_DEFICITS};
-use crate::nhs_number::NhsNumber;
-use crate::patients::{ConditionMatch, PatientCriteria};
+use domain::error::{AppError, AppResult};
+use domain::frailty::{FrailtyCategory, EFI_DEFICITS};
+use domain::nhs_number::NhsNumber;
+use domain::patients::{ConditionMatch, PatientCriteria};
 
 use names::{EraNames, Heritage, NamePool};
 use places::Area;
@@ -214,7 +214,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<mdt_action_event::ActiveModel>(&txn, data.mdt_action_events).await?;
     // The next meetings' agendas come from the server's own proposal over what is written above,
     // planned with statistics of it (the few agenda rows added after do not change them).
-    crate::db::refresh_statistics(&txn).await?;
+    domain::sql::refresh_statistics(&txn).await?;
     let proposed = mdt::propose_upcoming(&txn, &data.upcoming_meetings, opts.today).await?;
     insert_batched::<mdt_agenda_item::ActiveModel>(&txn, proposed).await?;
     txn.commit().await?;
@@ -515,7 +515,7 @@ impl Gen {
             let pass = self.stem_position / TEST_STEM_COUNT;
             let stem = self.stem_at(self.stem_position);
             self.stem_position += 1;
-            let valid = crate::nhs_number::check_digit(stem).unwrap_or(0);
+            let valid = domain::nhs_number::check_digit(stem).unwrap_or(0);
             let digit = (u64::from(valid) + pass) % 10;
             return Ok(format!("{:010}", stem * 10 + digit));
         }
@@ -976,7 +976,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
 }
 
 fn condition_code(key: &str) -> AppResult<String> {
-    crate::conditions::by_key(key)
+    domain::conditions::by_key(key)
         .map(|c| c.snomed_code.clone())
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("condition {key} missing from the catalogue")))
 }

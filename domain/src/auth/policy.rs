@@ -31,7 +31,7 @@ pub const REFERRAL_PARTIES_ONLY: &str =
     "only the referring organisation, the receiving organisation and the assigned worker see a referral";
 
 /// How much of a patient's record a grant opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PatientAccessLevel {
     /// Nothing identifiable.
     None,

@@ -17,11 +17,11 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{at, DemoData, Gen, NeighbourhoodCtx};
-use crate::error::{AppError, AppResult};
-use crate::frailty::FrailtyCategory;
-use crate::mdt::proposal::ProposalRequest;
-use crate::mdt::{discipline_of, invitation_key, item_key};
-use crate::patients::PatientCriteria;
+use domain::error::{AppError, AppResult};
+use domain::frailty::FrailtyCategory;
+use domain::mdt::proposal::ProposalRequest;
+use domain::mdt::{discipline_of, invitation_key, item_key};
+use domain::patients::PatientCriteria;
 
 /// Meetings of history per neighbourhood (six months, fortnightly).
 pub const PAST_MEETINGS: i64 = 13;
@@ -115,7 +115,7 @@ pub(super) fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData)
         .filter_map(|p| {
             let n = conditions.get(&p.id).copied().unwrap_or(0);
             (n >= 2).then(|| {
-                let frailty = crate::mdt::proposal::frailty_reason(p).map(|r| r.detail).unwrap_or_default();
+                let frailty = domain::mdt::proposal::frailty_reason(p).map(|r| r.detail).unwrap_or_default();
                 (p.id, format!("{frailty}; {n} long-term conditions"))
             })
         })
@@ -304,7 +304,7 @@ pub(super) async fn propose_upcoming(
 ) -> AppResult<Vec<mdt_agenda_item::Model>> {
     let mut items = Vec::new();
     for next in upcoming {
-        let caller = crate::auth::load_caller(db, next.coordinator, crate::auth::MdtWindow::default())
+        let caller = domain::auth::load_caller(db, next.coordinator, domain::auth::MdtWindow::default())
             .await?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("the demo coordinator is missing")))?;
         let request = ProposalRequest {
@@ -318,7 +318,7 @@ pub(super) async fn propose_upcoming(
             not_discussed_days: 90,
             limit: next.item_ids.len() as u64,
         };
-        let (_, proposals) = crate::mdt::proposal::propose(db, &caller, today, at(today, 9 * 60), &request).await?;
+        let (_, proposals) = domain::mdt::proposal::propose(db, &caller, today, at(today, 9 * 60), &request).await?;
         for ((position, proposal), id) in proposals.iter().enumerate().zip(&next.item_ids) {
             items.push(mdt_agenda_item::Model {
                 id: *id,

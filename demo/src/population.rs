@@ -11,7 +11,7 @@
 //! shaped approximations (rising with age the way QOF registers do), written for realistic-looking
 //! demo data. Do not quote them as statistics.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Days, Months, NaiveDate};
 use rand::Rng;
 
 /// England's population by five-year age band, percent (ONS mid-2021; sums to 100.03 by rounding).
@@ -88,12 +88,9 @@ pub fn date_of_birth(rng: &mut impl Rng, today: NaiveDate, age: u32) -> NaiveDat
     }
 }
 
+/// Whole years on `today` (never negative).
 pub fn completed_years(dob: NaiveDate, today: NaiveDate) -> u32 {
-    let mut years = today.year() - dob.year();
-    if (today.month(), today.day()) < (dob.month(), dob.day()) {
-        years -= 1;
-    }
-    years.max(0) as u32
+    domain::patients::age_on(dob, today).max(0) as u32
 }
 
 /// Probability that a person is female, by age (women outlive men).
@@ -192,7 +189,7 @@ pub enum Deficit {
 
 /// One long-term condition's shape in the synthetic population.
 pub struct ConditionShape {
-    /// Catalogue key (`crate::conditions::by_key`).
+    /// Catalogue key (`domain::conditions::by_key`).
     pub key: &'static str,
     /// Prevalence in percent by band: 0–17, 18–29, 30–39, 40–49, 50–59, 60–64, 65–74, 75–84, 85+.
     pub percent: [f64; 9],

@@ -92,7 +92,7 @@ impl FigureScope {
 }
 
 /// The instant a UK calendar day starts.
-pub(crate) fn uk_midnight(day: NaiveDate) -> AppResult<DateTime<Utc>> {
+pub fn uk_midnight(day: NaiveDate) -> AppResult<DateTime<Utc>> {
     let local = day.and_hms_opt(0, 0, 0).ok_or_else(|| AppError::bad_input("from", "is out of range"))?;
     chrono_tz::Europe::London
         .from_local_datetime(&local)

@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use super::referrals::Spell;
 use super::{at, places, DemoData, Gen, NeighbourhoodCtx};
-use crate::directory::matching::categories_for;
-use crate::error::AppResult;
+use domain::directory::matching::categories_for;
+use domain::error::AppResult;
 
 /// Rough centres of the postcode districts the demo uses (degrees).
 const DISTRICTS: &[(&str, f64, f64)] = &[
@@ -63,7 +63,7 @@ fn fnv1a(text: &str) -> u64 {
 
 /// Where a demo postcode is: its district's centre moved by up to about 1.5 km, fixed per postcode.
 pub fn point_of(postcode: &str) -> Option<(f64, f64)> {
-    let district = crate::directory::geo::district_of(postcode);
+    let district = domain::directory::geo::district_of(postcode);
     let &(_, lat, lon) = DISTRICTS.iter().find(|(d, _, _)| *d == district)?;
     let h = fnv1a(postcode);
     let u = (h & 0xffff) as f64 / 65_535.0 - 0.5;
@@ -214,7 +214,7 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData) -> App
             data.asset_categories.push(community_asset_category::Model { asset_id: id, category: *category });
         }
         for key in template.conditions {
-            if let Some(condition) = crate::conditions::by_key(key) {
+            if let Some(condition) = domain::conditions::by_key(key) {
                 data.asset_conditions.push(community_asset_condition::Model {
                     asset_id: id,
                     snomed_code: condition.snomed_code.clone(),
@@ -359,7 +359,7 @@ pub fn locations(data: &mut DemoData) {
             continue;
         }
         if let Some((latitude, longitude)) = point_of(&postcode) {
-            let district = crate::directory::geo::district_of(&postcode).to_owned();
+            let district = domain::directory::geo::district_of(&postcode).to_owned();
             data.postcode_locations.push(postcode_location::Model { postcode, district, latitude, longitude });
         }
     }

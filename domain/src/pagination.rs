@@ -20,15 +20,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::config::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult};
 
-/// Complexity of a list field: its page size times the cost of one item (the default page size
-/// when `first` is absent, so that an unbounded-looking query is still priced).
-pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let size = first.map_or(DEFAULT_PAGE_SIZE as usize, |n| usize::try_from(n).unwrap_or(0));
-    size.saturating_mul(child_complexity).max(1)
-}
+/// Largest page any connection returns; `first` above it is refused, not silently trimmed.
+pub const MAX_PAGE_SIZE: u64 = 100;
+/// Page size when `first` is not given.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
 /// A validated request for one page.
 #[derive(Debug, Clone)]
@@ -68,7 +65,7 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> AppResult<K> {
     })
 }
 
-#[derive(Debug, Clone, async_graphql::SimpleObject)]
+#[derive(Debug, Clone)]
 pub struct PageInfo {
     pub has_next_page: bool,
     pub has_previous_page: bool,
@@ -241,15 +238,12 @@ where
 /// The direction a list is sorted in.
 // Also the way a keyset page runs over its order columns: descending, `after` must select rows
 // *below* the cursor's key.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[graphql(name = "SortDirection")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Direction {
     /// Smallest first (A to Z for names).
     #[default]
-    #[graphql(name = "ASC")]
     Ascending,
     /// Largest first (Z to A for names).
-    #[graphql(name = "DESC")]
     Descending,
 }
 
@@ -399,42 +393,6 @@ fn id_of<M: sea_orm::ModelTrait>(model: &M, id_column: <M::Entity as EntityTrait
         sea_orm::Value::Uuid(Some(id)) => id,
         _ => Uuid::nil(),
     }
-}
-
-/// Declares `<Name>Connection` and `<Name>Edge` GraphQL types for a node type.
-#[macro_export]
-macro_rules! connection_type {
-    ($connection:ident, $edge:ident, $node:ty, $doc:literal) => {
-        #[doc = $doc]
-        pub struct $connection(pub $crate::pagination::Page<$node>);
-
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
-        }
-
-        #[async_graphql::Object]
-        impl $connection {
-            async fn edges(&self) -> Vec<$edge> {
-                self.0.items.iter().map(|(cursor, node)| $edge { cursor: cursor.clone(), node: node.clone() }).collect()
-            }
-
-            /// The nodes of `edges`, for clients that do not need cursors.
-            async fn nodes(&self) -> Vec<&$node> {
-                self.0.items.iter().map(|(_, node)| node).collect()
-            }
-
-            async fn page_info(&self) -> &$crate::pagination::PageInfo {
-                &self.0.page_info
-            }
-
-            /// How many items the whole list holds (counted only when asked for).
-            async fn total_count(&self) -> async_graphql::Result<u64> {
-                Ok(self.0.total.get().await?)
-            }
-        }
-    };
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! that has happened while each person was a member.
 //!
 //! A current membership holds the same unique `open_key` the API gives one
-//! (`crate::groups::participant_open_key`, `"{group_id}:{patient_id}"`); it is NULL once the person
+//! (`domain::groups::participant_open_key`, `"{group_id}:{patient_id}"`); it is NULL once the person
 //! has left. Members never exceed the group's capacity at any time.
 
 use std::collections::HashMap;
@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use super::referrals::{after, gap, office_minute, Hold, Occupancy, Spell};
 use super::{at, population, DemoData, Gen, NeighbourhoodCtx};
-use crate::error::{AppError, AppResult};
-use crate::groups::participant_open_key;
+use domain::error::{AppError, AppResult};
+use domain::groups::participant_open_key;
 
 struct Template {
     /// `{town}` is replaced by the place the group meets in.

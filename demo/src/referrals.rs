@@ -2,7 +2,7 @@
 //! service, and every move each referral made through the state machine, cut at `today` so that
 //! the present holds a realistic waiting list and caseloads.
 //!
-//! Every row obeys the rules the API enforces (`crate::referrals`): legal moves only, at least
+//! Every row obeys the rules the API enforces (`domain::referrals`): legal moves only, at least
 //! [`MIN_CONTACT_ATTEMPTS`] attempts before "unable to contact", one open referral per person and
 //! service, receiving organisations that provide the service in the person's neighbourhood, and
 //! caseloads that never exceed capacity: a referral waits on the list until a worker has room.
@@ -22,10 +22,10 @@ use uuid::Uuid;
 
 use super::texts::{self, Person};
 use super::{at, population, DemoData, Gen, NeighbourhoodCtx};
-use crate::error::{AppError, AppResult};
-use crate::frailty::FrailtyCategory;
-use crate::referrals::open_key;
-use crate::referrals::state::{feedback_codes, join_codes, snomed_code, MIN_CONTACT_ATTEMPTS};
+use domain::error::{AppError, AppResult};
+use domain::frailty::FrailtyCategory;
+use domain::referrals::open_key;
+use domain::referrals::state::{feedback_codes, join_codes, snomed_code, MIN_CONTACT_ATTEMPTS};
 
 /// Referrals a year per 50,000 registered people: the briefing's 16,400 in 2024-25 across 23 PCNs.
 pub const REFERRALS_PER_YEAR_PER_50K: f64 = 700.0;
@@ -176,7 +176,7 @@ impl Timeline {
     fn ended_at(&self) -> Option<DateTime<Utc>> {
         self.0
             .iter()
-            .find(|(_, s)| matches!(s, Step::Move(_, to) if !crate::referrals::state::is_open(*to)))
+            .find(|(_, s)| matches!(s, Step::Move(_, to) if !domain::referrals::state::is_open(*to)))
             .map(|(t, _)| *t)
     }
 
@@ -891,7 +891,7 @@ pub fn generate(
             consent_recorded_by: referrer.id,
             consent_recorded_at: created_at,
             status,
-            open_key: crate::referrals::state::is_open(status).then(|| open_key(patient.id, service)),
+            open_key: domain::referrals::state::is_open(status).then(|| open_key(patient.id, service)),
             assigned_practitioner_id: None,
             idempotency_key: None,
             first_contact_at: None,
@@ -970,7 +970,7 @@ pub fn generate(
                     } else {
                         (worked_by, receiving_org)
                     };
-                    if !crate::referrals::state::is_open(to) {
+                    if !domain::referrals::state::is_open(to) {
                         model.ended_at = Some(t);
                         ended_by = Some(actor);
                         reason_given = reason.clone();

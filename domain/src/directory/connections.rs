@@ -154,7 +154,7 @@ pub async fn connect(
             format!("{} is signposting only: suggest it, or record the person as attending", asset.name),
         ));
     }
-    let age = crate::patients::graphql::age_on(patient.date_of_birth, today);
+    let age = crate::patients::age_on(patient.date_of_birth, today);
     if asset.min_age.is_some_and(|min| age < min) || asset.max_age.is_some_and(|max| age > max) {
         return Err(AppError::bad_input(
             "assetId",

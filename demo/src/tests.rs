@@ -11,7 +11,7 @@ use migration::MigratorTrait;
 use sea_orm::{ColumnTrait, Database, PaginatorTrait, QueryFilter, QueryOrder};
 
 use super::*;
-use crate::nhs_number::NhsNumberError;
+use domain::nhs_number::NhsNumberError;
 
 async fn fresh_db() -> DatabaseConnection {
     let db = Database::connect("sqlite::memory:").await.expect("connect to in-memory SQLite");
@@ -95,10 +95,6 @@ async fn read_all(db: &DatabaseConnection) -> Tables {
     }
 }
 
-fn age_on(patient: &patient::Model, today: NaiveDate) -> u32 {
-    population::completed_years(patient.date_of_birth, today)
-}
-
 /// Measured shape of a population: frailty and conditions by age.
 struct Shape {
     /// Share of 65+ in fit, mild, moderate, severe.
@@ -120,7 +116,7 @@ fn shape(patients: &[patient::Model], conditions: &[patient_condition::Model], t
     let mut ltc: BTreeMap<usize, (u64, usize)> = BTreeMap::new();
     let mut efi_under_50 = 0;
     for p in patients {
-        let age = age_on(p, today);
+        let age = population::completed_years(p.date_of_birth, today);
         let category = p.efi_score.map(FrailtyCategory::from_efi);
         if age < 50 && p.efi_score.is_some() {
             efi_under_50 += 1;
@@ -181,11 +177,11 @@ fn print_shape(shape: &Shape) {
 #[test]
 fn every_condition_in_the_catalogue_has_a_shape() {
     let keys: Vec<&str> = CONDITIONS.iter().map(|c| c.key).collect();
-    for c in crate::conditions::catalogue() {
+    for c in domain::conditions::catalogue() {
         assert!(keys.contains(&c.key.as_str()), "no prevalence row for {}", c.key);
     }
     for key in keys {
-        assert!(crate::conditions::by_key(key).is_some(), "{key} is not in the catalogue");
+        assert!(domain::conditions::by_key(key).is_some(), "{key} is not in the catalogue");
     }
 }
 
@@ -218,7 +214,7 @@ fn beyond_the_valid_numbers_come_wrong_check_digits_from_the_test_range_when_ask
         let digits = g.nhs_number().unwrap();
         assert_eq!(digits.len(), 10);
         let value: u64 = digits.parse().unwrap();
-        assert!(crate::nhs_number::TEST_RANGE.contains(&value), "{digits} is outside the test range");
+        assert!(domain::nhs_number::TEST_RANGE.contains(&value), "{digits} is outside the test range");
         assert!(
             matches!(
                 NhsNumber::parse(&digits),
@@ -445,7 +441,7 @@ async fn frailty_and_conditions_rise_with_age() {
     assert!(ltc[3] > ltc[1] && ltc[1] > ltc[0], "{ltc:?}");
 
     for p in &t.patients {
-        let age = age_on(p, opts.today);
+        let age = population::completed_years(p.date_of_birth, opts.today);
         assert!(age <= population::OLDEST);
         if let Some(score) = p.efi_score {
             let k = score * 36.0;
@@ -464,7 +460,7 @@ async fn frailty_and_conditions_rise_with_age() {
         let p = by_id[&c.patient_id];
         let on = c.diagnosed_on.unwrap();
         assert!(on > p.date_of_birth && on < opts.today);
-        assert!(crate::conditions::by_code(&c.snomed_code).is_some());
+        assert!(domain::conditions::by_code(&c.snomed_code).is_some());
     }
 }
 
@@ -564,7 +560,7 @@ fn report_shape_of_a_large_population() {
     for (lo, hi) in [(65, 74), (75, 84), (85, 200)] {
         let mut c = [0usize; 4];
         for p in &data.patients {
-            let age = age_on(p, opts.today);
+            let age = population::completed_years(p.date_of_birth, opts.today);
             if (lo..=hi).contains(&age) {
                 let cat = FrailtyCategory::from_efi(p.efi_score.unwrap());
                 c[FrailtyCategory::ALL.iter().position(|x| *x == cat).unwrap()] += 1;
@@ -575,7 +571,7 @@ fn report_shape_of_a_large_population() {
     }
     let n = data.patients.len() as f64;
     for shape in CONDITIONS {
-        let code = &crate::conditions::by_key(shape.key).unwrap().snomed_code;
+        let code = &domain::conditions::by_key(shape.key).unwrap().snomed_code;
         let k = data.conditions.iter().filter(|c| &c.snomed_code == code).count();
         println!("{:<28} {:5.2}%", shape.key, k as f64 * 100.0 / n);
     }
@@ -800,7 +796,7 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
             (ev[0].practitioner_id, ev[0].organisation_id),
             (r.referring_practitioner_id, r.referring_organisation_id)
         );
-        assert_eq!(ev[0].snomed_code.as_deref(), crate::referrals::state::snomed_code(r.service, None));
+        assert_eq!(ev[0].snomed_code.as_deref(), domain::referrals::state::snomed_code(r.service, None));
         assert_eq!(ev[0].occurred_at, r.created_at);
         let mut status = ReferralStatus::Received;
         let (mut attempts, mut assigned, mut first_contact, mut ended, mut ender) = (0, None, None, None, None);
@@ -816,10 +812,10 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
                 ReferralEventKind::StatusChanged => {
                     let to = e.to_status.unwrap();
                     assert_eq!(e.from_status, Some(status));
-                    assert!(crate::referrals::state::allowed_moves(status).contains(&to), "{status:?} → {to:?}");
-                    assert_eq!(e.snomed_code.as_deref(), crate::referrals::state::snomed_code(r.service, Some(to)));
+                    assert!(domain::referrals::state::allowed_moves(status).contains(&to), "{status:?} → {to:?}");
+                    assert_eq!(e.snomed_code.as_deref(), domain::referrals::state::snomed_code(r.service, Some(to)));
                     if to == ReferralStatus::UnableToContact {
-                        assert!(attempts >= crate::referrals::state::MIN_CONTACT_ATTEMPTS);
+                        assert!(attempts >= domain::referrals::state::MIN_CONTACT_ATTEMPTS);
                     }
                     if to == ReferralStatus::CancelledByReferrer {
                         assert_eq!(
@@ -836,7 +832,7 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
                     if to == ReferralStatus::Contacted {
                         first_contact = Some(e.occurred_at);
                     }
-                    if !crate::referrals::state::is_open(to) {
+                    if !domain::referrals::state::is_open(to) {
                         ended = Some(e.occurred_at);
                         ender = Some(e.practitioner_id);
                     }
@@ -849,7 +845,7 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
                     attempts += 1;
                 }
                 ReferralEventKind::Assigned => {
-                    assert!(crate::referrals::state::is_open(status));
+                    assert!(domain::referrals::state::is_open(status));
                     assert_eq!((e.from_status, e.to_status), (Some(status), Some(status)));
                     let worker = staff[&e.assigned_practitioner_id.unwrap()];
                     assert_eq!(worker.organisation_id, r.receiving_organisation_id);
@@ -871,8 +867,8 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
         assert_eq!(r.outcome.is_some(), status == ReferralStatus::Closed);
         assert_eq!(r.rejection_reason.is_some(), status == ReferralStatus::RejectedByService);
         assert!(r.suggested_alternative.is_none() || status == ReferralStatus::RejectedByService);
-        let open = crate::referrals::state::is_open(status);
-        assert_eq!(r.open_key, open.then(|| crate::referrals::open_key(r.patient_id, r.service)));
+        let open = domain::referrals::state::is_open(status);
+        assert_eq!(r.open_key, open.then(|| domain::referrals::open_key(r.patient_id, r.service)));
         if let Some(key) = &r.open_key {
             assert!(open_keys.insert(key.clone()), "two open referrals share {key}");
         }
@@ -892,7 +888,7 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
         assert_eq!((f.ended_status, f.outcome), (status, r.outcome));
         assert_eq!(
             f.snomed_codes,
-            crate::referrals::state::join_codes(&crate::referrals::state::feedback_codes(r.service, status))
+            domain::referrals::state::join_codes(&domain::referrals::state::feedback_codes(r.service, status))
         );
         assert_eq!(f.worker_id, r.assigned_practitioner_id);
         assert_eq!(Some(f.written_by), ender);
@@ -919,7 +915,7 @@ fn check_referrals(d: &DemoData, today: NaiveDate) {
             .iter()
             .filter(|r| {
                 r.assigned_practitioner_id == Some(*worker)
-                    && crate::referrals::caseload::CASELOAD_STATES.contains(&r.status)
+                    && domain::referrals::caseload::CASELOAD_STATES.contains(&r.status)
             })
             .count();
         assert!(today_held <= capacity);
@@ -978,7 +974,7 @@ fn check_groups(d: &DemoData, today: NaiveDate) {
         assert_eq!(p.added_by, g.leader_id);
         assert!(p.joined_at > g.created_at && p.joined_at < end);
         assert!(p.left_at.is_none_or(|l| l > p.joined_at && l < end));
-        assert_eq!(p.open_key, p.left_at.is_none().then(|| crate::groups::participant_open_key(g.id, p.patient_id)));
+        assert_eq!(p.open_key, p.left_at.is_none().then(|| domain::groups::participant_open_key(g.id, p.patient_id)));
         if let Some(k) = &p.open_key {
             assert!(keys.insert(k.clone()), "one current membership per person and group");
         }
@@ -1191,7 +1187,7 @@ fn the_directory_holds_the_briefings_examples_and_connections_respect_capacity()
     for p in d.patients.iter().take(2_000) {
         assert!(located.contains(p.postcode.as_str()), "{} has no location", p.postcode);
     }
-    let stale = d.assets.iter().filter(|a| crate::directory::is_stale(a, today)).count();
+    let stale = d.assets.iter().filter(|a| domain::directory::is_stale(a, today)).count();
     assert!(stale > 0 && stale < d.assets.len() / 3, "{stale} stale");
     let mut held: HashMap<Uuid, i32> = HashMap::new();
     let mut keys = HashSet::new();
@@ -1233,7 +1229,7 @@ fn the_directory_holds_the_briefings_examples_and_connections_respect_capacity()
 
 #[test]
 fn measurements_pair_and_score_as_the_api_would_and_plans_are_one_per_person() {
-    use crate::outcomes::instruments;
+    use domain::outcomes::instruments;
     let d = &*FIFTY_THOUSAND;
     let today = DemoOptions::default().today;
     let by_id: HashMap<Uuid, &entity::outcome_measurement::Model> = d.measurements.iter().map(|m| (m.id, m)).collect();

@@ -110,7 +110,7 @@ pub async fn suggest(
     limit: usize,
 ) -> AppResult<Vec<Suggestion>> {
     let needs = needs_of(db, caller, patient.id).await?;
-    let age = crate::patients::graphql::age_on(patient.date_of_birth, today);
+    let age = crate::patients::age_on(patient.date_of_birth, today);
     let frail = patient.efi_score.map(FrailtyCategory::from_efi).is_some_and(|c| c >= FrailtyCategory::Moderate)
         || patient.clinical_frailty_scale.is_some_and(|cfs| cfs >= 6);
     let mobility = frail || age >= 80;
@@ -140,7 +140,8 @@ pub async fn suggest(
     let mut candidates = Vec::new();
     let mut after = None;
     loop {
-        let page = super::search(db, &filter, near, PageRequest { limit: crate::config::MAX_PAGE_SIZE, after }).await?;
+        let page =
+            super::search(db, &filter, near, PageRequest { limit: crate::pagination::MAX_PAGE_SIZE, after }).await?;
         let more = page.page_info.has_next_page;
         after = page.items.last().map(|(_, (m, _))| m.id);
         candidates.extend(page.items.into_iter().map(|(_, found)| found));

@@ -16,7 +16,7 @@ pub struct Point {
 }
 
 /// How precisely a postcode was placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LocationPrecision {
     /// The postcode itself is known.
     Postcode,

@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use super::referrals::Spell;
 use super::{DemoData, Gen, NeighbourhoodCtx};
-use crate::error::AppResult;
-use crate::outcomes::instruments::{Instrument, ONS4, SWEMWBS};
+use domain::error::AppResult;
+use domain::outcomes::instruments::{Instrument, ONS4, SWEMWBS};
 
 /// Chance that each SWEMWBS item is better at follow-up, in catalogue order.
 const SWEMWBS_IMPROVES: [f64; 7] = [0.60, 0.38, 0.52, 0.38, 0.62, 0.45, 0.40];
@@ -272,7 +272,7 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, spells: &[Spell], data: &mu
             id: g.uuid(),
             plan_id,
             version: 1,
-            content: crate::plans::snapshot(&plan, &goals, &actions)?,
+            content: domain::plans::snapshot(&plan, &goals, &actions)?,
             changed_by: worker.0,
             changed_organisation_id: worker.1,
             changed_at: written,

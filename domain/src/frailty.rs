@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// eFI category. Cut-offs: fit ≤ 0.12 < mild ≤ 0.24 < moderate ≤ 0.36 < severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FrailtyCategory {
     Fit,

@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
 
 /// Whether a patient must have all listed conditions or at least one of them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConditionMatch {
     #[default]

@@ -1,0 +1,110 @@
+//! Who is calling (the practitioner, their organisation and neighbourhoods, loaded in one
+//! statement) and what the access policy lets them see.
+
+pub mod policy;
+
+use sea_orm::{ActiveEnum, ConnectionTrait};
+use uuid::Uuid;
+
+use entity::{OrganisationKind, ProfessionalRole};
+
+use crate::error::AppResult;
+pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, ReferralView};
+
+/// The authenticated practitioner, with what the access policy needs to decide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub practitioner_id: Uuid,
+    pub name: String,
+    pub role: ProfessionalRole,
+    pub organisation_id: Uuid,
+    pub organisation_kind: OrganisationKind,
+    /// Neighbourhoods the caller's organisation takes part in.
+    pub neighbourhood_ids: Vec<Uuid>,
+    /// People on the agenda of an MDT meeting the caller is invited to, while its access window is open.
+    pub mdt_patient_ids: Vec<Uuid>,
+}
+
+/// How long around an MDT meeting its invitees may open the records of the people on its agenda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MdtWindow {
+    pub days_before: u32,
+    pub days_after: u32,
+}
+
+impl Default for MdtWindow {
+    fn default() -> Self {
+        Self { days_before: 7, days_after: 14 }
+    }
+}
+
+/// The caller for an active practitioner (`None` when there is no such active practitioner):
+/// what a verified token names, or whom the demo acts as when it prepares an agenda.
+///
+/// One statement, run on every request: the practitioner with their organisation, the
+/// neighbourhoods that organisation takes part in, and the people on the agenda of meetings the
+/// practitioner is invited to whose window contains now, as rows of one `UNION ALL` told apart by
+/// `kind`. A round trip per part cost the database and the server more than the parts themselves.
+pub async fn load_caller(
+    db: &impl ConnectionTrait,
+    practitioner_id: Uuid,
+    window: MdtWindow,
+) -> AppResult<Option<Caller>> {
+    let now = chrono::Utc::now();
+    let mut sql = crate::sql::Sql::new(db.get_database_backend());
+    let statement = format!(
+        "SELECT 'c' AS kind, p.id AS id, p.given_name AS given_name, p.family_name AS family_name, \
+         p.professional_role AS role, p.active AS active, o.id AS organisation_id, o.kind AS organisation_kind \
+         FROM practitioner p JOIN organisation o ON o.id = p.organisation_id WHERE p.id = {} \
+         UNION ALL SELECT 'n', m.neighbourhood_id, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM neighbourhood_organisation m JOIN practitioner p ON p.organisation_id = m.organisation_id \
+         WHERE p.id = {} \
+         UNION ALL SELECT 'p', x.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
+         SELECT DISTINCT a.patient_id FROM mdt_invitation i \
+         JOIN mdt_meeting m ON m.id = i.meeting_id \
+         JOIN mdt_agenda_item a ON a.meeting_id = m.id \
+         WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
+         AND m.starts_at <= {} AND m.ends_at >= {}) x",
+        sql.bind(practitioner_id),
+        sql.bind(practitioner_id),
+        sql.bind(practitioner_id),
+        sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
+        sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
+    );
+    let rows = sql.query_all(db, statement).await?;
+    let (mut found, mut neighbourhoods, mut patients) = (None, Vec::new(), Vec::new());
+    for row in &rows {
+        let kind: String = row.try_get("", "kind")?;
+        let id: Uuid = row.try_get("", "id")?;
+        match kind.as_str() {
+            "c" => found = Some(row),
+            "n" => neighbourhoods.push(id),
+            _ => patients.push(id),
+        }
+    }
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let active: bool = row.try_get("", "active")?;
+    if !active {
+        return Ok(None);
+    }
+    let given_name: String = row.try_get("", "given_name")?;
+    let family_name: String = row.try_get("", "family_name")?;
+    let role: String = row.try_get("", "role")?;
+    let organisation_kind: String = row.try_get("", "organisation_kind")?;
+    let mut caller = Caller {
+        practitioner_id,
+        name: format!("{given_name} {family_name}"),
+        role: ProfessionalRole::try_from_value(&role)?,
+        organisation_id: row.try_get("", "organisation_id")?,
+        organisation_kind: OrganisationKind::try_from_value(&organisation_kind)?,
+        neighbourhood_ids: neighbourhoods,
+        mdt_patient_ids: Vec::new(),
+    };
+    // Callers who never see identifiable records gain nothing from an agenda.
+    if caller.patient_scope().is_ok() {
+        caller.mdt_patient_ids = patients;
+    }
+    Ok(Some(caller))
+}

@@ -1,0 +1,30 @@
+//! The domain of Neighbourhood: who may see what (the access policy and the audit of every read),
+//! and the rules, queries and transactions of each area: patients and cohorts, referrals and
+//! caseloads, care plans, the community asset directory, support groups, outcome measures and MDT
+//! meetings.
+//!
+//! It knows nothing of GraphQL or HTTP (the crate does not depend on either): functions take a
+//! caller and a connection, check the policy, and return rows or an [`error::AppError`].
+
+pub mod audit;
+pub mod auth;
+pub mod brake;
+pub mod cohorts;
+pub mod conditions;
+pub mod directory;
+pub mod disclosure;
+pub mod error;
+pub mod frailty;
+pub mod groups;
+pub mod label;
+pub mod live;
+pub mod mdt;
+pub mod nhs_number;
+pub mod outcomes;
+pub mod pagination;
+pub mod patients;
+pub mod plans;
+pub mod referrals;
+pub mod search;
+pub mod sql;
+pub mod telemetry;
