@@ -5,6 +5,11 @@
 //!
 //! It knows nothing of GraphQL or HTTP (the crate does not depend on either): functions take a
 //! caller and a connection, check the policy, and return rows or an [`error::AppError`].
+//!
+//! Writes take any connection that can begin a transaction (`ConnectionTrait + TransactionTrait`).
+//! Given the pool, a write commits on its own; given a transaction, its own transaction is a
+//! savepoint inside it, so the caller decides whether several writes commit together, and a write
+//! that fails undoes only its own part.
 
 pub mod audit;
 pub mod auth;

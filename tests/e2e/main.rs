@@ -10,6 +10,7 @@ mod brakes;
 mod cli;
 mod client_input;
 mod cohorts;
+mod composition;
 mod conformance;
 mod connections;
 mod directory;

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, SqlErr,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, SqlErr, TransactionSession,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -133,7 +133,7 @@ pub struct NewConnection {
 /// Connects a person to an asset (suggested, referred or attending), taking a place when the state
 /// holds one, in one transaction.
 pub async fn connect(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     today: chrono::NaiveDate,
     new: NewConnection,
@@ -228,7 +228,7 @@ pub async fn connect(
 /// organisation records what happens at its activity (attending, stopped, completed) for people
 /// referred to it or attending.
 pub async fn move_connection(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     id: Uuid,
     to: S,

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QuerySelect, SqlErr, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -64,7 +64,11 @@ pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppRes
 }
 
 /// Starts a group run by the caller's organisation, led by the caller or a colleague.
-pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewGroup) -> AppResult<support_group::Model> {
+pub async fn create(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    caller: &Caller,
+    new: NewGroup,
+) -> AppResult<support_group::Model> {
     let name =
         bounded_text("name", Some(new.name))?.ok_or_else(|| AppError::bad_input("name", "give the group a name"))?;
     if name.chars().count() > 200 {
@@ -107,7 +111,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewGroup) -> 
 
 /// Schedules a session of a group.
 pub async fn schedule_session(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     group_id: Uuid,
     starts_at: DateTime<Utc>,
@@ -170,7 +174,7 @@ pub async fn member_counts(
 /// group is full or the person is already a member; the count and the insert are one transaction,
 /// with the group's row locked on PostgreSQL so two additions cannot both take the last place.
 pub async fn add_participant(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     group_id: Uuid,
     patient_id: Uuid,
@@ -248,7 +252,7 @@ pub async fn add_participant(
 
 /// Ends a membership (kept, with when the person left).
 pub async fn remove_participant(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     participant_id: Uuid,
 ) -> AppResult<group_participant::Model> {
@@ -275,7 +279,7 @@ pub async fn remove_participant(
 /// Records (or corrects) a session's register in one transaction. Every entry must be a member at
 /// the time of the session, and the session must have started.
 pub async fn record_attendance(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     session_id: Uuid,
     entries: Vec<(Uuid, AttendanceStatus)>,

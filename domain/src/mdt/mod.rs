@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    SqlErr, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -83,7 +83,7 @@ pub fn required_disciplines(
 /// Sets the disciplines a neighbourhood's meetings require (replacing the list in one
 /// transaction); meetings with their own list keep it.
 pub async fn set_required_disciplines(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     neighbourhood_id: Uuid,
     disciplines: Vec<Discipline>,
@@ -204,7 +204,11 @@ pub struct NewMeeting {
     pub required_disciplines: Option<Vec<Discipline>>,
 }
 
-pub async fn schedule(db: &DatabaseConnection, caller: &Caller, new: NewMeeting) -> AppResult<mdt_meeting::Model> {
+pub async fn schedule(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    caller: &Caller,
+    new: NewMeeting,
+) -> AppResult<mdt_meeting::Model> {
     if !caller.may_manage_cohorts(new.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
     }
@@ -289,7 +293,7 @@ pub async fn schedule(db: &DatabaseConnection, caller: &Caller, new: NewMeeting)
 
 /// Moves a meeting PLANNED → IN_PROGRESS → CLOSED.
 pub async fn set_status(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     id: Uuid,
     to: MeetingStatus,
@@ -331,7 +335,7 @@ pub async fn set_status(
 
 /// Invites a practitioner (their discipline comes from their role).
 pub async fn invite(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     meeting_id: Uuid,
     practitioner_id: Uuid,
@@ -374,7 +378,7 @@ pub async fn invite(
 
 /// Withdraws an invitation (and with it any access the invitation gave).
 pub async fn uninvite(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     meeting_id: Uuid,
     practitioner_id: Uuid,
@@ -398,7 +402,7 @@ pub async fn uninvite(
 
 /// Records attendance (or apologies) for invited practitioners, in one transaction.
 pub async fn record_attendance(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     meeting_id: Uuid,
     entries: Vec<(Uuid, MeetingAttendance)>,
@@ -461,7 +465,7 @@ pub struct NewItem {
 
 /// Adds a person to the end of the agenda.
 pub async fn add_item(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     meeting_id: Uuid,
     new: NewItem,
@@ -524,7 +528,7 @@ pub async fn add_item(
 
 /// Takes a person off the agenda (the item is kept, marked removed).
 pub async fn remove_item(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     item_id: Uuid,
 ) -> AppResult<(mdt_meeting::Model, mdt_agenda_item::Model)> {
@@ -549,7 +553,7 @@ pub async fn remove_item(
 
 /// Puts the agenda in the order given (every current item exactly once), in one transaction.
 pub async fn reorder(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     meeting_id: Uuid,
     order: Vec<Uuid>,
@@ -601,7 +605,7 @@ async fn item_for_recording(
 }
 
 pub async fn record_decision(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     item_id: Uuid,
     text: String,
@@ -630,7 +634,11 @@ pub struct NewAction {
 }
 
 /// Records an action with its owner; the first event of its history is written with it.
-pub async fn add_action(db: &DatabaseConnection, caller: &Caller, new: NewAction) -> AppResult<mdt_action::Model> {
+pub async fn add_action(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    caller: &Caller,
+    new: NewAction,
+) -> AppResult<mdt_action::Model> {
     let (item, meeting) = item_for_recording(db, caller, new.item_id).await?;
     not_closed(&meeting)?;
     let text = bounded_text("text", Some(new.text))?.ok_or_else(|| AppError::bad_input("text", "must not be empty"))?;
@@ -693,7 +701,7 @@ pub async fn add_action(db: &DatabaseConnection, caller: &Caller, new: NewAction
 /// Changes an action's status (also after the meeting has closed), keeping the history: by its
 /// owner, its owning organisation, or the meeting's organisers.
 pub async fn set_action_status(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     action_id: Uuid,
     to: PlanActionStatus,

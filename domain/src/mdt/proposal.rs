@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -377,7 +377,7 @@ pub fn frailty_reason(p: &patient::Model) -> Option<ProposalReason> {
 /// their reasons as the item's reason (but a waiting referral's: see `Proposal::agenda_reason`);
 /// people already on it are CONFLICT, and nothing is added.
 pub async fn add_proposed(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     meeting: &mdt_meeting::Model,
     proposals: &[Proposal],

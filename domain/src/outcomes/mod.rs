@@ -8,7 +8,7 @@ pub mod report;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionSession,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -51,7 +51,7 @@ pub async fn patient_with_full_access(
 /// is paired with the person's latest earlier baseline of the same instrument (within the same
 /// referral when it names one and that referral has a baseline).
 pub async fn record(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     today: NaiveDate,
     new: NewMeasurement,

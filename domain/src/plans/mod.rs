@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
+    TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -269,7 +269,7 @@ fn stale(current: &care_plan::Model, base: i32) -> AppError {
 /// Writes a new plan (`base_version` absent) or a new version of the current one, with its
 /// revision, in one transaction. Returns the plan and the caller's grant on the person.
 pub async fn save(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     patient_id: Uuid,
     base_version: Option<i32>,
@@ -438,7 +438,7 @@ fn share_key(plan_id: Uuid, organisation_id: Uuid) -> String {
 /// Records the person's agreement that `organisation_id` may see their plan summary. Returns the
 /// agreement and whether it was recorded now (false: it already stood).
 pub async fn share(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     patient_id: Uuid,
     organisation_id: Uuid,
@@ -496,7 +496,7 @@ pub async fn share(
 
 /// Withdraws the agreement: from now on the organisation sees nothing of the plan.
 pub async fn withdraw(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     patient_id: Uuid,
     organisation_id: Uuid,

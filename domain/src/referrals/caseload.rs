@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect, TransactionTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -63,7 +63,7 @@ pub fn may_see_caseload(caller: &Caller, worker: &practitioner::Model) -> bool {
 /// is required and recorded. The count and the assignment are one transaction; on PostgreSQL the
 /// worker's row is locked so that two assignments cannot both take the last place.
 pub async fn assign(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     referral_id: Uuid,
     worker_id: Uuid,

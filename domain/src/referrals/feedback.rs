@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use entity::{referral, referral_feedback, ReferralStatus};
@@ -112,7 +112,7 @@ pub async fn list(
 
 /// Marks feedback as filed in the referring organisation's record. Filing again changes nothing
 /// (a retried request gets the first filing back).
-pub async fn mark_filed(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<referral_feedback::Model> {
+pub async fn mark_filed(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<referral_feedback::Model> {
     let found = referral_feedback::Entity::find_by_id(id)
         .one(db)
         .await?

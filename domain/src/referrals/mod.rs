@@ -10,8 +10,8 @@ pub mod state;
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, SqlErr, TransactionTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -94,7 +94,11 @@ pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppRes
 /// Creates a referral (received), its needs and its first event in one transaction. Returns the
 /// referral and whether it was created now (false: an earlier request with the same idempotency
 /// key created it).
-pub async fn create(db: &DatabaseConnection, caller: &Caller, new: NewReferral) -> AppResult<(referral::Model, bool)> {
+pub async fn create(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    caller: &Caller,
+    new: NewReferral,
+) -> AppResult<(referral::Model, bool)> {
     let idempotency_key = new.idempotency_key.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned);
     if idempotency_key.as_ref().is_some_and(|k| k.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS) {
         return Err(AppError::bad_input(
@@ -309,7 +313,7 @@ pub fn move_context(caller: &Caller, referral: &referral::Model, contact_attempt
 }
 
 /// Contact attempts recorded on a referral.
-async fn contact_attempts(db: &DatabaseConnection, id: Uuid) -> AppResult<usize> {
+async fn contact_attempts(db: &(impl ConnectionTrait + TransactionTrait), id: Uuid) -> AppResult<usize> {
     Ok(referral_event::Entity::find()
         .filter(referral_event::Column::ReferralId.eq(id))
         .filter(referral_event::Column::Kind.eq(ReferralEventKind::ContactAttempt))
@@ -320,7 +324,7 @@ async fn contact_attempts(db: &DatabaseConnection, id: Uuid) -> AppResult<usize>
 /// Moves a referral through the state machine: the status change, its event and (when the service
 /// ends the referral) the feedback to the referrer are one transaction, and the update only applies if nobody moved the referral in between.
 pub async fn move_referral(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     id: Uuid,
     request: Move,
@@ -432,7 +436,7 @@ pub async fn move_referral(
 
 /// Records an attempt to contact the person (no change of state; waiting referrals only).
 pub async fn record_contact_attempt(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     id: Uuid,
     note: Option<String>,
