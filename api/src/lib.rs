@@ -21,6 +21,7 @@ pub mod http;
 pub mod input_check;
 pub mod live;
 pub mod loaders;
+pub mod lookahead;
 pub mod mdt;
 pub mod metrics;
 pub mod neighbourhoods;

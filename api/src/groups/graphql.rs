@@ -12,6 +12,7 @@ use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::enums::{AttendanceStatus, ReferralNeed};
 use crate::error::ApiResult;
+use crate::lookahead::{self as paths, Path};
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::patients::PatientNode;
@@ -241,15 +242,15 @@ impl GroupQuery {
         .await?;
         let ids: Vec<Uuid> = page.items.iter().map(|(_, g)| g.id).collect();
         let look = ctx.look_ahead();
-        let nodes = [look.field("nodes"), look.field("edges").field("node")];
-        let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
-        if selects("memberCount") || selects("spacesLeft") {
+        let nodes = [paths::NODES.below(&look), paths::EDGE_NODES.below(&look)];
+        let selects = |path: &Path| nodes.iter().any(|n| path.selected(n));
+        if selects(&paths::GROUP_MEMBER_COUNT) || selects(&paths::GROUP_SPACES_LEFT) {
             req.loaders.group_member_count.load_many(ids.iter().copied()).await?;
         }
-        if selects("sessions") {
+        if selects(&paths::GROUP_SESSIONS) {
             req.loaders.group_sessions.load_many(ids.iter().copied()).await?;
         }
-        if selects("participants") {
+        if selects(&paths::GROUP_PARTICIPANTS) {
             req.loaders.group_participants.load_many(ids.iter().copied()).await?;
         }
         Ok(SupportGroupConnection(page.map(SupportGroupNode)))

@@ -15,6 +15,7 @@ use crate::context::{parse_id, request};
 use crate::enums::{AgendaItemKind, Discipline, MeetingAttendance, MeetingStatus, PlanActionStatus};
 use crate::error::ApiResult;
 use crate::loaders::load_if;
+use crate::lookahead as paths;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::patients::PatientNode;
@@ -105,7 +106,10 @@ impl MdtMeetingNode {
         let grants: Vec<Option<Grant>> =
             rows.iter().map(|i| patients.get(&i.patient_id).and_then(|p| req.caller.grant_for(p))).collect();
         let look = ctx.look_ahead();
-        let reads: Vec<_> = if ["patient", "reason", "decisions", "actions"].iter().any(|f| look.field(f).exists()) {
+        let reads: Vec<_> = if [paths::ITEM_PATIENT, paths::ITEM_REASON, paths::ITEM_DECISIONS, paths::ITEM_ACTIONS]
+            .iter()
+            .any(|path| path.selected(&look))
+        {
             rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect()
         } else {
             Vec::new()
@@ -117,7 +121,7 @@ impl MdtMeetingNode {
             .filter(|(_, g)| g.is_some())
             .filter_map(|(i, _)| patients.get(&i.patient_id))
             .collect();
-        let selected = crate::patients::prepare::Selected::new(vec![look.field("patient")]);
+        let selected = crate::patients::prepare::Selected::new(vec![paths::ITEM_PATIENT.below(&look)]);
         let item_ids: Vec<Uuid> = rows.iter().zip(&grants).filter(|(_, g)| g.is_some()).map(|(i, _)| i.id).collect();
         // The audit's commit and the items' loads go out at once: what the loads bring is released
         // only with the response, which is never sent when the audit fails.
@@ -125,8 +129,8 @@ impl MdtMeetingNode {
         futures::try_join!(
             req.audit_reads(ctx, &reads),
             crate::patients::prepare::prime(req, &granted, &selected),
-            load_if(look.field("decisions").exists(), &l.mdt_decisions, item_ids.iter().copied()),
-            load_if(look.field("actions").exists(), &l.mdt_item_actions, item_ids.iter().copied()),
+            load_if(paths::ITEM_DECISIONS.selected(&look), &l.mdt_decisions, item_ids.iter().copied()),
+            load_if(paths::ITEM_ACTIONS.selected(&look), &l.mdt_item_actions, item_ids.iter().copied()),
         )?;
         Ok(rows.into_iter().zip(grants).map(|(item, grant)| AgendaItemNode { item, grant }).collect())
     }

@@ -5,6 +5,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use crate::context::{parse_id, request, RequestContext};
 use crate::enums::ProposalReasonKind;
 use crate::error::ApiResult;
+use crate::lookahead as paths;
 use crate::mdt::graphql::MdtMeetingPayload;
 use crate::patients::{PatientCriteriaInput, PatientNode};
 use domain::error::{AppError, AppResult};
@@ -99,7 +100,7 @@ impl MdtProposalQuery {
         // Whatever the proposals' people select, one statement per relationship, sent at once
         // with the audit's commit (the response, never sent when the audit fails, releases them).
         let people: Vec<&entity::patient::Model> = list.iter().map(|p| &p.patient).collect();
-        let selected = crate::patients::prepare::Selected::new(vec![ctx.look_ahead().field("patient")]);
+        let selected = crate::patients::prepare::Selected::new(vec![paths::PROPOSAL_PATIENT.below(&ctx.look_ahead())]);
         futures::try_join!(req.audit_reads(ctx, &reads), crate::patients::prepare::prime(req, &people, &selected))?;
         Ok(list
             .into_iter()

@@ -9,6 +9,7 @@ use crate::connection_type;
 use crate::context::{parse_id, request, RequestContext};
 use crate::enums::{ConditionMatch, Direction, FrailtyCategory, PatientSortKey, Sex};
 use crate::error::ApiResult;
+use crate::lookahead as paths;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::scalars;
@@ -413,10 +414,10 @@ pub async fn patient_page(
     order: Option<PatientOrder>,
 ) -> ApiResult<PatientConnection> {
     let look = ctx.look_ahead();
-    let selected = super::prepare::Selected::new(vec![look.field("nodes"), look.field("edges").field("node")]);
+    let selected = super::prepare::Selected::new(vec![paths::NODES.below(&look), paths::EDGE_NODES.below(&look)]);
     let page_request = PageRequest::new(first, after)?;
     let total = audited_count(ctx, req, &selection)?;
-    if !look.field("nodes").exists() && !look.field("pageInfo").exists() && !look.field("edges").exists() {
+    if ![paths::NODES, paths::PAGE_INFO, paths::EDGES].iter().any(|path| path.selected(&look)) {
         return Ok(PatientConnection(Page::count_only(total)));
     }
     let mut page = selection.page(&req.db, &req.caller, page_request, order.unwrap_or_default()).await?;
@@ -463,7 +464,7 @@ async fn load_selected(
     selected: &super::prepare::Selected<'_>,
 ) -> AppResult<()> {
     super::prepare::prime(req, rows, selected).await?;
-    if selected.has(&["registeredPractice", "parent"]) {
+    if selected.has(&paths::PRACTICE_PARENT) {
         let practices = req.loaders.organisation.load_many(rows.iter().map(|m| m.registered_practice_id)).await?;
         req.loaders.organisation.load_many(practices.values().filter_map(|p| p.parent_id)).await?;
     }

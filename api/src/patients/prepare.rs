@@ -20,6 +20,7 @@ use entity::{patient, ConnectionState, PlanActionStatus};
 use crate::context::{request, RequestContext};
 use crate::error::ApiResult;
 use crate::loaders::{load_if, rows_if};
+use crate::lookahead::{self as paths, Path};
 use crate::organisations::OrganisationNode;
 use crate::outcomes::graphql::OutcomeMeasurementNode;
 use crate::practitioners::PractitionerNode;
@@ -41,17 +42,18 @@ impl<'a> Selected<'a> {
         self.nodes.iter().any(|n| n.exists())
     }
 
-    pub fn has(&self, path: &[&str]) -> bool {
-        self.nodes.iter().any(|node| {
-            let mut look = node.field(path[0]);
-            for name in &path[1..] {
-                look = look.field(name);
-            }
-            look.exists()
-        })
+    /// Whether any of the nodes selects `path` (a path from `Patient`).
+    pub fn has(&self, path: &Path) -> bool {
+        self.nodes.iter().any(|node| path.selected(node))
     }
 
-    fn has_any(&self, paths: &[&[&str]]) -> bool {
+    /// Whether any of the nodes selects `inner` below `outer` (`inner` starts at the type `outer`
+    /// ends at).
+    pub fn has_below(&self, outer: &Path, inner: &Path) -> bool {
+        self.nodes.iter().any(|node| inner.selected(&outer.below(node)))
+    }
+
+    fn has_any(&self, paths: &[&Path]) -> bool {
         paths.iter().any(|p| self.has(p))
     }
 }
@@ -63,24 +65,24 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     }
     let l = &req.loaders;
     let ids: Vec<Uuid> = patients.iter().map(|p| p.id).collect();
-    let team = sel.has(&["careTeam"]);
+    let team = sel.has(&paths::CARE_TEAM);
     let mut organisations: Vec<Uuid> = Vec::new();
     let mut practitioners: Vec<Uuid> = Vec::new();
 
     // Round 1: the patients' own children. The loads of a round are independent, so they run at
     // once, each on its own pooled connection: a round costs one round trip of waiting, not one
     // per relationship (the MDT preparation view waited for thirteen in a row).
-    if sel.has(&["registeredPractice"]) || team {
+    if sel.has(&paths::REGISTERED_PRACTICE) || team {
         organisations.extend(patients.iter().map(|p| p.registered_practice_id));
     }
     let neighbourhoods: Vec<Uuid> =
-        if sel.has(&["neighbourhood"]) { patients.iter().map(|p| p.neighbourhood_id).collect() } else { Vec::new() };
-    let want_conditions = sel.has_any(&[&["conditions"], &["conditionCount"]]);
-    let want_referrals = sel.has(&["referrals"]) || team;
-    let want_plans = sel.has(&["carePlan"]) || team;
-    let want_measurements = sel.has_any(&[&["outcomeMeasurements"], &["outcomeTrends"]]);
-    let want_connections = sel.has(&["assetConnections"]) || team;
-    let want_actions = sel.has(&["mdtActions"]) || team;
+        if sel.has(&paths::NEIGHBOURHOOD) { patients.iter().map(|p| p.neighbourhood_id).collect() } else { Vec::new() };
+    let want_conditions = sel.has_any(&[&paths::CONDITIONS, &paths::CONDITION_COUNT]);
+    let want_referrals = sel.has(&paths::REFERRALS) || team;
+    let want_plans = sel.has(&paths::CARE_PLAN) || team;
+    let want_measurements = sel.has_any(&[&paths::OUTCOME_MEASUREMENTS, &paths::OUTCOME_TRENDS]);
+    let want_connections = sel.has(&paths::ASSET_CONNECTIONS) || team;
+    let want_actions = sel.has(&paths::MDT_ACTIONS) || team;
     // The registered practices are known before any round. When nothing loaded later can name an
     // organisation, they go out with round 1 instead of waiting for it (a patient record).
     let later_organisations = want_referrals || want_plans || want_connections || want_actions;
@@ -104,15 +106,14 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     let asset_ids: Vec<Uuid> = connections.iter().map(|c| c.asset_id).collect();
     let connection_ids: Vec<Uuid> = connections.iter().map(|c| c.id).collect();
     let action_ids: Vec<Uuid> = actions.iter().map(|a| a.id).collect();
-    let want_needs = sel.has(&["referrals", "needs"]);
-    let want_events = sel.has(&["referrals", "events"]);
-    let want_feedback = sel.has(&["referrals", "feedback"]);
-    let want_goals = sel.has(&["carePlan", "goals"]);
-    let want_plan_actions = sel.has(&["carePlan", "actions"]) || team;
-    let want_responses =
-        sel.has_any(&[&["outcomeMeasurements", "responses"], &["outcomeTrends", "latest", "responses"]]);
-    let want_connection_events = sel.has(&["assetConnections", "events"]);
-    let want_action_events = sel.has(&["mdtActions", "history"]);
+    let want_needs = sel.has(&paths::REFERRAL_NEEDS);
+    let want_events = sel.has(&paths::REFERRAL_EVENTS);
+    let want_feedback = sel.has(&paths::REFERRAL_FEEDBACK);
+    let want_goals = sel.has(&paths::PLAN_GOALS);
+    let want_plan_actions = sel.has(&paths::PLAN_ACTIONS) || team;
+    let want_responses = sel.has_any(&[&paths::MEASUREMENT_RESPONSES, &paths::TREND_RESPONSES]);
+    let want_connection_events = sel.has(&paths::CONNECTION_EVENTS);
+    let want_action_events = sel.has(&paths::MDT_ACTION_HISTORY);
     let (referral_ids, plan_ids) = (&referral_ids, &plan_ids);
     let (_, _, _, _, plan_actions, _, assets, _, _) = futures::try_join!(
         load_if(want_needs, &l.referral_needs, referral_ids.iter().copied()),
@@ -129,33 +130,33 @@ pub async fn prime(req: &RequestContext, patients: &[&patient::Model], sel: &Sel
     // Round 3: every organisation and practitioner the query shows (only those: a person's
     // referrals name GPs and services the query may never ask about). The care team names each
     // open referral's referrer, receiving service and assigned worker.
-    let shows = |path: &[&str]| team || sel.has(path);
+    let shows = |path: &Path| team || sel.has(path);
     crate::referrals::graphql::party_keys(
         &referrals,
-        |field| sel.has(&["referrals", field]) || (team && field != "consentRecordedBy"),
+        |path| sel.has_below(&paths::REFERRALS, path) || (team && *path != paths::CONSENT_RECORDED_BY),
         &mut organisations,
         &mut practitioners,
     );
-    if shows(&["carePlan", "updatedBy"]) {
+    if shows(&paths::PLAN_UPDATED_BY) {
         practitioners.extend(plans.iter().map(|p| p.updated_by));
         organisations.extend(plans.iter().map(|p| p.updated_organisation_id));
     }
     let (action_organisations, action_practitioners) =
-        (shows(&["carePlan", "actions", "ownerOrganisation"]), shows(&["carePlan", "actions", "ownerPractitioner"]));
+        (shows(&paths::PLAN_ACTION_OWNER_ORGANISATION), shows(&paths::PLAN_ACTION_OWNER_PRACTITIONER));
     for a in &plan_actions {
         organisations.extend(a.owner_organisation_id.filter(|_| action_organisations));
         practitioners.extend(a.owner_practitioner_id.filter(|_| action_practitioners));
     }
-    if team || sel.has(&["assetConnections", "asset", "provider"]) {
+    if team || sel.has(&paths::CONNECTION_ASSET_PROVIDER) {
         organisations.extend(assets.values().map(|a| a.provider_organisation_id));
     }
-    if team || sel.has_any(&[&["mdtActions", "ownerPractitioner"], &["mdtActions", "ownerOrganisation"]]) {
+    if team || sel.has_any(&[&paths::MDT_ACTION_OWNER_PRACTITIONER, &paths::MDT_ACTION_OWNER_ORGANISATION]) {
         for a in &actions {
             organisations.extend(a.owner_organisation_id);
             practitioners.extend(a.owner_practitioner_id);
         }
     }
-    if sel.has(&["assetConnections", "createdBy"]) {
+    if sel.has(&paths::CONNECTION_CREATED_BY) {
         practitioners.extend(connections.iter().map(|c| c.created_by));
     }
     if team {

@@ -14,6 +14,7 @@ use crate::enums::{
 };
 use crate::error::ApiResult;
 use crate::loaders::load_if;
+use crate::lookahead::{self as paths, Path};
 use crate::organisations::OrganisationNode;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
@@ -454,20 +455,20 @@ async fn prime_loaders(
     rows: &[&referral::Model],
     nodes: &[async_graphql::Lookahead<'_>],
 ) -> AppResult<()> {
-    let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+    let selects = |path: &Path| nodes.iter().any(|n| path.selected(n));
     let l = &req.loaders;
     let patients: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
     let referral_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let (mut organisations, mut practitioners) = (Vec::new(), Vec::new());
     party_keys(rows.iter().copied(), selects, &mut organisations, &mut practitioners);
-    let persons_referrals = nodes.iter().any(|n| n.field("patient").field("referrals").exists());
+    let persons_referrals = selects(&paths::REFERRAL_PATIENT_REFERRALS);
     let (referral_ids, patients) = (&referral_ids, &patients);
     futures::try_join!(
-        load_if(selects("patient"), &l.patient, patients.iter().copied()),
+        load_if(selects(&paths::REFERRAL_PATIENT), &l.patient, patients.iter().copied()),
         load_if(persons_referrals, &l.referrals_by_patient, patients.iter().copied()),
-        load_if(selects("needs"), &l.referral_needs, referral_ids.iter().copied()),
-        load_if(selects("events"), &l.referral_events, referral_ids.iter().copied()),
-        load_if(selects("feedback"), &l.referral_feedback, referral_ids.iter().copied()),
+        load_if(selects(&paths::NEEDS), &l.referral_needs, referral_ids.iter().copied()),
+        load_if(selects(&paths::EVENTS), &l.referral_events, referral_ids.iter().copied()),
+        load_if(selects(&paths::FEEDBACK), &l.referral_feedback, referral_ids.iter().copied()),
         load_if(!organisations.is_empty(), &l.organisation, organisations),
         load_if(!practitioners.is_empty(), &l.practitioner, practitioners),
     )?;
@@ -480,14 +481,17 @@ async fn prime_loaders(
 /// inbox are a hundred people from every neighbourhood it serves.
 pub(crate) fn party_keys<'a>(
     rows: impl IntoIterator<Item = &'a referral::Model>,
-    shows: impl Fn(&str) -> bool,
+    shows: impl Fn(&Path) -> bool,
     organisations: &mut Vec<Uuid>,
     practitioners: &mut Vec<Uuid>,
 ) {
     let (referring_organisation, receiving_organisation) =
-        (shows("referringOrganisation"), shows("receivingOrganisation"));
-    let (referrer, assignee, consent) =
-        (shows("referringPractitioner"), shows("assignedPractitioner"), shows("consentRecordedBy"));
+        (shows(&paths::REFERRING_ORGANISATION), shows(&paths::RECEIVING_ORGANISATION));
+    let (referrer, assignee, consent) = (
+        shows(&paths::REFERRING_PRACTITIONER),
+        shows(&paths::ASSIGNED_PRACTITIONER),
+        shows(&paths::CONSENT_RECORDED_BY),
+    );
     for r in rows {
         organisations.extend(referring_organisation.then_some(r.referring_organisation_id));
         organisations.extend(receiving_organisation.then_some(r.receiving_organisation_id));
@@ -526,7 +530,7 @@ async fn referral_page(
         domain::referrals::list(&req.db, &req.caller, filter, PageRequest::new(first, after)?).await?;
     let models: Vec<&referral::Model> = page.items.iter().map(|(_, m)| m).collect();
     let look = ctx.look_ahead();
-    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let nodes = [paths::NODES.below(&look), paths::EDGE_NODES.below(&look)];
     // The audit's commit and the page's loads go out at once: what the loads bring is released only
     // with the response, which is never sent when the audit fails.
     futures::try_join!(audit_referrals(ctx, req, &models), prime_loaders(req, &models, &nodes))?;
@@ -562,17 +566,23 @@ impl ReferralQuery {
         let reads: Vec<_> = page.items.iter().map(|(_, f)| (f.patient_id, AccessReason::ReferralParty)).collect();
         req.audit_reads(ctx, &reads).await?;
         let look = ctx.look_ahead();
-        let nodes = [look.field("nodes"), look.field("edges").field("node")];
-        let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+        let nodes = [paths::NODES.below(&look), paths::EDGE_NODES.below(&look)];
+        let selects = |path: &Path| nodes.iter().any(|n| path.selected(n));
         let l = &req.loaders;
         let patients: Vec<Uuid> = page.items.iter().map(|(_, f)| f.patient_id).collect();
         let referrals: Vec<Uuid> = page.items.iter().map(|(_, f)| f.referral_id).collect();
         let practitioners: Vec<Uuid> =
             page.items.iter().flat_map(|(_, f)| [f.worker_id, Some(f.written_by), f.filed_by]).flatten().collect();
         futures::try_join!(
-            load_if(selects("patient"), &l.patient, patients),
-            load_if(selects("referral"), &l.referral, referrals),
-            load_if(selects("worker") || selects("writtenBy") || selects("filedBy"), &l.practitioner, practitioners),
+            load_if(selects(&paths::FEEDBACK_PATIENT), &l.patient, patients),
+            load_if(selects(&paths::FEEDBACK_REFERRAL), &l.referral, referrals),
+            load_if(
+                selects(&paths::FEEDBACK_WORKER)
+                    || selects(&paths::FEEDBACK_WRITTEN_BY)
+                    || selects(&paths::FEEDBACK_FILED_BY),
+                &l.practitioner,
+                practitioners,
+            ),
         )?;
         Ok(ReferralFeedbackConnection(page.map(ReferralFeedbackNode)))
     }
