@@ -304,13 +304,15 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     assert_eq!(refused.error_code(), "FORBIDDEN");
 
     // The link worker's proposal names C's waiting referral; the agenda item it becomes, which
-    // every invitee with access to C reads, does not: only the referral's parties know of it.
+    // every invitee with access to C reads, does not: only the referral's parties know of it. (A
+    // one-day look-back, so that C is proposed whether or not C was among the five the upcoming
+    // meeting, two days earlier, took: which five they are depends on the demo's dates.)
     let another = schedule(&app, &t, 96, None).await["id"].as_str().unwrap().to_owned();
     let added = app
         .gql(
             &worker,
             "mutation($input: AddProposedToMdtAgendaInput!) { addProposedToMdtAgenda(input: $input) { meeting { agenda { reason patient { id } } } } }",
-            json!({ "input": { "proposal": { "meetingId": another, "criteria": criteria, "limit": 60 } } }),
+            json!({ "input": { "proposal": { "meetingId": another, "criteria": criteria, "limit": 60, "notDiscussedDays": 1 } } }),
         )
         .await;
     let agenda = added.data()["addProposedToMdtAgenda"]["meeting"]["agenda"].as_array().unwrap().clone();

@@ -561,7 +561,11 @@ async fn the_referring_practice_gets_coded_feedback_when_a_referral_ends_and_fil
     assert!(theirs.iter().all(|n| n["referral"]["id"] != closed.as_str() && n["referral"]["id"] != declined.as_str()));
 
     // Only the referring organisation files; filing twice keeps the first filing.
-    let feedback_id = nodes[nodes.len() - 2]["id"].as_str().unwrap().to_owned();
+    let feedback_id =
+        nodes.iter().find(|n| n["referral"]["id"] == closed.as_str()).expect("the closed referral's feedback")["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     assert_eq!(app.gql(&p.link_worker, FILE, json!({ "id": feedback_id })).await.error_code(), "FORBIDDEN");
     let filed = app.gql(&p.gp, FILE, json!({ "id": feedback_id })).await;
     let first = filed.data()["markFeedbackFiled"]["feedback"].clone();
