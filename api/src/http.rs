@@ -15,6 +15,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use headers_accept::Accept;
+use mediatype::names::{APPLICATION, CHARSET, HTML, JSON, TEXT};
+use mediatype::{MediaType, MediaTypeBuf, Name, ReadParams, WriteParams};
 use sea_orm::DatabaseConnection;
 use tower_http::trace::TraceLayer;
 
@@ -145,10 +148,8 @@ async fn get_graphql(
     if !wants_websocket {
         // The page is for a browser asking for a page; a client asking for JSON (or sending an
         // operation in the URL) is told that operations are POSTed, in JSON.
-        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("*/*").to_ascii_lowercase();
-        let wants_page = accept.contains("text/html") || accept.split(',').any(|t| t.trim().starts_with("*/*"));
         let has_operation = uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
-        if wants_page && !has_operation {
+        if wants_page(&headers) && !has_operation {
             return graphiql(state);
         }
         return get_is_not_executed(negotiate(&headers).unwrap_or(ResponseMedia::Json));
@@ -206,21 +207,50 @@ impl ResponseMedia {
     }
 }
 
-/// GraphQL over HTTP: `application/graphql-response+json` when accepted, else `application/json`;
-/// `None` when the client accepts neither.
-fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(ResponseMedia::Json);
+/// `application/graphql-response+json`.
+const GRAPHQL_RESPONSE_TYPE: MediaType<'static> =
+    MediaType::from_parts(APPLICATION, Name::new_unchecked("graphql-response"), Some(JSON), &[]);
+const JSON_TYPE: MediaType<'static> = MediaType::new(APPLICATION, JSON);
+const HTML_TYPE: MediaType<'static> = MediaType::new(TEXT, HTML);
+
+/// The client's Accept header (absent: anything), its media ranges in precedence order, quality
+/// values included (RFC 9110 §12.5.1). `charset=utf-8` is dropped from each range: JSON is always
+/// UTF-8, so it narrows nothing (another charset cannot be served, and so matches nothing).
+/// `None` when the header does not parse.
+fn accepted(headers: &HeaderMap) -> Option<Accept> {
+    let Some(value) = headers.get(header::ACCEPT) else {
+        return "*/*".parse().ok();
     };
-    let types: Vec<String> =
-        accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).collect();
-    if types.iter().any(|t| t == GRAPHQL_RESPONSE_JSON) {
-        Some(ResponseMedia::GraphqlResponseJson)
-    } else if types.iter().any(|t| t == APPLICATION_JSON || t == "application/*" || t == "*/*") {
-        Some(ResponseMedia::Json)
-    } else {
-        None
-    }
+    let accept = Accept::try_from(value).ok()?;
+    Some(
+        accept
+            .media_types()
+            .map(|range| {
+                let mut range = range.to_ref();
+                if range.get_param(CHARSET).is_some_and(|c| c.unquoted_str().eq_ignore_ascii_case("utf-8")) {
+                    range.remove_params(CHARSET);
+                }
+                MediaTypeBuf::from(range)
+            })
+            .collect(),
+    )
+}
+
+/// GraphQL over HTTP: the media type the client prefers of `application/graphql-response+json`
+/// and `application/json`, by quality and then by the client's order; a wildcard (or no Accept
+/// header) gets `application/json`, as the specification asks for legacy clients. `None` when the
+/// client accepts neither.
+fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
+    let chosen = accepted(headers)?.negotiate(&[JSON_TYPE, GRAPHQL_RESPONSE_TYPE])?.clone();
+    Some(if chosen == GRAPHQL_RESPONSE_TYPE { ResponseMedia::GraphqlResponseJson } else { ResponseMedia::Json })
+}
+
+/// Whether a GET asks for a page (GraphiQL) rather than data: text/html is preferred to JSON, or
+/// anything is accepted.
+fn wants_page(headers: &HeaderMap) -> bool {
+    accepted(headers)
+        .and_then(|accept| accept.negotiate(&[HTML_TYPE, JSON_TYPE, GRAPHQL_RESPONSE_TYPE]).cloned())
+        .is_some_and(|chosen| chosen == HTML_TYPE)
 }
 
 fn error_body(error: &AppError) -> serde_json::Value {
@@ -292,8 +322,7 @@ async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String,
         );
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence != APPLICATION_JSON {
+    if !MediaType::parse(content_type).is_ok_and(|sent| sent.essence() == JSON_TYPE) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
@@ -553,5 +582,47 @@ mod tests {
         assert_eq!(code(&response.errors[0]), Some(async_graphql::Value::from("INTERNAL")));
         assert_eq!(code(&response.errors[1]), Some(async_graphql::Value::from("GRAPHQL_VALIDATION_FAILED")));
         assert!(response.errors[1].message.contains("rol"));
+    }
+
+    fn accept(value: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = value {
+            headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_response_type_is_negotiated_with_quality_values() {
+        use ResponseMedia::{GraphqlResponseJson as Gql, Json};
+        let chosen = |value: Option<&str>| negotiate(&accept(value));
+        assert!(chosen(None) == Some(Json), "no Accept header: legacy JSON");
+        assert!(chosen(Some("*/*")) == Some(Json), "a wildcard: legacy JSON");
+        assert!(chosen(Some("application/*")) == Some(Json));
+        assert!(chosen(Some("application/graphql-response+json")) == Some(Gql));
+        assert!(chosen(Some("application/graphql-response+json, application/json")) == Some(Gql));
+        assert!(
+            chosen(Some("application/json, application/graphql-response+json")) == Some(Json),
+            "the client's order"
+        );
+        assert!(chosen(Some("application/json;q=0.5, application/graphql-response+json;q=0.9")) == Some(Gql));
+        assert!(chosen(Some("application/graphql-response+json;q=0, */*")) == Some(Json), "q=0 refuses a type");
+        assert!(chosen(Some("application/graphql-response+json; charset=utf-8")) == Some(Gql));
+        assert!(chosen(Some("application/json; charset=UTF-8")) == Some(Json));
+        assert!(chosen(Some("application/json; charset=iso-8859-1")).is_none(), "JSON is UTF-8 only");
+        assert!(chosen(Some("text/html")).is_none());
+        assert!(chosen(Some("application/json;q=0")).is_none());
+        assert!(chosen(Some("not a media type")).is_none());
+    }
+
+    #[test]
+    fn a_page_is_for_a_client_that_prefers_html_or_takes_anything() {
+        let page = |value: Option<&str>| wants_page(&accept(value));
+        assert!(page(Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")), "a browser");
+        assert!(page(Some("*/*")));
+        assert!(page(None));
+        assert!(!page(Some("application/json")));
+        assert!(!page(Some("application/graphql-response+json, text/html;q=0.5")));
+        assert!(!page(Some("text/html;q=0, */*")), "q=0 refuses the page");
     }
 }

@@ -38,45 +38,31 @@ pub fn resolve(code_or_key: &str) -> Option<&'static LongTermCondition> {
     by_code(code_or_key).or_else(|| by_key(code_or_key))
 }
 
-/// Minimal CSV reader for the catalogue file: fields may be double-quoted, quotes doubled inside.
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
+/// One row of `data/ltc-conditions.csv`, by column name (the file has more columns: prevalence and
+/// each row's sources, which the product does not read).
+#[derive(serde::Deserialize)]
+struct CatalogueRow {
+    key: String,
+    name: String,
+    snomed_ct_id: String,
+    snomed_term: String,
+    qof_register: Option<String>,
 }
 
+/// The catalogue is part of the build: a malformed row is a defect of the release, found by the
+/// test below, so it panics naming the row.
 fn parse_catalogue(text: &str) -> Vec<LongTermCondition> {
-    let mut lines = text.lines();
-    let header = split_csv_line(lines.next().unwrap_or_default());
-    let col = |name: &str| {
-        header.iter().position(|h| h == name).unwrap_or_else(|| panic!("ltc-conditions.csv has no column {name}"))
-    };
-    let (key, name, code, term, qof) =
-        (col("key"), col("name"), col("snomed_ct_id"), col("snomed_term"), col("qof_register"));
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let f = split_csv_line(line);
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize::<CatalogueRow>()
+        .enumerate()
+        .map(|(i, row)| {
+            let row = row.unwrap_or_else(|e| panic!("ltc-conditions.csv row {}: {e}", i + 2));
             LongTermCondition {
-                key: f[key].clone(),
-                name: f[name].clone(),
-                snomed_code: f[code].clone(),
-                snomed_term: f[term].clone(),
-                qof_cluster: Some(f[qof].clone()).filter(|s| !s.is_empty()),
+                key: row.key,
+                name: row.name,
+                snomed_code: row.snomed_ct_id,
+                snomed_term: row.snomed_term,
+                qof_cluster: row.qof_register.filter(|s| !s.is_empty()),
             }
         })
         .collect()
@@ -100,5 +86,13 @@ mod tests {
         assert!(by_code("cancer").is_none());
         assert!(resolve("cancer").is_some());
         assert_eq!(by_key("cancer").unwrap().qof_cluster, None);
+        // A quoted field keeps its comma.
+        assert_eq!(by_key("hypertension").unwrap().snomed_term, "Hypertensive disorder, systemic arterial");
+    }
+
+    #[test]
+    #[should_panic(expected = "ltc-conditions.csv row 3")]
+    fn a_row_without_a_column_names_its_row() {
+        parse_catalogue("key,name,snomed_ct_id,snomed_term,qof_register\na,A,1,One,\nb,B\n");
     }
 }
