@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
-    care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_session,
-    group_attendance, group_participant, group_session, mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision,
-    mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation, neighbourhood_required_discipline,
+    care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_language,
+    community_asset_session, group_attendance, group_participant, group_session, mdt_action, mdt_action_event,
+    mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation,
     organisation, outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral,
     referral_event, referral_feedback, referral_need,
 };
@@ -152,6 +152,10 @@ children_loader!(
 );
 
 children_loader!(
+    /// The languages an asset's sessions are run in besides English.
+    AssetLanguagesLoader, community_asset_language, AssetId, asset_id, [Language]
+);
+children_loader!(
     /// An asset's categories.
     AssetCategoriesLoader, community_asset_category, AssetId, asset_id, [Category]
 );
@@ -176,10 +180,18 @@ children_loader!(
     /// A meeting's invitations, standing and removed.
     MdtInvitationsLoader, mdt_invitation, MeetingId, meeting_id, [InvitedAt, Id]
 );
-children_loader!(
-    /// The disciplines a neighbourhood's MDT meetings require (empty: the default).
-    RequiredDisciplinesLoader, neighbourhood_required_discipline, NeighbourhoodId, neighbourhood_id, [Discipline]
-);
+/// What each meeting's quoracy is measured against (its own list and its neighbourhood's), in one
+/// statement.
+pub struct MeetingRequirementsLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for MeetingRequirementsLoader {
+    type Value = domain::mdt::Requirements;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::mdt::requirements_of(&self.0, keys).await
+    }
+}
 /// A meeting's agenda items (including removed ones), in agenda order, each with its person: one
 /// statement (a join) for the agenda and its people.
 pub struct MdtAgendaLoader(pub DatabaseConnection);
@@ -360,13 +372,14 @@ pub struct Loaders {
     pub community_asset: RequestLoader<CommunityAssetLoader>,
     pub mdt_meeting: RequestLoader<MdtMeetingLoader>,
     pub mdt_invitations: RequestLoader<MdtInvitationsLoader>,
-    pub required_disciplines: RequestLoader<RequiredDisciplinesLoader>,
+    pub meeting_requirements: RequestLoader<MeetingRequirementsLoader>,
     pub mdt_agenda: RequestLoader<MdtAgendaLoader>,
     pub mdt_decisions: RequestLoader<MdtDecisionsLoader>,
     pub mdt_item_actions: RequestLoader<MdtItemActionsLoader>,
     pub mdt_action_events: RequestLoader<MdtActionEventsLoader>,
     pub mdt_actions_by_patient: RequestLoader<MdtActionsByPatientLoader>,
     pub asset_categories: RequestLoader<AssetCategoriesLoader>,
+    pub asset_languages: RequestLoader<AssetLanguagesLoader>,
     pub asset_sessions: RequestLoader<AssetSessionsLoader>,
     pub asset_conditions: RequestLoader<AssetConditionsLoader>,
     pub connections_by_patient: RequestLoader<ConnectionsByPatientLoader>,
@@ -410,13 +423,14 @@ impl Loaders {
             community_asset: make(CommunityAssetLoader(db.clone())),
             mdt_meeting: make(MdtMeetingLoader(db.clone())),
             mdt_invitations: make(MdtInvitationsLoader(db.clone())),
-            required_disciplines: make(RequiredDisciplinesLoader(db.clone())),
+            meeting_requirements: make(MeetingRequirementsLoader(db.clone())),
             mdt_agenda: make(MdtAgendaLoader(db.clone())),
             mdt_decisions: make(MdtDecisionsLoader(db.clone())),
             mdt_item_actions: make(MdtItemActionsLoader(db.clone())),
             mdt_action_events: make(MdtActionEventsLoader(db.clone())),
             mdt_actions_by_patient: make(MdtActionsByPatientLoader(db.clone())),
             asset_categories: make(AssetCategoriesLoader(db.clone())),
+            asset_languages: make(AssetLanguagesLoader(db.clone())),
             asset_sessions: make(AssetSessionsLoader(db.clone())),
             asset_conditions: make(AssetConditionsLoader(db.clone())),
             connections_by_patient: make(ConnectionsByPatientLoader(db.clone())),

@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{Days, Duration};
 use entity::{
     asset_connection, asset_connection_event, community_asset, community_asset_category, community_asset_condition,
-    community_asset_session, postcode_location, AssetCategory as C, AssetCost, ConnectionState, NoiseLevel,
-    OrganisationKind,
+    community_asset_language, community_asset_session, postcode_location, AssetCategory as C, AssetCost,
+    ConnectionState, NoiseLevel, OrganisationKind,
 };
 use rand::Rng;
 use uuid::Uuid;
@@ -91,7 +91,7 @@ struct Template {
     sensory_friendly: bool,
     hearing_loop: bool,
     transport_provided: bool,
-    languages: &'static str,
+    languages: &'static [&'static str],
     capacity: Option<i32>,
     takes_referrals: bool,
     /// Catalogue keys of the long-term conditions it is meant for.
@@ -122,7 +122,7 @@ const fn t(
         sensory_friendly: false,
         hearing_loop: false,
         transport_provided: false,
-        languages: "",
+        languages: &[],
         capacity: Some(15),
         takes_referrals: true,
         conditions: &[],
@@ -139,7 +139,7 @@ const TEMPLATES: &[Template] = &[
     Template { sessions: &[(4, "13:00", "15:00")], cost: AssetCost::Donation, cost_note: Some("Suggested donation £1 towards materials"), noise: NoiseLevel::Quiet, hearing_loop: true, capacity: Some(14), ..t("{town} Art Group", "A weekly painting and drawing group for all abilities; materials provided, tea and biscuits.", "Best Years", "{town} Community Centre", &[C::ArtsAndCulture, C::PeerSupport]) },
     Template { sessions: &[(3, "10:00", "12:00")], capacity: Some(12), step_free: true, ..t("Outdoor Arts in {town} Park", "Make art outdoors from natural materials with a local artist; sessions finish with a shared exhibition.", "GreenSpace", "{town} Park bandstand", &[C::ArtsAndCulture, C::GreenAndBlue]) },
     Template { sessions: &[(2, "11:00", "14:00"), (4, "11:00", "14:00")], capacity: None, eligibility_note: Some("Referral voucher from a link worker, GP or advice service"), ..t("{town} Food Bank", "Three days of nutritionally balanced emergency food, and signposting to help with the causes of crisis.", "CVS", "{town} Methodist Church hall", &[C::Food]) },
-    Template { sessions: &[(1, "09:30", "12:30")], capacity: None, takes_referrals: false, noise: NoiseLevel::Quiet, hearing_loop: true, languages: "Urdu, Polish", ..t("{town} Debt and Money Advice Drop-in", "Free, confidential advice on debts, benefits and budgeting from accredited advisers; bring recent letters.", "CVS", "{town} Library meeting room", &[C::DebtAndMoneyAdvice]) },
+    Template { sessions: &[(1, "09:30", "12:30")], capacity: None, takes_referrals: false, noise: NoiseLevel::Quiet, hearing_loop: true, languages: &["Urdu", "Polish"], ..t("{town} Debt and Money Advice Drop-in", "Free, confidential advice on debts, benefits and budgeting from accredited advisers; bring recent letters.", "CVS", "{town} Library meeting room", &[C::DebtAndMoneyAdvice]) },
     Template { sessions: &[(5, "10:00", "12:00")], capacity: Some(16), noise: NoiseLevel::Quiet, hearing_loop: true, ..t("{town} Carers' Café", "A monthly-themed weekly session for unpaid carers: a break, a chat and advice on carers' assessments and respite.", "Best Years", "{town} Community Centre", &[C::Carers, C::PeerSupport]) },
     Template { sessions: &[(2, "10:00", "15:00"), (4, "10:00", "15:00")], ages: (Some(65), None), transport_provided: true, noise: NoiseLevel::Loud, capacity: Some(40), ..t("Best Years 65+ Social Hub, {town}", "Lunch club, activities and friendship for people aged 65 and over; community bus pick-up on request.", "Best Years", "{town} Miners Welfare", &[C::Befriending, C::PeerSupport, C::Food]) },
     Template { sessions: &[(3, "09:30", "12:30")], ages: (Some(18), Some(66)), capacity: Some(20), ..t("Working Well Employment Support Pilot, {town}", "One-to-one support into work, volunteering or training for people whose health makes work hard.", "CVS", "{town} Job Centre community room", &[C::Employment, C::Learning]) },
@@ -148,7 +148,7 @@ const TEMPLATES: &[Template] = &[
     Template { sessions: &[(2, "10:00", "13:00"), (5, "10:00", "13:00")], noise: NoiseLevel::Loud, capacity: Some(15), ..t("{town} Men's Shed", "Woodwork, repairs and banter: a workshop where men (and anyone) make things and make friends.", "Vibrant", "{town} Industrial Estate, Unit 4", &[C::PeerSupport, C::Learning]) },
     Template { sessions: &[(3, "13:30", "15:30")], noise: NoiseLevel::Quiet, sensory_friendly: true, hearing_loop: true, capacity: Some(12), conditions: &["dementia"], ..t("{town} Memory Café", "A relaxed afternoon for people living with memory problems and their carers: music, reminiscence and support.", "Best Years", "{town} Library", &[C::PeerSupport, C::Carers, C::MentalWellbeing]) },
     Template { sessions: &[(4, "10:00", "11:30")], noise: NoiseLevel::Loud, capacity: Some(25), conditions: &["copd", "asthma"], ..t("Singing for Better Breathing, {town}", "A friendly singing group for people with COPD and other lung conditions, led by a trained practitioner.", "CVS", "{town} Parish Church hall", &[C::PhysicalActivity, C::PeerSupport, C::ArtsAndCulture]) },
-    Template { sessions: &[(1, "13:00", "15:00")], noise: NoiseLevel::Quiet, capacity: Some(10), languages: "Polish", ..t("{town} Digital Skills Club", "Get confident with a tablet or phone: video calls, prescriptions online, staying safe; devices to borrow.", "Bassetlaw CVS", "{town} Library computer room", &[C::Learning]) },
+    Template { sessions: &[(1, "13:00", "15:00")], noise: NoiseLevel::Quiet, capacity: Some(10), languages: &["Polish"], ..t("{town} Digital Skills Club", "Get confident with a tablet or phone: video calls, prescriptions online, staying safe; devices to borrow.", "Bassetlaw CVS", "{town} Library computer room", &[C::Learning]) },
     Template { sessions: &[(5, "10:00", "12:00")], noise: NoiseLevel::Quiet, capacity: Some(12), ..t("{town} Talking Café", "Peer support for people feeling low or anxious, facilitated by trained volunteers with lived experience.", "Vibrant", "{town} Community Centre quiet room", &[C::MentalWellbeing, C::PeerSupport]) },
     Template { sessions: &[(3, "09:30", "12:30")], capacity: None, takes_referrals: false, ..t("{town} Housing Advice Surgery", "Drop-in advice on tenancy problems, repairs, homelessness prevention and rehousing.", "CVS", "{town} Council offices", &[C::Housing]) },
 ];
@@ -201,7 +201,6 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData) -> App
             hearing_loop: template.hearing_loop,
             on_bus_route: g.rng.random_bool(0.7),
             transport_provided: template.transport_provided,
-            languages: template.languages.to_owned(),
             capacity,
             places_taken: 0,
             takes_referrals: template.takes_referrals,
@@ -210,6 +209,10 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData) -> App
             created_at: ctx.created_at,
             updated_at: at(today.checked_sub_days(Days::new(checked_days_ago)).unwrap_or(today), 9 * 60),
         });
+        for language in template.languages {
+            data.asset_languages
+                .push(community_asset_language::Model { asset_id: id, language: (*language).to_owned() });
+        }
         for category in template.categories {
             data.asset_categories.push(community_asset_category::Model { asset_id: id, category: *category });
         }

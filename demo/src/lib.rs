@@ -45,10 +45,11 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
     care_plan_share, cohort, community_asset, community_asset_category, community_asset_condition,
-    community_asset_session, group_attendance, group_participant, group_session, mdt_action, mdt_action_event,
-    mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation,
-    organisation, outcome_measurement, outcome_response, patient, patient_condition, postcode_location, practitioner,
-    referral, referral_event, referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
+    community_asset_language, community_asset_session, group_attendance, group_participant, group_session, mdt_action,
+    mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood,
+    neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
+    postcode_location, practitioner, referral, referral_event, referral_feedback, referral_need, support_group,
+    OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -195,6 +196,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<postcode_location::ActiveModel>(&txn, data.postcode_locations).await?;
     insert_batched::<community_asset::ActiveModel>(&txn, data.assets).await?;
     insert_batched::<community_asset_category::ActiveModel>(&txn, data.asset_categories).await?;
+    insert_batched::<community_asset_language::ActiveModel>(&txn, data.asset_languages).await?;
     insert_batched::<community_asset_session::ActiveModel>(&txn, data.asset_sessions).await?;
     insert_batched::<community_asset_condition::ActiveModel>(&txn, data.asset_conditions).await?;
     insert_batched::<asset_connection::ActiveModel>(&txn, data.connections).await?;
@@ -299,6 +301,7 @@ struct DemoData {
     group_attendance: Vec<group_attendance::Model>,
     assets: Vec<community_asset::Model>,
     asset_categories: Vec<community_asset_category::Model>,
+    asset_languages: Vec<community_asset_language::Model>,
     asset_sessions: Vec<community_asset_session::Model>,
     asset_conditions: Vec<community_asset_condition::Model>,
     connections: Vec<asset_connection::Model>,
@@ -654,6 +657,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         group_attendance: Vec::new(),
         assets: Vec::new(),
         asset_categories: Vec::new(),
+        asset_languages: Vec::new(),
         asset_sessions: Vec::new(),
         asset_conditions: Vec::new(),
         connections: Vec::new(),

@@ -145,7 +145,6 @@ pub(super) fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData)
             )),
             chair_id: chair,
             status: if upcoming { MeetingStatus::Planned } else { MeetingStatus::Closed },
-            required_disciplines: None,
             created_by: coordinator,
             created_at,
             updated_at: if upcoming { created_at } else { starts_at + Duration::minutes(LASTS_MINUTES) },

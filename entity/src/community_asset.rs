@@ -36,8 +36,6 @@ pub struct Model {
     pub on_bus_route: bool,
     /// The provider offers transport (community bus, volunteer drivers).
     pub transport_provided: bool,
-    /// Languages sessions are run in besides English, comma-separated.
-    pub languages: String,
     /// Places in all; NULL when not limited.
     pub capacity: Option<i32>,
     /// Places held by people referred or attending.

@@ -16,8 +16,6 @@ pub struct Model {
     pub online_link: Option<String>,
     pub chair_id: Uuid,
     pub status: MeetingStatus,
-    /// Disciplines that must attend for quoracy, comma-separated; NULL uses the neighbourhood's.
-    pub required_disciplines: Option<String>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -16,8 +16,10 @@ mod m20261128_000010_held_referrals_index;
 mod m20261201_000011_referral_partner_summary;
 mod m20261201_000012_access_event_field_path;
 mod m20261201_000013_access_alarm;
+mod m20261203_000014_lists_as_rows;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
+pub use m20261203_000014_lists_as_rows::DISCIPLINES as LISTED_DISCIPLINES;
 
 pub struct Migrator;
 
@@ -37,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_referral_partner_summary::Migration),
             Box::new(m20261201_000012_access_event_field_path::Migration),
             Box::new(m20261201_000013_access_alarm::Migration),
+            Box::new(m20261203_000014_lists_as_rows::Migration),
         ]
     }
 }

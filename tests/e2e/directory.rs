@@ -385,6 +385,41 @@ async fn connections_hold_places_and_the_provider_sees_only_its_own() {
 const SUGGEST: &str = r#"query Suggest($p: ID!) { suggestCommunityAssets(patientId: $p, withinKm: 15, first: 20) {
     score distanceKm matchedNeeds reasons asset { id name categories accessibility { noiseLevel stepFree } } } }"#;
 
+/// A person who needs an interpreter: the activities run in their language (whatever case the
+/// provider wrote it in) say so and score higher, and no other activity claims to.
+#[tokio::test]
+async fn suggestions_favour_activities_in_the_persons_interpreter_language() {
+    let app = spawn_app().await;
+    let worker = app.token(DemoRole::LinkWorker).await;
+    let (_, people) = people(&app, &worker, 1).await;
+    let id: uuid::Uuid = people[0].parse().unwrap();
+    let mut record: entity::patient::ActiveModel = sea_orm::IntoActiveModel::into_active_model(
+        entity::patient::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap(),
+    );
+    record.interpreter_language = sea_orm::Set(Some("polish".to_owned()));
+    sea_orm::ActiveModelTrait::update(record, &app.db).await.unwrap();
+    let in_polish: HashSet<String> = entity::community_asset_language::Entity::find()
+        .filter(entity::community_asset_language::Column::Language.eq("Polish"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.asset_id.to_string())
+        .collect();
+    assert!(!in_polish.is_empty(), "the demo runs some activities in Polish");
+
+    let reply = app.gql(&worker, SUGGEST, json!({ "p": people[0] })).await;
+    let list = reply.data()["suggestCommunityAssets"].as_array().unwrap().clone();
+    let mut said = 0;
+    for s in &list {
+        let reasons: Vec<&str> = s["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        let claims = reasons.contains(&"sessions in polish");
+        assert_eq!(claims, in_polish.contains(s["asset"]["id"].as_str().unwrap()), "{s}");
+        said += usize::from(claims);
+    }
+    assert!(said > 0, "an activity in Polish is among the suggestions: {list:#?}");
+}
+
 #[tokio::test]
 async fn suggestions_come_from_recorded_needs_and_access_and_say_why() {
     let app = spawn_app().await;

@@ -671,3 +671,108 @@ async fn upcoming_leaves_out_closed_meetings_and_a_chair_chairs_one_meeting_at_a
     let nowhere = app.gql(&t.coordinator, &schedule_doc(), no_place).await;
     assert_eq!(nowhere.body["errors"][0]["extensions"]["field"], "place", "{}", nowhere.body);
 }
+
+/// Migration 000014 turned two comma-joined lists into rows: an asset's languages and a meeting's
+/// own required disciplines. Down must give back the text the rows hold; up again must carry
+/// stored text over as the old readers understood it (trimmed, empty parts and repeats dropped,
+/// an unknown discipline ignored), and refuse, changing nothing, a language its column cannot hold.
+#[tokio::test]
+async fn lists_stored_as_rows_survive_their_migration_both_ways() {
+    use migration::MigratorTrait;
+
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let own = schedule(&app, &t, 48, Some(json!(["MENTAL_HEALTH", "GENERAL_PRACTICE"]))).await;
+    let inherits = schedule(&app, &t, 96, None).await;
+    let (own, inherits) = (own["id"].as_str().unwrap().to_owned(), inherits["id"].as_str().unwrap().to_owned());
+    let mut by_asset: std::collections::BTreeMap<uuid::Uuid, Vec<String>> = Default::default();
+    for row in entity::community_asset_language::Entity::find().all(&app.db).await.unwrap() {
+        by_asset.entry(row.asset_id).or_default().push(row.language);
+    }
+    by_asset.values_mut().for_each(|l| l.sort());
+    let (asset, languages) = by_asset.iter().find(|(_, l)| l.len() > 1).expect("a demo asset run in two languages");
+    let asset = asset.to_string();
+
+    let before = lists(&app, &t.coordinator, &asset, &own, &inherits).await;
+    assert_eq!(before.0, json!(languages), "the asset's languages are its rows, alphabetically");
+    assert_eq!(before.1, json!(["GENERAL_PRACTICE", "MENTAL_HEALTH"]), "the meeting's own list");
+    assert_eq!(
+        before.2,
+        json!(["GENERAL_PRACTICE", "SOCIAL_PRESCRIBING", "ADULT_SOCIAL_CARE", "MENTAL_HEALTH", "COMMUNITY_NURSING"]),
+        "no list of its own: the default"
+    );
+
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    assert_eq!(
+        text(&app, "community_asset", "languages", &asset).await,
+        Some(languages.join(", ")),
+        "down: the rows, comma-joined"
+    );
+    assert_eq!(
+        text(&app, "mdt_meeting", "required_disciplines", &own).await.as_deref(),
+        Some("general_practice, mental_health")
+    );
+    assert_eq!(text(&app, "mdt_meeting", "required_disciplines", &inherits).await, None);
+
+    // Text as it was stored before: spaces, empty parts, repeats, a discipline no reader knew.
+    set(&app, "community_asset", "languages", &asset, " Urdu ,, Somali, Urdu ,").await;
+    set(&app, "mdt_meeting", "required_disciplines", &inherits, "coordination,, chaplaincy ,pharmacy, coordination")
+        .await;
+    let long = format!("Polish,{}", "x".repeat(61));
+    let other = by_asset.keys().map(ToString::to_string).find(|a| *a != asset).unwrap();
+    set(&app, "community_asset", "languages", &other, &long).await;
+    let refused = migration::Migrator::up(&app.db, None).await.expect_err("a language longer than its column");
+    let message = refused.to_string();
+    assert!(message.contains(&format!("community asset {other}")) && message.contains("more than 60"), "{message}");
+    assert_eq!(text(&app, "community_asset", "languages", &other).await, Some(long), "refused before anything changed");
+    set(&app, "community_asset", "languages", &other, "Polish").await;
+
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    let after = lists(&app, &t.coordinator, &asset, &own, &inherits).await;
+    assert_eq!(after.0, json!(["Somali", "Urdu"]), "trimmed, without empty parts or repeats");
+    assert_eq!(after.1, before.1, "the own list came back");
+    assert_eq!(after.2, json!(["PHARMACY", "COORDINATION"]), "the known disciplines, once each");
+}
+
+/// An asset's languages and two meetings' required disciplines, as the API answers them.
+async fn lists(app: &TestApp, token: &str, asset: &str, own: &str, inherits: &str) -> (Value, Value, Value) {
+    let reply = app
+        .gql(
+            token,
+            "query($a: ID!, $m: ID!, $n: ID!) { communityAsset(id: $a) { languages }
+               own: mdtMeeting(id: $m) { quoracy { required } } inherits: mdtMeeting(id: $n) { quoracy { required } } }",
+            json!({ "a": asset, "m": own, "n": inherits }),
+        )
+        .await;
+    let data = reply.data();
+    (
+        data["communityAsset"]["languages"].clone(),
+        data["own"]["quoracy"]["required"].clone(),
+        data["inherits"]["quoracy"]["required"].clone(),
+    )
+}
+
+/// `column` of the row of `table` whose id is `id`, as text.
+async fn text(app: &TestApp, table: &str, column: &str, id: &str) -> Option<String> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    use sea_orm::ConnectionTrait;
+    let select = Query::select()
+        .column(Alias::new(column))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(id).unwrap()))
+        .to_owned();
+    let row = app.db.query_one(&select).await.unwrap().expect("the row");
+    row.try_get_by_index::<Option<String>>(0).unwrap()
+}
+
+/// Stores `value` in `column` of the row of `table` whose id is `id`.
+async fn set(app: &TestApp, table: &str, column: &str, id: &str, value: &str) {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    use sea_orm::ConnectionTrait;
+    let update = Query::update()
+        .table(Alias::new(table))
+        .value(Alias::new(column), value)
+        .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(id).unwrap()))
+        .to_owned();
+    app.db.execute(&update).await.unwrap();
+}

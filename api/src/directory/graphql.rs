@@ -176,9 +176,10 @@ impl CommunityAssetNode {
             transport_provided: m.transport_provided,
         }
     }
-    /// Languages sessions are run in besides English.
-    async fn languages(&self) -> Vec<String> {
-        self.model.languages.split(',').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    /// Languages sessions are run in besides English, alphabetically.
+    async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        let rows = request(ctx)?.loaders.asset_languages.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|r| r.language).collect())
     }
     /// Places in all; null when not limited.
     async fn capacity(&self) -> Option<i32> {

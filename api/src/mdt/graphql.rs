@@ -70,9 +70,12 @@ impl MdtMeetingNode {
     }
     async fn quoracy(&self, ctx: &Context<'_>) -> ApiResult<Quoracy> {
         let req = request(ctx)?;
-        let neighbourhood = req.loaders.required_disciplines.load_one(self.0.neighbourhood_id).await?;
-        let required = domain::mdt::required_disciplines(&self.0, neighbourhood.unwrap_or_default());
-        let invitations = req.loaders.mdt_invitations.load_one(self.0.id).await?.unwrap_or_default();
+        let (requirements, invitations) = futures::try_join!(
+            req.loaders.meeting_requirements.load_one(self.0.id),
+            req.loaders.mdt_invitations.load_one(self.0.id)
+        )?;
+        let required = domain::mdt::required_disciplines(requirements.unwrap_or_default());
+        let invitations = invitations.unwrap_or_default();
         let q = domain::mdt::quoracy(&self.0, required, &invitations);
         Ok(Quoracy {
             is_quorate: q.is_quorate(),

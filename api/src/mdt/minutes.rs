@@ -104,8 +104,8 @@ pub async fn render(
             .join(" / ")
     );
     let _ = writeln!(out, "\nChair: {}. Status: {}.", name(meeting.chair_id), human(meeting.status.to_value()));
-    let neighbourhood = l.required_disciplines.load_one(meeting.neighbourhood_id).await?;
-    let required = domain::mdt::required_disciplines(meeting, neighbourhood.unwrap_or_default());
+    let requirements = l.meeting_requirements.load_one(meeting.id).await?;
+    let required = domain::mdt::required_disciplines(requirements.unwrap_or_default());
     let q = domain::mdt::quoracy(meeting, required, &invitations);
     out.push_str("\n## Attendance\n\n");
     for (label, wanted) in [

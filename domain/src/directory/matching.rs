@@ -12,15 +12,16 @@
 //! * **Distance** from the person's postcode: nearer is better; beyond the radius is excluded.
 //! * Only active assets with a place free and open to the person's age are suggested.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use entity::{
-    care_plan_goal, community_asset, community_asset_category, community_asset_condition, patient, patient_condition,
-    referral, referral_need, AssetCategory as C, GoalStatus, NoiseLevel, ReferralNeed as N,
+    care_plan_goal, community_asset, community_asset_category, community_asset_condition, community_asset_language,
+    patient, patient_condition, referral, referral_need, AssetCategory as C, GoalStatus, NoiseLevel, ReferralNeed as N,
 };
 
 use super::geo;
@@ -161,6 +162,20 @@ pub async fn suggest(
         }
     }
 
+    // Activities run in the person's interpreter language (as the provider names it, in any case).
+    let mut in_language: BTreeSet<Uuid> = BTreeSet::new();
+    if let (Some(language), false) = (&patient.interpreter_language, categories.is_empty()) {
+        use community_asset_language::Column as L;
+        for row in community_asset_language::Entity::find()
+            .filter(L::AssetId.is_in(categories.keys().copied()))
+            .filter(Expr::expr(Func::lower(Expr::col(L::Language))).eq(language.trim().to_lowercase()))
+            .all(db)
+            .await?
+        {
+            in_language.insert(row.asset_id);
+        }
+    }
+
     // Activities meant for a condition the person lives with.
     let mut meant_for: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
     if !categories.is_empty() {
@@ -237,7 +252,7 @@ pub async fn suggest(
             }
         }
         if let Some(language) = &patient.interpreter_language {
-            if asset.languages.split(',').any(|l| l.trim().eq_ignore_ascii_case(language)) {
+            if in_language.contains(&asset.id) {
                 score += 3.0;
                 reasons.push(format!("sessions in {language}"));
             }

@@ -10,8 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::{mdt_agenda_item, mdt_meeting, MeetingStatus};
+use entity::{mdt_agenda_item, mdt_meeting, mdt_meeting_required_discipline, MeetingStatus};
 use futures::Stream;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Statement};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgNotification, PgPoolOptions};
@@ -184,7 +185,22 @@ impl LiveBroker {
         let meetings = mdt_meeting::Entity::find()
             .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood_id))
             .filter(mdt_meeting::Column::Status.ne(MeetingStatus::Closed))
-            .filter(mdt_meeting::Column::RequiredDisciplines.is_null())
+            .filter(
+                Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(mdt_meeting_required_discipline::Entity)
+                        .and_where(
+                            Expr::col((
+                                mdt_meeting_required_discipline::Entity,
+                                mdt_meeting_required_discipline::Column::MeetingId,
+                            ))
+                            .equals((mdt_meeting::Entity, mdt_meeting::Column::Id)),
+                        )
+                        .to_owned(),
+                )
+                .not(),
+            )
             .all(db)
             .await;
         match meetings {

@@ -11,7 +11,7 @@ pub mod proposal;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
     SqlErr, TransactionSession, TransactionTrait,
@@ -61,22 +61,81 @@ pub fn discipline_of(role: ProfessionalRole) -> Option<Discipline> {
     })
 }
 
-pub fn parse_disciplines(text: &str) -> Vec<Discipline> {
-    text.split(',').filter_map(|v| Discipline::try_from_value(&v.trim().to_owned()).ok()).collect()
+/// What a meeting's quoracy is measured against: its own list and its neighbourhood's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Requirements {
+    /// The meeting's own list (empty: it follows the neighbourhood).
+    pub own: Vec<Discipline>,
+    /// The neighbourhood's list (empty: the default).
+    pub neighbourhood: Vec<Discipline>,
 }
 
-/// The disciplines a meeting requires: its own list, else its neighbourhood's (`neighbourhood`,
-/// as the request's loader returns it), else the default.
-pub fn required_disciplines(
-    meeting: &mdt_meeting::Model,
-    neighbourhood: Vec<neighbourhood_required_discipline::Model>,
-) -> Vec<Discipline> {
-    let mut list = match &meeting.required_disciplines {
-        Some(own) => parse_disciplines(own),
-        None if neighbourhood.is_empty() => DEFAULT_REQUIRED.to_vec(),
-        None => neighbourhood.into_iter().map(|r| r.discipline).collect(),
+/// The requirements of each of `meeting_ids`, in one statement: the meetings' own rows and their
+/// neighbourhoods' rows, as one union. A meeting that is not there is left out.
+pub async fn requirements_of(
+    db: &impl ConnectionTrait,
+    meeting_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Requirements>> {
+    use crate::sql::any_of;
+    use entity::mdt_meeting_required_discipline as own;
+    use neighbourhood_required_discipline as inherited;
+    use sea_orm::sea_query::{Alias, Query, UnionType};
+    let mut found: std::collections::HashMap<Uuid, Requirements> = std::collections::HashMap::new();
+    if meeting_ids.is_empty() {
+        return Ok(found);
+    }
+    let backend = db.get_database_backend();
+    let (meeting, is_own, discipline) = (Alias::new("meeting_id"), Alias::new("is_own"), Alias::new("discipline"));
+    let mut statement = Query::select()
+        .expr_as(Expr::col((mdt_meeting::Entity, mdt_meeting::Column::Id)), meeting.clone())
+        .expr_as(Expr::val(false), is_own.clone())
+        .expr_as(Expr::col((inherited::Entity, inherited::Column::Discipline)), discipline.clone())
+        .from(mdt_meeting::Entity)
+        .inner_join(
+            inherited::Entity,
+            Expr::col((inherited::Entity, inherited::Column::NeighbourhoodId))
+                .equals((mdt_meeting::Entity, mdt_meeting::Column::NeighbourhoodId)),
+        )
+        .and_where(any_of(backend, mdt_meeting::Column::Id, meeting_ids))
+        .to_owned();
+    statement.union(
+        UnionType::All,
+        Query::select()
+            .expr_as(Expr::col((own::Entity, own::Column::MeetingId)), meeting.clone())
+            .expr_as(Expr::val(true), is_own.clone())
+            .expr_as(Expr::col((own::Entity, own::Column::Discipline)), discipline.clone())
+            .from(own::Entity)
+            .and_where(any_of(backend, own::Column::MeetingId, meeting_ids))
+            .to_owned(),
+    );
+    for id in meeting_ids {
+        found.insert(*id, Requirements::default());
+    }
+    for row in db.query_all(&statement).await? {
+        let id: Uuid = row.try_get("", "meeting_id")?;
+        let value: String = row.try_get("", "discipline")?;
+        let d = Discipline::try_from_value(&value)?;
+        let entry = found.entry(id).or_default();
+        if row.try_get::<bool>("", "is_own")? {
+            entry.own.push(d);
+        } else {
+            entry.neighbourhood.push(d);
+        }
+    }
+    Ok(found)
+}
+
+/// The disciplines a meeting requires: its own list, else its neighbourhood's, else the default.
+pub fn required_disciplines(requirements: Requirements) -> Vec<Discipline> {
+    let mut list = if !requirements.own.is_empty() {
+        requirements.own
+    } else if !requirements.neighbourhood.is_empty() {
+        requirements.neighbourhood
+    } else {
+        DEFAULT_REQUIRED.to_vec()
     };
     list.sort();
+    list.dedup();
     list
 }
 
@@ -267,9 +326,9 @@ pub async fn schedule(
         Some(mut list) => {
             list.sort();
             list.dedup();
-            Some(list.iter().map(|d| d.to_value()).collect::<Vec<_>>().join(","))
+            list
         }
-        None => None,
+        None => Vec::new(),
     };
     let now = Utc::now();
     let model = mdt_meeting::Model {
@@ -282,12 +341,20 @@ pub async fn schedule(
         online_link,
         chair_id: chair.id,
         status: MeetingStatus::Planned,
-        required_disciplines: required,
         created_by: caller.practitioner_id,
         created_at: now,
         updated_at: now,
     };
-    mdt_meeting::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await?;
+    let txn = db.begin().await?;
+    mdt_meeting::Entity::insert(model.clone().into_active_model()).exec_without_returning(&txn).await?;
+    if !required.is_empty() {
+        entity::mdt_meeting_required_discipline::Entity::insert_many(required.iter().map(|d| {
+            entity::mdt_meeting_required_discipline::Model { meeting_id: model.id, discipline: *d }.into_active_model()
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    txn.commit().await?;
     Ok(model)
 }
 
@@ -776,4 +843,21 @@ pub async fn carried_forward(
         .order_by_asc(mdt_action::Column::Id)
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod lists_as_rows_tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// Migration 000014 carried the disciplines it knew into rows and dropped the rest, as the old
+    /// parser ignored them; every one it kept must read back as a `Discipline`.
+    #[test]
+    fn every_discipline_the_migration_keeps_reads_back() {
+        let known: Vec<String> = Discipline::iter().map(|d| d.to_value()).collect();
+        for value in migration::LISTED_DISCIPLINES {
+            assert!(known.iter().any(|k| k == value), "{value} is not a Discipline");
+        }
+    }
 }
