@@ -112,6 +112,11 @@ pub fn parse_id(field: &str, id: &async_graphql::ID) -> AppResult<uuid::Uuid> {
         .map_err(|_| AppError::bad_input(field, format!("{:?} is not a valid id (expected a UUID)", id.as_str())))
 }
 
+/// An optional id argument: none when absent, BAD_INPUT naming `field` when it is not a UUID.
+pub fn opt_id(field: &str, id: &Option<async_graphql::ID>) -> AppResult<Option<uuid::Uuid>> {
+    id.as_ref().map(|id| parse_id(field, id)).transpose()
+}
+
 /// The request context, or an internal error if the schema was executed without one.
 pub fn request<'a>(ctx: &Context<'a>) -> AppResult<&'a RequestContext> {
     ctx.data::<RequestContext>()

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use entity::{neighbourhood_organisation, organisation};
 
 use crate::connection_type;
-use crate::context::{parse_id, request};
+use crate::context::{opt_id, parse_id, request};
 use crate::enums::OrganisationKind;
 use crate::error::ApiResult;
 use domain::error::{AppError, AppResult};
@@ -45,12 +45,25 @@ impl From<organisation::Model> for OrganisationNode {
     }
 }
 
+impl OrganisationNode {
+    /// The organisation `id` (none when no id is given), through the request's batching loader, so that
+    /// every organisation a response names is read in one statement. For a nullable field.
+    pub async fn load(ctx: &Context<'_>, id: impl Into<Option<Uuid>>) -> ApiResult<Option<Self>> {
+        let Some(id) = id.into() else { return Ok(None) };
+        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+    }
+
+    /// The organisation `id`, which must exist (a non-null field, a look-up by id): NOT_FOUND otherwise.
+    pub async fn find(ctx: &Context<'_>, id: Uuid) -> ApiResult<Self> {
+        Ok(Self::load(ctx, id).await?.ok_or_else(|| AppError::not_found("organisation", id))?)
+    }
+}
+
 #[ComplexObject]
 impl OrganisationNode {
     /// The organisation this one belongs to (a practice's PCN, a PCN's ICB).
     async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        let Some(parent_id) = self.model.parent_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.organisation.load_one(parent_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.model.parent_id).await
     }
 }
 
@@ -120,16 +133,13 @@ impl OrganisationQuery {
         let req = request(ctx)?;
         let filter = OrganisationFilter {
             kind: kind.map(Into::into),
-            neighbourhood_id: neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?,
+            neighbourhood_id: opt_id("neighbourhoodId", &neighbourhood_id)?,
             search: SearchText::parse(search)?,
         };
         Ok(OrganisationConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
     }
 
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<OrganisationNode> {
-        let id = parse_id("id", &id)?;
-        let req = request(ctx)?;
-        let found = req.loaders.organisation.load_one(id).await?;
-        Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
+        OrganisationNode::find(ctx, parse_id("id", &id)?).await
     }
 }

@@ -323,7 +323,7 @@ pub fn connect(g: &mut Gen, ctx: &NeighbourhoodCtx, spells: &[Spell], data: &mut
             asset_id,
             referral_id: Some(spell.referral_id),
             state,
-            open_key: holds.then(|| format!("{}:{asset_id}", spell.patient_id)),
+            open_key: holds.then(|| domain::directory::connections::open_key(spell.patient_id, asset_id)),
             created_by: worker,
             created_at: referred_at,
             updated_at: events.last().map_or(referred_at, |e| e.2),

@@ -5,7 +5,7 @@
 //! that has happened while each person was a member.
 //!
 //! A current membership holds the same unique `open_key` the API gives one
-//! (`domain::groups::participant_open_key`, `"{group_id}:{patient_id}"`); it is NULL once the person
+//! (`domain::groups::participant_open_key`); it is NULL once the person
 //! has left. Members never exceed the group's capacity at any time.
 
 use std::collections::HashMap;

@@ -286,7 +286,7 @@ pub fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, spells: &[Spell], data: &mu
                 plan_id,
                 patient_id: spell.patient_id,
                 organisation_id: org,
-                open_key: Some(format!("{plan_id}:{org}")),
+                open_key: Some(domain::plans::share_key(plan_id, org)),
                 recorded_by: worker.0,
                 recorded_at: written,
                 withdrawn_by: None,

@@ -33,8 +33,43 @@
 //! derivation ambiguous.
 
 use chrono::{Datelike, NaiveDate};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
+
+/// Where aggregate figures are asked for: a neighbourhood, and within it one PCN or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Area {
+    pub neighbourhood_id: Uuid,
+    pub pcn_id: Option<Uuid>,
+}
+
+/// The area of an aggregate query, checked the same way for every kind of figure: the caller sees
+/// the neighbourhood's aggregates (FORBIDDEN, saying that `figures` are for its organisations and
+/// commissioners) and a PCN named is one (BAD_INPUT on `pcnId`). What the caller then sees of
+/// the figures is their [`Caller::disclosure`].
+pub async fn area(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    neighbourhood_id: Uuid,
+    pcn_id: Option<Uuid>,
+    figures: &str,
+) -> AppResult<Area> {
+    if !caller.may_see_aggregates(neighbourhood_id) {
+        return Err(AppError::forbidden(format!(
+            "{figures} are for the neighbourhood's organisations and commissioners"
+        )));
+    }
+    if let Some(pcn) = pcn_id {
+        let found = entity::organisation::Entity::find_by_id(pcn).one(db).await?;
+        if !found.is_some_and(|o| o.kind == entity::OrganisationKind::Pcn) {
+            return Err(AppError::bad_input("pcnId", "no such PCN"));
+        }
+    }
+    Ok(Area { neighbourhood_id, pcn_id })
+}
 
 /// Counts below this are withheld from callers who may not see identifiable data (the usual
 /// small-number suppression rule for published health statistics).

@@ -25,6 +25,7 @@ pub mod label;
 pub mod live;
 pub mod mdt;
 pub mod nhs_number;
+pub mod open_key;
 pub mod outcomes;
 pub mod pagination;
 pub mod patients;

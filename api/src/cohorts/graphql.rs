@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
 use crate::connection_type;
-use crate::context::{parse_id, request};
+use crate::context::{opt_id, parse_id, request};
 use crate::enums::{ConditionMatch, FrailtyCategory};
 use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
@@ -58,8 +58,7 @@ impl CohortDefinition {
     }
 
     async fn practice(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        let Some(id) = self.0.criteria.practice_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.criteria.practice_id).await
     }
 }
 
@@ -136,7 +135,7 @@ impl CohortNode {
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.model.created_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.model.created_by).await
     }
 
     async fn created_at(&self) -> scalars::DateTime {
@@ -161,7 +160,7 @@ impl CohortQuery {
         neighbourhood_id: Option<ID>,
     ) -> ApiResult<CohortConnection> {
         let req = request(ctx)?;
-        let neighbourhood_id = neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
+        let neighbourhood_id = opt_id("neighbourhoodId", &neighbourhood_id)?;
         let page = domain::cohorts::list(
             &req.db,
             &req.caller,

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use entity::{asset_connection, asset_connection_event, community_asset, community_asset_session};
 
 use crate::connection_type;
-use crate::context::{parse_id, request, RequestContext};
+use crate::context::{opt_id, parse_id, request, RequestContext};
 use crate::enums::{AssetCategory, AssetCost, ConnectionState, LocationPrecision, NoiseLevel, ReferralNeed};
 use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
@@ -102,7 +102,7 @@ impl CommunityAssetNode {
         &self.model.description
     }
     async fn provider(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.model.provider_organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.model.provider_organisation_id).await
     }
     async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
         Ok(request(ctx)?.loaders.neighbourhood.load_one(self.model.neighbourhood_id).await?.map(Into::into))
@@ -241,10 +241,7 @@ impl AssetConnectionNode {
         let grant = self.grant.ok_or_else(|| {
             AppError::forbidden("the person's details close to the provider once the connection has ended")
         })?;
-        let id = self.model.patient_id;
-        let patient =
-            request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
-        Ok(Some(PatientNode::new(patient, grant)))
+        PatientNode::load_with(ctx, self.model.patient_id, grant).await.map(Some)
     }
     async fn asset(&self) -> CommunityAssetNode {
         CommunityAssetNode { model: self.asset.clone(), distance_km: None }
@@ -273,7 +270,7 @@ impl AssetConnectionNode {
         self.model.ended_at.map(Into::into)
     }
     async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.created_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.created_by).await
     }
     /// Every move, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<AssetConnectionEventNode>> {
@@ -308,10 +305,10 @@ impl AssetConnectionEventNode {
         }
     }
     async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.practitioner_id).await
     }
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.organisation_id).await
     }
 }
 
@@ -374,7 +371,7 @@ impl CommunityAssetFilterInput {
     fn into_filter(self) -> AppResult<AssetFilter> {
         let r = self.requirements.unwrap_or_default();
         Ok(AssetFilter {
-            neighbourhood_id: self.neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?,
+            neighbourhood_id: opt_id("neighbourhoodId", &self.neighbourhood_id)?,
             text: SearchText::parse(self.search)?,
             categories: self.categories.unwrap_or_default().into_iter().map(Into::into).collect(),
             requirements: Requirements {
@@ -626,7 +623,7 @@ impl DirectoryMutation {
             patient_id: parse_id("patientId", &input.patient_id)?,
             asset_id: parse_id("assetId", &input.asset_id)?,
             state: input.state.into(),
-            referral_id: input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
+            referral_id: opt_id("referralId", &input.referral_id)?,
             note: input.note,
         };
         let (model, grant) = connections::connect(&req.db, &req.caller, req.today, new).await?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use entity::{group_attendance, group_participant, group_session, support_group};
 
 use crate::connection_type;
-use crate::context::{parse_id, request, RequestContext};
+use crate::context::{opt_id, parse_id, request, RequestContext};
 use crate::enums::{AttendanceStatus, ReferralNeed};
 use crate::error::ApiResult;
 use crate::lookahead::{self as paths, Path};
@@ -19,6 +19,7 @@ use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::referrals::graphql::ReferralNode;
 use crate::scalars;
+use domain::auth::Caller;
 use domain::error::{AppError, AppResult};
 use domain::groups::NewGroup;
 use domain::pagination::PageRequest;
@@ -77,13 +78,13 @@ impl SupportGroupNode {
     }
     /// The organisation running the group.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.organisation_id).await
     }
     async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
         Ok(request(ctx)?.loaders.neighbourhood.load_one(self.0.neighbourhood_id).await?.map(Into::into))
     }
     async fn leader(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.leader_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.leader_id).await
     }
     /// Most members at once, if limited.
     async fn capacity(&self) -> Option<i32> {
@@ -164,14 +165,7 @@ impl GroupParticipantNode {
         ID(self.0.id.to_string())
     }
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
-        let req = request(ctx)?;
-        let id = self.0.patient_id;
-        let patient = req.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
-        let grant = req
-            .caller
-            .grant_for(&patient)
-            .ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
-        Ok(Some(PatientNode::new(patient, grant)))
+        PatientNode::load_granted(ctx, self.0.patient_id, Caller::grant_for).await.map(Some)
     }
     /// The referral the person is supported under, if the caller is a party to it.
     async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Option<ReferralNode>> {
@@ -203,7 +197,7 @@ impl AttendanceEntry {
         self.0.recorded_at.into()
     }
     async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.recorded_by).await
     }
 }
 
@@ -231,7 +225,7 @@ impl GroupQuery {
         after: Option<String>,
     ) -> ApiResult<SupportGroupConnection> {
         let req = request(ctx)?;
-        let neighbourhood = neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
+        let neighbourhood = opt_id("neighbourhoodId", &neighbourhood_id)?;
         let page = domain::groups::list(
             &req.db,
             &req.caller,
@@ -338,7 +332,7 @@ impl GroupMutation {
             name: input.name,
             description: input.description,
             focus_need: input.focus_need.map(Into::into),
-            leader_id: input.leader_id.as_ref().map(|id| parse_id("leaderId", id)).transpose()?,
+            leader_id: opt_id("leaderId", &input.leader_id)?,
             capacity: input.capacity,
         };
         Ok(SupportGroupPayload { group: SupportGroupNode(domain::groups::create(&req.db, &req.caller, new).await?) })
@@ -374,11 +368,11 @@ impl GroupMutation {
             &req.caller,
             parse_id("groupId", &input.group_id)?,
             parse_id("patientId", &input.patient_id)?,
-            input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
+            opt_id("referralId", &input.referral_id)?,
         )
         .await?;
         let member = visible_members(ctx, req, vec![member]).await?.into_iter().next();
-        let member = member.ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
+        let member = member.ok_or_else(|| AppError::forbidden(domain::auth::policy::NOT_IN_YOUR_ACCESS))?;
         Ok(GroupParticipantPayload { participant: GroupParticipantNode(member) })
     }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use entity::{mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting};
 
 use crate::connection_type;
-use crate::context::{parse_id, request};
+use crate::context::{opt_id, parse_id, request};
 use crate::enums::{AgendaItemKind, Discipline, MeetingAttendance, MeetingStatus, PlanActionStatus};
 use crate::error::ApiResult;
 use crate::loaders::load_if;
@@ -21,7 +21,7 @@ use crate::organisations::OrganisationNode;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
-use domain::auth::Grant;
+use domain::auth::{Caller, Grant};
 use domain::error::{AppError, AppResult};
 use domain::mdt::{NewAction, NewItem, NewMeeting};
 use domain::pagination::{keyset_page, PageRequest};
@@ -63,7 +63,7 @@ impl MdtMeetingNode {
         self.0.online_link.as_deref()
     }
     async fn chair(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.chair_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.chair_id).await
     }
     async fn status(&self) -> MeetingStatus {
         self.0.status.into()
@@ -187,10 +187,10 @@ pub struct MdtInvitationNode(mdt_invitation::Model);
 #[Object(name = "MdtInvitation")]
 impl MdtInvitationNode {
     async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.practitioner_id).await
     }
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.organisation_id).await
     }
     async fn discipline(&self) -> Discipline {
         self.0.discipline.into()
@@ -231,10 +231,7 @@ impl AgendaItemNode {
     /// The person, under the caller's own access to their record.
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         let (item, grant) = self.about_the_person()?;
-        let id = item.patient_id;
-        let patient =
-            request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
-        Ok(Some(PatientNode::new(patient, grant)))
+        PatientNode::load_with(ctx, item.patient_id, grant).await.map(Some)
     }
     async fn reason(&self) -> ApiResult<Option<&str>> {
         Ok(Some(&self.about_the_person()?.0.reason))
@@ -243,8 +240,7 @@ impl AgendaItemNode {
         self.item.kind.into()
     }
     async fn presenter(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.item.presenter_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.item.presenter_id).await
     }
     async fn minutes_allotted(&self) -> i32 {
         self.item.minutes_allotted
@@ -272,7 +268,7 @@ impl MdtDecisionNode {
         &self.0.text
     }
     async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.recorded_by).await
     }
     async fn recorded_at(&self) -> scalars::DateTime {
         self.0.recorded_at.into()
@@ -302,12 +298,10 @@ impl MdtActionNode {
         Ok(self.0.status == entity::PlanActionStatus::Open && self.0.due_date.is_some_and(|d| d < today))
     }
     async fn owner_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.0.owner_practitioner_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.owner_practitioner_id).await
     }
     async fn owner_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        let Some(id) = self.0.owner_organisation_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.owner_organisation_id).await
     }
     /// The meeting it was agreed at.
     async fn meeting_id(&self) -> ID {
@@ -321,14 +315,9 @@ impl MdtActionNode {
     /// action opens nothing more of the record (fields beyond the caller's access are null with
     /// FORBIDDEN; null altogether when the caller has no access to the person). Audited.
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
-        let req = request(ctx)?;
-        let Some(patient) = req.loaders.patient.load_one(self.0.patient_id).await? else { return Ok(None) };
-        let grant = req
-            .caller
-            .grant_for(&patient)
-            .ok_or_else(|| AppError::forbidden("your access does not include this person's record"))?;
-        req.audit_reads(ctx, &[(patient.id, grant.reason)]).await?;
-        Ok(Some(PatientNode::new(patient, grant)))
+        let person = PatientNode::load_granted(ctx, self.0.patient_id, Caller::grant_for).await?;
+        request(ctx)?.audit_reads(ctx, &[(self.0.patient_id, person.grant().reason)]).await?;
+        Ok(Some(person))
     }
     /// The meeting it was agreed at, when the caller may see that meeting.
     async fn meeting(&self, ctx: &Context<'_>) -> ApiResult<Option<MdtMeetingNode>> {
@@ -361,7 +350,7 @@ impl MdtActionEventNode {
         self.0.to_status.into()
     }
     async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.practitioner_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.practitioner_id).await
     }
     async fn occurred_at(&self) -> scalars::DateTime {
         self.0.occurred_at.into()
@@ -489,10 +478,6 @@ pub struct MdtActionPayload {
     pub action: MdtActionNode,
 }
 
-fn opt_id(field: &str, id: &Option<ID>) -> AppResult<Option<Uuid>> {
-    id.as_ref().map(|i| parse_id(field, i)).transpose()
-}
-
 #[derive(Default)]
 pub struct MdtQuery;
 
@@ -611,8 +596,7 @@ impl MdtMutation {
             chair_id: parse_id("chairId", &input.chair_id)?,
             required_disciplines: input.required_disciplines.map(|l| l.into_iter().map(Into::into).collect()),
         };
-        let meeting = domain::mdt::schedule(&req.db, &req.caller, new).await?;
-        req.live.publish(meeting.id, domain::live::ChangeKind::Scheduled).await;
+        let meeting = domain::mdt::schedule(&req.db, &req.caller, new).await?.announce(&req.live).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -629,8 +613,9 @@ impl MdtMutation {
             parse_id("neighbourhoodId", &input.neighbourhood_id)?,
             input.disciplines.into_iter().map(Into::into).collect(),
         )
-        .await?;
-        req.live.publish_for_neighbourhood(&req.db, parse_id("neighbourhoodId", &input.neighbourhood_id)?).await;
+        .await?
+        .announce(&req.live)
+        .await;
         Ok(SetRequiredDisciplinesPayload { disciplines: list.into_iter().map(Into::into).collect() })
     }
 
@@ -643,8 +628,9 @@ impl MdtMutation {
         let req = request(ctx)?;
         let meeting =
             domain::mdt::set_status(&req.db, &req.caller, parse_id("meetingId", &input.meeting_id)?, input.to.into())
-                .await?;
-        req.live.publish(meeting.id, domain::live::ChangeKind::Status).await;
+                .await?
+                .announce(&req.live)
+                .await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -657,8 +643,9 @@ impl MdtMutation {
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let (meeting, _) =
             domain::mdt::invite(&req.db, &req.caller, meeting_id, parse_id("practitionerId", &input.practitioner_id)?)
-                .await?;
-        req.live.publish(meeting_id, domain::live::ChangeKind::Invitations).await;
+                .await?
+                .announce(&req.live)
+                .await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -675,8 +662,9 @@ impl MdtMutation {
             meeting_id,
             parse_id("practitionerId", &input.practitioner_id)?,
         )
-        .await?;
-        req.live.publish(meeting_id, domain::live::ChangeKind::Invitations).await;
+        .await?
+        .announce(&req.live)
+        .await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -693,8 +681,8 @@ impl MdtMutation {
             .iter()
             .map(|e| Ok((parse_id("practitionerId", &e.practitioner_id)?, e.attendance.into())))
             .collect::<AppResult<Vec<_>>>()?;
-        let (meeting, _) = domain::mdt::record_attendance(&req.db, &req.caller, meeting_id, entries).await?;
-        req.live.publish(meeting_id, domain::live::ChangeKind::Attendance).await;
+        let (meeting, _) =
+            domain::mdt::record_attendance(&req.db, &req.caller, meeting_id, entries).await?.announce(&req.live).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -712,8 +700,8 @@ impl MdtMutation {
             presenter_id: opt_id("presenterId", &input.presenter_id)?,
             minutes_allotted: input.minutes_allotted.unwrap_or(10),
         };
-        let (meeting, item) = domain::mdt::add_item(&req.db, &req.caller, meeting_id, new).await?;
-        req.live.publish(meeting_id, domain::live::ChangeKind::Agenda).await;
+        let (meeting, item) =
+            domain::mdt::add_item(&req.db, &req.caller, meeting_id, new).await?.announce(&req.live).await;
         req.audit_reads(ctx, &[(item.patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
@@ -725,9 +713,10 @@ impl MdtMutation {
         input: RemoveMdtAgendaItemInput,
     ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
-        let (meeting, item) =
-            domain::mdt::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?).await?;
-        req.live.publish(item.meeting_id, domain::live::ChangeKind::Agenda).await;
+        let (meeting, _) = domain::mdt::remove_item(&req.db, &req.caller, parse_id("itemId", &input.item_id)?)
+            .await?
+            .announce(&req.live)
+            .await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -739,8 +728,7 @@ impl MdtMutation {
         let req = request(ctx)?;
         let meeting_id = parse_id("meetingId", &input.meeting_id)?;
         let order = input.item_ids.iter().map(|i| parse_id("itemIds", i)).collect::<AppResult<Vec<_>>>()?;
-        let meeting = domain::mdt::reorder(&req.db, &req.caller, meeting_id, order).await?;
-        req.live.publish(meeting_id, domain::live::ChangeKind::Agenda).await;
+        let meeting = domain::mdt::reorder(&req.db, &req.caller, meeting_id, order).await?.announce(&req.live).await;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
@@ -751,8 +739,10 @@ impl MdtMutation {
     ) -> ApiResult<MdtDecisionPayload> {
         let req = request(ctx)?;
         let decision =
-            domain::mdt::record_decision(&req.db, &req.caller, parse_id("itemId", &input.item_id)?, input.text).await?;
-        req.live.publish_for_item(&req.db, decision.item_id, domain::live::ChangeKind::Decision).await;
+            domain::mdt::record_decision(&req.db, &req.caller, parse_id("itemId", &input.item_id)?, input.text)
+                .await?
+                .announce(&req.live)
+                .await;
         Ok(MdtDecisionPayload { decision: MdtDecisionNode(decision) })
     }
 
@@ -765,8 +755,7 @@ impl MdtMutation {
             owner_organisation_id: opt_id("ownerOrganisationId", &input.owner_organisation_id)?,
             due_date: input.due_date.map(Into::into),
         };
-        let action = domain::mdt::add_action(&req.db, &req.caller, new).await?;
-        req.live.publish(action.meeting_id, domain::live::ChangeKind::Action).await;
+        let action = domain::mdt::add_action(&req.db, &req.caller, new).await?.announce(&req.live).await;
         Ok(MdtActionPayload { action: MdtActionNode(action) })
     }
 
@@ -784,8 +773,9 @@ impl MdtMutation {
             input.to.into(),
             input.note,
         )
-        .await?;
-        req.live.publish(action.meeting_id, domain::live::ChangeKind::Action).await;
+        .await?
+        .announce(&req.live)
+        .await;
         Ok(MdtActionPayload { action: MdtActionNode(action) })
     }
 }

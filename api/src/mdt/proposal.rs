@@ -133,8 +133,10 @@ impl MdtProposalMutation {
     ) -> ApiResult<MdtMeetingPayload> {
         let req = request(ctx)?;
         let (meeting, list) = proposals(req, input.proposal).await?;
-        proposal::add_proposed(&req.db, &req.caller, &meeting, &list, input.minutes_each.unwrap_or(10)).await?;
-        req.live.publish(meeting.id, domain::live::ChangeKind::Agenda).await;
+        proposal::add_proposed(&req.db, &req.caller, &meeting, &list, input.minutes_each.unwrap_or(10))
+            .await?
+            .announce(&req.live)
+            .await;
         let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
         req.audit_reads(ctx, &reads).await?;
         // Adding items changes no column of the meeting; its agenda is read fresh by the payload.

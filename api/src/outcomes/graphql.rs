@@ -2,11 +2,10 @@
 //! server), a person's measurements (part of their full record) and the outcome report.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use sea_orm::EntityTrait;
 
-use entity::{organisation, outcome_measurement};
+use entity::outcome_measurement;
 
-use crate::context::{parse_id, request};
+use crate::context::{opt_id, parse_id, request};
 use crate::enums::{MeasurementKind, ReferralService};
 use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
@@ -158,10 +157,10 @@ impl OutcomeMeasurementNode {
         Ok(model.and_then(|m| ReferralNode::visible(&req.caller, m)))
     }
     async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.recorded_by).await
     }
     async fn recorded_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.recorded_organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.recorded_organisation_id).await
     }
     async fn recorded_at(&self) -> scalars::DateTime {
         self.0.recorded_at.into()
@@ -317,26 +316,20 @@ impl OutcomeQuery {
     /// financial-year quarter or financial year that has ended, and get published statistics.
     async fn outcome_report(&self, ctx: &Context<'_>, input: OutcomeReportInput) -> ApiResult<OutcomeReport> {
         let req = request(ctx)?;
-        let neighbourhood_id = parse_id("neighbourhoodId", &input.neighbourhood_id)?;
-        if !req.caller.may_see_aggregates(neighbourhood_id) {
-            return Err(AppError::forbidden(
-                "outcome figures are for the neighbourhood's organisations and commissioners",
-            )
-            .into());
-        }
+        let area = domain::disclosure::area(
+            &req.db,
+            &req.caller,
+            parse_id("neighbourhoodId", &input.neighbourhood_id)?,
+            opt_id("pcnId", &input.pcn_id)?,
+            "outcome figures",
+        )
+        .await?;
         let neighbourhood = req
             .loaders
             .neighbourhood
-            .load_one(neighbourhood_id)
+            .load_one(area.neighbourhood_id)
             .await?
-            .ok_or_else(|| AppError::not_found("neighbourhood", neighbourhood_id))?;
-        let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
-        if let Some(pcn) = pcn_id {
-            let found = organisation::Entity::find_by_id(pcn).one(&req.db).await?;
-            if !found.is_some_and(|o| o.kind == entity::OrganisationKind::Pcn) {
-                return Err(AppError::bad_input("pcnId", "no such PCN").into());
-            }
-        }
+            .ok_or_else(|| AppError::not_found("neighbourhood", area.neighbourhood_id))?;
         let disclosure = req.caller.disclosure();
         disclosure.check_period(input.from.0, input.to.0, req.today)?;
         // Published statistics count what had been recorded by the period's end, so that the
@@ -348,8 +341,8 @@ impl OutcomeQuery {
             )?),
         };
         let scope = ReportScope {
-            neighbourhood_id,
-            pcn_id,
+            neighbourhood_id: area.neighbourhood_id,
+            pcn_id: area.pcn_id,
             service: input.service.map(Into::into),
             from: input.from.into(),
             to: input.to.into(),
@@ -385,7 +378,7 @@ impl OutcomeMutation {
             instrument: input.instrument,
             kind: input.kind.into(),
             taken_on: input.taken_on.into(),
-            referral_id: input.referral_id.as_ref().map(|id| parse_id("referralId", id)).transpose()?,
+            referral_id: opt_id("referralId", &input.referral_id)?,
             responses: input.responses.into_iter().map(|r| (r.item, r.value)).collect(),
         };
         let (model, grant) = domain::outcomes::record(&req.db, &req.caller, req.today, new).await?;

@@ -4,17 +4,19 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
 use entity::{patient, patient_condition};
+use uuid::Uuid;
 
 use crate::connection_type;
-use crate::context::{parse_id, request, RequestContext};
+use crate::context::{opt_id, parse_id, request, RequestContext};
 use crate::enums::{ConditionMatch, Direction, FrailtyCategory, PatientSortKey, Sex};
 use crate::error::ApiResult;
 use crate::lookahead as paths;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use crate::scalars;
-use domain::auth::Grant;
+use domain::auth::policy::NOT_IN_YOUR_ACCESS;
 use domain::auth::PatientAccessLevel;
+use domain::auth::{Caller, Grant};
 use domain::conditions;
 use domain::error::{AppError, AppResult};
 use domain::frailty::clinical_frailty_scale_label;
@@ -34,6 +36,34 @@ pub struct PatientNode {
 impl PatientNode {
     pub fn new(model: patient::Model, grant: Grant) -> Self {
         Self { model, grant }
+    }
+
+    /// Person `id` under a grant the caller already holds on this path (an agenda item of a
+    /// meeting they are invited to, a connection to their activity), read through the request's
+    /// batching loader: NOT_FOUND when there is no such person.
+    pub async fn load_with(ctx: &Context<'_>, id: Uuid, grant: Grant) -> ApiResult<Self> {
+        let patient =
+            request(ctx)?.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+        Ok(Self::new(patient, grant))
+    }
+
+    /// Person `id` under the grant `policy` gives the caller for them (the policy's rule for the
+    /// path the field is on, say `Caller::grant_for`): FORBIDDEN when it gives none. The node
+    /// carries the grant, so every field of it opens only what the grant's level does.
+    pub async fn load_granted(
+        ctx: &Context<'_>,
+        id: Uuid,
+        policy: impl FnOnce(&Caller, &patient::Model) -> Option<Grant>,
+    ) -> ApiResult<Self> {
+        let req = request(ctx)?;
+        let patient = req.loaders.patient.load_one(id).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+        let grant = policy(&req.caller, &patient).ok_or_else(|| AppError::forbidden(NOT_IN_YOUR_ACCESS))?;
+        Ok(Self::new(patient, grant))
+    }
+
+    /// What the caller's access opens of this record, and why.
+    pub fn grant(&self) -> Grant {
+        self.grant
     }
 
     /// The non-clinical summary (name and what helps to make contact), open from the shared
@@ -119,8 +149,7 @@ impl PatientNode {
 
     async fn registered_practice(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
         let id = self.full()?.registered_practice_id;
-        let found = request(ctx)?.loaders.organisation.load_one(id).await?;
-        Ok(Some(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?))
+        Ok(Some(OrganisationNode::find(ctx, id).await?))
     }
 
     async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
@@ -381,7 +410,7 @@ impl PatientCriteriaInput {
             condition_match: self.condition_match.map(Into::into).unwrap_or_default(),
             age_min: non_negative("ageMin", self.age_min)?,
             age_max: non_negative("ageMax", self.age_max)?,
-            practice_id: self.practice_id.as_ref().map(|id| parse_id("practiceId", id)).transpose()?,
+            practice_id: opt_id("practiceId", &self.practice_id)?,
         }
         .validated()
     }
@@ -504,8 +533,7 @@ impl PatientQuery {
         let filter = filter.unwrap_or_default();
         let mut criteria = vec![filter.criteria.into_criteria()?];
         let scope = req.caller.patient_scope()?;
-        let mut neighbourhood_id =
-            filter.neighbourhood_id.as_ref().map(|id| parse_id("neighbourhoodId", id)).transpose()?;
+        let mut neighbourhood_id = opt_id("neighbourhoodId", &filter.neighbourhood_id)?;
         if let Some(cohort_id) = &filter.cohort_id {
             let cohort = domain::cohorts::get(&req.db, &req.caller, parse_id("cohortId", cohort_id)?).await?;
             if neighbourhood_id.is_some_and(|n| n != cohort.model.neighbourhood_id) {

@@ -211,12 +211,11 @@ pub struct CareTeamMember {
 #[Object]
 impl CareTeamMember {
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.organisation_id).await
     }
     /// The practitioner, when the involvement is a person's rather than the organisation's.
     async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.practitioner_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.practitioner_id).await
     }
     async fn involvement(&self) -> &[Involvement] {
         &self.involvement

@@ -4,12 +4,11 @@
 //! organisation. Every plan returned is audited as an access to the person's record.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use uuid::Uuid;
 
 use entity::{care_plan, care_plan_action, care_plan_goal, care_plan_revision, care_plan_share};
 
 use crate::connection_type;
-use crate::context::{parse_id, request, RequestContext};
+use crate::context::{opt_id, parse_id, request, RequestContext};
 use crate::enums::{GoalStatus, PlanActionStatus, ReferralNeed};
 use crate::error::ApiResult;
 use crate::organisations::OrganisationNode;
@@ -83,7 +82,7 @@ impl CarePlanNode {
         self.model.updated_at.into()
     }
     async fn updated_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.updated_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.updated_by).await
     }
     async fn created_at(&self) -> ApiResult<scalars::DateTime> {
         Ok((self.full()?.created_at).into())
@@ -145,12 +144,10 @@ impl PlanAction {
         &self.0.text
     }
     async fn owner_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        let Some(id) = self.0.owner_organisation_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.owner_organisation_id).await
     }
     async fn owner_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.0.owner_practitioner_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.owner_practitioner_id).await
     }
     async fn due_date(&self) -> Option<scalars::Date> {
         self.0.due_date.map(Into::into)
@@ -169,11 +166,11 @@ impl PlanShare {
         ID(self.0.id.to_string())
     }
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.organisation_id).await
     }
     /// Who recorded the person's agreement, and when.
     async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.recorded_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.recorded_by).await
     }
     async fn recorded_at(&self) -> scalars::DateTime {
         self.0.recorded_at.into()
@@ -185,8 +182,7 @@ impl PlanShare {
         self.0.withdrawn_at.map(Into::into)
     }
     async fn withdrawn_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.0.withdrawn_by else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.withdrawn_by).await
     }
 }
 
@@ -202,10 +198,10 @@ impl PlanRevision {
         self.0.changed_at.into()
     }
     async fn changed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.changed_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.changed_by).await
     }
     async fn changed_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.0.changed_organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.0.changed_organisation_id).await
     }
     /// The whole plan at this version (what matters, strengths, review date, goals, actions).
     async fn content(&self) -> ApiResult<async_graphql::Json<serde_json::Value>> {
@@ -275,10 +271,6 @@ pub struct CarePlanSharePayload {
     pub changed: bool,
 }
 
-fn parse_opt(field: &str, id: &Option<ID>) -> AppResult<Option<Uuid>> {
-    id.as_ref().map(|id| parse_id(field, id)).transpose()
-}
-
 impl SaveCarePlanInput {
     fn draft(self) -> AppResult<PlanDraft> {
         let goals = self
@@ -286,7 +278,7 @@ impl SaveCarePlanInput {
             .into_iter()
             .map(|g| {
                 Ok(GoalDraft {
-                    id: parse_opt("goals.id", &g.id)?,
+                    id: opt_id("goals.id", &g.id)?,
                     need: g.need.into(),
                     text: g.text,
                     status: g.status.map_or(entity::GoalStatus::NotStarted, Into::into),
@@ -299,7 +291,7 @@ impl SaveCarePlanInput {
             .into_iter()
             .map(|a| {
                 Ok(ActionDraft {
-                    id: parse_opt("actions.id", &a.id)?,
+                    id: opt_id("actions.id", &a.id)?,
                     goal_index: a
                         .goal_index
                         .map(|i| {
@@ -308,8 +300,8 @@ impl SaveCarePlanInput {
                         })
                         .transpose()?,
                     text: a.text,
-                    owner_organisation_id: parse_opt("actions.ownerOrganisationId", &a.owner_organisation_id)?,
-                    owner_practitioner_id: parse_opt("actions.ownerPractitionerId", &a.owner_practitioner_id)?,
+                    owner_organisation_id: opt_id("actions.ownerOrganisationId", &a.owner_organisation_id)?,
+                    owner_practitioner_id: opt_id("actions.ownerPractitionerId", &a.owner_practitioner_id)?,
                     due_date: a.due_date.map(Into::into),
                     status: a.status.map_or(entity::PlanActionStatus::Open, Into::into),
                 })

@@ -11,10 +11,9 @@ use chrono::{NaiveDate, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use entity::organisation;
-use sea_orm::{EntityTrait, Iterable};
+use sea_orm::Iterable;
 
-use crate::context::{parse_id, request, RequestContext};
+use crate::context::{opt_id, parse_id, request, RequestContext};
 use crate::enums::{ReferralNeed, ReferralService, ReferralSource, ReferralStatus};
 use crate::error::ApiResult;
 use crate::organisations::OrganisationNode;
@@ -103,8 +102,7 @@ pub struct ReferralFigures {
 impl ReferralFigures {
     /// The PCN (breakdown rows; null for the whole selection or patients of practices without one).
     async fn pcn(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        let Some(id) = self.pcn_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.organisation.load_one(id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.pcn_id).await
     }
 }
 
@@ -366,31 +364,24 @@ impl FiguresQuery {
         input: ReferralFiguresInput,
     ) -> ApiResult<ReferralFiguresReport> {
         let req = request(ctx)?;
-        let neighbourhood_id = parse_id("neighbourhoodId", &input.neighbourhood_id)?;
-        if !req.caller.may_see_aggregates(neighbourhood_id) {
-            return Err(
-                AppError::forbidden("figures are for the neighbourhood's organisations and commissioners").into()
-            );
-        }
-        let receiving =
-            input.receiving_organisation_id.as_ref().map(|id| parse_id("receivingOrganisationId", id)).transpose()?;
-        let referring =
-            input.referring_organisation_id.as_ref().map(|id| parse_id("referringOrganisationId", id)).transpose()?;
+        let area = domain::disclosure::area(
+            &req.db,
+            &req.caller,
+            parse_id("neighbourhoodId", &input.neighbourhood_id)?,
+            opt_id("pcnId", &input.pcn_id)?,
+            "figures",
+        )
+        .await?;
+        let receiving = opt_id("receivingOrganisationId", &input.receiving_organisation_id)?;
+        let referring = opt_id("referringOrganisationId", &input.referring_organisation_id)?;
         // Exact figures only over referrals the caller's organisation is a party to: any other
         // selection counts referrals between other organisations, which only their parties see.
         let own = [receiving, referring].contains(&Some(req.caller.organisation_id));
         let disclosure = if own { req.caller.disclosure() } else { domain::disclosure::Disclosure::Published };
         disclosure.check_period(input.from.0, input.to.0, req.today)?;
-        let pcn_id = input.pcn_id.as_ref().map(|id| parse_id("pcnId", id)).transpose()?;
-        if let Some(pcn) = pcn_id {
-            let found = organisation::Entity::find_by_id(pcn).one(&req.db).await?;
-            if !found.is_some_and(|o| o.kind == entity::OrganisationKind::Pcn) {
-                return Err(AppError::bad_input("pcnId", "no such PCN").into());
-            }
-        }
         let mut scope = FigureScope::for_days(
-            neighbourhood_id,
-            pcn_id,
+            area.neighbourhood_id,
+            area.pcn_id,
             input.service.map(Into::into),
             input.from.0,
             input.to.0,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use entity::{referral, referral_event, referral_feedback};
 
 use crate::connection_type;
-use crate::context::{parse_id, request, RequestContext};
+use crate::context::{opt_id, parse_id, request, RequestContext};
 use crate::enums::{
     ReferralEventKind, ReferralNeed, ReferralOutcome, ReferralService, ReferralSource, ReferralStatus, Urgency,
 };
@@ -149,21 +149,15 @@ impl ReferralEventNode {
         self.model.snomed_code.as_deref()
     }
     async fn practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.practitioner_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.practitioner_id).await
     }
     /// For ASSIGNED events: who the referral was assigned to.
     async fn assigned_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.model.assigned_practitioner_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.assigned_practitioner_id).await
     }
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        Ok(request(ctx)?.loaders.organisation.load_one(self.model.organisation_id).await?.map(Into::into))
+        OrganisationNode::load(ctx, self.model.organisation_id).await
     }
-}
-
-async fn organisation(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<OrganisationNode> {
-    let found = request(ctx)?.loaders.organisation.load_one(id).await?;
-    Ok(found.map(Into::into).ok_or_else(|| AppError::not_found("organisation", id))?)
 }
 
 #[Object(name = "Referral")]
@@ -252,24 +246,23 @@ impl ReferralNode {
     }
 
     async fn referring_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.referring_practitioner_id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.referring_practitioner_id).await
     }
 
     async fn referring_organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationNode> {
-        organisation(ctx, self.model.referring_organisation_id).await
+        OrganisationNode::find(ctx, self.model.referring_organisation_id).await
     }
 
     async fn receiving_organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationNode> {
-        organisation(ctx, self.model.receiving_organisation_id).await
+        OrganisationNode::find(ctx, self.model.receiving_organisation_id).await
     }
 
     async fn assigned_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.model.assigned_practitioner_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.assigned_practitioner_id).await
     }
 
     async fn consent_recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.model.consent_recorded_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.model.consent_recorded_by).await
     }
 
     async fn consent_recorded_at(&self) -> scalars::DateTime {
@@ -392,12 +385,11 @@ impl ReferralFeedbackNode {
 
     /// The worker who supported the person.
     async fn worker(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.0.worker_id else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.worker_id).await
     }
 
     async fn written_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        Ok(request(ctx)?.loaders.practitioner.load_one(self.0.written_by).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.written_by).await
     }
 
     async fn created_at(&self) -> scalars::DateTime {
@@ -413,8 +405,7 @@ impl ReferralFeedbackNode {
     }
 
     async fn filed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        let Some(id) = self.0.filed_by else { return Ok(None) };
-        Ok(request(ctx)?.loaders.practitioner.load_one(id).await?.map(Into::into))
+        PractitionerNode::load(ctx, self.0.filed_by).await
     }
 }
 
@@ -428,15 +419,11 @@ connection_type!(
 /// A patient reached through a referral or its feedback, under the caller's own grant (or the one
 /// the referral gives, see `Caller::grant_through_referral`).
 async fn patient_for(ctx: &Context<'_>, patient_id: Uuid, through: Option<&referral::Model>) -> ApiResult<PatientNode> {
-    let req = request(ctx)?;
-    let patient =
-        req.loaders.patient.load_one(patient_id).await?.ok_or_else(|| AppError::not_found("patient", patient_id))?;
-    let grant = match through {
-        Some(referral) => req.caller.grant_through_referral(&patient, referral),
-        None => req.caller.grant_for(&patient),
-    }
-    .ok_or_else(|| AppError::forbidden("your access does not include this patient's record"))?;
-    Ok(PatientNode::new(patient, grant))
+    PatientNode::load_granted(ctx, patient_id, |caller, patient| match through {
+        Some(referral) => caller.grant_through_referral(patient, referral),
+        None => caller.grant_for(patient),
+    })
+    .await
 }
 
 /// Audits the patients behind referrals the caller has just read.
@@ -634,24 +621,12 @@ impl ReferralQuery {
         let req = request(ctx)?;
         let f = filter.unwrap_or_default();
         let filter = ReferralFilter {
-            patient_id: f.patient_id.as_ref().map(|id| parse_id("patientId", id)).transpose()?,
+            patient_id: opt_id("patientId", &f.patient_id)?,
             statuses: f.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
             service: f.service.map(Into::into),
-            receiving_organisation_id: f
-                .receiving_organisation_id
-                .as_ref()
-                .map(|id| parse_id("receivingOrganisationId", id))
-                .transpose()?,
-            referring_organisation_id: f
-                .referring_organisation_id
-                .as_ref()
-                .map(|id| parse_id("referringOrganisationId", id))
-                .transpose()?,
-            assigned_practitioner_id: f
-                .assigned_practitioner_id
-                .as_ref()
-                .map(|id| parse_id("assignedPractitionerId", id))
-                .transpose()?,
+            receiving_organisation_id: opt_id("receivingOrganisationId", &f.receiving_organisation_id)?,
+            referring_organisation_id: opt_id("referringOrganisationId", &f.referring_organisation_id)?,
+            assigned_practitioner_id: opt_id("assignedPractitionerId", &f.assigned_practitioner_id)?,
             unassigned: f.unassigned.unwrap_or(false),
             newest_first,
         };

@@ -26,6 +26,9 @@ use crate::error::{AppError, AppResult};
 use crate::disclosure::Disclosure;
 pub use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 
+/// Why a person's record is refused to a caller whose access gives no grant for it.
+pub const NOT_IN_YOUR_ACCESS: &str = "your access does not include this patient's record";
+
 /// Why a referral is refused to someone who is not a party to it.
 pub const REFERRAL_PARTIES_ONLY: &str =
     "only the referring organisation, the receiving organisation and the assigned worker see a referral";

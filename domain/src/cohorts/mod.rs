@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, UnionType};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, SqlErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use entity::{cohort, neighbourhood_organisation, organisation, patient, OrganisationKind};
@@ -145,7 +145,7 @@ pub async fn create(db: &impl ConnectionTrait, caller: &Caller, new: NewCohort) 
     match cohort::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await {
         Ok(_) => Ok(Cohort { model, criteria }),
         // Lost a race with an identical create: report it as the conflict it is.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::open_key::taken(&e) => {
             Err(AppError::conflict(format!("this neighbourhood already has a cohort named {name:?}")))
         }
         Err(e) => Err(e.into()),

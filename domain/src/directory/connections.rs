@@ -7,7 +7,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, SqlErr, TransactionSession,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionSession,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -40,8 +40,9 @@ pub fn is_live(state: S) -> bool {
     matches!(state, S::Suggested | S::Referred | S::Attending)
 }
 
-fn open_key(patient_id: Uuid, asset_id: Uuid) -> String {
-    format!("{patient_id}:{asset_id}")
+/// The unique key of an open connection (NULL once it ends).
+pub fn open_key(patient_id: Uuid, asset_id: Uuid) -> String {
+    crate::open_key::of(patient_id, asset_id)
 }
 
 impl Caller {
@@ -210,7 +211,7 @@ pub async fn connect(
         asset_connection::Entity::insert(model.clone().into_active_model()).exec_without_returning(&txn).await
     {
         txn.rollback().await?;
-        if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        if crate::open_key::taken(&e) {
             if let Some(open) = existing().await? {
                 return Err(AppError::conflict_with("the person was connected to this activity a moment ago", open.id));
             }

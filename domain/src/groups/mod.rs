@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QuerySelect, SqlErr, TransactionSession, TransactionTrait,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ pub const MAX_REGISTER_ENTRIES: usize = 200;
 
 /// The unique key of a current membership (NULL once the person has left).
 pub fn participant_open_key(group_id: Uuid, patient_id: Uuid) -> String {
-    format!("{group_id}:{patient_id}")
+    crate::open_key::of(group_id, patient_id)
 }
 
 pub struct NewGroup {
@@ -198,10 +198,10 @@ pub async fn add_participant(
             return Err(AppError::bad_input("referralId", "that referral is for someone else"));
         }
         if caller.grant_through_referral(&patient, &referral).is_none() {
-            return Err(AppError::forbidden("your access does not include this patient's record"));
+            return Err(AppError::forbidden(crate::auth::policy::NOT_IN_YOUR_ACCESS));
         }
     } else if caller.grant_for(&patient).is_none() {
-        return Err(AppError::forbidden("your access does not include this patient's record"));
+        return Err(AppError::forbidden(crate::auth::policy::NOT_IN_YOUR_ACCESS));
     }
 
     let txn = db.begin().await?;
@@ -235,7 +235,7 @@ pub async fn add_participant(
         group_participant::Entity::insert(member.clone().into_active_model()).exec_without_returning(&txn).await
     {
         txn.rollback().await?;
-        if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        if crate::open_key::taken(&e) {
             let existing = group_participant::Entity::find()
                 .filter(group_participant::Column::OpenKey.eq(key))
                 .one(db)
@@ -268,7 +268,7 @@ pub async fn remove_participant(
     let now = Utc::now();
     group_participant::Entity::update_many()
         .col_expr(group_participant::Column::LeftAt, Expr::value(now))
-        .col_expr(group_participant::Column::OpenKey, Expr::value(Option::<String>::None))
+        .col_expr(group_participant::Column::OpenKey, crate::open_key::closed())
         .filter(group_participant::Column::Id.eq(participant_id))
         .filter(group_participant::Column::LeftAt.is_null())
         .exec(db)

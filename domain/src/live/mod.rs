@@ -10,10 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::{mdt_agenda_item, mdt_meeting, mdt_meeting_required_discipline, MeetingStatus};
 use futures::Stream;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgNotification, PgPoolOptions};
 use tokio::sync::broadcast;
@@ -102,6 +100,47 @@ pub struct Heard {
     pub signal: Option<u64>,
 }
 
+/// What a write to MDT meetings returns: what it wrote, and the changes its subscribers must hear
+/// of. The written value is reached only through [`MeetingChanged::announce`], and nothing else
+/// publishes, so a change cannot be made through the domain without being announced, and the
+/// write (which knows what it changed) names the meetings and the kind, not its caller.
+///
+/// Announce once the transaction holding the write has committed: a write that was rolled back
+/// must not be announced. When the write opened its own transaction (called on a pool), that is
+/// as soon as it returns; a caller composing several writes in one transaction announces each
+/// after its commit.
+#[must_use = "subscribers hear of an MDT change only when it is announced: call .announce(&live) once committed"]
+pub struct MeetingChanged<T> {
+    value: T,
+    changes: Vec<Change>,
+}
+
+impl<T> MeetingChanged<T> {
+    /// `value`, written by a change of `kind` to one meeting.
+    pub(crate) fn one(value: T, meeting_id: Uuid, kind: ChangeKind) -> Self {
+        Self { value, changes: vec![Change { meeting_id, kind }] }
+    }
+
+    /// `value`, written by a change of `kind` to each of `meetings` (none is allowed).
+    pub(crate) fn each(value: T, meetings: impl IntoIterator<Item = Uuid>, kind: ChangeKind) -> Self {
+        Self { value, changes: meetings.into_iter().map(|meeting_id| Change { meeting_id, kind }).collect() }
+    }
+
+    /// The changes subscribers will hear of, in order.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// Tells every subscriber of the changed meetings, on every process, and hands back what was
+    /// written. Never fails: see [`LiveBroker`] for what happens when announcing does.
+    pub async fn announce(self, live: &LiveBroker) -> T {
+        for change in &self.changes {
+            live.publish(change.meeting_id, change.kind).await;
+        }
+        self.value
+    }
+}
+
 /// Publishes changes and hands out subscriptions. Cheap to clone: clones share one broadcast and,
 /// on PostgreSQL, one listener, which stops when the last clone is dropped.
 #[derive(Clone)]
@@ -152,10 +191,10 @@ impl LiveBroker {
         Self { inner: Arc::new(Inner { signals: Signals::new(buffer), transport: Transport::InProcess }) }
     }
 
-    /// Announces that `meeting_id` changed. Call it once the change has committed. It never fails
-    /// the caller: the change is stored whatever happens here, so a failure to announce it is
-    /// logged, and this process's own subscribers are still told.
-    pub async fn publish(&self, meeting_id: Uuid, kind: ChangeKind) {
+    /// Announces that `meeting_id` changed. Only [`MeetingChanged::announce`] calls it, once the
+    /// change has committed. It never fails the caller: the change is stored whatever happens
+    /// here, so a failure to announce it is logged, and this process's own subscribers are still told.
+    async fn publish(&self, meeting_id: Uuid, kind: ChangeKind) {
         let change = Change { meeting_id, kind };
         match &self.inner.transport {
             Transport::InProcess => self.deliver(Signal::Changed(change)),
@@ -164,53 +203,6 @@ impl LiveBroker {
                     tracing::warn!(error = %e, %meeting_id, ?kind, "live updates: pg_notify failed; only this process's subscribers hear of the change");
                     self.deliver(Signal::Changed(change));
                 }
-            }
-        }
-    }
-
-    /// Announces a change to the meeting that agenda item `item_id` belongs to.
-    pub async fn publish_for_item(&self, db: &DatabaseConnection, item_id: Uuid, kind: ChangeKind) {
-        match mdt_agenda_item::Entity::find_by_id(item_id).one(db).await {
-            Ok(Some(item)) => self.publish(item.meeting_id, kind).await,
-            Ok(None) => tracing::warn!(%item_id, "live updates: no such agenda item; nothing announced"),
-            Err(e) => {
-                tracing::warn!(error = %e, %item_id, "live updates: cannot find the item's meeting; nothing announced")
-            }
-        }
-    }
-
-    /// Announces `Requirements` to the neighbourhood's meetings that follow its required
-    /// disciplines (not closed, no list of their own): their quoracy may have changed.
-    pub async fn publish_for_neighbourhood(&self, db: &DatabaseConnection, neighbourhood_id: Uuid) {
-        let meetings = mdt_meeting::Entity::find()
-            .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood_id))
-            .filter(mdt_meeting::Column::Status.ne(MeetingStatus::Closed))
-            .filter(
-                Expr::exists(
-                    Query::select()
-                        .expr(Expr::val(1))
-                        .from(mdt_meeting_required_discipline::Entity)
-                        .and_where(
-                            Expr::col((
-                                mdt_meeting_required_discipline::Entity,
-                                mdt_meeting_required_discipline::Column::MeetingId,
-                            ))
-                            .equals((mdt_meeting::Entity, mdt_meeting::Column::Id)),
-                        )
-                        .to_owned(),
-                )
-                .not(),
-            )
-            .all(db)
-            .await;
-        match meetings {
-            Ok(meetings) => {
-                for meeting in meetings {
-                    self.publish(meeting.id, ChangeKind::Requirements).await;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, %neighbourhood_id, "live updates: cannot list the neighbourhood's meetings; nothing announced")
             }
         }
     }

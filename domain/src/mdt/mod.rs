@@ -11,21 +11,22 @@ pub mod proposal;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    SqlErr, TransactionSession, TransactionTrait,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
 use entity::{
     mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting,
-    neighbourhood_required_discipline, patient, practitioner, AgendaItemKind, Discipline, MeetingAttendance,
-    MeetingStatus, PlanActionStatus, ProfessionalRole,
+    mdt_meeting_required_discipline, neighbourhood_required_discipline, patient, practitioner, AgendaItemKind,
+    Discipline, MeetingAttendance, MeetingStatus, PlanActionStatus, ProfessionalRole,
 };
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
+use crate::live::{ChangeKind, MeetingChanged};
 use crate::referrals::bounded_text;
 
 /// Required when a neighbourhood has not set its own: the core of an INT's MDT.
@@ -146,7 +147,7 @@ pub async fn set_required_disciplines(
     caller: &Caller,
     neighbourhood_id: Uuid,
     disciplines: Vec<Discipline>,
-) -> AppResult<Vec<Discipline>> {
+) -> AppResult<MeetingChanged<Vec<Discipline>>> {
     if !caller.may_manage_cohorts(neighbourhood_id) {
         return Err(AppError::forbidden("the neighbourhood's own staff set what its meetings require"));
     }
@@ -167,8 +168,31 @@ pub async fn set_required_disciplines(
     )
     .exec_without_returning(&txn)
     .await?;
+    let following = following_neighbourhood(&txn, neighbourhood_id).await?;
     txn.commit().await?;
-    Ok(list)
+    Ok(MeetingChanged::each(list, following, ChangeKind::Requirements))
+}
+
+/// The neighbourhood's meetings that follow its required disciplines: not closed, with no list of
+/// their own. Their quoracy changes with the neighbourhood's list.
+async fn following_neighbourhood(db: &impl ConnectionTrait, neighbourhood_id: Uuid) -> AppResult<Vec<Uuid>> {
+    let own_list = Query::select()
+        .expr(Expr::val(1))
+        .from(mdt_meeting_required_discipline::Entity)
+        .and_where(
+            Expr::col((mdt_meeting_required_discipline::Entity, mdt_meeting_required_discipline::Column::MeetingId))
+                .equals((mdt_meeting::Entity, mdt_meeting::Column::Id)),
+        )
+        .to_owned();
+    Ok(mdt_meeting::Entity::find()
+        .select_only()
+        .column(mdt_meeting::Column::Id)
+        .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood_id))
+        .filter(mdt_meeting::Column::Status.ne(MeetingStatus::Closed))
+        .filter(Expr::exists(own_list).not())
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Whether the disciplines present cover those required, and which are missing.
@@ -222,12 +246,14 @@ async fn is_invited(db: &impl ConnectionTrait, caller: &Caller, meeting_id: Uuid
         > 0)
 }
 
+/// The unique key of a standing invitation (NULL once withdrawn).
 pub fn invitation_key(meeting: Uuid, practitioner: Uuid) -> String {
-    format!("{meeting}:{practitioner}")
+    crate::open_key::of(meeting, practitioner)
 }
 
+/// The unique key of a person's place on an agenda (NULL once taken off).
 pub fn item_key(meeting: Uuid, patient: Uuid) -> String {
-    format!("{meeting}:{patient}")
+    crate::open_key::of(meeting, patient)
 }
 
 /// The meeting, if the caller may organise it (staff of the neighbourhood who see its people).
@@ -267,7 +293,7 @@ pub async fn schedule(
     db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     new: NewMeeting,
-) -> AppResult<mdt_meeting::Model> {
+) -> AppResult<MeetingChanged<mdt_meeting::Model>> {
     if !caller.may_manage_cohorts(new.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
     }
@@ -355,7 +381,8 @@ pub async fn schedule(
         .await?;
     }
     txn.commit().await?;
-    Ok(model)
+    let id = model.id;
+    Ok(MeetingChanged::one(model, id, ChangeKind::Scheduled))
 }
 
 /// Moves a meeting PLANNED → IN_PROGRESS → CLOSED.
@@ -364,7 +391,7 @@ pub async fn set_status(
     caller: &Caller,
     id: Uuid,
     to: MeetingStatus,
-) -> AppResult<mdt_meeting::Model> {
+) -> AppResult<MeetingChanged<mdt_meeting::Model>> {
     let meeting = organised(db, caller, id).await?;
     let allowed = matches!(
         (meeting.status, to),
@@ -397,7 +424,7 @@ pub async fn set_status(
     if done.rows_affected != 1 {
         return Err(AppError::conflict_with("the meeting was moved by someone else; reload it", id));
     }
-    Ok(mdt_meeting::Model { status: to, updated_at: now, ..meeting })
+    Ok(MeetingChanged::one(mdt_meeting::Model { status: to, updated_at: now, ..meeting }, id, ChangeKind::Status))
 }
 
 /// Invites a practitioner (their discipline comes from their role).
@@ -406,7 +433,7 @@ pub async fn invite(
     caller: &Caller,
     meeting_id: Uuid,
     practitioner_id: Uuid,
-) -> AppResult<(mdt_meeting::Model, mdt_invitation::Model)> {
+) -> AppResult<MeetingChanged<(mdt_meeting::Model, mdt_invitation::Model)>> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let invitee = practitioner::Entity::find_by_id(practitioner_id)
@@ -434,8 +461,8 @@ pub async fn invite(
         removed_at: None,
     };
     match mdt_invitation::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await {
-        Ok(_) => Ok((meeting, model)),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Ok(_) => Ok(MeetingChanged::one((meeting, model), meeting_id, ChangeKind::Invitations)),
+        Err(e) if crate::open_key::taken(&e) => {
             let found = existing().await?.ok_or_else(|| AppError::from(e))?;
             Err(AppError::conflict_with("already invited", found.id))
         }
@@ -449,7 +476,7 @@ pub async fn uninvite(
     caller: &Caller,
     meeting_id: Uuid,
     practitioner_id: Uuid,
-) -> AppResult<(mdt_meeting::Model, mdt_invitation::Model)> {
+) -> AppResult<MeetingChanged<(mdt_meeting::Model, mdt_invitation::Model)>> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let found = mdt_invitation::Entity::find()
@@ -459,12 +486,13 @@ pub async fn uninvite(
         .ok_or_else(|| AppError::bad_input("practitionerId", "that practitioner is not invited"))?;
     let now = Utc::now();
     mdt_invitation::Entity::update_many()
-        .col_expr(mdt_invitation::Column::OpenKey, Expr::value(Option::<String>::None))
+        .col_expr(mdt_invitation::Column::OpenKey, crate::open_key::closed())
         .col_expr(mdt_invitation::Column::RemovedAt, Expr::value(Some(now)))
         .filter(mdt_invitation::Column::Id.eq(found.id))
         .exec(db)
         .await?;
-    Ok((meeting, mdt_invitation::Model { open_key: None, removed_at: Some(now), ..found }))
+    let removed = mdt_invitation::Model { open_key: None, removed_at: Some(now), ..found };
+    Ok(MeetingChanged::one((meeting, removed), meeting_id, ChangeKind::Invitations))
 }
 
 /// Records attendance (or apologies) for invited practitioners, in one transaction.
@@ -473,7 +501,7 @@ pub async fn record_attendance(
     caller: &Caller,
     meeting_id: Uuid,
     entries: Vec<(Uuid, MeetingAttendance)>,
-) -> AppResult<(mdt_meeting::Model, Vec<mdt_invitation::Model>)> {
+) -> AppResult<MeetingChanged<(mdt_meeting::Model, Vec<mdt_invitation::Model>)>> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     if entries.is_empty() {
@@ -517,7 +545,7 @@ pub async fn record_attendance(
             i
         })
         .collect();
-    Ok((meeting, invitations))
+    Ok(MeetingChanged::one((meeting, invitations), meeting_id, ChangeKind::Attendance))
 }
 
 /// What goes on the agenda.
@@ -536,7 +564,7 @@ pub async fn add_item(
     caller: &Caller,
     meeting_id: Uuid,
     new: NewItem,
-) -> AppResult<(mdt_meeting::Model, mdt_agenda_item::Model)> {
+) -> AppResult<MeetingChanged<(mdt_meeting::Model, mdt_agenda_item::Model)>> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let reason = bounded_text("reason", Some(new.reason))?
@@ -585,8 +613,8 @@ pub async fn add_item(
         removed_at: None,
     };
     match mdt_agenda_item::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await {
-        Ok(_) => Ok((meeting, model)),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Ok(_) => Ok(MeetingChanged::one((meeting, model), meeting_id, ChangeKind::Agenda)),
+        Err(e) if crate::open_key::taken(&e) => {
             Err(AppError::conflict("the person was added to this agenda a moment ago"))
         }
         Err(e) => Err(e.into()),
@@ -598,7 +626,7 @@ pub async fn remove_item(
     db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     item_id: Uuid,
-) -> AppResult<(mdt_meeting::Model, mdt_agenda_item::Model)> {
+) -> AppResult<MeetingChanged<(mdt_meeting::Model, mdt_agenda_item::Model)>> {
     let item = mdt_agenda_item::Entity::find_by_id(item_id)
         .one(db)
         .await?
@@ -610,12 +638,14 @@ pub async fn remove_item(
     }
     let now = Utc::now();
     mdt_agenda_item::Entity::update_many()
-        .col_expr(mdt_agenda_item::Column::OpenKey, Expr::value(Option::<String>::None))
+        .col_expr(mdt_agenda_item::Column::OpenKey, crate::open_key::closed())
         .col_expr(mdt_agenda_item::Column::RemovedAt, Expr::value(Some(now)))
         .filter(mdt_agenda_item::Column::Id.eq(item.id))
         .exec(db)
         .await?;
-    Ok((meeting, mdt_agenda_item::Model { open_key: None, removed_at: Some(now), ..item }))
+    let meeting_id = item.meeting_id;
+    let removed = mdt_agenda_item::Model { open_key: None, removed_at: Some(now), ..item };
+    Ok(MeetingChanged::one((meeting, removed), meeting_id, ChangeKind::Agenda))
 }
 
 /// Puts the agenda in the order given (every current item exactly once), in one transaction.
@@ -624,7 +654,7 @@ pub async fn reorder(
     caller: &Caller,
     meeting_id: Uuid,
     order: Vec<Uuid>,
-) -> AppResult<mdt_meeting::Model> {
+) -> AppResult<MeetingChanged<mdt_meeting::Model>> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let current: BTreeSet<Uuid> = mdt_agenda_item::Entity::find()
@@ -648,7 +678,7 @@ pub async fn reorder(
             .await?;
     }
     txn.commit().await?;
-    Ok(meeting)
+    Ok(MeetingChanged::one(meeting, meeting_id, ChangeKind::Agenda))
 }
 
 /// The item and its meeting, if the caller may record against it (invited, or an organiser).
@@ -676,7 +706,7 @@ pub async fn record_decision(
     caller: &Caller,
     item_id: Uuid,
     text: String,
-) -> AppResult<mdt_decision::Model> {
+) -> AppResult<MeetingChanged<mdt_decision::Model>> {
     let (item, meeting) = item_for_recording(db, caller, item_id).await?;
     not_closed(&meeting)?;
     let text = bounded_text("text", Some(text))?.ok_or_else(|| AppError::bad_input("text", "must not be empty"))?;
@@ -688,7 +718,7 @@ pub async fn record_decision(
         recorded_at: Utc::now(),
     };
     mdt_decision::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await?;
-    Ok(model)
+    Ok(MeetingChanged::one(model, meeting.id, ChangeKind::Decision))
 }
 
 #[derive(Debug, Clone)]
@@ -705,7 +735,7 @@ pub async fn add_action(
     db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     new: NewAction,
-) -> AppResult<mdt_action::Model> {
+) -> AppResult<MeetingChanged<mdt_action::Model>> {
     let (item, meeting) = item_for_recording(db, caller, new.item_id).await?;
     not_closed(&meeting)?;
     let text = bounded_text("text", Some(new.text))?.ok_or_else(|| AppError::bad_input("text", "must not be empty"))?;
@@ -762,7 +792,8 @@ pub async fn add_action(
     mdt_action::Entity::insert(model.clone().into_active_model()).exec_without_returning(&txn).await?;
     mdt_action_event::Entity::insert(event.into_active_model()).exec_without_returning(&txn).await?;
     txn.commit().await?;
-    Ok(model)
+    let meeting_id = model.meeting_id;
+    Ok(MeetingChanged::one(model, meeting_id, ChangeKind::Action))
 }
 
 /// Changes an action's status (also after the meeting has closed), keeping the history: by its
@@ -773,7 +804,7 @@ pub async fn set_action_status(
     action_id: Uuid,
     to: PlanActionStatus,
     note: Option<String>,
-) -> AppResult<mdt_action::Model> {
+) -> AppResult<MeetingChanged<mdt_action::Model>> {
     let action = mdt_action::Entity::find_by_id(action_id)
         .one(db)
         .await?
@@ -817,7 +848,8 @@ pub async fn set_action_status(
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
-    Ok(mdt_action::Model { status: to, updated_at: now, ..action })
+    let meeting_id = action.meeting_id;
+    Ok(MeetingChanged::one(mdt_action::Model { status: to, updated_at: now, ..action }, meeting_id, ChangeKind::Action))
 }
 
 /// Open actions from the neighbourhood's meetings held before `meeting`: what carries forward.

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
@@ -34,6 +34,7 @@ use crate::auth::{Caller, Grant};
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
 use crate::label::{day, service_words};
+use crate::live::{ChangeKind, MeetingChanged};
 use crate::patients::query::criteria_condition;
 use crate::patients::PatientCriteria;
 use crate::referrals::MAX_TEXT_CHARS;
@@ -382,7 +383,7 @@ pub async fn add_proposed(
     meeting: &mdt_meeting::Model,
     proposals: &[Proposal],
     minutes_each: i32,
-) -> AppResult<Vec<mdt_agenda_item::Model>> {
+) -> AppResult<MeetingChanged<Vec<mdt_agenda_item::Model>>> {
     // `meeting` is the one `propose` checked the caller may organise; checked again without a read.
     if !caller.may_manage_cohorts(meeting.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
@@ -433,7 +434,7 @@ pub async fn add_proposed(
                 .await;
         match inserted {
             Ok(_) => {}
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(e) if crate::open_key::taken(&e) => {
                 return Err(AppError::conflict(
                     "a proposed person was added to this agenda a moment ago; propose again",
                 ))
@@ -442,5 +443,5 @@ pub async fn add_proposed(
         }
     }
     txn.commit().await?;
-    Ok(items)
+    Ok(MeetingChanged::one(items, meeting.id, ChangeKind::Agenda))
 }

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, TransactionSession,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -315,7 +315,7 @@ pub async fn save(
                 care_plan::Entity::insert(plan.clone().into_active_model()).exec_without_returning(&txn).await;
             if let Err(e) = inserted {
                 txn.rollback().await?;
-                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+                if crate::open_key::taken(&e) {
                     if let Some(winner) = find_for_patient(db, patient.id).await? {
                         return Err(AppError::conflict_with(
                             format!(
@@ -431,8 +431,9 @@ async fn write_children(
     Ok(())
 }
 
-fn share_key(plan_id: Uuid, organisation_id: Uuid) -> String {
-    format!("{plan_id}:{organisation_id}")
+/// The unique key of an open sharing agreement (NULL once withdrawn).
+pub fn share_key(plan_id: Uuid, organisation_id: Uuid) -> String {
+    crate::open_key::of(plan_id, organisation_id)
 }
 
 /// Records the person's agreement that `organisation_id` may see their plan summary. Returns the
@@ -486,7 +487,7 @@ pub async fn share(
     };
     match care_plan_share::Entity::insert(row.clone().into_active_model()).exec_without_returning(db).await {
         Ok(_) => Ok((row, true)),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::open_key::taken(&e) => {
             // A concurrent request recorded the same agreement.
             open(db).await?.map(|s| (s, false)).ok_or_else(|| e.into())
         }
@@ -514,7 +515,7 @@ pub async fn withdraw(
     };
     let now = Utc::now();
     let result = care_plan_share::Entity::update_many()
-        .col_expr(care_plan_share::Column::OpenKey, Expr::value(Option::<String>::None))
+        .col_expr(care_plan_share::Column::OpenKey, crate::open_key::closed())
         .col_expr(care_plan_share::Column::WithdrawnAt, Expr::value(Some(now)))
         .col_expr(care_plan_share::Column::WithdrawnBy, Expr::value(Some(caller.practitioner_id)))
         .filter(care_plan_share::Column::Id.eq(open.id))

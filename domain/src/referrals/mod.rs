@@ -10,7 +10,7 @@ pub mod state;
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
@@ -79,7 +79,7 @@ pub fn bounded_text(field: &str, text: Option<String>) -> AppResult<Option<Strin
 
 /// The unique key an open referral holds (NULL once it ends): one open referral per patient and service.
 pub fn open_key(patient_id: Uuid, service: ReferralService) -> String {
-    format!("{patient_id}:{}", service.to_value())
+    crate::open_key::of(patient_id, service.to_value())
 }
 
 /// A referral the caller may see: NOT_FOUND when there is none, FORBIDDEN when they are no party to it.
@@ -217,7 +217,7 @@ pub async fn create(
     if let Err(e) = inserted {
         txn.rollback().await?;
         // A concurrent request won the race: answer as if it had come first.
-        if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        if crate::open_key::taken(&e) {
             if let Some(key) = &idempotency_key {
                 if let Some(existing) = find_by_idempotency_key(db, caller, key).await? {
                     return replay(db, existing, &new).await.map(|m| (m, false));
