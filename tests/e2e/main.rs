@@ -20,6 +20,7 @@ mod groups;
 mod http_limits;
 mod live;
 mod mdt;
+mod mdt_domain;
 mod mdt_prepare;
 mod operations;
 mod oracles;
