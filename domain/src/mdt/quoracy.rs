@@ -1,0 +1,231 @@
+//! Quoracy: the disciplines a meeting requires (its own list, else its neighbourhood's, else
+//! the default core of an INT's MDT) against those invited or, once it has started, present.
+
+use std::collections::BTreeSet;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use entity::{
+    mdt_invitation, mdt_meeting, mdt_meeting_required_discipline, neighbourhood_required_discipline, Discipline,
+    MeetingAttendance, MeetingStatus, ProfessionalRole,
+};
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::live::{ChangeKind, MeetingChanged};
+
+/// Required when a neighbourhood has not set its own: the core of an INT's MDT.
+pub const DEFAULT_REQUIRED: &[Discipline] = &[
+    Discipline::GeneralPractice,
+    Discipline::AdultSocialCare,
+    Discipline::MentalHealth,
+    Discipline::CommunityNursing,
+    Discipline::SocialPrescribing,
+];
+
+/// The discipline a practitioner brings to an MDT, from their professional role.
+pub fn discipline_of(role: ProfessionalRole) -> Option<Discipline> {
+    use ProfessionalRole as R;
+    Some(match role {
+        R::Gp => Discipline::GeneralPractice,
+        R::PracticeNurse => Discipline::PracticeNursing,
+        R::Pharmacist => Discipline::Pharmacy,
+        R::SocialPrescribingLinkWorker | R::HealthAndWellbeingCoach | R::CareCoordinator => {
+            Discipline::SocialPrescribing
+        }
+        R::SocialWorker => Discipline::AdultSocialCare,
+        R::MentalHealthPractitioner => Discipline::MentalHealth,
+        R::DistrictNurse => Discipline::CommunityNursing,
+        R::OccupationalTherapist => Discipline::OccupationalTherapy,
+        R::VcseWorker => Discipline::VoluntarySector,
+        R::IntCoordinator => Discipline::Coordination,
+        R::Receptionist | R::Commissioner => return None,
+    })
+}
+
+/// What a meeting's quoracy is measured against: its own list and its neighbourhood's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Requirements {
+    /// The meeting's own list (empty: it follows the neighbourhood).
+    pub own: Vec<Discipline>,
+    /// The neighbourhood's list (empty: the default).
+    pub neighbourhood: Vec<Discipline>,
+}
+
+/// The requirements of each of `meeting_ids`, in one statement: the meetings' own rows and their
+/// neighbourhoods' rows, as one union. A meeting that is not there is left out.
+pub async fn requirements_of(
+    db: &impl ConnectionTrait,
+    meeting_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Requirements>> {
+    use crate::sql::any_of;
+    use entity::mdt_meeting_required_discipline as own;
+    use neighbourhood_required_discipline as inherited;
+    use sea_orm::sea_query::{Alias, Query, UnionType};
+    let mut found: std::collections::HashMap<Uuid, Requirements> = std::collections::HashMap::new();
+    if meeting_ids.is_empty() {
+        return Ok(found);
+    }
+    let backend = db.get_database_backend();
+    let (meeting, is_own, discipline) = (Alias::new("meeting_id"), Alias::new("is_own"), Alias::new("discipline"));
+    let mut statement = Query::select()
+        .expr_as(Expr::col((mdt_meeting::Entity, mdt_meeting::Column::Id)), meeting.clone())
+        .expr_as(Expr::val(false), is_own.clone())
+        .expr_as(Expr::col((inherited::Entity, inherited::Column::Discipline)), discipline.clone())
+        .from(mdt_meeting::Entity)
+        .inner_join(
+            inherited::Entity,
+            Expr::col((inherited::Entity, inherited::Column::NeighbourhoodId))
+                .equals((mdt_meeting::Entity, mdt_meeting::Column::NeighbourhoodId)),
+        )
+        .and_where(any_of(backend, mdt_meeting::Column::Id, meeting_ids))
+        .to_owned();
+    statement.union(
+        UnionType::All,
+        Query::select()
+            .expr_as(Expr::col((own::Entity, own::Column::MeetingId)), meeting.clone())
+            .expr_as(Expr::val(true), is_own.clone())
+            .expr_as(Expr::col((own::Entity, own::Column::Discipline)), discipline.clone())
+            .from(own::Entity)
+            .and_where(any_of(backend, own::Column::MeetingId, meeting_ids))
+            .to_owned(),
+    );
+    for id in meeting_ids {
+        found.insert(*id, Requirements::default());
+    }
+    for row in db.query_all(&statement).await? {
+        let id: Uuid = row.try_get("", "meeting_id")?;
+        let value: String = row.try_get("", "discipline")?;
+        let d = Discipline::try_from_value(&value)?;
+        let entry = found.entry(id).or_default();
+        if row.try_get::<bool>("", "is_own")? {
+            entry.own.push(d);
+        } else {
+            entry.neighbourhood.push(d);
+        }
+    }
+    Ok(found)
+}
+
+/// The disciplines a meeting requires: its own list, else its neighbourhood's, else the default.
+pub fn required_disciplines(requirements: Requirements) -> Vec<Discipline> {
+    let mut list = if !requirements.own.is_empty() {
+        requirements.own
+    } else if !requirements.neighbourhood.is_empty() {
+        requirements.neighbourhood
+    } else {
+        DEFAULT_REQUIRED.to_vec()
+    };
+    list.sort();
+    list.dedup();
+    list
+}
+
+/// Sets the disciplines a neighbourhood's meetings require (replacing the list in one
+/// transaction); meetings with their own list keep it.
+pub async fn set_required_disciplines(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    caller: &Caller,
+    neighbourhood_id: Uuid,
+    disciplines: Vec<Discipline>,
+) -> AppResult<MeetingChanged<Vec<Discipline>>> {
+    if !caller.may_manage_cohorts(neighbourhood_id) {
+        return Err(AppError::forbidden("the neighbourhood's own staff set what its meetings require"));
+    }
+    let mut list = disciplines;
+    list.sort();
+    list.dedup();
+    if list.is_empty() {
+        return Err(AppError::bad_input("disciplines", "name at least one discipline"));
+    }
+    let txn = db.begin().await?;
+    neighbourhood_required_discipline::Entity::delete_many()
+        .filter(neighbourhood_required_discipline::Column::NeighbourhoodId.eq(neighbourhood_id))
+        .exec(&txn)
+        .await?;
+    neighbourhood_required_discipline::Entity::insert_many(
+        list.iter()
+            .map(|d| neighbourhood_required_discipline::Model { neighbourhood_id, discipline: *d }.into_active_model()),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let following = following_neighbourhood(&txn, neighbourhood_id).await?;
+    txn.commit().await?;
+    Ok(MeetingChanged::each(list, following, ChangeKind::Requirements))
+}
+
+/// The neighbourhood's meetings that follow its required disciplines: not closed, with no list of
+/// their own. Their quoracy changes with the neighbourhood's list.
+async fn following_neighbourhood(db: &impl ConnectionTrait, neighbourhood_id: Uuid) -> AppResult<Vec<Uuid>> {
+    let own_list = Query::select()
+        .expr(Expr::val(1))
+        .from(mdt_meeting_required_discipline::Entity)
+        .and_where(
+            Expr::col((mdt_meeting_required_discipline::Entity, mdt_meeting_required_discipline::Column::MeetingId))
+                .equals((mdt_meeting::Entity, mdt_meeting::Column::Id)),
+        )
+        .to_owned();
+    Ok(mdt_meeting::Entity::find()
+        .select_only()
+        .column(mdt_meeting::Column::Id)
+        .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood_id))
+        .filter(mdt_meeting::Column::Status.ne(MeetingStatus::Closed))
+        .filter(Expr::exists(own_list).not())
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Whether the disciplines present cover those required, and which are missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quoracy {
+    pub required: Vec<Discipline>,
+    /// Disciplines expected (invited, no apologies) or, once the meeting has started, present.
+    pub present: Vec<Discipline>,
+    pub missing: Vec<Discipline>,
+}
+
+impl Quoracy {
+    pub fn is_quorate(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// Quoracy from a meeting's standing invitations: before it starts, everyone invited who has not
+/// sent apologies counts; from the start, only those recorded as attending.
+pub fn quoracy(
+    meeting: &mdt_meeting::Model,
+    required: Vec<Discipline>,
+    invitations: &[mdt_invitation::Model],
+) -> Quoracy {
+    let counts = |i: &&mdt_invitation::Model| match meeting.status {
+        MeetingStatus::Planned => i.attendance != MeetingAttendance::Apologies,
+        MeetingStatus::InProgress | MeetingStatus::Closed => i.attendance == MeetingAttendance::Attended,
+    };
+    let present: BTreeSet<Discipline> =
+        invitations.iter().filter(|i| i.open_key.is_some()).filter(counts).map(|i| i.discipline).collect();
+    let missing = required.iter().copied().filter(|d| !present.contains(d)).collect();
+    Quoracy { required, present: present.into_iter().collect(), missing }
+}
+
+#[cfg(test)]
+mod lists_as_rows_tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// Migration 000014 carried the disciplines it knew into rows and dropped the rest, as the old
+    /// parser ignored them; every one it kept must read back as a `Discipline`.
+    #[test]
+    fn every_discipline_the_migration_keeps_reads_back() {
+        let known: Vec<String> = Discipline::iter().map(|d| d.to_value()).collect();
+        for value in migration::LISTED_DISCIPLINES {
+            assert!(known.iter().any(|k| k == value), "{value} is not a Discipline");
+        }
+    }
+}
