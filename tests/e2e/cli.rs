@@ -19,7 +19,15 @@ fn neighbourhood() -> Command {
 async fn token_prints_only_a_token_the_server_accepts() {
     let app = spawn_app_with(AppOptions { population: 300, neighbourhoods: 1, ..AppOptions::default() }).await;
     let database_url = app.database_url();
-    for role in ["coordinator", "link-worker", "gp", "social-care", "mental-health", "vcse", "commissioner"] {
+    for (role, signed_in_as) in [
+        ("coordinator", "INT_COORDINATOR"),
+        ("link-worker", "SOCIAL_PRESCRIBING_LINK_WORKER"),
+        ("gp", "GP"),
+        ("social-care", "SOCIAL_WORKER"),
+        ("mental-health", "MENTAL_HEALTH_PRACTITIONER"),
+        ("vcse", "VCSE_WORKER"),
+        ("commissioner", "COMMISSIONER"),
+    ] {
         let output =
             neighbourhood().env("DATABASE_URL", &database_url).args(["token", "--role", role]).output().expect("run");
         assert!(output.status.success(), "{role}: {}", String::from_utf8_lossy(&output.stderr));
@@ -29,17 +37,20 @@ async fn token_prints_only_a_token_the_server_accepts() {
         assert_eq!(token.split('.').count(), 3);
         let reply = app.post_raw(Some(token), serde_json::json!({ "query": "{ me { role } }" })).await;
         assert_eq!(reply.status, 200, "{role}: {}", reply.body);
+        assert_eq!(reply.data()["me"]["role"], signed_in_as, "{role}: a token for a practitioner of that role");
     }
     let unknown =
         neighbourhood().env("DATABASE_URL", &database_url).args(["token", "--role", "astronaut"]).output().unwrap();
     assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("possible values"));
+    assert!(unknown.stdout.is_empty(), "nothing a script could take for a token");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("astronaut") && stderr.contains("possible values"), "{stderr}");
 }
 
 #[test]
 fn schema_command_prints_the_sdl() {
     let output = neighbourhood().arg("schema").output().expect("run");
-    assert!(output.status.success());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8(output.stdout).unwrap(), api::schema::sdl());
 }
 

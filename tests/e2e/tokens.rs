@@ -90,6 +90,7 @@ async fn hs256_token_matrix() {
     assert_refused(&app, Some(&sign(&with("iat", json!(i64::MIN)), Algorithm::HS256, &key)), "iat i64::MIN").await;
     let ok = app.post_raw(Some(&sign(&good, Algorithm::HS256, &key)), json!({ "query": ME })).await;
     assert_eq!(ok.status, 200, "the server still answers after the extreme tokens: {}", ok.body);
+    assert_eq!(ok.data()["me"]["role"], "INT_COORDINATOR", "and to the good token, as its practitioner");
     for claim in ["exp", "nbf", "iss", "aud", "sub"] {
         assert_refused(&app, Some(&sign(&without(claim), Algorithm::HS256, &key)), &format!("missing {claim}")).await;
     }
@@ -164,6 +165,7 @@ async fn rs256_pinned_server_refuses_key_confusion() {
     let claims = signer.claims_for(&practitioner, chrono::Duration::minutes(5));
     let ok = app.post_raw(Some(&signer.sign(&claims).unwrap()), json!({ "query": ME })).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.data()["me"]["role"], "GP", "the token's practitioner, signed in");
 
     // The classic attack: HS256 "signed" with the server's public key as the HMAC secret.
     let public_pem = std::fs::read(fixture("rsa-public.pem")).unwrap();
