@@ -9,7 +9,7 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::helpers::{serve_args, spawn_app, spawn_app_with, AppOptions, TestApp};
-use crate::live::{mutate, setting, ServerProcess, Ws, LIVE};
+use crate::ws::{mutate, setting, ServerProcess, Ws, LIVE};
 
 async fn app_with(callers: CallerLimitArgs) -> TestApp {
     let mut serve = serve_args(LimitArgs::default());

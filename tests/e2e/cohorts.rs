@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::spawn_app;
-use crate::patients::{category, population};
+use crate::scenarios::{category, collect_ids, population};
 
 #[tokio::test]
 async fn member_counts_match_a_brute_force_count_over_the_demo_data() {
@@ -47,7 +47,7 @@ async fn member_counts_match_a_brute_force_count_over_the_demo_data() {
         });
         assert_eq!(cohort["memberCount"].as_u64().unwrap() as usize, expected.len(), "{}", cohort["name"]);
 
-        let (ids, total) = crate::patients::collect_ids(&app, &token, json!({ "cohortId": cohort["id"] }), 50).await;
+        let (ids, total) = collect_ids(&app, &token, json!({ "cohortId": cohort["id"] }), 50).await;
         assert_eq!(total as usize, expected.len());
         assert_eq!(ids, expected, "members of {}", cohort["name"]);
     }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::referrals::{create, pathway, reach, Pathway};
+use crate::scenarios::{create, pathway, reach, Pathway};
 
 const CREATE_GROUP: &str = r#"mutation($input: CreateSupportGroupInput!) { createSupportGroup(input: $input) {
     group { id name focusNeed capacity memberCount spacesLeft leader { id } organisation { kind } } } }"#;

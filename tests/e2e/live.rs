@@ -3,203 +3,18 @@
 //! the handshake refuses what the protocol says to refuse, with its close codes; and on PostgreSQL
 //! a change made through one server process reaches a subscriber connected to another.
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use api::cli::DemoRole;
 use chrono::Utc;
 use entity::ProfessionalRole as R;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use sea_orm::ConnectionTrait;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_postgres_app, TestApp, AUDIENCE, ISSUER, SECRET};
-
-/// Longest wait for any one message: long enough for a loaded CI machine, short enough that a
-/// failure does not hang the suite.
-const WAIT: Duration = Duration::from_secs(20);
-
-pub(crate) const LIVE: &str = r#"subscription Live($id: ID!) {
-    mdtMeetingChanges(meetingId: $id) {
-        meetingId kind at
-        meeting {
-            id status
-            quoracy { isQuorate present }
-            invitations { practitioner { id } attendance }
-            agenda { id position reason patient { id name } decisions { text } actions { id text status } }
-        }
-    }
-}"#;
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A raw graphql-transport-ws client: every frame the server sends is seen.
-pub(crate) struct Ws(Socket);
-
-impl Ws {
-    pub(crate) async fn connect(addr: std::net::SocketAddr) -> Ws {
-        let mut request = format!("ws://{addr}/graphql").into_client_request().expect("request");
-        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
-        let (socket, response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
-            .await
-            .expect("connect in time")
-            .expect("connect");
-        assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
-        Ws(socket)
-    }
-
-    /// Connected and acknowledged with `{"Authorization": "Bearer <token>"}`.
-    pub(crate) async fn ready(addr: std::net::SocketAddr, token: &str) -> Ws {
-        let mut ws = Ws::connect(addr).await;
-        ws.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
-        assert_eq!(ws.message().await, json!({ "type": "connection_ack" }));
-        ws
-    }
-
-    pub(crate) async fn send(&mut self, message: Value) {
-        self.0.send(Message::text(message.to_string())).await.expect("send");
-    }
-
-    /// Starts subscription `id` with any document and variables.
-    pub(crate) async fn subscribe_with(&mut self, id: &str, query: &str, variables: Value) {
-        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
-            .await;
-    }
-
-    pub(crate) async fn subscribe(&mut self, id: &str, meeting: &str) {
-        self.send(
-            json!({ "id": id, "type": "subscribe", "payload": { "query": LIVE, "variables": { "id": meeting } } }),
-        )
-        .await;
-    }
-
-    /// The next protocol message (WebSocket-level pings are not protocol messages).
-    pub(crate) async fn message(&mut self) -> Value {
-        loop {
-            let frame = tokio::time::timeout(WAIT, self.0.next()).await.expect("a message in time");
-            match frame.expect("socket open").expect("frame") {
-                Message::Text(text) => return serde_json::from_str(text.as_str()).expect("JSON"),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a protocol message, got {other:?}"),
-            }
-        }
-    }
-
-    /// The next `next` of subscription `id`: its `mdtMeetingChanges`.
-    pub(crate) async fn change(&mut self, id: &str) -> Value {
-        let message = self.message().await;
-        assert_eq!(message["type"], "next", "{message}");
-        assert_eq!(message["id"], id, "{message}");
-        assert!(message["payload"].get("errors").is_none(), "{message}");
-        message["payload"]["data"]["mdtMeetingChanges"].clone()
-    }
-
-    /// The next change, which must be of `kind`.
-    pub(crate) async fn expect(&mut self, id: &str, kind: &str) -> Value {
-        let change = self.change(id).await;
-        assert_eq!(change["kind"], kind, "{change}");
-        change
-    }
-
-    /// The `extensions.code` of the `error` message that ends subscription `id`.
-    pub(crate) async fn error_code(&mut self, id: &str) -> String {
-        let message = self.message().await;
-        assert_eq!(message["type"], "error", "{message}");
-        assert_eq!(message["id"], id, "{message}");
-        message["payload"][0]["extensions"]["code"].as_str().expect("a code").to_owned()
-    }
-
-    /// Nothing else is waiting: a ping is answered by the very next message.
-    pub(crate) async fn nothing_pending(&mut self) {
-        self.send(json!({ "type": "ping" })).await;
-        let message = self.message().await;
-        assert_eq!(message, json!({ "type": "pong" }), "expected nothing before the pong");
-    }
-
-    /// The close frame's code and reason.
-    pub(crate) async fn closed(&mut self) -> (u16, String) {
-        loop {
-            let frame = tokio::time::timeout(WAIT, self.0.next()).await.expect("closed in time");
-            match frame {
-                Some(Ok(Message::Close(Some(frame)))) => return (frame.code.into(), frame.reason.as_str().to_owned()),
-                Some(Ok(Message::Close(None))) | None => panic!("closed without a close code"),
-                Some(Ok(Message::Text(text))) => panic!("expected the connection to close, got {text}"),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => panic!("expected a close frame, the socket failed: {e}"),
-            }
-        }
-    }
-}
-
-/// A coordinator, their neighbourhood and a meeting starting within the hour.
-pub(crate) struct Setting {
-    pub(crate) coordinator: String,
-    pub(crate) neighbourhood: uuid::Uuid,
-    pub(crate) gp: entity::practitioner::Model,
-    pub(crate) meeting: String,
-    pub(crate) people: Vec<String>,
-}
-
-pub(crate) async fn setting(app: &TestApp) -> Setting {
-    let coordinator = app.token(DemoRole::Coordinator).await;
-    let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
-    let neighbourhood: uuid::Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
-    let gp = app.practitioner_in(R::Gp, neighbourhood).await;
-    let meeting = schedule(app, &coordinator, neighbourhood, &gp, chrono::Duration::minutes(30)).await;
-    let page = app
-        .gql(
-            &coordinator,
-            "query($n: ID) { patients(first: 3, filter: { neighbourhoodId: $n, ageMin: 70 }) { nodes { id } } }",
-            json!({ "n": neighbourhood.to_string() }),
-        )
-        .await;
-    let people = page.data()["patients"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect();
-    Setting { coordinator, neighbourhood, gp, meeting, people }
-}
-
-async fn schedule(
-    app: &TestApp,
-    coordinator: &str,
-    neighbourhood: uuid::Uuid,
-    chair: &entity::practitioner::Model,
-    starts_in: chrono::Duration,
-) -> String {
-    let starts = Utc::now() + starts_in;
-    let reply = app
-        .gql(
-            coordinator,
-            "mutation($input: ScheduleMdtMeetingInput!) { scheduleMdtMeeting(input: $input) { meeting { id } } }",
-            json!({ "input": { "neighbourhoodId": neighbourhood.to_string(), "title": "Frailty MDT",
-                "startsAt": starts.to_rfc3339(), "endsAt": (starts + chrono::Duration::minutes(90)).to_rfc3339(),
-                "place": "Arnold Health Centre", "chairId": chair.id.to_string() } }),
-        )
-        .await;
-    reply.data()["scheduleMdtMeeting"]["meeting"]["id"].as_str().unwrap().to_owned()
-}
-
-/// `mutation($input: <Type>!) { <name>(input: $input) { __typename } }` with `input`, over HTTP.
-pub(crate) async fn mutate(app: &TestApp, token: &str, name: &str, input: Value) -> Value {
-    let input_type = match name {
-        "inviteToMdtMeeting" | "removeMdtInvitation" => "MdtInvitationInput".to_owned(),
-        other => format!("{}{}Input", other[..1].to_uppercase(), &other[1..]),
-    };
-    let reply = app
-        .gql(
-            token,
-            &format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename }} }}"),
-            json!({ "input": input }),
-        )
-        .await;
-    reply.data().clone()
-}
+use crate::helpers::{spawn_app, spawn_postgres_app, TestApp, AUDIENCE, ISSUER};
+use crate::scenarios::schedule_meeting;
+use crate::ws::{mutate, setting, ServerProcess, Setting, Ws, LIVE};
 
 async fn add_to_agenda(app: &TestApp, s: &Setting, person: &str) {
     mutate(
@@ -241,7 +56,9 @@ async fn a_subscriber_follows_the_agenda_decisions_actions_and_attendance() {
 
     // Changes to another meeting are not this subscriber's business.
     // Later the same day: one chair does not chair two meetings at once.
-    let other = schedule(&app, &s.coordinator, s.neighbourhood, &s.gp, chrono::Duration::hours(3)).await;
+    let (n, chair) = (s.neighbourhood.to_string(), s.gp.id.to_string());
+    let other = schedule_meeting(&app, &s.coordinator, &n, &chair, chrono::Duration::hours(3), None).await;
+    let other = other["id"].as_str().unwrap();
     mutate(
         &app,
         &s.coordinator,
@@ -477,51 +294,6 @@ async fn a_token_that_expires_ends_the_stream_with_unauthenticated() {
 
 async fn other_neighbourhood(app: &TestApp, here: uuid::Uuid) -> uuid::Uuid {
     app.neighbourhoods().await.into_iter().map(|n| n.id).find(|n| *n != here).expect("a second neighbourhood")
-}
-
-/// A server process of the built binary on the test's database, stopped when dropped.
-pub(crate) struct ServerProcess {
-    pub(crate) child: Child,
-    pub(crate) addr: std::net::SocketAddr,
-}
-
-impl ServerProcess {
-    pub(crate) fn start(database_url: &str) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_neighbourhood"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .env("DATABASE_URL", database_url)
-            .env("NEIGHBOURHOOD_DB_MAX_CONNECTIONS", "3")
-            .env("NEIGHBOURHOOD_JWT_SECRET", SECRET)
-            .env("NEIGHBOURHOOD_JWT_ISSUER", ISSUER)
-            .env("NEIGHBOURHOOD_JWT_AUDIENCE", AUDIENCE)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server binary");
-        let stdout = child.stdout.take().expect("stdout");
-        // The server prints its address once it listens (and so once it LISTENs on PostgreSQL).
-        let (found, addr) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("http://").nth(1) {
-                    let _ = found.send(rest.trim_end_matches("/graphql").trim().to_owned());
-                }
-            }
-        });
-        let addr = addr.recv_timeout(WAIT).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("the server process did not report its address within {WAIT:?}")
-        });
-        ServerProcess { child, addr: addr.parse().expect("an address") }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]

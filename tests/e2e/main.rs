@@ -29,6 +29,8 @@ mod patients;
 mod plans;
 mod pool;
 mod referrals;
+mod scenarios;
 mod schema_sync;
 mod statements;
 mod tokens;
+mod ws;

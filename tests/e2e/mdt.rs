@@ -9,64 +9,10 @@ use sea_orm::{EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
-
-const MEETING: &str = r#"id status title
-    quoracy { isQuorate required present missing }
-    invitations { practitioner { id } discipline attendance }
-    agenda { id position reason kind minutesAllotted patient { id name }
-        decisions { text recordedBy { id } } actions { id text status dueDate isOverdue history { toStatus } } }
-    carriedForwardActions { id text status }"#;
-
-fn schedule_doc() -> String {
-    format!("mutation($input: ScheduleMdtMeetingInput!) {{ scheduleMdtMeeting(input: $input) {{ meeting {{ {MEETING} }} }} }}")
-}
+use crate::scenarios::{schedule, schedule_doc, team, Team, MEETING};
 
 fn op(name: &str, input_type: &str) -> String {
     format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ meeting {{ {MEETING} }} }} }}")
-}
-
-pub struct Team {
-    pub coordinator: String,
-    pub neighbourhood: String,
-    pub members: Vec<(R, entity::practitioner::Model)>,
-}
-
-pub async fn team(app: &TestApp) -> Team {
-    let coordinator_model = app.practitioner(DemoRole::Coordinator).await;
-    let coordinator = app.token_for_practitioner(&coordinator_model);
-    let me = app.gql(&coordinator, "{ me { neighbourhoods { id } } }", json!({})).await;
-    let neighbourhood = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().to_owned();
-    let n: uuid::Uuid = neighbourhood.parse().unwrap();
-    let mut members = Vec::new();
-    for role in [
-        R::Gp,
-        R::SocialWorker,
-        R::MentalHealthPractitioner,
-        R::DistrictNurse,
-        R::SocialPrescribingLinkWorker,
-        R::Receptionist,
-    ] {
-        members.push((role, app.practitioner_in(role, n).await));
-    }
-    Team { coordinator, neighbourhood, members }
-}
-
-impl Team {
-    pub fn id(&self, role: R) -> String {
-        self.members.iter().find(|(r, _)| *r == role).unwrap().1.id.to_string()
-    }
-}
-
-pub async fn schedule(app: &TestApp, t: &Team, starts_in_hours: i64, required: Option<Value>) -> Value {
-    let starts = Utc::now() + Duration::hours(starts_in_hours);
-    let mut input = json!({ "neighbourhoodId": t.neighbourhood, "title": "Frailty MDT", "startsAt": starts.to_rfc3339(),
-        "endsAt": (starts + Duration::minutes(90)).to_rfc3339(), "place": "Arnold Health Centre, room 2",
-        "chairId": t.id(R::Gp) });
-    if let Some(r) = required {
-        input["requiredDisciplines"] = r;
-    }
-    let reply = app.gql(&t.coordinator, &schedule_doc(), json!({ "input": input })).await;
-    reply.data()["scheduleMdtMeeting"]["meeting"].clone()
 }
 
 async fn invite(app: &TestApp, t: &Team, meeting: &str, who: &str) -> crate::helpers::Reply {

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::mdt::{schedule, team, Team};
+use crate::scenarios::{schedule, team, Team};
 
 const PROPOSE: &str = r#"query Propose($input: ProposeMdtAgendaInput!) { proposeMdtAgenda(input: $input) {
     urgency summary lastDiscussedOn reasons { kind detail weight }

@@ -1,7 +1,7 @@
 //! The coordinator's job: find the frail cohort, page through it, open one record. Results are
 //! checked against a brute-force evaluation over every row of the demo data.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use api::cli::DemoRole;
 use domain::frailty::FrailtyCategory;
@@ -11,34 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp};
-
-pub struct Population {
-    pub patients: Vec<entity::patient::Model>,
-    pub conditions: HashMap<Uuid, Vec<String>>,
-}
-
-pub async fn population(app: &TestApp, neighbourhoods: &[Uuid]) -> Population {
-    let patients = entity::patient::Entity::find()
-        .filter(entity::patient::Column::NeighbourhoodId.is_in(neighbourhoods.iter().copied()))
-        .all(&app.db)
-        .await
-        .expect("patients");
-    let mut conditions: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for c in entity::patient_condition::Entity::find().all(&app.db).await.expect("conditions") {
-        conditions.entry(c.patient_id).or_default().push(c.snomed_code);
-    }
-    Population { patients, conditions }
-}
-
-impl Population {
-    pub fn ids_where(&self, keep: impl Fn(&entity::patient::Model, &[String]) -> bool) -> HashSet<String> {
-        self.patients
-            .iter()
-            .filter(|p| keep(p, self.conditions.get(&p.id).map(Vec::as_slice).unwrap_or(&[])))
-            .map(|p| p.id.to_string())
-            .collect()
-    }
-}
+use crate::scenarios::{category, collect_ids, population, Population};
 
 /// The demo coordinator's token and the population of their neighbourhood.
 async fn coordinator_population(app: &TestApp) -> (String, Population) {
@@ -46,59 +19,6 @@ async fn coordinator_population(app: &TestApp) -> (String, Population) {
     let me = app.gql(&token, "{ me { neighbourhoods { id } } }", json!({})).await;
     let neighbourhood: Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
     (token, population(app, &[neighbourhood]).await)
-}
-
-pub fn category(p: &entity::patient::Model) -> Option<FrailtyCategory> {
-    p.efi_score.map(FrailtyCategory::from_efi)
-}
-
-/// Pages through `patients(filter)` with `first` per page and returns every id, checking order,
-/// page sizes, cursors and totalCount along the way.
-pub async fn collect_ids(app: &TestApp, token: &str, filter: Value, first: i32) -> (HashSet<String>, u64) {
-    let query = r#"query Page($first: Int, $after: String, $filter: PatientFilterInput) {
-        patients(first: $first, after: $after, filter: $filter) {
-            totalCount
-            pageInfo { hasNextPage hasPreviousPage endCursor }
-            edges { cursor node { id familyName givenName } }
-        }
-    }"#;
-    let mut after: Option<String> = None;
-    let mut ids = HashSet::new();
-    let mut total = None;
-    let mut previous: Option<(String, String, String)> = None;
-    for page_number in 0.. {
-        let reply = app.gql(token, query, json!({ "first": first, "after": after, "filter": filter })).await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let conn = &reply.data()["patients"];
-        let count = conn["totalCount"].as_u64().expect("totalCount");
-        assert_eq!(*total.get_or_insert(count), count, "totalCount is stable across pages");
-        assert_eq!(conn["pageInfo"]["hasPreviousPage"].as_bool(), Some(page_number > 0));
-        let edges = conn["edges"].as_array().expect("edges");
-        assert!(edges.len() <= first as usize);
-        for edge in edges {
-            let node = &edge["node"];
-            let key = (
-                node["familyName"].as_str().unwrap().to_owned(),
-                node["givenName"].as_str().unwrap().to_owned(),
-                node["id"].as_str().unwrap().to_owned(),
-            );
-            if let Some(prev) = &previous {
-                assert!(
-                    prev.0 < key.0 || (prev.0 == key.0 && prev.1 <= key.1),
-                    "ordered by name: {prev:?} then {key:?}"
-                );
-            }
-            assert!(ids.insert(key.2.clone()), "patient {} appeared twice", key.2);
-            previous = Some(key);
-        }
-        if conn["pageInfo"]["hasNextPage"].as_bool() != Some(true) {
-            assert_eq!(edges.len() as u64 + (page_number as u64 * first as u64), count);
-            break;
-        }
-        assert_eq!(edges.len(), first as usize, "only the last page is short");
-        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
-    (ids, total.unwrap_or(0))
 }
 
 #[tokio::test]

@@ -5,121 +5,14 @@ use api::cli::DemoRole;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp};
-
-const CREATE: &str = r#"mutation Refer($input: CreateReferralInput!) { createReferral(input: $input) {
-    created referral { id status isOpen allowedMoves service source urgency context
-        needs { need detail } consentRecordedAt consentRecordedBy { name }
-        receivingOrganisation { name kind } referringOrganisation { kind }
-        events { kind toStatus snomedCode } } } }"#;
-
-const MOVE: &str = r#"mutation Move($input: MoveReferralInput!) { moveReferral(input: $input) {
-    referral { id status isOpen allowedMoves firstContactAt endedAt outcome rejectionReason suggestedAlternative }
-    event { kind fromStatus toStatus reason snomedCode practitioner { name } organisation { name } } } }"#;
-
-const ATTEMPT: &str = r#"mutation Attempt($id: ID!) { recordContactAttempt(input: { referralId: $id, note: "no answer" }) { event { kind } } }"#;
+use crate::helpers::{spawn_app, TestApp};
+use crate::scenarios::{create, move_to, pathway, reach, referral_input, Pathway, ATTEMPT, CREATE};
 
 const READ: &str = r#"query Read($id: ID!) { referral(id: $id) { id status events { kind fromStatus toStatus } } }"#;
-
-pub struct Pathway {
-    pub gp: String,
-    pub link_worker: String,
-    pub splw_provider: String,
-    pub patients: Vec<String>,
-}
-
-/// A GP's token, a link worker's token (at the SPLW provider, the receiving organisation) and
-/// patients of the GP's neighbourhood.
-pub async fn pathway(app: &TestApp) -> Pathway {
-    let gp = app.token(DemoRole::Gp).await;
-    let link_worker = app.token(DemoRole::LinkWorker).await;
-    let me = app.gql(&link_worker, "{ me { organisation { id kind } } }", json!({})).await;
-    assert_eq!(me.data()["me"]["organisation"]["kind"], "SPLW_PROVIDER");
-    let splw_provider = me.data()["me"]["organisation"]["id"].as_str().unwrap().to_owned();
-    // The demo's history leaves some people with open referrals; these tests start from people without.
-    let open: std::collections::HashSet<String> = entity::referral::Entity::find()
-        .filter(entity::referral::Column::OpenKey.is_not_null())
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.patient_id.to_string())
-        .collect();
-    let page = app.gql(&gp, "{ patients(first: 80, filter: { ageMin: 18 }) { nodes { id } } }", json!({})).await;
-    let patients: Vec<String> = page.data()["patients"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["id"].as_str().unwrap().to_owned())
-        .filter(|id| !open.contains(id))
-        .take(40)
-        .collect();
-    assert_eq!(patients.len(), 40, "enough people without an open referral");
-    Pathway { gp, link_worker, splw_provider, patients }
-}
-
-fn referral_input(p: &Pathway, patient: &str, key: Option<&str>) -> Value {
-    json!({ "input": {
-        "patientId": patient,
-        "source": "GP",
-        "service": "SOCIAL_PRESCRIBING",
-        "receivingOrganisationId": p.splw_provider,
-        "needs": [{ "need": "LONELINESS_OR_ISOLATION" }, { "need": "HOUSING" }],
-        "context": "Refer to SPLW for support with loneliness and housing concerns.",
-        "consentGiven": true,
-        "idempotencyKey": key,
-    } })
-}
-
-pub async fn create(app: &TestApp, p: &Pathway, patient: &str) -> String {
-    let reply = app.gql(&p.gp, CREATE, referral_input(p, patient, None)).await;
-    reply.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned()
-}
-
-pub async fn move_to(app: &TestApp, token: &str, id: &str, to: &str, extra: Value) -> Reply {
-    let mut input = json!({ "referralId": id, "to": to });
-    input.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    app.gql(token, MOVE, json!({ "input": input })).await
-}
 
 async fn status(app: &TestApp, token: &str, id: &str) -> String {
     let reply = app.gql(token, READ, json!({ "id": id })).await;
     reply.data()["referral"]["status"].as_str().unwrap().to_owned()
-}
-
-/// Walks a new referral to `target` along legal moves (with what each move requires).
-pub async fn reach(app: &TestApp, p: &Pathway, id: &str, target: &str) {
-    let path: &[&str] = match target {
-        "RECEIVED" => &[],
-        "AWAITING_CONTACT" => &["AWAITING_CONTACT"],
-        "CONTACTED" => &["AWAITING_CONTACT", "CONTACTED"],
-        "ACTIVE" => &["AWAITING_CONTACT", "CONTACTED", "ACTIVE"],
-        "CLOSED" => &["AWAITING_CONTACT", "CONTACTED", "ACTIVE", "CLOSED"],
-        "DECLINED_BY_PATIENT" => &["AWAITING_CONTACT", "DECLINED_BY_PATIENT"],
-        "REJECTED_BY_SERVICE" => &["REJECTED_BY_SERVICE"],
-        "UNABLE_TO_CONTACT" => &["AWAITING_CONTACT", "UNABLE_TO_CONTACT"],
-        "CANCELLED_BY_REFERRER" => &["CANCELLED_BY_REFERRER"],
-        other => panic!("unknown state {other}"),
-    };
-    for step in path {
-        let (token, extra) = match *step {
-            "CLOSED" => (
-                &p.link_worker,
-                json!({ "outcome": "GOALS_MET", "feedbackSummary": "Attending weekly art group; mood improved" }),
-            ),
-            "REJECTED_BY_SERVICE" => (&p.link_worker, json!({ "reason": "outside our area" })),
-            "CANCELLED_BY_REFERRER" => (&p.gp, json!({ "reason": "sent in error" })),
-            "UNABLE_TO_CONTACT" => {
-                for _ in 0..3 {
-                    app.gql(&p.link_worker, ATTEMPT, json!({ "id": id })).await.data();
-                }
-                (&p.link_worker, json!({}))
-            }
-            _ => (&p.link_worker, json!({})),
-        };
-        let reply = move_to(app, token, id, step, extra).await;
-        assert_eq!(reply.data()["moveReferral"]["referral"]["status"], *step, "{}", reply.body);
-    }
 }
 
 const STATES: [&str; 9] = [
@@ -940,7 +833,7 @@ async fn a_referral_reaches_only_its_parties_by_every_path() {
     );
     let mut paths = paths.to_vec();
     paths.insert(0, format!("query($m: ID!) {{ mdtMeeting(id: $m) {{ {agenda_view} }} }}"));
-    let mut ws = crate::live::Ws::ready(app.addr, &attacker).await;
+    let mut ws = crate::ws::Ws::ready(app.addr, &attacker).await;
     ws.subscribe_with(
         "leak",
         &format!("subscription($m: ID!) {{ mdtMeetingChanges(meetingId: $m) {{ kind meeting {{ {agenda_view} }} }} }}"),
