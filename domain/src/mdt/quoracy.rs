@@ -229,3 +229,108 @@ mod lists_as_rows_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod quoracy_tests {
+    use proptest::prelude::*;
+    use sea_orm::Iterable;
+
+    use super::*;
+
+    fn meeting(status: MeetingStatus) -> mdt_meeting::Model {
+        let now = chrono::Utc::now();
+        mdt_meeting::Model {
+            id: Uuid::nil(),
+            neighbourhood_id: Uuid::nil(),
+            title: "Frailty MDT".to_owned(),
+            starts_at: now,
+            ends_at: now + chrono::Duration::minutes(90),
+            place: Some("Arnold Health Centre".to_owned()),
+            online_link: None,
+            chair_id: Uuid::nil(),
+            status,
+            created_by: Uuid::nil(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn invitation(discipline: Discipline, attendance: MeetingAttendance, standing: bool) -> mdt_invitation::Model {
+        let practitioner = Uuid::now_v7();
+        mdt_invitation::Model {
+            id: Uuid::now_v7(),
+            meeting_id: Uuid::nil(),
+            practitioner_id: practitioner,
+            organisation_id: Uuid::nil(),
+            discipline,
+            attendance,
+            open_key: standing.then(|| crate::mdt::invitation_key(Uuid::nil(), practitioner)),
+            invited_by: Uuid::nil(),
+            invited_at: chrono::Utc::now(),
+            removed_at: (!standing).then(chrono::Utc::now),
+        }
+    }
+
+    const GP: Discipline = Discipline::GeneralPractice;
+    const ASC: Discipline = Discipline::AdultSocialCare;
+
+    #[test]
+    fn before_the_start_everyone_invited_counts_but_those_who_sent_apologies() {
+        let planned = meeting(MeetingStatus::Planned);
+        let invited =
+            [invitation(GP, MeetingAttendance::Invited, true), invitation(ASC, MeetingAttendance::Apologies, true)];
+        let q = quoracy(&planned, vec![GP, ASC], &invited);
+        assert_eq!((q.present, q.missing.clone()), (vec![GP], vec![ASC]));
+        assert!(!quoracy(&planned, vec![GP, ASC], &invited).is_quorate());
+        assert!(quoracy(&planned, vec![GP], &invited).is_quorate());
+    }
+
+    #[test]
+    fn from_the_start_only_those_recorded_as_attending_count() {
+        let invited =
+            [invitation(GP, MeetingAttendance::Invited, true), invitation(ASC, MeetingAttendance::Attended, true)];
+        for status in [MeetingStatus::InProgress, MeetingStatus::Closed] {
+            let q = quoracy(&meeting(status), vec![GP, ASC], &invited);
+            assert_eq!((q.present, q.missing), (vec![ASC], vec![GP]), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_withdrawn_invitation_never_counts() {
+        let withdrawn = [invitation(GP, MeetingAttendance::Attended, false)];
+        for status in MeetingStatus::iter() {
+            assert_eq!(quoracy(&meeting(status), vec![GP], &withdrawn).missing, vec![GP], "{status:?}");
+        }
+    }
+
+    fn any_invitation() -> impl Strategy<Value = mdt_invitation::Model> {
+        let disciplines: Vec<Discipline> = Discipline::iter().collect();
+        let attendances: Vec<MeetingAttendance> = MeetingAttendance::iter().collect();
+        (prop::sample::select(disciplines), prop::sample::select(attendances), any::<bool>())
+            .prop_map(|(d, a, standing)| invitation(d, a, standing))
+    }
+
+    proptest! {
+        /// Whatever the invitations: what is required is split into present and missing, with
+        /// nothing in both; quorate exactly when nothing is missing; and one more attendee never
+        /// makes a quorate meeting inquorate.
+        #[test]
+        fn required_is_split_into_present_and_missing(
+            invitations in prop::collection::vec(any_invitation(), 0..12),
+            required in prop::sample::subsequence(Discipline::iter().collect::<Vec<_>>(), 1..6),
+            status in prop::sample::select(MeetingStatus::iter().collect::<Vec<_>>()),
+            extra in any_invitation(),
+        ) {
+            let m = meeting(status);
+            let q = quoracy(&m, required.clone(), &invitations);
+            for d in &required {
+                prop_assert!(q.present.contains(d) != q.missing.contains(d), "{d:?} is present or missing, not both");
+            }
+            prop_assert!(q.missing.iter().all(|d| required.contains(d)));
+            prop_assert_eq!(q.is_quorate(), q.missing.is_empty());
+            let attending = mdt_invitation::Model { attendance: MeetingAttendance::Attended, ..extra };
+            let more = [invitations.clone(), vec![attending]].concat();
+            prop_assert!(!q.is_quorate() || quoracy(&m, required, &more).is_quorate());
+        }
+    }
+}
