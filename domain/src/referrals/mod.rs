@@ -7,7 +7,7 @@ pub mod feedback;
 pub mod figures;
 pub mod state;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -111,6 +111,97 @@ pub async fn create(
             return replay(db, existing, &new).await.map(|m| (m, false));
         }
     }
+    let checked = checked_referral(&new)?;
+
+    let patient = patient::Entity::find_by_id(new.patient_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("patient", new.patient_id))?;
+    caller.patient_scope()?;
+    caller.grant_for(&patient).ok_or_else(|| {
+        AppError::forbidden("you have no care relationship with this patient, so you cannot refer them")
+    })?;
+    let receiver = receiver_for(db, &new, &patient).await?;
+    if let Some(open) = find_open(db, patient.id, new.service).await? {
+        return Err(AppError::conflict_with(
+            format!(
+                "the patient already has an open referral to this service (id {}); work or close that one",
+                open.id
+            ),
+            open.id,
+        ));
+    }
+
+    let (model, needs, event) = new_rows(caller, &new, &receiver, checked, idempotency_key.clone(), Utc::now());
+    let txn = db.begin().await?;
+    let inserted = referral::Entity::insert(model.clone().into_active_model()).exec_without_returning(&txn).await;
+    if let Err(e) = inserted {
+        txn.rollback().await?;
+        // A concurrent request won the race: answer as if it had come first.
+        if crate::open_key::taken(&e) {
+            if let Some(key) = &idempotency_key {
+                if let Some(existing) = find_by_idempotency_key(db, caller, key).await? {
+                    return replay(db, existing, &new).await.map(|m| (m, false));
+                }
+            }
+            if let Some(open) = find_open(db, patient.id, new.service).await? {
+                return Err(AppError::conflict_with(
+                    format!("the patient already has an open referral to this service (id {})", open.id),
+                    open.id,
+                ));
+            }
+        }
+        return Err(e.into());
+    }
+    referral_need::Entity::insert_many(needs.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(&txn)
+        .await?;
+    referral_event::Entity::insert(event.into_active_model()).exec_without_returning(&txn).await?;
+    txn.commit().await?;
+    Ok((model, true))
+}
+
+/// The receiving organisation, if it provides the service and takes part in the person's
+/// neighbourhood (BAD_INPUT on `receivingOrganisationId` otherwise).
+async fn receiver_for(
+    db: &impl ConnectionTrait,
+    new: &NewReferral,
+    patient: &patient::Model,
+) -> AppResult<organisation::Model> {
+    let receiver = organisation::Entity::find_by_id(new.receiving_organisation_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("receivingOrganisationId", "no such organisation"))?;
+    if !receives(new.service, receiver.kind) {
+        return Err(AppError::bad_input(
+            "receivingOrganisationId",
+            format!("{} does not provide the {} service", receiver.name, state::label(new.service)),
+        ));
+    }
+    let takes_part = neighbourhood_organisation::Entity::find()
+        .filter(neighbourhood_organisation::Column::NeighbourhoodId.eq(patient.neighbourhood_id))
+        .filter(neighbourhood_organisation::Column::OrganisationId.eq(receiver.id))
+        .count(db)
+        .await?;
+    if takes_part == 0 {
+        return Err(AppError::bad_input(
+            "receivingOrganisationId",
+            format!("{} does not take part in the patient's neighbourhood", receiver.name),
+        ));
+    }
+    Ok(receiver)
+}
+
+/// A new referral's own fields checked (before anything is read): consent recorded, at least one
+/// need, none twice, OTHER with its detail, texts within bounds. BAD_INPUT names the field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedReferral {
+    pub needs: Vec<(ReferralNeed, Option<String>)>,
+    pub context: Option<String>,
+    pub partner_summary: Option<String>,
+}
+
+pub fn checked_referral(new: &NewReferral) -> AppResult<CheckedReferral> {
     if !new.consent_given {
         return Err(AppError::bad_input(
             "consentGiven",
@@ -133,64 +224,36 @@ pub async fn create(
     }
     let context = bounded_text("context", new.context.clone())?;
     let partner_summary = bounded_text("partnerSummary", new.partner_summary.clone())?;
+    Ok(CheckedReferral { needs, context, partner_summary })
+}
 
-    let patient = patient::Entity::find_by_id(new.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", new.patient_id))?;
-    caller.patient_scope()?;
-    caller.grant_for(&patient).ok_or_else(|| {
-        AppError::forbidden("you have no care relationship with this patient, so you cannot refer them")
-    })?;
-    let receiver = organisation::Entity::find_by_id(new.receiving_organisation_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input("receivingOrganisationId", "no such organisation"))?;
-    if !receives(new.service, receiver.kind) {
-        return Err(AppError::bad_input(
-            "receivingOrganisationId",
-            format!("{} does not provide the {} service", receiver.name, state::label(new.service)),
-        ));
-    }
-    let takes_part = neighbourhood_organisation::Entity::find()
-        .filter(neighbourhood_organisation::Column::NeighbourhoodId.eq(patient.neighbourhood_id))
-        .filter(neighbourhood_organisation::Column::OrganisationId.eq(receiver.id))
-        .count(db)
-        .await?;
-    if takes_part == 0 {
-        return Err(AppError::bad_input(
-            "receivingOrganisationId",
-            format!("{} does not take part in the patient's neighbourhood", receiver.name),
-        ));
-    }
-    if let Some(open) = find_open(db, patient.id, new.service).await? {
-        return Err(AppError::conflict_with(
-            format!(
-                "the patient already has an open referral to this service (id {}); work or close that one",
-                open.id
-            ),
-            open.id,
-        ));
-    }
-
-    let now = Utc::now();
+/// The rows a new referral writes, at `now`: the referral (RECEIVED, holding its open key), its
+/// needs and its CREATED event.
+fn new_rows(
+    caller: &Caller,
+    new: &NewReferral,
+    receiver: &organisation::Model,
+    checked: CheckedReferral,
+    idempotency_key: Option<String>,
+    now: DateTime<Utc>,
+) -> (referral::Model, Vec<referral_need::Model>, referral_event::Model) {
     let model = referral::Model {
         id: Uuid::now_v7(),
-        patient_id: patient.id,
+        patient_id: new.patient_id,
         source: new.source,
         referring_practitioner_id: caller.practitioner_id,
         referring_organisation_id: caller.organisation_id,
         service: new.service,
         receiving_organisation_id: receiver.id,
         urgency: new.urgency,
-        context,
-        partner_summary,
+        context: checked.context,
+        partner_summary: checked.partner_summary,
         consent_recorded_by: caller.practitioner_id,
         consent_recorded_at: now,
         status: ReferralStatus::Received,
-        open_key: Some(open_key(patient.id, new.service)),
+        open_key: Some(open_key(new.patient_id, new.service)),
         assigned_practitioner_id: None,
-        idempotency_key: idempotency_key.clone(),
+        idempotency_key,
         first_contact_at: None,
         ended_at: None,
         outcome: None,
@@ -212,36 +275,12 @@ pub async fn create(
         snomed_code: snomed_code(new.service, None).map(str::to_owned),
         assigned_practitioner_id: None,
     };
-    let txn = db.begin().await?;
-    let inserted = referral::Entity::insert(model.clone().into_active_model()).exec_without_returning(&txn).await;
-    if let Err(e) = inserted {
-        txn.rollback().await?;
-        // A concurrent request won the race: answer as if it had come first.
-        if crate::open_key::taken(&e) {
-            if let Some(key) = &idempotency_key {
-                if let Some(existing) = find_by_idempotency_key(db, caller, key).await? {
-                    return replay(db, existing, &new).await.map(|m| (m, false));
-                }
-            }
-            if let Some(open) = find_open(db, patient.id, new.service).await? {
-                return Err(AppError::conflict_with(
-                    format!("the patient already has an open referral to this service (id {})", open.id),
-                    open.id,
-                ));
-            }
-        }
-        return Err(e.into());
-    }
-    referral_need::Entity::insert_many(
-        needs
-            .into_iter()
-            .map(|(need, detail)| referral_need::Model { referral_id: model.id, need, detail }.into_active_model()),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    referral_event::Entity::insert(event.into_active_model()).exec_without_returning(&txn).await?;
-    txn.commit().await?;
-    Ok((model, true))
+    let needs = checked
+        .needs
+        .into_iter()
+        .map(|(need, detail)| referral_need::Model { referral_id: model.id, need, detail })
+        .collect();
+    (model, needs, event)
 }
 
 async fn find_by_idempotency_key(
@@ -322,7 +361,10 @@ async fn contact_attempts(db: &(impl ConnectionTrait + TransactionTrait), id: Uu
 }
 
 /// Moves a referral through the state machine: the status change, its event and (when the service
-/// ends the referral) the feedback to the referrer are one transaction, and the update only applies if nobody moved the referral in between.
+/// ends the referral) the feedback to the referrer are one transaction, and the update only applies
+/// if nobody moved the referral in between. Who may make the move is the state machine's rule
+/// ([`state::precondition`]); what the move must carry is [`checked_move`]'s; the rows it writes
+/// are [`moved_rows`]'.
 pub async fn move_referral(
     db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
@@ -333,6 +375,57 @@ pub async fn move_referral(
     let contact_attempts =
         if request.to == ReferralStatus::UnableToContact { contact_attempts(db, id).await? } else { 0 };
     state::precondition(&move_context(caller, &current, contact_attempts), request.to)?;
+    let checked = checked_move(request)?;
+    let (updated, event, feedback_row) = moved_rows(caller, &current, checked, Utc::now())?;
+    let txn = db.begin().await?;
+    let result = referral::Entity::update_many()
+        .col_expr(referral::Column::Status, Expr::value(updated.status.to_value()))
+        .col_expr(referral::Column::UpdatedAt, Expr::value(updated.updated_at))
+        .col_expr(referral::Column::FirstContactAt, Expr::value(updated.first_contact_at))
+        .col_expr(referral::Column::OpenKey, Expr::value(updated.open_key.clone()))
+        .col_expr(referral::Column::EndedAt, Expr::value(updated.ended_at))
+        .col_expr(referral::Column::Outcome, Expr::value(updated.outcome.map(|o| o.to_value())))
+        .col_expr(referral::Column::RejectionReason, Expr::value(updated.rejection_reason.clone()))
+        .col_expr(referral::Column::SuggestedAlternative, Expr::value(updated.suggested_alternative.clone()))
+        .filter(referral::Column::Id.eq(id))
+        .filter(referral::Column::Status.eq(current.status))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        let now_status = referral::Entity::find_by_id(id).one(db).await?.map(|r| state::label(r.status));
+        return Err(AppError::conflict_with(
+            format!(
+                "the referral was moved by someone else while you were working (it is now {}); reload it and try again",
+                now_status.unwrap_or_else(|| "gone".to_owned())
+            ),
+            id,
+        ));
+    }
+    referral_event::Entity::insert(event.clone().into_active_model()).exec_without_returning(&txn).await?;
+    if let Some(row) = feedback_row {
+        entity::referral_feedback::Entity::insert(row.into_active_model()).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok((updated, event))
+}
+
+/// A move whose fields fit it: texts within bounds, an outcome exactly when closing, a reason
+/// when rejecting, a suggested alternative only when rejecting, feedback only when the service
+/// ends the referral.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedMove {
+    pub to: ReferralStatus,
+    pub reason: Option<String>,
+    pub outcome: Option<ReferralOutcome>,
+    pub rejection_reason: Option<String>,
+    pub suggested_alternative: Option<String>,
+    pub feedback_summary: Option<String>,
+}
+
+/// Checks what a move carries against where it goes (not who makes it: that is the state
+/// machine's). BAD_INPUT names the field.
+pub fn checked_move(request: Move) -> AppResult<CheckedMove> {
     let reason = bounded_text("reason", request.reason)?;
     let suggested_alternative = bounded_text("suggestedAlternative", request.suggested_alternative)?;
     let feedback_summary = bounded_text("feedbackSummary", request.feedback_summary)?;
@@ -368,70 +461,51 @@ pub async fn move_referral(
             "a suggested alternative is given only when rejecting",
         ));
     }
+    Ok(CheckedMove { to: request.to, reason, outcome, rejection_reason, suggested_alternative, feedback_summary })
+}
 
-    let now = Utc::now();
+/// The rows a move writes, at `now`: the referral as it becomes (first contact stamped on
+/// CONTACTED; on an ending, its open key released, its end, outcome and reasons), the event, and
+/// the feedback to the referrer when the service ends it.
+pub fn moved_rows(
+    caller: &Caller,
+    current: &referral::Model,
+    checked: CheckedMove,
+    now: DateTime<Utc>,
+) -> AppResult<(referral::Model, referral_event::Model, Option<entity::referral_feedback::Model>)> {
+    let to = checked.to;
     let mut updated = current.clone();
-    updated.status = request.to;
+    updated.status = to;
     updated.updated_at = now;
-    if request.to == ReferralStatus::Contacted {
+    if to == ReferralStatus::Contacted {
         updated.first_contact_at = Some(now);
     }
-    if !is_open(request.to) {
+    if !is_open(to) {
         updated.open_key = None;
         updated.ended_at = Some(now);
-        updated.outcome = outcome;
-        updated.rejection_reason = rejection_reason;
-        updated.suggested_alternative = suggested_alternative;
+        updated.outcome = checked.outcome;
+        updated.rejection_reason = checked.rejection_reason;
+        updated.suggested_alternative = checked.suggested_alternative;
     }
-    let feedback_row = if feedback::sends_feedback(request.to) {
-        Some(feedback::for_ending(&updated, caller, feedback_summary, now)?)
+    let feedback_row = if feedback::sends_feedback(to) {
+        Some(feedback::for_ending(&updated, caller, checked.feedback_summary, now)?)
     } else {
         None
     };
     let event = referral_event::Model {
         id: Uuid::now_v7(),
-        referral_id: id,
+        referral_id: current.id,
         kind: ReferralEventKind::StatusChanged,
         from_status: Some(current.status),
-        to_status: Some(request.to),
+        to_status: Some(to),
         practitioner_id: caller.practitioner_id,
         organisation_id: caller.organisation_id,
         occurred_at: now,
-        reason,
-        snomed_code: snomed_code(current.service, Some(request.to)).map(str::to_owned),
+        reason: checked.reason,
+        snomed_code: snomed_code(current.service, Some(to)).map(str::to_owned),
         assigned_practitioner_id: None,
     };
-    let txn = db.begin().await?;
-    let result = referral::Entity::update_many()
-        .col_expr(referral::Column::Status, Expr::value(updated.status.to_value()))
-        .col_expr(referral::Column::UpdatedAt, Expr::value(updated.updated_at))
-        .col_expr(referral::Column::FirstContactAt, Expr::value(updated.first_contact_at))
-        .col_expr(referral::Column::OpenKey, Expr::value(updated.open_key.clone()))
-        .col_expr(referral::Column::EndedAt, Expr::value(updated.ended_at))
-        .col_expr(referral::Column::Outcome, Expr::value(updated.outcome.map(|o| o.to_value())))
-        .col_expr(referral::Column::RejectionReason, Expr::value(updated.rejection_reason.clone()))
-        .col_expr(referral::Column::SuggestedAlternative, Expr::value(updated.suggested_alternative.clone()))
-        .filter(referral::Column::Id.eq(id))
-        .filter(referral::Column::Status.eq(current.status))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        txn.rollback().await?;
-        let now_status = referral::Entity::find_by_id(id).one(db).await?.map(|r| state::label(r.status));
-        return Err(AppError::conflict_with(
-            format!(
-                "the referral was moved by someone else while you were working (it is now {}); reload it and try again",
-                now_status.unwrap_or_else(|| "gone".to_owned())
-            ),
-            id,
-        ));
-    }
-    referral_event::Entity::insert(event.clone().into_active_model()).exec_without_returning(&txn).await?;
-    if let Some(row) = feedback_row {
-        entity::referral_feedback::Entity::insert(row.into_active_model()).exec_without_returning(&txn).await?;
-    }
-    txn.commit().await?;
-    Ok((updated, event))
+    Ok((updated, event, feedback_row))
 }
 
 /// Records an attempt to contact the person (no change of state; waiting referrals only).
@@ -589,4 +663,107 @@ pub async fn list(
         }
     }
     keyset_page_union(db, Sliced { whole, slices, cursors }, page, &order, direction, after, key).await
+}
+
+#[cfg(test)]
+mod move_tests {
+    use super::*;
+
+    fn to(to: ReferralStatus) -> Move {
+        Move { to, reason: None, outcome: None, suggested_alternative: None, feedback_summary: None }
+    }
+
+    fn refused_on(request: Move) -> String {
+        match checked_move(request) {
+            Err(AppError::BadUserInput { field: Some(field), .. }) => field,
+            other => panic!("expected BAD_INPUT, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn closing_needs_its_outcome_and_only_closing_takes_one() {
+        assert_eq!(refused_on(to(ReferralStatus::Closed)), "outcome");
+        let closed = checked_move(Move { outcome: Some(ReferralOutcome::GoalsMet), ..to(ReferralStatus::Closed) });
+        assert_eq!(closed.unwrap().outcome, Some(ReferralOutcome::GoalsMet));
+        for other in [ReferralStatus::Active, ReferralStatus::DeclinedByPatient, ReferralStatus::CancelledByReferrer] {
+            assert_eq!(refused_on(Move { outcome: Some(ReferralOutcome::GoalsMet), ..to(other) }), "outcome");
+        }
+    }
+
+    #[test]
+    fn rejecting_needs_a_reason_and_only_rejecting_suggests_an_alternative() {
+        assert_eq!(refused_on(to(ReferralStatus::RejectedByService)), "reason");
+        let rejected = checked_move(Move {
+            reason: Some("outside our area".to_owned()),
+            suggested_alternative: Some("Rushcliffe Community Voluntary Service".to_owned()),
+            ..to(ReferralStatus::RejectedByService)
+        })
+        .unwrap();
+        assert_eq!(rejected.rejection_reason.as_deref(), Some("outside our area"));
+        let elsewhere =
+            Move { suggested_alternative: Some("a walking group".to_owned()), ..to(ReferralStatus::Active) };
+        assert_eq!(refused_on(elsewhere), "suggestedAlternative");
+    }
+
+    #[test]
+    fn feedback_goes_only_with_an_ending_by_the_service() {
+        let with_feedback =
+            |status| Move { feedback_summary: Some("Attending the art group".to_owned()), ..to(status) };
+        assert_eq!(refused_on(with_feedback(ReferralStatus::Contacted)), "feedbackSummary");
+        assert_eq!(refused_on(with_feedback(ReferralStatus::CancelledByReferrer)), "feedbackSummary");
+        assert!(checked_move(with_feedback(ReferralStatus::DeclinedByPatient)).is_ok());
+    }
+
+    #[test]
+    fn texts_beyond_their_bound_are_refused_by_name() {
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert_eq!(refused_on(Move { reason: Some(long), ..to(ReferralStatus::AwaitingContact) }), "reason");
+    }
+}
+
+#[cfg(test)]
+mod create_tests {
+    use super::*;
+
+    fn new_referral() -> NewReferral {
+        NewReferral {
+            patient_id: Uuid::nil(),
+            source: ReferralSource::Gp,
+            service: ReferralService::SocialPrescribing,
+            receiving_organisation_id: Uuid::nil(),
+            needs: vec![(ReferralNeed::LonelinessOrIsolation, None)],
+            urgency: Urgency::Routine,
+            context: Some("Lives alone since her husband died; would like company".to_owned()),
+            partner_summary: None,
+            consent_given: true,
+            idempotency_key: None,
+        }
+    }
+
+    fn refused_on(new: NewReferral) -> String {
+        match checked_referral(&new) {
+            Err(AppError::BadUserInput { field: Some(field), .. }) => field,
+            other => panic!("expected BAD_INPUT, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_referral_needs_consent_and_at_least_one_need_each_named_once() {
+        assert!(checked_referral(&new_referral()).is_ok());
+        assert_eq!(refused_on(NewReferral { consent_given: false, ..new_referral() }), "consentGiven");
+        assert_eq!(refused_on(NewReferral { needs: vec![], ..new_referral() }), "needs");
+        let twice = vec![(ReferralNeed::Housing, None), (ReferralNeed::Housing, Some("damp".to_owned()))];
+        assert_eq!(refused_on(NewReferral { needs: twice, ..new_referral() }), "needs");
+        assert_eq!(refused_on(NewReferral { needs: vec![(ReferralNeed::Other, None)], ..new_referral() }), "needs");
+        let other = vec![(ReferralNeed::Other, Some("help with a garden".to_owned()))];
+        assert_eq!(checked_referral(&NewReferral { needs: other.clone(), ..new_referral() }).unwrap().needs, other);
+    }
+
+    #[test]
+    fn texts_are_trimmed_to_none_and_bounded() {
+        let blank = checked_referral(&NewReferral { context: Some("   ".to_owned()), ..new_referral() }).unwrap();
+        assert_eq!(blank.context, None, "a blank context is no context");
+        let long = Some("x".repeat(MAX_TEXT_CHARS + 1));
+        assert_eq!(refused_on(NewReferral { partner_summary: long, ..new_referral() }), "partnerSummary");
+    }
 }
