@@ -68,9 +68,8 @@ pub struct MutationRoot(
 ///
 /// The check is not an async-graphql extension, although that would fit: with any extension
 /// installed, async-graphql sends every field of every response through the extension chain (a
-/// registry lookup by type and field name, and nested futures). On a caseload page that path's own
-/// frames were about 6% of the server's CPU samples; without it the list scenarios of the benchmark
-/// answer 12–23% more requests per second (`bench/results/api-history.md`, eleventh run).
+/// registry lookup by type and field name, and nested futures), a cost every list pays (measured:
+/// bench/README.md, "Measurements behind the code").
 #[derive(Clone)]
 pub struct AppSchema {
     schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,

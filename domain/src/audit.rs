@@ -10,8 +10,8 @@
 //! Reads are written by one writer task per process with group commit: a request hands its event to
 //! the writer and waits until it is committed; the writer takes everything that is waiting at that
 //! moment and writes it as one statement. One request alone is one statement, as before; under
-//! load, eight concurrent requests cost one statement and one WAL flush instead of eight (the
-//! benchmark showed the audit insert as the most expensive statement of a read). On PostgreSQL the
+//! load, eight concurrent requests cost one statement and one WAL flush instead of eight (why:
+//! bench/README.md, "Measurements behind the code"). On PostgreSQL the
 //! rows travel as one array parameter per column, events and people in the same statement, so the
 //! statement text, and so its prepared plan, is the same whatever the batch size, and an event is
 //! never stored without its people. SQLite, in process, takes each request's event and people as two
@@ -184,8 +184,8 @@ async fn write(db: &DatabaseConnection, batch: &[Pending]) -> AppResult<()> {
 
 /// PostgreSQL: events and people in one statement, one array parameter per column, unnested into
 /// rows: one statement text (one prepared plan) whatever the batch size, and events stored only with
-/// their people. Arrays travel in PostgreSQL's binary format: the benchmark measured a 115-row insert
-/// at about 60% of the time of the same rows as one JSON document, which PostgreSQL had to parse.
+/// their people. Arrays, not a JSON document: they travel in PostgreSQL's binary format and need
+/// no parsing.
 async fn insert_arrays(
     db: &impl ConnectionTrait,
     events: &[&access_event::Model],

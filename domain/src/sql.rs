@@ -52,15 +52,13 @@ pub fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
 /// PostgreSQL it is `column = ANY($1)` with the keys as one array parameter, so that the statement
 /// text does not depend on how many keys a batch holds: one prepared statement per loader instead
 /// of one per batch size, and PostgreSQL can keep its generic plan instead of planning every
-/// execution again (the benchmark found planning to be a quarter of PostgreSQL's time on the MDT
-/// preparation view). SQLite has no arrays and keeps `IN`.
+/// execution again. SQLite has no arrays and keeps `IN`.
 ///
 /// One key is `column = $1` on PostgreSQL: a generic plan for `= ANY($1)` must guess how many keys
 /// the array holds, and where that guess makes it dearer than the plan for the actual single key
-/// PostgreSQL plans every execution again for good (the benchmark found the MDT agenda of one
-/// meeting, a caseload's count and a record's conditions planned on every request: a tenth of
-/// PostgreSQL's time on the MDT preparation view, a third on one patient record). The equality
-/// has a generic plan as good as any, so one key costs one cached plan, and a batch another.
+/// PostgreSQL plans every execution again for good. The equality has a generic plan as good as
+/// any, so one key costs one cached plan, and a batch another (what each cost:
+/// bench/README.md, "Measurements behind the code").
 pub fn any_of(backend: DatabaseBackend, column: impl ColumnTrait, keys: &[Uuid]) -> SimpleExpr {
     match (backend, keys) {
         (DatabaseBackend::Postgres, [one]) => column.eq(*one),
@@ -72,11 +70,11 @@ pub fn any_of(backend: DatabaseBackend, column: impl ColumnTrait, keys: &[Uuid])
 /// After a bulk load: the planner's statistics, measured now, on both backends. It may run inside
 /// the loading transaction (both backends allow it, and both sample the transaction's own rows), so
 /// that the statements that follow in it are planned for what is there.
-/// * SQLite has no statistics until asked: the benchmark's cohort page read a whole neighbourhood
-///   in name order without them (31 ms, against 12 ms with them).
+/// * SQLite has no statistics until asked, and without them picks the name order over the
+///   neighbourhood index for a cohort page.
 /// * PostgreSQL's autovacuum analyses loaded tables on its own, but only after the commit: until
-///   then the planner takes the tables for small. The demo's MDT proposals, which run inside its
-///   transaction, took about 5 s per neighbourhood at 5,000,000 people without statistics.
+///   then the planner takes the tables for small, which the demo's MDT proposals, run inside its
+///   transaction, pay for at scale.
 pub async fn refresh_statistics(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
     db.execute_unprepared("ANALYZE").await?;
     Ok(())
