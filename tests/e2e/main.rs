@@ -27,6 +27,7 @@ mod oracles;
 mod outcomes;
 mod patients;
 mod plans;
+mod plans_domain;
 mod pool;
 mod referrals;
 mod scenarios;
