@@ -445,3 +445,40 @@ pub async fn add_proposed(
     txn.commit().await?;
     Ok(MeetingChanged::one(items, meeting.id, ChangeKind::Agenda))
 }
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+
+    fn swemwbs(score: Option<f64>, taken_on: NaiveDate) -> outcome_measurement::Model {
+        outcome_measurement::Model {
+            id: Uuid::now_v7(),
+            patient_id: Uuid::nil(),
+            instrument: "swemwbs".to_owned(),
+            kind: entity::MeasurementKind::FollowUp,
+            baseline_id: None,
+            referral_id: None,
+            taken_on,
+            raw_score: None,
+            metric_score: score,
+            recorded_by: Uuid::nil(),
+            recorded_organisation_id: Uuid::nil(),
+            recorded_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn wellbeing_falls_from_one_point_within_the_year() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let before = swemwbs(Some(23.2), today - Duration::days(120));
+        let recent = |score| swemwbs(Some(score), today - Duration::days(10));
+        assert_eq!(wellbeing_fall(&recent(23.2 - WELLBEING_FALL), &before, today), Some(WELLBEING_FALL));
+        assert_eq!(wellbeing_fall(&recent(22.4), &before, today), None, "a fall of 0.8 is within the noise");
+        assert_eq!(wellbeing_fall(&recent(25.0), &before, today), None, "a rise is no fall");
+        let last_year = swemwbs(Some(17.0), today - Duration::days(WELLBEING_RECENT_DAYS + 1));
+        assert_eq!(wellbeing_fall(&last_year, &before, today), None, "an old measurement is not a current concern");
+        let on_the_edge = swemwbs(Some(17.0), today - Duration::days(WELLBEING_RECENT_DAYS));
+        assert!(wellbeing_fall(&on_the_edge, &before, today).is_some());
+        assert_eq!(wellbeing_fall(&swemwbs(None, today), &before, today), None, "no score, no fall");
+    }
+}
