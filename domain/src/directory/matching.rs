@@ -30,6 +30,7 @@ use crate::auth::Caller;
 use crate::error::AppResult;
 use crate::frailty::FrailtyCategory;
 use crate::pagination::PageRequest;
+use crate::sql::any_of;
 
 /// The directory categories that can meet a need.
 pub fn categories_for(need: N) -> &'static [C] {
@@ -150,11 +151,14 @@ pub async fn suggest(
             break;
         }
     }
+    // Key lists as one array parameter on PostgreSQL (`sql::any_of`): one prepared statement
+    // whatever the number of candidates.
+    let backend = db.get_database_backend();
     let ids: Vec<Uuid> = candidates.iter().map(|(m, _)| m.id).collect();
     let mut categories: BTreeMap<Uuid, Vec<C>> = BTreeMap::new();
     if !ids.is_empty() {
         for row in community_asset_category::Entity::find()
-            .filter(community_asset_category::Column::AssetId.is_in(ids))
+            .filter(any_of(backend, community_asset_category::Column::AssetId, &ids))
             .all(db)
             .await?
         {
@@ -162,12 +166,13 @@ pub async fn suggest(
         }
     }
 
+    let with_categories: Vec<Uuid> = categories.keys().copied().collect();
     // Activities run in the person's interpreter language (as the provider names it, in any case).
     let mut in_language: BTreeSet<Uuid> = BTreeSet::new();
     if let (Some(language), false) = (&patient.interpreter_language, categories.is_empty()) {
         use community_asset_language::Column as L;
         for row in community_asset_language::Entity::find()
-            .filter(L::AssetId.is_in(categories.keys().copied()))
+            .filter(any_of(backend, L::AssetId, &with_categories))
             .filter(Expr::expr(Func::lower(Expr::col(L::Language))).eq(language.trim().to_lowercase()))
             .all(db)
             .await?
@@ -180,7 +185,7 @@ pub async fn suggest(
     let mut meant_for: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
     if !categories.is_empty() {
         for row in community_asset_condition::Entity::find()
-            .filter(community_asset_condition::Column::AssetId.is_in(categories.keys().copied()))
+            .filter(any_of(backend, community_asset_condition::Column::AssetId, &with_categories))
             .all(db)
             .await?
         {
