@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use api::cli::{DemoRole, TokenSubject};
-use api::config::{AuthArgs, DatabaseArgs, LogFormat, ServeArgs};
 use clap::{Parser, Subcommand};
+use server::cli::{DemoRole, TokenSubject};
+use server::config::{AuthArgs, DatabaseArgs, LogFormat, ServeArgs};
 
 /// jemalloc instead of glibc malloc: see the workspace manifest.
 #[global_allocator]
@@ -106,20 +106,20 @@ async fn main() -> ExitCode {
 async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow::Result<()> {
     match command {
         Command::Serve(serve) => {
-            let db = api::db::connect_and_migrate(&database).await?;
+            let db = server::db::connect_and_migrate(&database).await?;
             if serve.demo {
                 seed_demo_unless_data(&db, serve.population).await?;
             }
-            api::server::serve(api::server::ServerConfig { database, auth, serve }, db).await
+            server::serve::serve(server::serve::ServerConfig { database, auth, serve }, db).await
         }
         Command::Migrate => {
-            api::db::connect_and_migrate(&database).await?;
-            eprintln!("migrations applied to {}", api::db::redact(&database.database_url));
+            server::db::connect_and_migrate(&database).await?;
+            eprintln!("migrations applied to {}", server::db::redact(&database.database_url));
             Ok(())
         }
         #[cfg(feature = "demo")]
         Command::SeedDemo { population, neighbourhoods, seed, today, wrong_check_digits } => {
-            let db = api::db::connect_and_migrate(&database).await?;
+            let db = server::db::connect_and_migrate(&database).await?;
             if !demo::is_empty(&db).await.map_err(|e| anyhow::anyhow!(e.client_message()))? {
                 anyhow::bail!("the database already holds data; seed-demo only fills an empty database");
             }
@@ -136,13 +136,13 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
             Ok(())
         }
         Command::Token { role, practitioner, ttl_minutes } => {
-            let db = api::db::connect_and_migrate(&database).await?;
+            let db = server::db::connect_and_migrate(&database).await?;
             let subject = match (role, practitioner) {
                 (_, Some(id)) => TokenSubject::Practitioner(id),
                 (Some(role), None) => TokenSubject::Role(role),
                 (None, None) => anyhow::bail!("give --role or --practitioner"),
             };
-            let token = api::cli::mint_token(&db, &auth, subject, chrono::Duration::minutes(ttl_minutes)).await?;
+            let token = server::cli::mint_token(&db, &auth, subject, chrono::Duration::minutes(ttl_minutes)).await?;
             println!("{token}");
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! The layers, as the compiler sees them: each workspace crate may depend only on the crates below
-//! it, the domain on nothing that speaks GraphQL or HTTP, and the production build of the binary
-//! (`--no-default-features`) on no demo generator. Read from `cargo metadata` and `cargo tree`, so
+//! it, the domain on nothing that speaks GraphQL or HTTP, the GraphQL schema (`api`) on nothing
+//! that speaks HTTP, JWT or the command line (the `server` crate's), and the production build of
+//! the binary (`--no-default-features`) on no demo generator. Read from `cargo metadata` and `cargo tree`, so
 //! a `Cargo.toml` that reaches up fails here, whatever the code does with it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,8 +16,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("migration", &[]),
     ("domain", &["entity"]),
     ("demo", &["domain", "entity"]),
-    ("api", &["domain", "entity", "migration"]),
-    ("neighbourhood", &["api", "demo", "migration"]),
+    ("api", &["domain", "entity"]),
+    ("server", &["api", "domain", "entity", "migration"]),
+    ("neighbourhood", &["api", "demo", "server"]),
 ];
 
 /// What the domain must not reach, directly or through any dependency.
@@ -30,6 +32,20 @@ const NOT_IN_THE_DOMAIN: &[&str] = &[
     "clap",
     "jsonwebtoken",
     "prometheus-client",
+];
+
+/// What the GraphQL schema must not reach: the transport, the tokens, the command line, metrics
+/// and migrations are the server's.
+const NOT_IN_THE_SCHEMA: &[&str] = &[
+    "axum",
+    "hyper",
+    "tower",
+    "tower-http",
+    "tungstenite",
+    "clap",
+    "jsonwebtoken",
+    "prometheus-client",
+    "sea-orm-migration",
 ];
 
 fn cargo() -> Command {
@@ -119,23 +135,40 @@ fn every_crate_depends_only_on_the_layers_below_it() {
     assert!(wrong.is_empty(), "dependencies that cross the layers: {wrong:?}");
 }
 
-#[test]
-fn the_domain_reaches_nothing_that_speaks_graphql_or_http() {
+/// Every package `krate` reaches through normal and build dependencies.
+fn reachable(krate: &str) -> BTreeSet<String> {
     let meta = metadata();
     let names = names(&meta);
     let edges = edges(&meta);
     let members = workspace_ids(&meta, &names);
     let mut seen = BTreeSet::new();
-    let mut stack = vec![members["domain"].clone()];
+    let mut stack = vec![members[krate].clone()];
     while let Some(id) = stack.pop() {
         if seen.insert(id.clone()) {
             stack.extend(edges[&id].iter().cloned());
         }
     }
-    let reached: BTreeSet<&str> = seen.iter().map(|id| names[id].as_str()).collect();
+    seen.iter().map(|id| names[id].clone()).collect()
+}
+
+#[test]
+fn the_domain_reaches_nothing_that_speaks_graphql_or_http() {
+    let reached = reachable("domain");
     assert!(reached.contains("sea-orm"), "the walk found the domain's dependencies: {reached:?}");
     let found: Vec<&&str> = NOT_IN_THE_DOMAIN.iter().filter(|name| reached.contains(**name)).collect();
     assert!(found.is_empty(), "the domain reaches {found:?}");
+}
+
+#[test]
+fn the_schema_reaches_nothing_that_speaks_http_or_tokens() {
+    let reached = reachable("api");
+    assert!(reached.contains("async-graphql"), "the walk found the schema's dependencies: {reached:?}");
+    let found: Vec<&&str> = NOT_IN_THE_SCHEMA.iter().filter(|name| reached.contains(**name)).collect();
+    assert!(found.is_empty(), "the GraphQL crate reaches {found:?}");
+    // And the server does reach them: the lists name crates that are really in the graph.
+    let served = reachable("server");
+    let missing: Vec<&&str> = NOT_IN_THE_SCHEMA.iter().filter(|name| !served.contains(**name)).collect();
+    assert!(missing.is_empty(), "the server no longer uses {missing:?}: take them off NOT_IN_THE_SCHEMA");
 }
 
 #[test]

@@ -1,29 +1,23 @@
-//! Neighbourhood's GraphQL service: the schema (nodes, resolvers, loaders and look-ahead priming),
-//! served over HTTP and WebSocket with its configuration and telemetry.
+//! Neighbourhood's GraphQL schema: nodes, resolvers, loaders and look-ahead priming. The `server`
+//! crate serves it over HTTP and WebSocket with its configuration, tokens and telemetry; nothing
+//! here knows HTTP, JWT or the command line.
 //!
 //! Resolvers authorise, call a `domain` function, map the result; the rules, queries and
 //! transactions live in the `domain` crate, which knows nothing of GraphQL. Every enum of the
 //! schema mirrors a stored or domain enum in `enums`; relay connections are in `connection`.
 
-pub mod auth;
-pub mod cli;
 pub mod cohorts;
-pub mod config;
 pub mod connection;
 pub mod context;
-pub mod db;
 pub mod directory;
 pub mod enums;
 pub mod error;
-pub mod graphiql;
 pub mod groups;
-pub mod http;
 pub mod input_check;
 pub mod live;
 pub mod loaders;
 pub mod lookahead;
 pub mod mdt;
-pub mod metrics;
 pub mod neighbourhoods;
 pub mod organisations;
 pub mod outcomes;
@@ -34,4 +28,3 @@ pub mod referrals;
 pub mod response_shape;
 pub mod scalars;
 pub mod schema;
-pub mod server;

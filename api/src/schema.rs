@@ -13,11 +13,10 @@ use async_graphql::{
 use futures::stream::{BoxStream, StreamExt};
 
 use crate::cohorts::{CohortMutation, CohortQuery};
-use crate::config::SchemaSettings;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::input_check::InputTypes;
-use crate::live::graphql::SubscriptionRoot;
+use crate::live::SubscriptionRoot;
 use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
@@ -219,8 +218,42 @@ impl Extension for Measured {
     }
 }
 
+/// What a schema is built with: the limits every request is held to, and whether it answers
+/// introspection and suggests field names. The server's flags default to `DEFAULT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaSettings {
+    /// Deepest selection nesting.
+    pub max_depth: u32,
+    /// Highest query complexity (each field costs 1; list fields multiply by their page size).
+    pub max_complexity: u32,
+    /// Most aliased fields in one request (aliases of `__typename` included).
+    pub max_aliases: u32,
+    /// Most field selections in one request after expanding fragments (`__typename` included).
+    pub max_fields: u32,
+    /// "Did you mean …" suggestions on unknown fields.
+    pub field_suggestions: bool,
+    pub introspection: bool,
+}
+
+impl SchemaSettings {
+    pub const DEFAULT: Self = Self {
+        max_depth: 12,
+        max_complexity: 5_000,
+        max_aliases: 30,
+        max_fields: 500,
+        field_suggestions: false,
+        introspection: false,
+    };
+}
+
+impl Default for SchemaSettings {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 pub fn build_schema(settings: &SchemaSettings) -> AppSchema {
-    let limits = &settings.limits;
+    let limits = settings;
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .limit_complexity(limits.max_complexity as usize)
         .limit_recursive_depth(64)

@@ -1,8 +1,8 @@
 //! The access policy seen from outside: who gets identifiable data, who gets aggregates only.
 
-use api::cli::DemoRole;
 use entity::ProfessionalRole;
 use serde_json::json;
+use server::cli::DemoRole;
 
 use crate::helpers::spawn_app;
 

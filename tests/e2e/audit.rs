@@ -1,11 +1,11 @@
 //! The access audit's group commit: concurrent reads are written together, each exactly once and
 //! before its reply; a read whose audit cannot be written is not served.
 
-use api::cli::DemoRole;
 use domain::audit::AuditLog;
 use domain::auth::{AccessReason, MdtWindow};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 

@@ -3,10 +3,10 @@
 //! per caller, one read of a meeting per change for all of a caller's subscriptions to it (audited
 //! once), and the close frame a stopping server sends to every websocket.
 
-use api::cli::DemoRole;
-use api::config::{CallerLimitArgs, LimitArgs};
 use sea_orm::EntityTrait;
 use serde_json::json;
+use server::cli::DemoRole;
+use server::config::{CallerLimitArgs, LimitArgs};
 
 use crate::helpers::{serve_args, spawn_app, spawn_app_with, AppOptions, TestApp};
 use crate::ws::{mutate, setting, ServerProcess, Ws, LIVE};

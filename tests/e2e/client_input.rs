@@ -3,9 +3,9 @@
 //! introspection queries work at the default limits, and the schema names its types as GraphQL
 //! clients expect.
 
-use api::cli::DemoRole;
-use api::config::LimitArgs;
 use serde_json::{json, Value};
+use server::cli::DemoRole;
+use server::config::LimitArgs;
 
 use crate::helpers::{fixture, serve_args, spawn_app, spawn_app_with, AppOptions, Reply};
 

@@ -1,10 +1,10 @@
 //! Saved cohorts: definitions, member counts that match a brute-force count, members, and the
 //! rules on creating and deleting them.
 
-use api::cli::DemoRole;
 use domain::frailty::FrailtyCategory;
 use domain::patients::age_on;
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use crate::helpers::spawn_app;

@@ -3,11 +3,11 @@
 //! commit together. Inside it, each write's own transaction is a savepoint: a write that fails
 //! undoes its own part only, and the caller's transaction goes on.
 
-use api::cli::DemoRole;
 use domain::auth::{load_caller, Caller, MdtWindow};
 use domain::groups::{self, NewGroup};
 use entity::{group_participant, group_session, patient, support_group};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use api::cli::DemoRole;
 use async_graphql::parser::types::{BaseType, Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 

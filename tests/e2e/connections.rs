@@ -1,11 +1,11 @@
 //! The server's database connections. The pool checks a connection with a round trip only when it
-//! has sat idle (`api::db::PING_IF_IDLE_FOR`), not before every statement; one the database dropped
+//! has sat idle (`server::db::PING_IF_IDLE_FOR`), not before every statement; one the database dropped
 //! while it sat idle is still found out and replaced before any request uses it.
 
-use api::cli::DemoRole;
 use futures::future::join_all;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::json;
+use server::cli::DemoRole;
 
 use crate::helpers::spawn_postgres_app;
 
@@ -41,7 +41,7 @@ async fn connections_the_database_dropped_while_idle_are_replaced_unnoticed() {
         .await
         .unwrap();
     assert!(killed.len() >= 2, "the pool held more than one connection: {} others", killed.len());
-    tokio::time::sleep(api::db::PING_IF_IDLE_FOR + std::time::Duration::from_millis(300)).await;
+    tokio::time::sleep(server::db::PING_IF_IDLE_FOR + std::time::Duration::from_millis(300)).await;
     // The pool needs every connection again; each dead one is found by its ping and replaced.
     for reply in join_all((0..6).map(|_| app.gql(&token, PAGE, json!({})))).await {
         assert_eq!(reply.status, 200, "{}", reply.body);

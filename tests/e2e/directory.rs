@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use api::cli::DemoRole;
 use domain::directory::geo::{distance_km, Point};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 

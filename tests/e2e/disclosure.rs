@@ -10,10 +10,10 @@
 //! laminar family of integer intervals are intervals, so checking a candidate value bottom-up is
 //! exact.
 
-use api::cli::DemoRole;
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{EntityTrait, IntoActiveModel};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use entity::{outcome_measurement, outcome_response, referral, MeasurementKind, ReferralService, ReferralStatus};

@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use api::cli::DemoRole;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{ActiveEnum, EntityTrait, IntoActiveModel, Iterable};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use entity::{

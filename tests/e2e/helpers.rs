@@ -2,11 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use api::auth::{Claims, JwtSigner};
-use api::cli::DemoRole;
-use api::config::{AuthArgs, DatabaseArgs, JwtAlgorithm, LimitArgs, ServeArgs};
 use sea_orm::{ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
+use server::auth::{Claims, JwtSigner};
+use server::cli::DemoRole;
+use server::config::{AuthArgs, DatabaseArgs, JwtAlgorithm, LimitArgs, ServeArgs};
 
 pub const SECRET: &str = "an-hs256-test-secret-of-at-least-32-bytes!";
 pub const ISSUER: &str = "neighbourhood-test";
@@ -85,15 +85,15 @@ pub fn serve_args(limits: LimitArgs) -> ServeArgs {
         graphiql: Some(false),
         introspection: Some(false),
         limits,
-        access: api::config::AccessArgs::default(),
+        access: server::config::AccessArgs::default(),
         // The suite pages through whole populations as fast as it can: the brakes are off unless a
         // test turns them on (tests/e2e/brakes.rs).
-        callers: api::config::CallerLimitArgs {
+        callers: server::config::CallerLimitArgs {
             rate_limit_requests_per_minute: 0,
             rate_limit_records_per_minute: 0,
-            ..api::config::CallerLimitArgs::default()
+            ..server::config::CallerLimitArgs::default()
         },
-        log_format: api::config::LogFormat::Text,
+        log_format: server::config::LogFormat::Text,
     }
 }
 
@@ -145,7 +145,7 @@ async fn fresh_database() -> (String, TestDatabase) {
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let (url, database) = fresh_database().await;
     let args = DatabaseArgs { database_url: url.clone(), ..options.database.clone() };
-    let mut db = api::db::connect_and_migrate(&args).await.expect("connect and migrate");
+    let mut db = server::db::connect_and_migrate(&args).await.expect("connect and migrate");
     let demo = demo::DemoOptions {
         population: options.population,
         neighbourhoods: options.neighbourhoods,
@@ -165,11 +165,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         }
         log.lock().expect("statement log").push(info.statement.to_string());
     });
-    let state = api::server::build_state(db.clone(), &options.auth, &options.serve).await.expect("state");
+    let state = server::serve::build_state(db.clone(), &options.auth, &options.serve).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = tokio::spawn(async move {
-        axum::serve(listener, api::http::router(state)).await.expect("serve");
+        axum::serve(listener, server::http::router(state)).await.expect("serve");
     });
     TestApp { addr, db, client: reqwest::Client::new(), statements, database, database_url: url, server }
 }
@@ -221,7 +221,9 @@ impl TestApp {
     }
 
     pub async fn practitioner(&self, role: DemoRole) -> entity::practitioner::Model {
-        api::cli::token_practitioner(&self.db, api::cli::TokenSubject::Role(role)).await.expect("demo practitioner")
+        server::cli::token_practitioner(&self.db, server::cli::TokenSubject::Role(role))
+            .await
+            .expect("demo practitioner")
     }
 
     /// A practitioner of `role` whose organisation takes part in the given neighbourhood only.

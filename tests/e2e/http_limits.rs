@@ -1,9 +1,9 @@
 //! The hardened HTTP surface: body, batch, depth, complexity, alias and field limits; GET never
 //! executes; introspection and suggestions as configured; GraphQL-over-HTTP negotiation.
 
-use api::cli::DemoRole;
-use api::config::LimitArgs;
 use serde_json::json;
+use server::cli::DemoRole;
+use server::config::LimitArgs;
 
 use crate::helpers::{serve_args, spawn_app, spawn_app_with, AppOptions};
 
@@ -258,8 +258,8 @@ async fn introspection_and_graphiql_follow_configuration_and_get_never_executes(
 #[tokio::test]
 async fn metrics_count_operations_by_outcome_and_error_code() {
     let app = spawn_app().await;
-    let token = app.token(api::cli::DemoRole::Coordinator).await;
-    let vcse = app.token(api::cli::DemoRole::Vcse).await;
+    let token = app.token(server::cli::DemoRole::Coordinator).await;
+    let vcse = app.token(server::cli::DemoRole::Vcse).await;
     let read = |app: &crate::helpers::TestApp| {
         let url = app.url("/metrics");
         let client = app.client.clone();

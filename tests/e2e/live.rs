@@ -3,12 +3,12 @@
 //! the handshake refuses what the protocol says to refuse, with its close codes; and on PostgreSQL
 //! a change made through one server process reaches a subscriber connected to another.
 
-use api::cli::DemoRole;
 use chrono::Utc;
 use entity::ProfessionalRole as R;
 use futures::SinkExt;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
+use server::cli::DemoRole;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -137,7 +137,7 @@ async fn connections_without_a_valid_token_are_closed_with_4403() {
     expired.nbf -= 3600;
     expired.exp -= 3600;
     let expired = signer.sign(&expired).unwrap();
-    let other_key = api::auth::JwtSigner::hs256(b"another-secret-of-at-least-32-bytes-long", ISSUER, AUDIENCE);
+    let other_key = server::auth::JwtSigner::hs256(b"another-secret-of-at-least-32-bytes-long", ISSUER, AUDIENCE);
     let forged = other_key.sign(&other_key.claims_for(&coordinator, chrono::Duration::minutes(10))).unwrap();
     let valid = app.token_for_practitioner(&coordinator);
     for (payload, says) in [
@@ -207,7 +207,7 @@ async fn the_protocol_refuses_what_it_must_with_its_close_codes() {
 
     // A connection runs a bounded number of subscriptions at once.
     let mut ws = Ws::ready(app.addr, &s.coordinator).await;
-    for n in 0..api::live::ws::MAX_SUBSCRIPTIONS {
+    for n in 0..server::ws::MAX_SUBSCRIPTIONS {
         ws.subscribe(&n.to_string(), &s.meeting).await;
         ws.expect(&n.to_string(), "SUBSCRIBED").await;
     }

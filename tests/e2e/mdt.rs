@@ -1,10 +1,10 @@
 //! MDT meetings: scheduling, invitations and quoracy, the agenda, decisions and actions (with
 //! their history), carry-forward to the next meeting, and a closed meeting's read-only rule.
 
-use api::cli::DemoRole;
 use chrono::{Duration, Utc};
 use entity::ProfessionalRole as R;
 use sea_orm::{EntityTrait, QueryFilter};
+use server::cli::DemoRole;
 
 use serde_json::{json, Value};
 

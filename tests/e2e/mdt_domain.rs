@@ -4,7 +4,6 @@
 //! of it. Composed in one transaction, the writes are announced after its commit; a rolled-back
 //! transaction leaves nothing to announce.
 
-use api::cli::DemoRole;
 use chrono::{DateTime, Duration, Utc};
 use domain::auth::{load_caller, Caller, MdtWindow};
 use domain::live::{ChangeKind, LiveBroker};
@@ -13,6 +12,7 @@ use entity::{mdt_meeting, mdt_meeting_required_discipline, patient, AgendaItemKi
 use entity::{MeetingAttendance, ProfessionalRole as R};
 use futures::{FutureExt, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp};

@@ -299,7 +299,7 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
     assert_eq!(both.error_code(), "BAD_USER_INPUT");
     assert_eq!(propose(None, 0).await.error_code(), "BAD_USER_INPUT");
     assert_eq!(propose(Some(0), 5).await.error_code(), "BAD_USER_INPUT");
-    let vcse = app.token(api::cli::DemoRole::Vcse).await;
+    let vcse = app.token(server::cli::DemoRole::Vcse).await;
     let refused = app.gql(&vcse, PROPOSE, json!({ "input": { "meetingId": upcoming, "criteria": criteria } })).await;
     assert_eq!(refused.error_code(), "FORBIDDEN");
 

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use api::cli::DemoRole;
 use async_graphql::parser::types::OperationType;
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 
@@ -94,10 +94,10 @@ async fn every_example_operation_validates_and_runs_against_the_demo() {
         ("cohortId", cohort),
         ("referralId", referral),
     ]);
-    let schema = api::schema::build_schema(&api::config::SchemaSettings::default());
+    let schema = api::schema::build_schema(&api::schema::SchemaSettings::default());
 
     let mut ran = 0;
-    for (file, text) in api::graphiql::OPERATIONS {
+    for (file, text) in server::graphiql::OPERATIONS {
         let document =
             async_graphql::parser::parse_query(text).unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
         for (name, operation) in document.operations.iter() {

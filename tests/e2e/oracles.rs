@@ -3,10 +3,10 @@
 //! from a person the caller may not see. Each is either an audited read of the people it is about
 //! or answered exactly as if that person did not exist.
 
-use api::cli::DemoRole;
 use entity::ProfessionalRole;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, AuditRow, TestApp};
 

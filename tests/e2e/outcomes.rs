@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use api::cli::DemoRole;
 use chrono::{Datelike, Days, NaiveDate, TimeZone};
 use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 

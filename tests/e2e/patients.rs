@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 
-use api::cli::DemoRole;
 use domain::frailty::FrailtyCategory;
 use domain::patients::age_on;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp};

@@ -1,9 +1,9 @@
 //! Care and support plans: versions and the conflict path, the person's agreement to share and
 //! its withdrawal, what a VCSE partner sees (the summary, nothing else), and the audit of reads.
 
-use api::cli::DemoRole;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 

@@ -3,12 +3,12 @@
 //! its identity, and a save based on a version that is no longer current (two people editing one
 //! plan) is refused CONFLICT naming the current version, with nothing of it stored.
 
-use api::cli::DemoRole;
 use domain::auth::{load_caller, Caller, MdtWindow};
 use domain::error::AppError;
 use domain::plans::{self, GoalDraft, PlanDraft};
 use entity::{care_plan, care_plan_goal, care_plan_revision, patient, GoalStatus, ReferralNeed};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp};

@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use api::cli::DemoRole;
-use api::config::DatabaseArgs;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
+use server::config::DatabaseArgs;
 
 use crate::helpers::{spawn_app_with, AppOptions, TestApp};
 

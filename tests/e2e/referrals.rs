@@ -1,9 +1,9 @@
 //! The referral pathway: every legal path, every illegal move refused with the state unchanged,
 //! duplicates and retries, who may see and move a referral, and the audit of every read.
 
-use api::cli::DemoRole;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, TestApp};
 use crate::scenarios::{create, move_to, pathway, reach, referral_input, Pathway, ATTEMPT, CREATE};

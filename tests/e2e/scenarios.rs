@@ -5,12 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use api::cli::DemoRole;
 use chrono::{Duration, Utc};
 use domain::frailty::FrailtyCategory;
 use entity::ProfessionalRole as R;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 use uuid::Uuid;
 
 use crate::helpers::{Reply, TestApp};

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use api::cli::DemoRole;
 use serde_json::json;
+use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, spawn_postgres_app};
 

@@ -1,13 +1,13 @@
 //! The token matrix: every way a bearer token can be wrong is refused with UNAUTHENTICATED (401),
 //! and the algorithm is pinned by configuration.
 
-use api::cli::DemoRole;
-use api::config::{JwtAlgorithm, LimitArgs};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
+use server::config::{JwtAlgorithm, LimitArgs};
 
 use crate::helpers::{
     fixture, hs256_auth, serve_args, spawn_app, spawn_app_with, AppOptions, TestApp, AUDIENCE, ISSUER, SECRET,
@@ -141,7 +141,7 @@ async fn hs256_token_matrix() {
 }
 
 /// A small app whose tokens must be signed with `algorithm` and the fixture key pair `keys`.
-async fn app_pinned_to(algorithm: JwtAlgorithm, keys: &str) -> (TestApp, api::config::AuthArgs) {
+async fn app_pinned_to(algorithm: JwtAlgorithm, keys: &str) -> (TestApp, server::config::AuthArgs) {
     let mut auth = hs256_auth();
     auth.jwt_algorithm = algorithm;
     auth.jwt_secret = None;
@@ -161,7 +161,7 @@ async fn app_pinned_to(algorithm: JwtAlgorithm, keys: &str) -> (TestApp, api::co
 async fn rs256_pinned_server_refuses_key_confusion() {
     let (app, auth) = app_pinned_to(JwtAlgorithm::Rs256, "rsa").await;
     let practitioner = app.practitioner(DemoRole::Gp).await;
-    let signer = api::auth::JwtSigner::from_config(&auth).unwrap();
+    let signer = server::auth::JwtSigner::from_config(&auth).unwrap();
     let claims = signer.claims_for(&practitioner, chrono::Duration::minutes(5));
     let ok = app.post_raw(Some(&signer.sign(&claims).unwrap()), json!({ "query": ME })).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
@@ -181,7 +181,7 @@ async fn rs256_pinned_server_refuses_key_confusion() {
 async fn es256_tokens_verify_with_the_configured_public_key() {
     let (app, auth) = app_pinned_to(JwtAlgorithm::Es256, "ec").await;
     let practitioner = app.practitioner(DemoRole::LinkWorker).await;
-    let signer = api::auth::JwtSigner::from_config(&auth).unwrap();
+    let signer = server::auth::JwtSigner::from_config(&auth).unwrap();
     let ok = app
         .post_raw(
             Some(&signer.sign(&signer.claims_for(&practitioner, chrono::Duration::minutes(5))).unwrap()),
@@ -196,18 +196,20 @@ async fn es256_tokens_verify_with_the_configured_public_key() {
 fn bad_key_configuration_is_refused_at_start_with_a_clear_message() {
     let mut auth = hs256_auth();
     auth.jwt_secret = Some("short".to_owned().into());
-    let err =
-        api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused).err().expect("short secret refused");
+    let err = server::auth::JwtVerifier::from_config(&auth, server::auth::DevSecret::Refused)
+        .err()
+        .expect("short secret refused");
     assert!(format!("{err:#}").contains("at least 32 bytes"), "{err:#}");
 
     auth.jwt_algorithm = JwtAlgorithm::Rs256;
     auth.jwt_public_key_file = None;
-    let err =
-        api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused).err().expect("missing key refused");
+    let err = server::auth::JwtVerifier::from_config(&auth, server::auth::DevSecret::Refused)
+        .err()
+        .expect("missing key refused");
     assert!(format!("{err:#}").contains("NEIGHBOURHOOD_JWT_PUBLIC_KEY_FILE"), "{err:#}");
 
     auth.jwt_public_key_file = Some(fixture("ec-public.pem"));
-    let err = api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused)
+    let err = server::auth::JwtVerifier::from_config(&auth, server::auth::DevSecret::Refused)
         .err()
         .expect("wrong key type refused");
     assert!(format!("{err:#}").contains("not an RSA public key"), "{err:#}");
@@ -215,7 +217,8 @@ fn bad_key_configuration_is_refused_at_start_with_a_clear_message() {
     // Outside demo mode, a server with no key configured refuses to start.
     let mut auth = hs256_auth();
     auth.jwt_secret = None;
-    let err = api::auth::JwtVerifier::from_config(&auth, api::auth::DevSecret::Refused).err().expect("no key refused");
+    let err =
+        server::auth::JwtVerifier::from_config(&auth, server::auth::DevSecret::Refused).err().expect("no key refused");
     assert!(format!("{err:#}").contains("NEIGHBOURHOOD_JWT_SECRET"), "{err:#}");
     let _ = (ISSUER, AUDIENCE);
 }

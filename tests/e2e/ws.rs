@@ -6,10 +6,10 @@ use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use api::cli::DemoRole;
 use entity::ProfessionalRole as R;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use server::cli::DemoRole;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use entity::{OrganisationKind, ProfessionalRole};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, ReferralView};
 
 /// The authenticated practitioner, with what the access policy needs to decide.
@@ -23,6 +23,35 @@ pub struct Caller {
     pub neighbourhood_ids: Vec<Uuid>,
     /// People on the agenda of an MDT meeting the caller is invited to, while its access window is open.
     pub mdt_patient_ids: Vec<Uuid>,
+}
+
+/// Who a verified token says its bearer is, before the records are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bearer {
+    pub practitioner_id: Uuid,
+    pub organisation_id: Uuid,
+    /// The professional role as stored (e.g. `int_coordinator`).
+    pub role: String,
+}
+
+impl Bearer {
+    /// Whether `caller` is still who the token says: the same practitioner, organisation and role.
+    pub fn is(&self, caller: &Caller) -> bool {
+        caller.practitioner_id == self.practitioner_id
+            && caller.organisation_id == self.organisation_id
+            && caller.role.to_value() == self.role
+    }
+
+    /// The caller this bearer is, as the records say now: refused when the practitioner is no
+    /// longer active (`None`) or has moved organisation or role since the token was issued.
+    pub fn matched(&self, caller: Option<Caller>) -> AppResult<Caller> {
+        caller.filter(|c| self.is(c)).ok_or_else(Self::stale)
+    }
+
+    /// The refusal of a token whose practitioner record no longer agrees with it.
+    pub fn stale() -> AppError {
+        AppError::Unauthenticated("the token does not match an active practitioner record".to_owned())
+    }
 }
 
 /// How long around an MDT meeting its invitees may open the records of the people on its agenda.

@@ -3,7 +3,6 @@
 //! subscriptions (`live::ws`), /livez and /readyz. Bodies, batches and
 //! queries are bounded; every request gets a correlation id; errors never carry database text.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{BatchRequest, Response as GqlResponse, ServerError};
@@ -18,14 +17,12 @@ use axum::Router;
 use headers_accept::Accept;
 use mediatype::names::{APPLICATION, CHARSET, HTML, JSON, TEXT};
 use mediatype::{MediaType, MediaTypeBuf, Name, ReadParams, WriteParams};
-use sea_orm::DatabaseConnection;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{self, JwtVerifier};
-use crate::context::RequestContext;
-use crate::schema::AppSchema;
+use crate::auth;
+use crate::state::AppState;
+use api::context::RequestContext;
 use domain::error::{code, AppError};
-use domain::live::LiveBroker;
 use domain::telemetry;
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -33,36 +30,6 @@ const APPLICATION_JSON: &str = "application/json";
 const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Where a client's own `x-request-id` is moved to (logged, never trusted).
 const CLIENT_REQUEST_ID_HEADER: &str = "x-client-request-id";
-
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub max_body_bytes: usize,
-    pub max_batch: usize,
-    pub graphiql: bool,
-    /// Introspection answered, and the SDL served at GET /schema.graphql.
-    pub introspection: bool,
-    /// How long around an MDT meeting its invitees may open the records of the people on its agenda.
-    pub mdt_window: domain::auth::MdtWindow,
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub schema: AppSchema,
-    pub db: DatabaseConnection,
-    pub verifier: Arc<JwtVerifier>,
-    pub settings: Arc<HttpSettings>,
-    pub live: LiveBroker,
-    pub audit: domain::audit::AuditLog,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// Per-caller rate limits (requests here; records read through the audit writer).
-    pub brakes: domain::brake::Brakes,
-    /// Per-caller websocket limits and the shared reads of their subscriptions (`live::ws`).
-    pub live_callers: crate::live::ws::CallerSockets,
-    /// Cancelled when the server is asked to stop: every websocket then closes with 1001.
-    pub shutdown: tokio_util::sync::CancellationToken,
-    /// The websocket tasks, so that shutdown can wait for their close frames to go out.
-    pub sockets: tokio_util::task::TaskTracker,
-}
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
@@ -157,7 +124,7 @@ async fn get_graphql(
     match upgrade {
         Ok(upgrade) => {
             let request_id = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-            crate::live::ws::upgrade(state, upgrade, request_id)
+            crate::ws::upgrade(state, upgrade, request_id)
         }
         Err(rejection) => rejection.into_response(),
     }
@@ -460,7 +427,7 @@ fn status_for(error: &AppError) -> StatusCode {
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<domain::auth::Caller, AppError> {
     let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let token = auth::bearer_token(header)?;
-    auth::authenticate(&state.db, &state.verifier, token, state.settings.mdt_window).await
+    state.auth.caller(token).await
 }
 
 async fn execute_one(

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use api::schema::SchemaSettings;
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
@@ -219,27 +220,27 @@ pub struct LimitArgs {
     pub max_batch: u32,
 
     /// Deepest selection nesting.
-    #[arg(long, env = "NEIGHBOURHOOD_MAX_DEPTH", default_value_t = 12,
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_DEPTH", default_value_t = SchemaSettings::DEFAULT.max_depth,
           value_parser = clap::value_parser!(u32).range(2..=64))]
     pub max_depth: u32,
 
     /// Highest query complexity (each field costs 1; list fields multiply by their page size).
-    #[arg(long, env = "NEIGHBOURHOOD_MAX_COMPLEXITY", default_value_t = 5_000,
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_COMPLEXITY", default_value_t = SchemaSettings::DEFAULT.max_complexity,
           value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     pub max_complexity: u32,
 
     /// Most aliased fields in one request (aliases of `__typename` included).
-    #[arg(long, env = "NEIGHBOURHOOD_MAX_ALIASES", default_value_t = 30,
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_ALIASES", default_value_t = SchemaSettings::DEFAULT.max_aliases,
           value_parser = clap::value_parser!(u32).range(0..=1_000))]
     pub max_aliases: u32,
 
     /// Most field selections in one request after expanding fragments (`__typename` included).
-    #[arg(long, env = "NEIGHBOURHOOD_MAX_FIELDS", default_value_t = 500,
+    #[arg(long, env = "NEIGHBOURHOOD_MAX_FIELDS", default_value_t = SchemaSettings::DEFAULT.max_fields,
           value_parser = clap::value_parser!(u32).range(10..=100_000))]
     pub max_fields: u32,
 
     /// Answer with "did you mean …" suggestions on unknown fields.
-    #[arg(long, env = "NEIGHBOURHOOD_FIELD_SUGGESTIONS", default_value_t = false)]
+    #[arg(long, env = "NEIGHBOURHOOD_FIELD_SUGGESTIONS", default_value_t = SchemaSettings::DEFAULT.field_suggestions)]
     pub field_suggestions: bool,
 }
 
@@ -248,18 +249,25 @@ impl Default for LimitArgs {
         Self {
             max_body_bytes: 65_536,
             max_batch: 10,
-            max_depth: 12,
-            max_complexity: 5_000,
-            max_aliases: 30,
-            max_fields: 500,
-            field_suggestions: false,
+            max_depth: SchemaSettings::DEFAULT.max_depth,
+            max_complexity: SchemaSettings::DEFAULT.max_complexity,
+            max_aliases: SchemaSettings::DEFAULT.max_aliases,
+            max_fields: SchemaSettings::DEFAULT.max_fields,
+            field_suggestions: SchemaSettings::DEFAULT.field_suggestions,
         }
     }
 }
 
-/// What the schema needs to know at build time.
-#[derive(Debug, Clone, Default)]
-pub struct SchemaSettings {
-    pub limits: LimitArgs,
-    pub introspection: bool,
+impl LimitArgs {
+    /// The settings of the schema these limits build (the body size and batch are HTTP's).
+    pub fn schema(&self, introspection: bool) -> SchemaSettings {
+        SchemaSettings {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_fields: self.max_fields,
+            field_suggestions: self.field_suggestions,
+            introspection,
+        }
+    }
 }

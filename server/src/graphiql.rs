@@ -1,5 +1,5 @@
 //! GraphiQL served from the binary, for networks that cannot reach a CDN (locked-down NHS
-//! networks among them): its scripts and styles are embedded (`api/assets/graphiql`, refreshed by
+//! networks among them): its scripts and styles are embedded (`server/assets/graphiql`, refreshed by
 //! its `update.sh` from npm at pinned versions) and served under `/graphiql/`. The page opens with
 //! the example operations of `docs/operations` as tabs, a Headers template for the bearer token,
 //! a line saying how to get one, and subscriptions over the same WebSocket endpoint, authenticated

@@ -31,6 +31,13 @@ pub struct Claims {
     pub exp: i64,
 }
 
+impl Claims {
+    /// Who the claims say the bearer is.
+    pub fn bearer(&self) -> domain::auth::Bearer {
+        domain::auth::Bearer { practitioner_id: self.sub, organisation_id: self.org, role: self.role.clone() }
+    }
+}
+
 /// Shortest acceptable HS256 secret (RFC 7518 §3.2: at least the hash size).
 pub const MIN_SECRET_BYTES: usize = 32;
 

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::{DevSecret, JwtVerifier};
-use crate::config::{AuthArgs, DatabaseArgs, SchemaSettings, ServeArgs};
+use crate::auth::{Authenticator, DevSecret, JwtVerifier};
+use crate::config::{AuthArgs, DatabaseArgs, ServeArgs};
 use crate::db;
-use crate::http::{router, AppState, HttpSettings};
-use crate::schema::build_schema;
+use crate::http::router;
+use crate::state::{AppState, HttpSettings};
+use api::schema::build_schema;
 use domain::live::LiveBroker;
 
 /// Everything `serve` needs, already validated.
@@ -29,8 +30,12 @@ pub async fn build_state(
     let dev_secret = if serve.demo { DevSecret::Allowed } else { DevSecret::Refused };
     let verifier = JwtVerifier::from_config(auth, dev_secret).context("JWT configuration")?;
     let introspection = serve.introspection.unwrap_or(serve.demo);
-    let settings = SchemaSettings { limits: serve.limits.clone(), introspection };
+    let settings = serve.limits.schema(introspection);
     let live = LiveBroker::start(&db).await?;
+    let window = domain::auth::MdtWindow {
+        days_before: serve.access.mdt_access_days_before,
+        days_after: serve.access.mdt_access_days_after,
+    };
     let callers = &serve.callers;
     let brakes = domain::brake::Brakes::new(
         db.clone(),
@@ -41,25 +46,21 @@ pub async fn build_state(
         schema: build_schema(&settings),
         audit: domain::audit::AuditLog::start(db.clone()).with_brakes(brakes.clone()),
         brakes,
-        live_callers: crate::live::ws::CallerSockets::new(
+        live_callers: crate::ws::CallerSockets::new(
             callers.max_websockets_per_caller,
             callers.max_subscriptions_per_caller,
         ),
         shutdown: tokio_util::sync::CancellationToken::new(),
         sockets: tokio_util::task::TaskTracker::new(),
+        auth: Authenticator::new(db.clone(), verifier, window),
         db,
         live,
         metrics: Arc::new(crate::metrics::Metrics::default()),
-        verifier: Arc::new(verifier),
         settings: Arc::new(HttpSettings {
             max_body_bytes: serve.limits.max_body_bytes as usize,
             max_batch: serve.limits.max_batch as usize,
             graphiql: serve.graphiql.unwrap_or(serve.demo),
             introspection,
-            mdt_window: domain::auth::MdtWindow {
-                days_before: serve.access.mdt_access_days_before,
-                days_after: serve.access.mdt_access_days_after,
-            },
         }),
     })
 }

@@ -26,9 +26,9 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::graphql::{SharedReads, Subscriber};
 use crate::auth;
-use crate::http::AppState;
+use crate::state::AppState;
+use api::live::{SharedReads, Subscriber};
 use domain::error::AppError;
 
 /// The WebSocket subprotocol spoken here.
@@ -284,16 +284,14 @@ impl Connection {
         let token = token_in(&payload).map_err(refuse)?;
         let state = &self.state;
         // `authenticate` verifies the token too; its claims are read here only for `exp`.
-        let claims = state.verifier.verify(&token).map_err(refuse)?;
-        let caller =
-            auth::authenticate(&state.db, &state.verifier, &token, state.settings.mdt_window).await.map_err(refuse)?;
+        let claims = state.auth.verify(&token).map_err(refuse)?;
+        let caller = state.auth.caller(&token).await.map_err(refuse)?;
         let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
             .ok_or_else(|| refuse(AppError::Unauthenticated("the token's exp is out of range".to_owned())))?;
         tracing::info!(practitioner = %caller.practitioner_id, "websocket connection acknowledged");
         let subscriber = Subscriber {
             db: state.db.clone(),
-            verifier: state.verifier.clone(),
-            window: state.settings.mdt_window,
+            tokens: Arc::new(state.auth.clone()),
             live: state.live.clone(),
             audit: state.audit.clone(),
             token: Arc::new(SecretString::from(token)),
