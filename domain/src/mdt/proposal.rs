@@ -157,6 +157,30 @@ pub async fn propose(
     now: DateTime<Utc>,
     request: &ProposalRequest,
 ) -> AppResult<(mdt_meeting::Model, Vec<Proposal>)> {
+    let meeting = checked_meeting(db, caller, request).await?;
+    let since = meeting.starts_at - Duration::days(request.not_discussed_days);
+    let cohort = caller
+        .patient_scope()?
+        .condition()
+        .add(patient::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
+        .add(criteria_condition(&request.criteria, today))
+        .add(Expr::exists(recently_discussed(&meeting, since)).not());
+    let people = patient::Entity::find().filter(cohort.clone()).all(db).await?;
+    if people.is_empty() {
+        return Ok((meeting, Vec::new()));
+    }
+    let evidence = Evidence::load(db, &meeting, &cohort, today, now).await?;
+    let reasons = evidence.reasons(caller, today, now);
+    Ok((meeting, ranked(people, reasons, &evidence, caller, request.limit)))
+}
+
+/// The meeting a proposal is for, with the request checked against it: organised by the caller,
+/// not closed, a cohort and a practice of its own neighbourhood, bounds in range.
+async fn checked_meeting(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    request: &ProposalRequest,
+) -> AppResult<mdt_meeting::Model> {
     let meeting = organised(db, caller, request.meeting_id).await?;
     super::not_closed(&meeting)?;
     if request.cohort_neighbourhood.is_some_and(|n| n != meeting.neighbourhood_id) {
@@ -179,151 +203,143 @@ pub async fn propose(
             return Err(AppError::bad_input("practiceId", "no one in the meeting's neighbourhood is registered there"));
         }
     }
-    let since = meeting.starts_at - Duration::days(request.not_discussed_days);
-    let cohort = caller
-        .patient_scope()?
-        .condition()
-        .add(patient::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
-        .add(criteria_condition(&request.criteria, today))
-        .add(Expr::exists(recently_discussed(&meeting, since)).not());
-    let cohort_ids = || {
-        Query::select()
-            .column((patient::Entity, patient::Column::Id))
-            .from(patient::Entity)
-            .cond_where(cohort.clone())
-            .to_owned()
-    };
+    Ok(meeting)
+}
 
-    let people = patient::Entity::find().filter(cohort.clone()).all(db).await?;
-    if people.is_empty() {
-        return Ok((meeting, Vec::new()));
+/// What the records say about a cohort, each signal one statement with the cohort as a subquery.
+struct Evidence {
+    condition_counts: HashMap<Uuid, i64>,
+    /// Referrals waiting for first contact since before the long wait, oldest first.
+    long_waits: Vec<referral::Model>,
+    /// Open MDT actions past their due date, most overdue first.
+    overdue: Vec<mdt_action::Model>,
+    /// SWEMWBS measurements with a metric score, oldest first.
+    wellbeing: Vec<outcome_measurement::Model>,
+    /// When each person was last on one of the neighbourhood's agendas up to this meeting.
+    last_discussed: HashMap<Uuid, DateTime<Utc>>,
+}
+
+impl Evidence {
+    async fn load(
+        db: &impl ConnectionTrait,
+        meeting: &mdt_meeting::Model,
+        cohort: &Condition,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let cohort_ids = || {
+            Query::select()
+                .column((patient::Entity, patient::Column::Id))
+                .from(patient::Entity)
+                .cond_where(cohort.clone())
+                .to_owned()
+        };
+        let condition_counts = patient_condition::Entity::find()
+            .select_only()
+            .column(patient_condition::Column::PatientId)
+            .column_as(patient_condition::Column::Id.count(), "n")
+            .filter(patient_condition::Column::PatientId.in_subquery(cohort_ids()))
+            .group_by(patient_condition::Column::PatientId)
+            .into_tuple::<(Uuid, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let long_waits = referral::Entity::find()
+            .filter(referral::Column::Status.is_in(crate::referrals::state::WAITING))
+            .filter(referral::Column::CreatedAt.lt(now - Duration::days(LONG_WAIT_DAYS)))
+            .filter(referral::Column::PatientId.in_subquery(cohort_ids()))
+            .order_by_asc(referral::Column::CreatedAt)
+            .all(db)
+            .await?;
+        let overdue = mdt_action::Entity::find()
+            .filter(mdt_action::Column::Status.eq(PlanActionStatus::Open))
+            .filter(mdt_action::Column::DueDate.lt(today))
+            .filter(mdt_action::Column::PatientId.in_subquery(cohort_ids()))
+            .order_by_asc(mdt_action::Column::DueDate)
+            .all(db)
+            .await?;
+        let wellbeing = outcome_measurement::Entity::find()
+            .filter(outcome_measurement::Column::Instrument.eq("swemwbs"))
+            .filter(outcome_measurement::Column::MetricScore.is_not_null())
+            .filter(outcome_measurement::Column::PatientId.in_subquery(cohort_ids()))
+            .order_by_asc(outcome_measurement::Column::TakenOn)
+            .order_by_asc(outcome_measurement::Column::Id)
+            .all(db)
+            .await?;
+        let last_discussed = mdt_agenda_item::Entity::find()
+            .select_only()
+            .column(mdt_agenda_item::Column::PatientId)
+            .column_as(Expr::col((mdt_meeting::Entity, mdt_meeting::Column::StartsAt)).max(), "last")
+            .join(
+                JoinType::InnerJoin,
+                mdt_agenda_item::Entity::belongs_to(mdt_meeting::Entity)
+                    .from(mdt_agenda_item::Column::MeetingId)
+                    .to(mdt_meeting::Column::Id)
+                    .into(),
+            )
+            .filter(mdt_agenda_item::Column::OpenKey.is_not_null())
+            .filter(mdt_meeting::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
+            .filter(mdt_meeting::Column::StartsAt.lte(meeting.starts_at))
+            .filter(mdt_agenda_item::Column::PatientId.in_subquery(cohort_ids()))
+            .group_by(mdt_agenda_item::Column::PatientId)
+            .into_tuple::<(Uuid, DateTime<Utc>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Self { condition_counts, long_waits, overdue, wellbeing, last_discussed })
     }
 
-    let condition_counts: HashMap<Uuid, i64> = patient_condition::Entity::find()
-        .select_only()
-        .column(patient_condition::Column::PatientId)
-        .column_as(patient_condition::Column::Id.count(), "n")
-        .filter(patient_condition::Column::PatientId.in_subquery(cohort_ids()))
-        .group_by(patient_condition::Column::PatientId)
-        .into_tuple::<(Uuid, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-
-    let waiting_since = now - Duration::days(LONG_WAIT_DAYS);
-    let long_waits = referral::Entity::find()
-        .filter(referral::Column::Status.is_in(crate::referrals::state::WAITING))
-        .filter(referral::Column::CreatedAt.lt(waiting_since))
-        .filter(referral::Column::PatientId.in_subquery(cohort_ids()))
-        .order_by_asc(referral::Column::CreatedAt)
-        .all(db)
-        .await?;
-
-    let overdue = mdt_action::Entity::find()
-        .filter(mdt_action::Column::Status.eq(PlanActionStatus::Open))
-        .filter(mdt_action::Column::DueDate.lt(today))
-        .filter(mdt_action::Column::PatientId.in_subquery(cohort_ids()))
-        .order_by_asc(mdt_action::Column::DueDate)
-        .all(db)
-        .await?;
-
-    let wellbeing = outcome_measurement::Entity::find()
-        .filter(outcome_measurement::Column::Instrument.eq("swemwbs"))
-        .filter(outcome_measurement::Column::MetricScore.is_not_null())
-        .filter(outcome_measurement::Column::PatientId.in_subquery(cohort_ids()))
-        .order_by_asc(outcome_measurement::Column::TakenOn)
-        .order_by_asc(outcome_measurement::Column::Id)
-        .all(db)
-        .await?;
-
-    let last_discussed: HashMap<Uuid, DateTime<Utc>> = mdt_agenda_item::Entity::find()
-        .select_only()
-        .column(mdt_agenda_item::Column::PatientId)
-        .column_as(Expr::col((mdt_meeting::Entity, mdt_meeting::Column::StartsAt)).max(), "last")
-        .join(
-            JoinType::InnerJoin,
-            mdt_agenda_item::Entity::belongs_to(mdt_meeting::Entity)
-                .from(mdt_agenda_item::Column::MeetingId)
-                .to(mdt_meeting::Column::Id)
-                .into(),
-        )
-        .filter(mdt_agenda_item::Column::OpenKey.is_not_null())
-        .filter(mdt_meeting::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
-        .filter(mdt_meeting::Column::StartsAt.lte(meeting.starts_at))
-        .filter(mdt_agenda_item::Column::PatientId.in_subquery(cohort_ids()))
-        .group_by(mdt_agenda_item::Column::PatientId)
-        .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-
-    let mut reasons: HashMap<Uuid, Vec<ProposalReason>> = HashMap::new();
-    // Only referrals the proposer is a party to: a referral between other organisations is theirs
-    // to know, and a reason becomes the agenda item's text, which every invitee reads.
-    for r in long_waits.iter().filter(|r| caller.may_see_referral(r)) {
-        let days = (now - r.created_at).num_days();
-        let weeks = days / 7;
-        reasons.entry(r.patient_id).or_default().push(ProposalReason {
-            kind: ProposalReasonKind::ReferralWaiting,
-            detail: format!(
-                "Referral to {} waiting {weeks} weeks for first contact (since {})",
-                service_words(r.service),
-                day(r.created_at.date_naive())
-            ),
-            weight: 25 + ((days - LONG_WAIT_DAYS) / 7).clamp(0, 20) as i32,
-        });
-    }
-    for a in &overdue {
-        let Some(due) = a.due_date else { continue };
-        reasons.entry(a.patient_id).or_default().push(ProposalReason {
-            kind: ProposalReasonKind::OverdueAction,
-            detail: format!("MDT action overdue since {}: {}", day(due), a.text),
-            weight: 20,
-        });
-    }
-    let mut series: BTreeMap<Uuid, Vec<&outcome_measurement::Model>> = BTreeMap::new();
-    for m in &wellbeing {
-        series.entry(m.patient_id).or_default().push(m);
-    }
-    for (patient_id, list) in series {
-        let [.., before, latest] = list.as_slice() else { continue };
-        let Some(fall) = wellbeing_fall(latest, before, today) else { continue };
-        if let (Some(was), Some(is)) = (before.metric_score, latest.metric_score) {
-            reasons.entry(patient_id).or_default().push(ProposalReason {
-                kind: ProposalReasonKind::FallingWellbeing,
-                detail: format!(
-                    "Wellbeing falling: SWEMWBS {was:.1} on {} to {is:.1} on {} (−{fall:.1})",
-                    day(before.taken_on),
-                    day(latest.taken_on)
-                ),
-                weight: 20 + (5.0 * fall).round() as i32,
-            });
+    /// The reasons of the waits, overdue actions and falls in wellbeing, by person (frailty and
+    /// multimorbidity come with the person: see `ranked`).
+    fn reasons(&self, caller: &Caller, today: NaiveDate, now: DateTime<Utc>) -> HashMap<Uuid, Vec<ProposalReason>> {
+        let mut reasons: HashMap<Uuid, Vec<ProposalReason>> = HashMap::new();
+        // Only referrals the proposer is a party to: a referral between other organisations is
+        // theirs to know, and a reason becomes the agenda item's text, which every invitee reads.
+        for r in self.long_waits.iter().filter(|r| caller.may_see_referral(r)) {
+            reasons.entry(r.patient_id).or_default().push(waiting_reason(r, now));
         }
+        for a in &self.overdue {
+            if let Some(reason) = overdue_reason(a) {
+                reasons.entry(a.patient_id).or_default().push(reason);
+            }
+        }
+        let mut series: BTreeMap<Uuid, Vec<&outcome_measurement::Model>> = BTreeMap::new();
+        for m in &self.wellbeing {
+            series.entry(m.patient_id).or_default().push(m);
+        }
+        for (patient_id, list) in series {
+            let [.., before, latest] = list.as_slice() else { continue };
+            if let Some(reason) = wellbeing_reason(before, latest, today) {
+                reasons.entry(patient_id).or_default().push(reason);
+            }
+        }
+        reasons
     }
+}
 
+/// The people the caller may see who have a reason, each with all of theirs, most urgent first
+/// (ties to the higher eFI, then the id), at most `limit`.
+fn ranked(
+    people: Vec<patient::Model>,
+    mut reasons: HashMap<Uuid, Vec<ProposalReason>>,
+    evidence: &Evidence,
+    caller: &Caller,
+    limit: u64,
+) -> Vec<Proposal> {
     let mut proposals: Vec<Proposal> = people
         .into_iter()
         .filter_map(|p| {
             let grant = caller.grant_for(&p)?;
             let mut list = reasons.remove(&p.id).unwrap_or_default();
-            if let Some(r) = frailty_reason(&p) {
-                list.push(r);
-            }
-            let conditions = condition_counts.get(&p.id).copied().unwrap_or(0);
-            if conditions >= 2 {
-                list.push(ProposalReason {
-                    kind: ProposalReasonKind::Multimorbidity,
-                    detail: format!("{conditions} long-term conditions"),
-                    weight: std::cmp::min(2 * conditions as i32, 10),
-                });
-            }
+            list.extend(frailty_reason(&p));
+            list.extend(multimorbidity_reason(evidence.condition_counts.get(&p.id).copied().unwrap_or(0)));
             list.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.kind.cmp(&b.kind)));
             Some(Proposal {
                 urgency: list.iter().map(|r| r.weight).sum(),
                 reasons: list,
-                last_discussed_on: last_discussed.get(&p.id).map(|at| at.date_naive()),
+                last_discussed_on: evidence.last_discussed.get(&p.id).map(|at| at.date_naive()),
                 grant,
                 patient: p,
             })
@@ -336,8 +352,61 @@ pub async fn propose(
             .then(b.patient.efi_score.unwrap_or(0.0).total_cmp(&a.patient.efi_score.unwrap_or(0.0)))
             .then(a.patient.id.cmp(&b.patient.id))
     });
-    proposals.truncate(request.limit as usize);
-    Ok((meeting, proposals))
+    proposals.truncate(limit as usize);
+    proposals
+}
+
+/// A referral waiting for first contact: 25, and 1 a week beyond the long wait (at most 20 more).
+pub fn waiting_reason(r: &referral::Model, now: DateTime<Utc>) -> ProposalReason {
+    let days = (now - r.created_at).num_days();
+    let weeks = days / 7;
+    ProposalReason {
+        kind: ProposalReasonKind::ReferralWaiting,
+        detail: format!(
+            "Referral to {} waiting {weeks} weeks for first contact (since {})",
+            service_words(r.service),
+            day(r.created_at.date_naive())
+        ),
+        weight: 25 + ((days - LONG_WAIT_DAYS) / 7).clamp(0, 20) as i32,
+    }
+}
+
+/// An overdue MDT action (one without a due date is never overdue): 20.
+pub fn overdue_reason(a: &mdt_action::Model) -> Option<ProposalReason> {
+    let due = a.due_date?;
+    Some(ProposalReason {
+        kind: ProposalReasonKind::OverdueAction,
+        detail: format!("MDT action overdue since {}: {}", day(due), a.text),
+        weight: 20,
+    })
+}
+
+/// Falling wellbeing from `before` to `latest` (see `wellbeing_fall`): 20, and 5 a point.
+pub fn wellbeing_reason(
+    before: &outcome_measurement::Model,
+    latest: &outcome_measurement::Model,
+    today: NaiveDate,
+) -> Option<ProposalReason> {
+    let fall = wellbeing_fall(latest, before, today)?;
+    let (was, is) = (before.metric_score?, latest.metric_score?);
+    Some(ProposalReason {
+        kind: ProposalReasonKind::FallingWellbeing,
+        detail: format!(
+            "Wellbeing falling: SWEMWBS {was:.1} on {} to {is:.1} on {} (−{fall:.1})",
+            day(before.taken_on),
+            day(latest.taken_on)
+        ),
+        weight: 20 + (5.0 * fall).round() as i32,
+    })
+}
+
+/// Two or more long-term conditions: 2 a condition, at most 10.
+pub fn multimorbidity_reason(conditions: i64) -> Option<ProposalReason> {
+    (conditions >= 2).then(|| ProposalReason {
+        kind: ProposalReasonKind::Multimorbidity,
+        detail: format!("{conditions} long-term conditions"),
+        weight: std::cmp::min(2 * conditions as i32, 10),
+    })
 }
 
 /// How far the metric score fell from `before` to `latest`, when that counts as falling wellbeing:
@@ -480,5 +549,97 @@ mod reason_tests {
         let on_the_edge = swemwbs(Some(17.0), today - Duration::days(WELLBEING_RECENT_DAYS));
         assert!(wellbeing_fall(&on_the_edge, &before, today).is_some());
         assert_eq!(wellbeing_fall(&swemwbs(None, today), &before, today), None, "no score, no fall");
+    }
+
+    #[test]
+    fn a_fall_in_wellbeing_weighs_twenty_and_five_a_point() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let before = swemwbs(Some(23.2), NaiveDate::from_ymd_opt(2026, 8, 6).unwrap());
+        let latest = swemwbs(Some(20.2), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+        let reason = wellbeing_reason(&before, &latest, today).expect("a fall of 3 points");
+        assert_eq!(reason.kind, ProposalReasonKind::FallingWellbeing);
+        assert_eq!(reason.weight, 35);
+        assert_eq!(reason.detail, "Wellbeing falling: SWEMWBS 23.2 on 6 Aug 2026 to 20.2 on 24 Nov 2026 (−3.0)");
+        assert_eq!(wellbeing_reason(&latest, &before, today), None, "a rise is no reason");
+    }
+
+    fn waiting_since(created_at: DateTime<Utc>) -> referral::Model {
+        referral::Model {
+            id: Uuid::now_v7(),
+            patient_id: Uuid::nil(),
+            source: entity::ReferralSource::Gp,
+            referring_practitioner_id: Uuid::nil(),
+            referring_organisation_id: Uuid::nil(),
+            service: entity::ReferralService::AdultSocialCare,
+            receiving_organisation_id: Uuid::nil(),
+            urgency: entity::Urgency::Routine,
+            context: None,
+            partner_summary: None,
+            consent_recorded_by: Uuid::nil(),
+            consent_recorded_at: created_at,
+            status: entity::ReferralStatus::Received,
+            open_key: None,
+            assigned_practitioner_id: None,
+            idempotency_key: None,
+            first_contact_at: None,
+            ended_at: None,
+            outcome: None,
+            rejection_reason: None,
+            suggested_alternative: None,
+            created_at,
+            updated_at: created_at,
+        }
+    }
+
+    #[test]
+    fn a_long_wait_weighs_twenty_five_and_a_point_a_week_beyond_eight_up_to_forty_five() {
+        let now = "2026-12-04T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let weight = |days: i64| waiting_reason(&waiting_since(now - Duration::days(days)), now).weight;
+        assert_eq!(weight(LONG_WAIT_DAYS), 25);
+        assert_eq!(weight(LONG_WAIT_DAYS + 6), 25, "a part week adds nothing");
+        assert_eq!(weight(LONG_WAIT_DAYS + 7), 26);
+        assert_eq!(weight(LONG_WAIT_DAYS + 7 * 20), 45);
+        assert_eq!(weight(LONG_WAIT_DAYS + 7 * 40), 45, "at most 20 more");
+        let reason = waiting_reason(&waiting_since(now - Duration::days(80)), now);
+        assert_eq!(reason.kind, ProposalReasonKind::ReferralWaiting);
+        assert_eq!(
+            reason.detail,
+            "Referral to adult social care waiting 11 weeks for first contact (since 15 Sep 2026)"
+        );
+    }
+
+    #[test]
+    fn an_action_is_overdue_only_with_a_due_date() {
+        let at = Utc::now();
+        let mut action = mdt_action::Model {
+            id: Uuid::now_v7(),
+            meeting_id: Uuid::nil(),
+            item_id: Uuid::nil(),
+            patient_id: Uuid::nil(),
+            text: "Book a falls assessment".to_owned(),
+            owner_practitioner_id: None,
+            owner_organisation_id: None,
+            due_date: None,
+            status: PlanActionStatus::Open,
+            created_by: Uuid::nil(),
+            created_at: at,
+            updated_at: at,
+        };
+        assert_eq!(overdue_reason(&action), None);
+        action.due_date = NaiveDate::from_ymd_opt(2026, 11, 20);
+        let reason = overdue_reason(&action).expect("overdue");
+        assert_eq!((reason.kind, reason.weight), (ProposalReasonKind::OverdueAction, 20));
+        assert_eq!(reason.detail, "MDT action overdue since 20 Nov 2026: Book a falls assessment");
+    }
+
+    #[test]
+    fn conditions_count_from_two_at_two_points_each_up_to_ten() {
+        let weight = |n| multimorbidity_reason(n).map(|r| r.weight);
+        assert_eq!(weight(0), None);
+        assert_eq!(weight(1), None, "one condition is not multimorbidity");
+        assert_eq!(weight(2), Some(4));
+        assert_eq!(weight(5), Some(10));
+        assert_eq!(weight(9), Some(10), "at most 10");
+        assert_eq!(multimorbidity_reason(3).unwrap().detail, "3 long-term conditions");
     }
 }
