@@ -278,6 +278,7 @@ where
 }
 
 /// Everything the demo writes, in memory.
+#[derive(Default)]
 struct DemoData {
     /// The ICB and the organisations shared by every neighbourhood (no parent, or the ICB).
     top_organisations: Vec<organisation::Model>,
@@ -634,52 +635,53 @@ fn allocate(count: u32, weights: &[f64]) -> Vec<u32> {
 fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     let today = opts.today;
     let mut g = Gen::new(opts.seed, today).with_wrong_check_digits(opts.wrong_check_digits);
-    let organisations_since = at(today - Days::new(730), 9 * 60);
-    let imported_at = at(today, 0);
-
     let mut data = DemoData {
-        top_organisations: Vec::new(),
-        pcns: Vec::new(),
-        practices: Vec::new(),
-        neighbourhoods: Vec::new(),
-        memberships: Vec::new(),
-        practitioners: Vec::new(),
         patients: Vec::with_capacity(opts.population as usize),
         conditions: Vec::with_capacity(opts.population as usize),
-        cohorts: Vec::new(),
-        referrals: Vec::new(),
-        referral_needs: Vec::new(),
-        referral_events: Vec::new(),
-        referral_feedback: Vec::new(),
-        support_groups: Vec::new(),
-        group_sessions: Vec::new(),
-        group_participants: Vec::new(),
-        group_attendance: Vec::new(),
-        assets: Vec::new(),
-        asset_categories: Vec::new(),
-        asset_languages: Vec::new(),
-        asset_sessions: Vec::new(),
-        asset_conditions: Vec::new(),
-        connections: Vec::new(),
-        connection_events: Vec::new(),
-        postcode_locations: Vec::new(),
-        plans: Vec::new(),
-        plan_goals: Vec::new(),
-        plan_actions: Vec::new(),
-        plan_revisions: Vec::new(),
-        plan_shares: Vec::new(),
-        measurements: Vec::new(),
-        responses: Vec::new(),
-        mdt_meetings: Vec::new(),
-        mdt_invitations: Vec::new(),
-        mdt_agenda_items: Vec::new(),
-        mdt_decisions: Vec::new(),
-        mdt_actions: Vec::new(),
-        mdt_action_events: Vec::new(),
-        upcoming_meetings: Vec::new(),
+        ..Default::default()
     };
+    let shared = shared_organisations(&mut g, &mut data);
+    let mut contexts = neighbourhoods(&mut g, opts, &shared, &mut data);
+    register_population(&mut g, &mut contexts, at(today, 0), &mut data)?;
+    let coordinators = hire_workforce(&mut g, &mut contexts, &shared, &mut data)?;
+    save_cohorts(&mut g, &contexts, &coordinators, &mut data)?;
+    history(&mut g, &contexts, &shared.organisations, &mut data)?;
+    // Written in the order they arrived, across neighbourhoods, as a live system writes them, so
+    // that the physical layout is a live one's. Written neighbourhood by neighbourhood, the 100
+    // newest closed referrals of the county-wide provider lay on 77 heap pages at 100
+    // neighbourhoods; in arrival order on 68 (interleaved with other services' referrals of the
+    // same weeks), against 13 in one neighbourhood.
+    data.referrals.sort_by_key(|r| (r.created_at, r.id));
+    Ok(data)
+}
 
-    // The ICB and the organisations every neighbourhood shares.
+/// The organisations above the neighbourhoods: the ICB and those every neighbourhood shares.
+struct Shared {
+    icb_id: Uuid,
+    /// The shared organisations in `places::SHARED_ORGANISATIONS` order.
+    organisations: Vec<(OrganisationKind, Uuid)>,
+    /// When the organisations were registered.
+    since: DateTime<Utc>,
+}
+
+impl Shared {
+    fn of(&self, kind: OrganisationKind) -> AppResult<Uuid> {
+        self.organisations
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("no shared organisation of kind {kind:?}")))
+    }
+
+    fn vcse(&self) -> Vec<Uuid> {
+        self.organisations.iter().filter(|(k, _)| *k == OrganisationKind::Vcse).map(|(_, id)| *id).collect()
+    }
+}
+
+/// The ICB, the organisations every neighbourhood shares, and the deployment's one commissioner
+/// (at the ICB).
+fn shared_organisations(g: &mut Gen, data: &mut DemoData) -> Shared {
+    let since = at(g.today - Days::new(730), 9 * 60);
     let mut other_code = 0u32;
     let mut next_other_code = || {
         other_code += 1;
@@ -695,9 +697,9 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         parent_id: None,
         list_size: None,
         postcode: Some(icb_postcode),
-        created_at: organisations_since,
+        created_at: since,
     });
-    let mut shared: Vec<(OrganisationKind, Uuid)> = Vec::new();
+    let mut organisations: Vec<(OrganisationKind, Uuid)> = Vec::new();
     for (name, kind, district) in places::SHARED_ORGANISATIONS {
         let id = g.uuid();
         let postcode = places::postcode(&mut g.rng, district);
@@ -709,23 +711,18 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
             parent_id: None,
             list_size: None,
             postcode: Some(postcode),
-            created_at: organisations_since,
+            created_at: since,
         });
-        shared.push((*kind, id));
+        organisations.push((*kind, id));
     }
-    let shared_of = |kind: OrganisationKind| shared.iter().find(|(k, _)| *k == kind).map(|(_, id)| *id);
-    let vcse: Vec<Uuid> = shared.iter().filter(|(k, _)| *k == OrganisationKind::Vcse).map(|(_, id)| *id).collect();
-
-    // One commissioner for the whole deployment, at the ICB.
-    let commissioner = new_practitioner(
-        &mut g,
-        ProfessionalRole::Commissioner,
-        icb_id,
-        organisations_since + chrono::Duration::days(30),
-    );
+    let commissioner = new_practitioner(g, ProfessionalRole::Commissioner, icb_id, since + chrono::Duration::days(30));
     data.practitioners.push(commissioner);
+    Shared { icb_id, organisations, since }
+}
 
-    // Neighbourhoods, their PCNs and practices.
+/// The neighbourhoods, each with its PCN, five to seven practices in its places, and its
+/// membership (the PCN, the practices and every shared organisation); no people yet.
+fn neighbourhoods(g: &mut Gen, opts: &DemoOptions, shared: &Shared, data: &mut DemoData) -> Vec<NeighbourhoodCtx> {
     let n = opts.neighbourhoods;
     let mut contexts = Vec::with_capacity(n as usize);
     let mut practice_code = 0u32;
@@ -734,7 +731,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         let round = k as usize / places::AREAS.len();
         let label = if round == 0 { area.stem.to_owned() } else { format!("{} {}", area.stem, round + 1) };
         let population = opts.population / n + if k == 0 { opts.population % n } else { 0 };
-        let created_at = at(today - Days::new(365), 9 * 60 + i64::from(k));
+        let created_at = at(g.today - Days::new(365), 9 * 60 + i64::from(k));
 
         let id = g.uuid();
         data.neighbourhoods.push(neighbourhood::Model {
@@ -751,44 +748,16 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
             ods_code: format!("ZZN{:03}", k + 1),
             name: format!("{label} PCN"),
             kind: OrganisationKind::Pcn,
-            parent_id: Some(icb_id),
+            parent_id: Some(shared.icb_id),
             list_size: None,
             postcode: Some(pcn_postcode),
-            created_at: organisations_since,
+            created_at: shared.since,
         });
+        let practices = practices(g, area, pcn_id, &mut practice_code, shared.since, data);
 
-        let practice_count = g.rng.random_range(5..=7usize).min(area.places.len());
-        let mut place_order: Vec<usize> = (0..area.places.len()).collect();
-        place_order.shuffle(&mut g.rng);
-        let mut practices = Vec::with_capacity(practice_count);
-        for &p in place_order.iter().take(practice_count) {
-            let (place, district) = area.places[p];
-            let (before, after) = g.pick(places::PRACTICE_NAME_FORMS);
-            practice_code += 1;
-            let practice_id = g.uuid();
-            let postcode = places::postcode(&mut g.rng, district);
-            data.practices.push(organisation::Model {
-                id: practice_id,
-                ods_code: format!("ZZP{practice_code:03}"),
-                name: format!("{before}{place}{after}"),
-                kind: OrganisationKind::GpPractice,
-                parent_id: Some(pcn_id),
-                list_size: Some(0),
-                postcode: Some(postcode),
-                created_at: organisations_since,
-            });
-            practices.push(PracticeCtx {
-                index: data.practices.len() - 1,
-                id: practice_id,
-                district,
-                weight: g.rng.random_range(0.5..1.6),
-                deprivation_mean: (area.deprivation_mean + g.rng.random_range(-1.5..1.5)).clamp(1.0, 10.0),
-                registered: 0,
-            });
-        }
-
-        let members =
-            std::iter::once(pcn_id).chain(practices.iter().map(|p| p.id)).chain(shared.iter().map(|(_, id)| *id));
+        let members = std::iter::once(pcn_id)
+            .chain(practices.iter().map(|p| p.id))
+            .chain(shared.organisations.iter().map(|(_, id)| *id));
         for organisation_id in members {
             let joined_at = created_at
                 + chrono::Duration::days(g.rng.random_range(0..=90))
@@ -810,22 +779,82 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
             staff: 0..0,
         });
     }
+    contexts
+}
 
-    // The registered population.
+/// Five to seven practices of a PCN, one in each of as many of its area's places, each with a
+/// relative size and a deprivation of its own around the area's.
+fn practices(
+    g: &mut Gen,
+    area: &'static places::Area,
+    pcn_id: Uuid,
+    practice_code: &mut u32,
+    since: DateTime<Utc>,
+    data: &mut DemoData,
+) -> Vec<PracticeCtx> {
+    let practice_count = g.rng.random_range(5..=7usize).min(area.places.len());
+    let mut place_order: Vec<usize> = (0..area.places.len()).collect();
+    place_order.shuffle(&mut g.rng);
+    let mut practices = Vec::with_capacity(practice_count);
+    for &p in place_order.iter().take(practice_count) {
+        let (place, district) = area.places[p];
+        let (before, after) = g.pick(places::PRACTICE_NAME_FORMS);
+        *practice_code += 1;
+        let practice_id = g.uuid();
+        let postcode = places::postcode(&mut g.rng, district);
+        data.practices.push(organisation::Model {
+            id: practice_id,
+            ods_code: format!("ZZP{practice_code:03}"),
+            name: format!("{before}{place}{after}"),
+            kind: OrganisationKind::GpPractice,
+            parent_id: Some(pcn_id),
+            list_size: Some(0),
+            postcode: Some(postcode),
+            created_at: since,
+        });
+        practices.push(PracticeCtx {
+            index: data.practices.len() - 1,
+            id: practice_id,
+            district,
+            weight: g.rng.random_range(0.5..1.6),
+            deprivation_mean: (area.deprivation_mean + g.rng.random_range(-1.5..1.5)).clamp(1.0, 10.0),
+            registered: 0,
+        });
+    }
+    practices
+}
+
+/// Each neighbourhood's registered people, with the practices' list sizes they make.
+fn register_population(
+    g: &mut Gen,
+    contexts: &mut [NeighbourhoodCtx],
+    imported_at: DateTime<Utc>,
+    data: &mut DemoData,
+) -> AppResult<()> {
     let codes: Vec<String> = CONDITIONS.iter().map(|c| condition_code(c.key)).collect::<AppResult<_>>()?;
-    for ctx in &mut contexts {
+    for ctx in contexts {
         let first_patient = data.patients.len();
         for _ in 0..ctx.population {
             let nhs_number = g.nhs_number()?;
-            generate_patient(&mut g, ctx, nhs_number, &codes, imported_at, &mut data);
+            generate_patient(g, ctx, nhs_number, &codes, imported_at, data);
         }
         for practice in &ctx.practices {
             data.practices[practice.index].list_size = Some(practice.registered as i32);
         }
         ctx.patients = first_patient..data.patients.len();
     }
+    Ok(())
+}
 
-    // The workforce, sized to each neighbourhood's population.
+/// The workforce, sized to each neighbourhood's population (`staffing`), returning each
+/// neighbourhood's INT coordinator.
+fn hire_workforce(
+    g: &mut Gen,
+    contexts: &mut [NeighbourhoodCtx],
+    shared: &Shared,
+    data: &mut DemoData,
+) -> AppResult<Vec<Uuid>> {
+    let vcse = shared.vcse();
     let mut int_coordinators = Vec::with_capacity(contexts.len());
     for (k, ctx) in contexts.iter_mut().enumerate() {
         let first_staff = data.practitioners.len();
@@ -846,12 +875,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
                     }
                 }
                 Base::Pcn => workplaces.extend(std::iter::repeat_n(ctx.pcn_id, count as usize)),
-                Base::Shared(kind) => {
-                    let id = shared_of(kind).ok_or_else(|| {
-                        AppError::internal(anyhow::anyhow!("no shared organisation of kind {kind:?}"))
-                    })?;
-                    workplaces.extend(std::iter::repeat_n(id, count as usize));
-                }
+                Base::Shared(kind) => workplaces.extend(std::iter::repeat_n(shared.of(kind)?, count as usize)),
                 Base::Vcse => {
                     for i in 0..count as usize {
                         workplaces.push(vcse[(k * 3 + i) % vcse.len()]);
@@ -860,7 +884,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
             }
             for organisation_id in workplaces {
                 let created_at = ctx.created_at + chrono::Duration::days(g.rng.random_range(0..=300));
-                let practitioner = new_practitioner(&mut g, role, organisation_id, created_at);
+                let practitioner = new_practitioner(g, role, organisation_id, created_at);
                 if role == ProfessionalRole::IntCoordinator {
                     coordinator = Some(practitioner.id);
                 }
@@ -873,11 +897,20 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("neighbourhood without an INT coordinator")))?,
         );
     }
+    Ok(int_coordinators)
+}
 
-    // Saved cohorts, made by each neighbourhood's INT coordinator.
+/// Saved cohorts, made by each neighbourhood's INT coordinator: the proactive care cohort, severe
+/// frailty at 80 and over, heart failure or COPD, and the largest practice's older patients.
+fn save_cohorts(
+    g: &mut Gen,
+    contexts: &[NeighbourhoodCtx],
+    coordinators: &[Uuid],
+    data: &mut DemoData,
+) -> AppResult<()> {
     let heart_failure = condition_code("heart_failure")?;
     let copd = condition_code("copd")?;
-    for (ctx, coordinator) in contexts.iter().zip(int_coordinators) {
+    for (ctx, coordinator) in contexts.iter().zip(coordinators) {
         let largest = ctx
             .practices
             .iter()
@@ -929,7 +962,7 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
         ];
         for (name, description, criteria) in cohorts {
             let definition = serde_json::to_string(&criteria.validated()?).map_err(AppError::internal)?;
-            let created_on = g.days_before(today, 7, 60);
+            let created_on = g.days_before(g.today, 7, 60);
             let id = g.uuid();
             data.cohorts.push(cohort::Model {
                 id,
@@ -937,46 +970,46 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
                 name,
                 description: Some(description.to_owned()),
                 definition,
-                created_by: coordinator,
+                created_by: *coordinator,
                 created_at: at(created_on, 10 * 60 + g.rng.random_range(0..360)),
             });
         }
     }
+    Ok(())
+}
 
-    // History last, from the same generators: the rows above do not depend on it.
+/// The history, from the same generators, after the rows it is about (which do not depend on it):
+/// referrals, then support groups, the directory and connections to it, where every postcode is,
+/// plans and outcome measures, and MDT meetings last of all.
+fn history(
+    g: &mut Gen,
+    contexts: &[NeighbourhoodCtx],
+    shared: &[(OrganisationKind, Uuid)],
+    data: &mut DemoData,
+) -> AppResult<()> {
     let mut condition_counts: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
     for c in &data.conditions {
         *condition_counts.entry(c.patient_id).or_default() += 1;
     }
     let mut spells = Vec::with_capacity(contexts.len());
-    for ctx in &contexts {
-        spells.push(referrals::generate(&mut g, ctx, &shared, &condition_counts, &mut data)?);
+    for ctx in contexts {
+        spells.push(referrals::generate(g, ctx, shared, &condition_counts, data)?);
     }
     for (ctx, spells) in contexts.iter().zip(&spells) {
-        groups::generate(&mut g, ctx, spells, &mut data)?;
+        groups::generate(g, ctx, spells, data)?;
     }
-    // The directory and connections to it after that, then where every postcode is.
     for (ctx, spells) in contexts.iter().zip(&spells) {
-        directory::generate(&mut g, ctx, &mut data)?;
-        directory::connect(&mut g, ctx, spells, &mut data)?;
+        directory::generate(g, ctx, data)?;
+        directory::connect(g, ctx, spells, data)?;
     }
-    directory::locations(&mut data);
-    // Plans and outcome measures from the same support, last.
+    directory::locations(data);
     for (ctx, spells) in contexts.iter().zip(&spells) {
-        plans::generate(&mut g, ctx, spells, &mut data)?;
+        plans::generate(g, ctx, spells, data)?;
     }
-    // MDT meetings about the people above, last of all.
-    for ctx in &contexts {
-        mdt::generate(&mut g, ctx, &mut data)?;
+    for ctx in contexts {
+        mdt::generate(g, ctx, data)?;
     }
-    // Written in the order they arrived, across neighbourhoods, as a live system writes them, so
-    // that the physical layout is a live one's. Written neighbourhood by neighbourhood, the 100
-    // newest closed referrals of the county-wide provider lay on 77 heap pages at 100
-    // neighbourhoods; in arrival order on 68 (interleaved with other services' referrals of the
-    // same weeks), against 13 in one neighbourhood.
-    data.referrals.sort_by_key(|r| (r.created_at, r.id));
-
-    Ok(data)
+    Ok(())
 }
 
 fn condition_code(key: &str) -> AppResult<String> {

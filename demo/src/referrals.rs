@@ -631,6 +631,33 @@ struct Receivers {
     vcse: Vec<Uuid>,
 }
 
+impl Receivers {
+    fn new(shared: &[(OrganisationKind, Uuid)], staff: &Staff) -> AppResult<Self> {
+        Ok(Self {
+            splw: shared_id(shared, OrganisationKind::SplwProvider)?,
+            asc: shared_id(shared, OrganisationKind::AdultSocialCare)?,
+            mental_health: shared_id(shared, OrganisationKind::MentalHealthTrust)?,
+            community: shared_id(shared, OrganisationKind::CommunityHealthTrust)?,
+            vcse: shared
+                .iter()
+                .filter(|(k, id)| *k == OrganisationKind::Vcse && !staff.of(Role::VcseWorker, *id).is_empty())
+                .map(|(_, id)| *id)
+                .collect(),
+        })
+    }
+
+    /// The organisation that receives a referral to `service` (one of the VCSE organisations, drawn).
+    fn of(&self, rng: &mut impl Rng, service: Svc) -> AppResult<Uuid> {
+        Ok(match service {
+            Svc::SocialPrescribing => self.splw,
+            Svc::AdultSocialCare => self.asc,
+            Svc::CommunityMentalHealth => self.mental_health,
+            Svc::CommunityNursing => self.community,
+            Svc::Vcse => *choose(rng, &self.vcse, "VCSE organisation with workers")?,
+        })
+    }
+}
+
 fn shared_id(shared: &[(OrganisationKind, Uuid)], kind: OrganisationKind) -> AppResult<Uuid> {
     shared
         .iter()
@@ -660,7 +687,6 @@ pub fn generate(
     data: &mut DemoData,
 ) -> AppResult<Vec<Spell>> {
     let today = g.today;
-    let cutoff = at(today, 0);
     let count =
         (REFERRALS_PER_YEAR_PER_50K * HISTORY_YEARS as f64 * f64::from(ctx.population) / 50_000.0).round() as usize;
     if count == 0 || ctx.patients.is_empty() {
@@ -668,178 +694,41 @@ pub fn generate(
     }
     let practitioners = data.practitioners.get(ctx.staff.clone()).unwrap_or_default().to_vec();
     let staff = Staff::new(&practitioners);
-    let practice_ids: Vec<Uuid> = ctx.practices.iter().map(|p| p.id).collect();
-    let receivers = Receivers {
-        splw: shared_id(shared, OrganisationKind::SplwProvider)?,
-        asc: shared_id(shared, OrganisationKind::AdultSocialCare)?,
-        mental_health: shared_id(shared, OrganisationKind::MentalHealthTrust)?,
-        community: shared_id(shared, OrganisationKind::CommunityHealthTrust)?,
-        vcse: shared
-            .iter()
-            .filter(|(k, id)| *k == OrganisationKind::Vcse && !staff.of(Role::VcseWorker, *id).is_empty())
-            .map(|(_, id)| *id)
-            .collect(),
+    let receivers = Receivers::new(shared, &staff)?;
+    let setting = Setting {
+        ctx,
+        practice_ids: ctx.practices.iter().map(|p| p.id).collect(),
+        place_names: ctx.area.places.iter().map(|(p, _)| *p).collect(),
+        cutoff: at(today, 0),
+        staff,
+        receivers,
     };
 
     // Who may be referred, and how likely, per service.
     let patients = data.patients.get(ctx.patients.clone()).unwrap_or_default();
-    let facts: Vec<Facts> = patients
-        .iter()
-        .map(|p| Facts {
-            person: Person {
-                age: population::completed_years(p.date_of_birth, today),
-                lives_alone: p.lives_alone,
-                is_carer: p.is_carer,
-            },
-            frailty: p
-                .efi_score
-                .map(FrailtyCategory::from_efi)
-                .and_then(|c| FrailtyCategory::ALL.iter().position(|x| *x == c))
-                .unwrap_or(0),
-            deprivation: p.deprivation_decile.unwrap_or(5),
-            conditions: condition_counts.get(&p.id).copied().unwrap_or(0),
-        })
-        .collect();
-    let cumulative: Vec<(Svc, Vec<f64>)> = SERVICES
-        .iter()
-        .map(|(svc, _)| {
-            let mut total = 0.0;
-            let c = facts
-                .iter()
-                .map(|f| {
-                    total += propensity(*svc, f);
-                    total
-                })
-                .collect();
-            (*svc, c)
-        })
-        .collect();
-
-    // When: over the last three years, slowly rising, weekdays in working hours.
-    let days = HISTORY_YEARS * 365;
-    let start = today.checked_sub_days(Days::new(days)).unwrap_or(today);
-    let mut created: Vec<DateTime<Utc>> = Vec::with_capacity(count);
-    while created.len() < count {
-        let u: f64 = g.rng.random();
-        if !g.rng.random_bool((0.85 + 0.3 * u) / 1.15) {
-            continue;
-        }
-        let day = start.checked_add_days(Days::new((u * days as f64) as u64)).unwrap_or(start);
-        if day >= today {
-            continue;
-        }
-        let minute = if is_weekday(day) {
-            g.rng.random_range(480..1110)
-        } else if g.rng.random_bool(0.08) {
-            g.rng.random_range(540..780)
-        } else {
-            continue;
-        };
-        created.push(at(day, minute));
-    }
-    created.sort();
-
-    let mut pools: HashMap<Svc, Vec<Worker>> = HashMap::new();
-    for (svc, org) in [
-        (Svc::SocialPrescribing, receivers.splw),
-        (Svc::AdultSocialCare, receivers.asc),
-        (Svc::CommunityMentalHealth, receivers.mental_health),
-    ] {
-        let mut workers: Vec<Worker> = staff
-            .of(receiving_roles(svc)[0], org)
-            .iter()
-            .filter_map(|p| {
-                p.caseload_capacity.map(|c| Worker {
-                    id: p.id,
-                    load: Occupancy { capacity: usize::try_from(c).unwrap_or(0), holds: Vec::new() },
-                })
-            })
-            .collect();
-        workers.shuffle(&mut g.rng);
-        pools.insert(svc, workers);
-    }
+    let facts = facts_of(patients, condition_counts, today);
+    let cumulative = cumulative_propensities(&facts);
+    let created = creation_times(g, today, count);
+    let mut pools = worker_pools(g, &setting.staff, &setting.receivers);
 
     // Open until: per (person, service), the end of their latest referral (`None`: still open).
     let mut latest: HashMap<(usize, Svc), Option<DateTime<Utc>>> = HashMap::new();
     let mut spells = Vec::new();
-    let place_names: Vec<&str> = ctx.area.places.iter().map(|(p, _)| *p).collect();
     for (n, created_at) in created.into_iter().enumerate() {
         let service = SERVICES[population::weighted_index(&mut g.rng, SERVICES.iter().map(|(_, w)| *w))].0;
         let Some((_, weights)) = cumulative.iter().find(|(s, _)| *s == service) else { continue };
-        let total = weights.last().copied().unwrap_or(0.0);
-        if total <= 0.0 {
-            continue;
-        }
-        let mut chosen = None;
-        for _ in 0..30 {
-            let target = g.rng.random::<f64>() * total;
-            let i = weights.partition_point(|c| *c <= target).min(weights.len() - 1);
-            let open = latest.get(&(i, service)).is_some_and(|end| end.is_none_or(|e| e > created_at));
-            if !open {
-                chosen = Some(i);
-                break;
-            }
-        }
-        let Some(pi) = chosen else { continue };
+        let Some(pi) = pick_person(&mut g.rng, weights, &latest, service, created_at) else { continue };
         let patient = &patients[pi];
         let fact = facts[pi];
 
-        let urgent_share = match service {
-            Svc::AdultSocialCare | Svc::CommunityMentalHealth => 0.15,
-            Svc::CommunityNursing => 0.12,
-            _ => 0.06,
-        };
-        let urgency = if g.rng.random_bool(urgent_share) { Urgency::Urgent } else { Urgency::Routine };
-        let receiving_org = match service {
-            Svc::SocialPrescribing => receivers.splw,
-            Svc::AdultSocialCare => receivers.asc,
-            Svc::CommunityMentalHealth => receivers.mental_health,
-            Svc::CommunityNursing => receivers.community,
-            Svc::Vcse => *choose(&mut g.rng, &receivers.vcse, "VCSE organisation with workers")?,
-        };
+        let urgency = if g.rng.random_bool(urgent_share(service)) { Urgency::Urgent } else { Urgency::Routine };
+        let receiving_org = setting.receivers.of(&mut g.rng, service)?;
         let receiving_staff: Vec<&practitioner::Model> =
-            receiving_roles(service).iter().flat_map(|r| staff.of(*r, receiving_org).iter().copied()).collect();
+            receiving_roles(service).iter().flat_map(|r| setting.staff.of(*r, receiving_org).iter().copied()).collect();
         // Who triages it and, for services without caseloads, who works it.
         let handler: &practitioner::Model = *choose(&mut g.rng, &receiving_staff, "worker for a receiving service")?;
-
-        let sources = source_weights(service);
-        let source = g.pick_weighted(&sources);
-        let referrer: &practitioner::Model = match source {
-            Src::Gp | Src::PracticeNurse | Src::Pharmacist | Src::Receptionist => {
-                let role = match source {
-                    Src::Gp => Role::Gp,
-                    Src::PracticeNurse => Role::PracticeNurse,
-                    Src::Pharmacist => Role::Pharmacist,
-                    _ => Role::Receptionist,
-                };
-                let own = staff.of(role, patient.registered_practice_id);
-                if own.is_empty() {
-                    choose(&mut g.rng, &staff.in_role(role, &practice_ids), "practice staff")?
-                } else {
-                    choose(&mut g.rng, own, "practice staff")?
-                }
-            }
-            Src::OtherPracticeStaff => {
-                let role = if g.rng.random_bool(0.6) { Role::CareCoordinator } else { Role::HealthAndWellbeingCoach };
-                choose(&mut g.rng, staff.of(role, ctx.pcn_id), "PCN staff")?
-            }
-            Src::AdultSocialCare => choose(&mut g.rng, staff.of(Role::SocialWorker, receivers.asc), "social worker")?,
-            Src::MentalHealth => choose(
-                &mut g.rng,
-                staff.of(Role::MentalHealthPractitioner, receivers.mental_health),
-                "MH practitioner",
-            )?,
-            Src::CommunityHealth => {
-                let role = if g.rng.random_bool(0.75) { Role::DistrictNurse } else { Role::OccupationalTherapist };
-                choose(&mut g.rng, staff.of(role, receivers.community), "community health staff")?
-            }
-            Src::Vcse => {
-                let others: Vec<Uuid> = receivers.vcse.iter().copied().filter(|o| *o != receiving_org).collect();
-                choose(&mut g.rng, &staff.in_role(Role::VcseWorker, &others), "VCSE worker")?
-            }
-            Src::SecondaryCare | Src::SelfReferral => handler,
-        };
-        let referrer = referrer.clone();
+        let source = g.pick_weighted(&source_weights(service));
+        let referrer = setting.referrer(&mut g.rng, source, patient, receiving_org, handler)?.clone();
 
         let needs = draw_needs(&mut g.rng, service, &fact);
         let other_detail = needs.contains(&N::Other).then(|| texts::other_detail(&mut g.rng, service));
@@ -858,7 +747,7 @@ pub fn generate(
             Some(workers) if !workers.is_empty() => {
                 // Holds that ended before this referral was made cannot overlap it or any later one.
                 workers.iter_mut().for_each(|w| w.load.holds.retain(|(_, e)| e.is_none_or(|e| e > created_at)));
-                let (w, timeline) = schedule(&plan, created_at, workers, n, cutoff);
+                let (w, timeline) = schedule(&plan, created_at, workers, n, setting.cutoff);
                 let assigned = w.and_then(|w| {
                     let start = timeline.assigned_at()?;
                     workers[w].load.holds.push((start, timeline.ended_at()));
@@ -866,7 +755,7 @@ pub fn generate(
                 });
                 (assigned, timeline)
             }
-            _ => (None, realize(&plan, created_at, None, cutoff)),
+            _ => (None, realize(&plan, created_at, None, setting.cutoff)),
         };
         latest.insert((pi, service), timeline.ended_at());
 
@@ -909,163 +798,388 @@ pub fn generate(
                 detail: (*need == N::Other).then(|| other_detail.clone()).flatten(),
             });
         }
-
-        let mut attempts = 0usize;
-        let mut ended_by = None;
-        let mut reason_given: Option<String> = None;
-        let (mut waiting_from, mut waiting_until) = (None, None);
-        let (mut active_from, mut active_until) = (None, None);
-        let mut current = S::Received;
-        for &(t, step) in &timeline.0 {
-            let worked_by = model.assigned_practitioner_id.unwrap_or(handler.id);
-            let (kind, from, to, actor, org, reason, assigned) = match step {
-                Step::Created => {
-                    (ReferralEventKind::Created, None, Some(S::Received), referrer.id, referring_org, None, None)
-                }
-                Step::Assign => {
-                    let Some(w) = worker else { continue };
-                    model.assigned_practitioner_id = Some(w);
-                    (ReferralEventKind::Assigned, Some(current), Some(current), w, receiving_org, None, Some(w))
-                }
-                Step::Attempt => {
-                    attempts += 1;
-                    let note = texts::attempt_note(&mut g.rng).to_owned();
-                    (
-                        ReferralEventKind::ContactAttempt,
-                        Some(current),
-                        Some(current),
-                        worked_by,
-                        receiving_org,
-                        Some(note),
-                        None,
-                    )
-                }
-                Step::Move(from, to) => {
-                    current = to;
-                    let reason = match to {
-                        S::RejectedByService => {
-                            let (why, alt) = texts::rejection(&mut g.rng, service);
-                            model.rejection_reason = Some(why.to_owned());
-                            model.suggested_alternative = alt.map(str::to_owned);
-                            Some(why.to_owned())
-                        }
-                        S::DeclinedByPatient => Some(texts::decline_reason(&mut g.rng).to_owned()),
-                        S::CancelledByReferrer => Some(texts::cancel_reason(&mut g.rng).to_owned()),
-                        S::UnableToContact => Some(texts::unable_reason(attempts)),
-                        S::Contacted if attempts > 1 && g.rng.random_bool(0.3) => Some("Returned our call".to_owned()),
-                        _ => None,
-                    };
-                    match (from, to) {
-                        (_, S::AwaitingContact) => waiting_from = Some(t),
-                        (S::AwaitingContact, _) => waiting_until = Some(t),
-                        (_, S::Active) => active_from = Some(t),
-                        (S::Active, _) => active_until = Some(t),
-                        _ => {}
-                    }
-                    if to == S::Contacted {
-                        model.first_contact_at = Some(t);
-                    }
-                    let (actor, org) = if to == S::CancelledByReferrer {
-                        (referrer.id, referring_org)
-                    } else {
-                        (worked_by, receiving_org)
-                    };
-                    if !domain::referrals::state::is_open(to) {
-                        model.ended_at = Some(t);
-                        ended_by = Some(actor);
-                        reason_given = reason.clone();
-                    }
-                    (ReferralEventKind::StatusChanged, Some(from), Some(to), actor, org, reason, None)
-                }
-            };
-            let snomed = match step {
-                Step::Created => snomed_code(service, None),
-                Step::Move(_, to) => snomed_code(service, Some(to)),
-                _ => None,
-            };
-            data.referral_events.push(referral_event::Model {
-                id: g.uuid(),
-                referral_id: id,
-                kind,
-                from_status: from,
-                to_status: to,
-                practitioner_id: actor,
-                organisation_id: org,
-                occurred_at: t,
-                reason,
-                snomed_code: snomed.map(str::to_owned),
-                assigned_practitioner_id: assigned,
-            });
-            model.updated_at = t;
-        }
+        let course = record_events(g, &timeline, &mut model, worker, handler.id, &mut data.referral_events);
         if let Some(Fate::Closed(outcome)) = (status == S::Closed).then_some(plan.fate) {
             model.outcome = Some(outcome);
         }
-
-        // Feedback to the referrer.
-        if let (Some(ended_at), Some(written_by)) = (model.ended_at, ended_by) {
-            if status != S::CancelledByReferrer {
-                let place = *choose(&mut g.rng, &place_names, "places")?;
-                let summary = match status {
-                    S::Closed => texts::closed_summary(
-                        &mut g.rng,
-                        service,
-                        model.outcome.unwrap_or(ReferralOutcome::GoalsMet),
-                        main_need,
-                        other_detail.as_deref(),
-                        place,
-                    ),
-                    S::DeclinedByPatient => {
-                        texts::declined_summary(reason_given.as_deref().unwrap_or("no reason given"))
-                    }
-                    S::RejectedByService => texts::rejected_summary(
-                        model.rejection_reason.as_deref().unwrap_or("no reason recorded"),
-                        model.suggested_alternative.as_deref(),
-                    ),
-                    _ => texts::unable_summary(service, attempts),
-                };
-                let (filed_at, filed_by) =
-                    if ended_at < cutoff - Duration::days(FILING_LAG_DAYS) && g.rng.random_bool(0.92) {
-                        let filed_at = after(ended_at, gap(&mut g.rng, 1..=8));
-                        let filer = filer(&mut g.rng, &staff, referring_org, referrer.id);
-                        (Some(filed_at).filter(|t| *t < cutoff), Some(filer))
-                    } else {
-                        (None, None)
-                    };
-                let filed_by = filed_at.and(filed_by);
-                data.referral_feedback.push(referral_feedback::Model {
-                    id: g.uuid(),
-                    referral_id: id,
-                    patient_id: patient.id,
-                    referring_organisation_id: referring_org,
-                    ended_status: status,
-                    outcome: model.outcome,
-                    snomed_codes: join_codes(&feedback_codes(service, status)),
-                    summary,
-                    worker_id: model.assigned_practitioner_id,
-                    written_by,
-                    created_at: ended_at,
-                    filed_at,
-                    filed_by,
-                });
-            }
+        if let Some(feedback) = setting.feedback(g, &model, &course, main_need, other_detail.as_deref())? {
+            data.referral_feedback.push(feedback);
         }
-
         if service == Svc::SocialPrescribing {
-            if let Some(from) = waiting_from {
+            if let Some(from) = course.waiting.0 {
                 spells.push(Spell {
                     referral_id: id,
                     patient_id: patient.id,
                     needs: needs.clone(),
                     is_carer: patient.is_carer,
-                    waiting: (from, waiting_until),
-                    active: active_from.map(|a| (a, active_until)),
+                    waiting: (from, course.waiting.1),
+                    active: course.active.0.map(|a| (a, course.active.1)),
                 });
             }
         }
         data.referrals.push(model);
     }
     Ok(spells)
+}
+
+/// What one neighbourhood's referrals are drawn among.
+struct Setting<'a> {
+    ctx: &'a NeighbourhoodCtx,
+    staff: Staff<'a>,
+    receivers: Receivers,
+    practice_ids: Vec<Uuid>,
+    place_names: Vec<&'static str>,
+    /// The start of `today`: nothing happens after it.
+    cutoff: DateTime<Utc>,
+}
+
+/// What referral is to be expected of each person: age, living alone, caring, frailty,
+/// deprivation and their number of long-term conditions.
+fn facts_of(
+    patients: &[entity::patient::Model],
+    condition_counts: &HashMap<Uuid, u32>,
+    today: NaiveDate,
+) -> Vec<Facts> {
+    patients
+        .iter()
+        .map(|p| Facts {
+            person: Person {
+                age: population::completed_years(p.date_of_birth, today),
+                lives_alone: p.lives_alone,
+                is_carer: p.is_carer,
+            },
+            frailty: p
+                .efi_score
+                .map(FrailtyCategory::from_efi)
+                .and_then(|c| FrailtyCategory::ALL.iter().position(|x| *x == c))
+                .unwrap_or(0),
+            deprivation: p.deprivation_decile.unwrap_or(5),
+            conditions: condition_counts.get(&p.id).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// Per service, the running total of everyone's propensity, to draw people in proportion to it.
+fn cumulative_propensities(facts: &[Facts]) -> Vec<(Svc, Vec<f64>)> {
+    SERVICES
+        .iter()
+        .map(|(svc, _)| {
+            let mut total = 0.0;
+            let c = facts
+                .iter()
+                .map(|f| {
+                    total += propensity(*svc, f);
+                    total
+                })
+                .collect();
+            (*svc, c)
+        })
+        .collect()
+}
+
+/// When `count` referrals were made: over the last three years, slowly rising, weekdays in working
+/// hours (a few on Saturday mornings), oldest first.
+fn creation_times(g: &mut Gen, today: NaiveDate, count: usize) -> Vec<DateTime<Utc>> {
+    let days = HISTORY_YEARS * 365;
+    let start = today.checked_sub_days(Days::new(days)).unwrap_or(today);
+    let mut created: Vec<DateTime<Utc>> = Vec::with_capacity(count);
+    while created.len() < count {
+        let u: f64 = g.rng.random();
+        if !g.rng.random_bool((0.85 + 0.3 * u) / 1.15) {
+            continue;
+        }
+        let day = start.checked_add_days(Days::new((u * days as f64) as u64)).unwrap_or(start);
+        if day >= today {
+            continue;
+        }
+        let minute = if is_weekday(day) {
+            g.rng.random_range(480..1110)
+        } else if g.rng.random_bool(0.08) {
+            g.rng.random_range(540..780)
+        } else {
+            continue;
+        };
+        created.push(at(day, minute));
+    }
+    created.sort();
+    created
+}
+
+/// The caseload-holding workers of the services that keep caseloads, in a shuffled order.
+fn worker_pools(g: &mut Gen, staff: &Staff, receivers: &Receivers) -> HashMap<Svc, Vec<Worker>> {
+    let mut pools: HashMap<Svc, Vec<Worker>> = HashMap::new();
+    for (svc, org) in [
+        (Svc::SocialPrescribing, receivers.splw),
+        (Svc::AdultSocialCare, receivers.asc),
+        (Svc::CommunityMentalHealth, receivers.mental_health),
+    ] {
+        let mut workers: Vec<Worker> = staff
+            .of(receiving_roles(svc)[0], org)
+            .iter()
+            .filter_map(|p| {
+                p.caseload_capacity.map(|c| Worker {
+                    id: p.id,
+                    load: Occupancy { capacity: usize::try_from(c).unwrap_or(0), holds: Vec::new() },
+                })
+            })
+            .collect();
+        workers.shuffle(&mut g.rng);
+        pools.insert(svc, workers);
+    }
+    pools
+}
+
+/// Someone drawn in proportion to their propensity (`weights`, cumulative) who has no referral to
+/// `service` open at `created_at`: one open referral per person and service. `None` after 30 tries.
+fn pick_person(
+    rng: &mut impl Rng,
+    weights: &[f64],
+    latest: &HashMap<(usize, Svc), Option<DateTime<Utc>>>,
+    service: Svc,
+    created_at: DateTime<Utc>,
+) -> Option<usize> {
+    let total = weights.last().copied().unwrap_or(0.0);
+    if total <= 0.0 {
+        return None;
+    }
+    for _ in 0..30 {
+        let target = rng.random::<f64>() * total;
+        let i = weights.partition_point(|c| *c <= target).min(weights.len() - 1);
+        let open = latest.get(&(i, service)).is_some_and(|end| end.is_none_or(|e| e > created_at));
+        if !open {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The share of a service's referrals that are urgent.
+fn urgent_share(service: Svc) -> f64 {
+    match service {
+        Svc::AdultSocialCare | Svc::CommunityMentalHealth => 0.15,
+        Svc::CommunityNursing => 0.12,
+        _ => 0.06,
+    }
+}
+
+/// What happened to one referral beyond its row: counted attempts, who ended it and why, and
+/// when it waited and was worked (from the move in to the move out; `None`: not before today).
+struct Course {
+    attempts: usize,
+    ended_by: Option<Uuid>,
+    reason_given: Option<String>,
+    waiting: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    active: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+}
+
+/// The referral's events from its timeline, in order, into `events`; `model` follows them (its
+/// worker, first contact, end, rejection and last update).
+fn record_events(
+    g: &mut Gen,
+    timeline: &Timeline,
+    model: &mut referral::Model,
+    worker: Option<Uuid>,
+    handler: Uuid,
+    events: &mut Vec<referral_event::Model>,
+) -> Course {
+    let (service, referrer, referring_org, receiving_org) = (
+        model.service,
+        model.referring_practitioner_id,
+        model.referring_organisation_id,
+        model.receiving_organisation_id,
+    );
+    let mut course =
+        Course { attempts: 0, ended_by: None, reason_given: None, waiting: (None, None), active: (None, None) };
+    let mut current = S::Received;
+    for &(t, step) in &timeline.0 {
+        let worked_by = model.assigned_practitioner_id.unwrap_or(handler);
+        let (kind, from, to, actor, org, reason, assigned) = match step {
+            Step::Created => (ReferralEventKind::Created, None, Some(S::Received), referrer, referring_org, None, None),
+            Step::Assign => {
+                let Some(w) = worker else { continue };
+                model.assigned_practitioner_id = Some(w);
+                (ReferralEventKind::Assigned, Some(current), Some(current), w, receiving_org, None, Some(w))
+            }
+            Step::Attempt => {
+                course.attempts += 1;
+                let note = texts::attempt_note(&mut g.rng).to_owned();
+                (
+                    ReferralEventKind::ContactAttempt,
+                    Some(current),
+                    Some(current),
+                    worked_by,
+                    receiving_org,
+                    Some(note),
+                    None,
+                )
+            }
+            Step::Move(from, to) => {
+                current = to;
+                let reason = match to {
+                    S::RejectedByService => {
+                        let (why, alt) = texts::rejection(&mut g.rng, service);
+                        model.rejection_reason = Some(why.to_owned());
+                        model.suggested_alternative = alt.map(str::to_owned);
+                        Some(why.to_owned())
+                    }
+                    S::DeclinedByPatient => Some(texts::decline_reason(&mut g.rng).to_owned()),
+                    S::CancelledByReferrer => Some(texts::cancel_reason(&mut g.rng).to_owned()),
+                    S::UnableToContact => Some(texts::unable_reason(course.attempts)),
+                    S::Contacted if course.attempts > 1 && g.rng.random_bool(0.3) => {
+                        Some("Returned our call".to_owned())
+                    }
+                    _ => None,
+                };
+                match (from, to) {
+                    (_, S::AwaitingContact) => course.waiting.0 = Some(t),
+                    (S::AwaitingContact, _) => course.waiting.1 = Some(t),
+                    (_, S::Active) => course.active.0 = Some(t),
+                    (S::Active, _) => course.active.1 = Some(t),
+                    _ => {}
+                }
+                if to == S::Contacted {
+                    model.first_contact_at = Some(t);
+                }
+                let (actor, org) =
+                    if to == S::CancelledByReferrer { (referrer, referring_org) } else { (worked_by, receiving_org) };
+                if !domain::referrals::state::is_open(to) {
+                    model.ended_at = Some(t);
+                    course.ended_by = Some(actor);
+                    course.reason_given = reason.clone();
+                }
+                (ReferralEventKind::StatusChanged, Some(from), Some(to), actor, org, reason, None)
+            }
+        };
+        let snomed = match step {
+            Step::Created => snomed_code(service, None),
+            Step::Move(_, to) => snomed_code(service, Some(to)),
+            _ => None,
+        };
+        events.push(referral_event::Model {
+            id: g.uuid(),
+            referral_id: model.id,
+            kind,
+            from_status: from,
+            to_status: to,
+            practitioner_id: actor,
+            organisation_id: org,
+            occurred_at: t,
+            reason,
+            snomed_code: snomed.map(str::to_owned),
+            assigned_practitioner_id: assigned,
+        });
+        model.updated_at = t;
+    }
+    course
+}
+
+impl<'a> Setting<'a> {
+    /// Who made a referral from `source`: practice staff of the person's own practice (else any
+    /// in the PCN's), the PCN's own roles, a worker of another service, or for secondary care and
+    /// self-referrals the receiving service's handler, who enters them.
+    fn referrer(
+        &self,
+        rng: &mut impl Rng,
+        source: Src,
+        patient: &entity::patient::Model,
+        receiving_org: Uuid,
+        handler: &'a practitioner::Model,
+    ) -> AppResult<&'a practitioner::Model> {
+        let (staff, receivers) = (&self.staff, &self.receivers);
+        Ok(match source {
+            Src::Gp | Src::PracticeNurse | Src::Pharmacist | Src::Receptionist => {
+                let role = match source {
+                    Src::Gp => Role::Gp,
+                    Src::PracticeNurse => Role::PracticeNurse,
+                    Src::Pharmacist => Role::Pharmacist,
+                    _ => Role::Receptionist,
+                };
+                let own = staff.of(role, patient.registered_practice_id);
+                if own.is_empty() {
+                    choose(rng, &staff.in_role(role, &self.practice_ids), "practice staff")?
+                } else {
+                    choose(rng, own, "practice staff")?
+                }
+            }
+            Src::OtherPracticeStaff => {
+                let role = if rng.random_bool(0.6) { Role::CareCoordinator } else { Role::HealthAndWellbeingCoach };
+                choose(rng, staff.of(role, self.ctx.pcn_id), "PCN staff")?
+            }
+            Src::AdultSocialCare => choose(rng, staff.of(Role::SocialWorker, receivers.asc), "social worker")?,
+            Src::MentalHealth => {
+                choose(rng, staff.of(Role::MentalHealthPractitioner, receivers.mental_health), "MH practitioner")?
+            }
+            Src::CommunityHealth => {
+                let role = if rng.random_bool(0.75) { Role::DistrictNurse } else { Role::OccupationalTherapist };
+                choose(rng, staff.of(role, receivers.community), "community health staff")?
+            }
+            Src::Vcse => {
+                let others: Vec<Uuid> = receivers.vcse.iter().copied().filter(|o| *o != receiving_org).collect();
+                choose(rng, &staff.in_role(Role::VcseWorker, &others), "VCSE worker")?
+            }
+            Src::SecondaryCare | Src::SelfReferral => handler,
+        })
+    }
+
+    /// The feedback to the referrer of an ended referral (not one the referrer cancelled), filed
+    /// at the referring organisation after a few days unless it ended within the filing lag.
+    fn feedback(
+        &self,
+        g: &mut Gen,
+        model: &referral::Model,
+        course: &Course,
+        main_need: N,
+        other_detail: Option<&str>,
+    ) -> AppResult<Option<referral_feedback::Model>> {
+        let (Some(ended_at), Some(written_by)) = (model.ended_at, course.ended_by) else { return Ok(None) };
+        let (status, service) = (model.status, model.service);
+        if status == S::CancelledByReferrer {
+            return Ok(None);
+        }
+        let place = *choose(&mut g.rng, &self.place_names, "places")?;
+        let summary = match status {
+            S::Closed => texts::closed_summary(
+                &mut g.rng,
+                service,
+                model.outcome.unwrap_or(ReferralOutcome::GoalsMet),
+                main_need,
+                other_detail,
+                place,
+            ),
+            S::DeclinedByPatient => {
+                texts::declined_summary(course.reason_given.as_deref().unwrap_or("no reason given"))
+            }
+            S::RejectedByService => texts::rejected_summary(
+                model.rejection_reason.as_deref().unwrap_or("no reason recorded"),
+                model.suggested_alternative.as_deref(),
+            ),
+            _ => texts::unable_summary(service, course.attempts),
+        };
+        let referring_org = model.referring_organisation_id;
+        let cutoff = self.cutoff;
+        let (filed_at, filed_by) = if ended_at < cutoff - Duration::days(FILING_LAG_DAYS) && g.rng.random_bool(0.92) {
+            let filed_at = after(ended_at, gap(&mut g.rng, 1..=8));
+            let filer = filer(&mut g.rng, &self.staff, referring_org, model.referring_practitioner_id);
+            (Some(filed_at).filter(|t| *t < cutoff), Some(filer))
+        } else {
+            (None, None)
+        };
+        Ok(Some(referral_feedback::Model {
+            id: g.uuid(),
+            referral_id: model.id,
+            patient_id: model.patient_id,
+            referring_organisation_id: referring_org,
+            ended_status: status,
+            outcome: model.outcome,
+            snomed_codes: join_codes(&feedback_codes(service, status)),
+            summary,
+            worker_id: model.assigned_practitioner_id,
+            written_by,
+            created_at: ended_at,
+            filed_at,
+            filed_by: filed_at.and(filed_by),
+        }))
+    }
 }
 
 /// Who files feedback at the referring organisation: at a practice mostly a receptionist, else a
