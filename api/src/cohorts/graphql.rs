@@ -104,7 +104,7 @@ impl CohortNode {
                     today: req.today,
                 };
                 let people = selection.singled_out(&req.db, &req.caller, count).await?;
-                let reads: Vec<_> = people.iter().map(|(m, g)| (m.id, g.reason)).collect();
+                let reads: Vec<_> = people.iter().map(|(m, g)| (m.id, g.reason())).collect();
                 req.audit_reads(ctx, &reads).await?;
             }
         }

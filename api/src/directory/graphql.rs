@@ -435,7 +435,7 @@ pub struct RecordAssetCheckPayload {
 }
 
 async fn audit_people(ctx: &Context<'_>, req: &RequestContext, reads: &[(uuid::Uuid, Grant)]) -> AppResult<()> {
-    let reads: Vec<_> = reads.iter().map(|(p, g)| (*p, g.reason)).collect();
+    let reads: Vec<_> = reads.iter().map(|(p, g)| (*p, g.reason())).collect();
     req.audit_reads(ctx, &reads).await
 }
 
@@ -649,7 +649,8 @@ impl DirectoryMutation {
         )
         .await?;
         audit_people(ctx, req, &[(model.patient_id, grant)]).await?;
-        let grant = (grant.level == PatientAccessLevel::Full || connections::holds_place(model.state)).then_some(grant);
+        let grant =
+            (grant.level() == PatientAccessLevel::Full || connections::holds_place(model.state)).then_some(grant);
         Ok(AssetConnectionPayload { connection: AssetConnectionNode { model, asset, grant } })
     }
 

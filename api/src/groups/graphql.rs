@@ -52,7 +52,7 @@ async fn visible_members(
         .filter(|m| {
             let grant = patients.get(&m.patient_id).and_then(|p| req.caller.grant_for(p));
             if let Some(g) = grant {
-                reads.push((m.patient_id, g.reason));
+                reads.push((m.patient_id, g.reason()));
             }
             grant.is_some()
         })

@@ -113,7 +113,7 @@ impl MdtMeetingNode {
             .iter()
             .any(|path| path.selected(&look))
         {
-            rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason))).collect()
+            rows.iter().zip(&grants).filter_map(|(i, g)| g.map(|g| (i.patient_id, g.reason()))).collect()
         } else {
             Vec::new()
         };
@@ -169,7 +169,7 @@ async fn audited_actions(
     for action in actions {
         let grant = patients.get(&action.patient_id).and_then(|p| req.caller.grant_for(p));
         let reason = match grant {
-            Some(grant) => grant.reason,
+            Some(grant) => grant.reason(),
             None if owned && action.owner_practitioner_id == Some(req.caller.practitioner_id) => {
                 domain::auth::AccessReason::MdtActionOwner
             }
@@ -316,7 +316,7 @@ impl MdtActionNode {
     /// FORBIDDEN; null altogether when the caller has no access to the person). Audited.
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
         let person = PatientNode::load_granted(ctx, self.0.patient_id, Caller::grant_for).await?;
-        request(ctx)?.audit_reads(ctx, &[(self.0.patient_id, person.grant().reason)]).await?;
+        request(ctx)?.audit_reads(ctx, &[(self.0.patient_id, person.grant().reason())]).await?;
         Ok(Some(person))
     }
     /// The meeting it was agreed at, when the caller may see that meeting.

@@ -75,7 +75,7 @@ pub async fn render(
     let mut shown: HashMap<Uuid, domain::auth::AccessReason> = HashMap::new();
     let mut person = |id: Uuid| match patients.get(&id).and_then(|p| req.caller.grant_for(p).map(|g| (p, g))) {
         Some((p, g)) => {
-            shown.insert(id, g.reason);
+            shown.insert(id, g.reason());
             format!("{} {}", p.given_name, p.family_name)
         }
         None => "a person on the agenda".to_owned(),

@@ -96,7 +96,7 @@ impl MdtProposalQuery {
     ) -> ApiResult<Vec<MdtAgendaProposal>> {
         let req = request(ctx)?;
         let (_, list) = proposals(req, input).await?;
-        let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
+        let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason())).collect();
         // Whatever the proposals' people select, one statement per relationship, sent at once
         // with the audit's commit (the response, never sent when the audit fails, releases them).
         let people: Vec<&entity::patient::Model> = list.iter().map(|p| &p.patient).collect();
@@ -137,7 +137,7 @@ impl MdtProposalMutation {
             .await?
             .announce(&req.live)
             .await;
-        let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
+        let reads: Vec<_> = list.iter().map(|p| (p.patient.id, p.grant.reason())).collect();
         req.audit_reads(ctx, &reads).await?;
         // Adding items changes no column of the meeting; its agenda is read fresh by the payload.
         Ok(MdtMeetingPayload { meeting: crate::mdt::graphql::MdtMeetingNode(meeting) })

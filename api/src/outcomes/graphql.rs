@@ -382,7 +382,7 @@ impl OutcomeMutation {
             responses: input.responses.into_iter().map(|r| (r.item, r.value)).collect(),
         };
         let (model, grant) = domain::outcomes::record(&req.db, &req.caller, req.today, new).await?;
-        req.audit_reads(ctx, &[(model.patient_id, grant.reason)]).await?;
+        req.audit_reads(ctx, &[(model.patient_id, grant.reason())]).await?;
         Ok(RecordOutcomeMeasurementPayload { measurement: OutcomeMeasurementNode(model) })
     }
 }

@@ -69,7 +69,7 @@ impl PatientNode {
     /// The non-clinical summary (name and what helps to make contact), open from the shared
     /// summary level up.
     fn summary(&self) -> AppResult<&patient::Model> {
-        if self.grant.level >= PatientAccessLevel::SharedSummary {
+        if self.grant.level() >= PatientAccessLevel::SharedSummary {
             Ok(&self.model)
         } else {
             Err(AppError::forbidden("this patient's record is not shared with your organisation"))
@@ -78,7 +78,7 @@ impl PatientNode {
 
     /// The record, if the grant opens the full record.
     fn full(&self) -> AppResult<&patient::Model> {
-        if self.grant.level == PatientAccessLevel::Full {
+        if self.grant.level() == PatientAccessLevel::Full {
             Ok(&self.model)
         } else {
             Err(AppError::forbidden("this field is part of the full record, which your access does not include"))
@@ -98,7 +98,7 @@ impl PatientNode {
 
     /// The level of access the signed-in practitioner has to this record.
     async fn access_level(&self) -> crate::enums::PatientAccessLevel {
-        self.grant.level.into()
+        self.grant.level().into()
     }
 
     /// Ten digits, e.g. `9990000018`.
@@ -451,10 +451,10 @@ pub async fn patient_page(
     }
     let mut page = selection.page(&req.db, &req.caller, page_request, order.unwrap_or_default()).await?;
     page.total = total;
-    let mut reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason)).collect();
+    let mut reads: Vec<_> = page.items.iter().map(|(_, (m, g))| (m.id, g.reason())).collect();
     if selection.criteria.iter().any(PatientCriteria::narrows) {
         let named = selection.singled_out(&req.db, &req.caller, 0).await?;
-        reads.extend(named.iter().map(|(m, g)| (m.id, g.reason)));
+        reads.extend(named.iter().map(|(m, g)| (m.id, g.reason())));
     }
     let rows: Vec<&patient::Model> = page.items.iter().map(|(_, (m, _))| m).collect();
     // The audit's commit and the page's loads go out at once: what the loads bring is released
@@ -478,7 +478,7 @@ fn audited_count(ctx: &Context<'_>, req: &RequestContext, selection: &PatientSel
         Box::pin(async move {
             let count = sea_orm::PaginatorTrait::count(select, &db).await?;
             let people = selection.singled_out(&db, &caller, count).await?;
-            let reads: Vec<_> = people.iter().map(|(m, g)| (m.id, g.reason)).collect();
+            let reads: Vec<_> = people.iter().map(|(m, g)| (m.id, g.reason())).collect();
             audit.record_reads(&caller, &reads, &operation, path.as_deref(), &request_id).await?;
             Ok(count)
         })
@@ -513,7 +513,7 @@ impl PatientQuery {
         // The audit's commit and the record's loads go out at once, as for a page.
         let look = ctx.look_ahead();
         let selected = super::prepare::Selected::new(vec![look]);
-        let (read, rows) = ([(model.id, grant.reason)], [&model]);
+        let (read, rows) = ([(model.id, grant.reason())], [&model]);
         futures::try_join!(req.audit_reads(ctx, &read), load_selected(req, &rows, &selected))?;
         Ok(PatientNode::new(model, grant))
     }

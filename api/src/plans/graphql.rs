@@ -15,6 +15,7 @@ use crate::organisations::OrganisationNode;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
+use domain::auth::policy::NOT_IN_YOUR_ACCESS;
 use domain::auth::Grant;
 use domain::auth::PatientAccessLevel;
 use domain::error::{AppError, AppResult};
@@ -35,7 +36,7 @@ impl CarePlanNode {
     }
 
     fn full(&self) -> AppResult<&care_plan::Model> {
-        if self.grant.level == PatientAccessLevel::Full {
+        if self.grant.level() == PatientAccessLevel::Full {
             Ok(&self.model)
         } else {
             Err(AppError::forbidden("only the plan summary is shared with your organisation"))
@@ -54,7 +55,7 @@ impl CarePlanNode {
     }
     /// What the caller sees: FULL, or SHARED_SUMMARY where the person agreed to share it.
     async fn access_level(&self) -> crate::enums::PatientAccessLevel {
-        self.grant.level.into()
+        self.grant.level().into()
     }
     /// Send this as `baseVersion` when saving a change.
     async fn version(&self) -> ApiResult<i32> {
@@ -318,7 +319,7 @@ impl SaveCarePlanInput {
 }
 
 async fn audit_plans(ctx: &Context<'_>, req: &RequestContext, plans: &[&CarePlanNode]) -> AppResult<()> {
-    let reads: Vec<_> = plans.iter().map(|p| (p.patient.id, p.grant.reason)).collect();
+    let reads: Vec<_> = plans.iter().map(|p| (p.patient.id, p.grant.reason())).collect();
     req.audit_reads(ctx, &reads).await
 }
 
@@ -356,10 +357,8 @@ impl PlanQuery {
             let patient =
                 patients.get(&s.patient_id).cloned().ok_or_else(|| AppError::not_found("patient", s.patient_id))?;
             // The caller's own relationship, if any, or the agreement this row records.
-            let grant = req.caller.grant_for(&patient).unwrap_or(Grant {
-                level: PatientAccessLevel::SharedSummary,
-                reason: domain::auth::AccessReason::PlanShared,
-            });
+            let grant =
+                req.caller.grant_through_share(&patient, &s).ok_or_else(|| AppError::forbidden(NOT_IN_YOUR_ACCESS))?;
             Ok(CarePlanNode::new(plan, patient, grant))
         })?;
         let nodes: Vec<&CarePlanNode> = page.items.iter().map(|(_, n)| n).collect();

@@ -74,11 +74,24 @@ impl AccessReason {
     }
 }
 
-/// A decision to show a patient to a caller.
+/// A decision to show a patient to a caller. Only this module makes one, each through a named
+/// decision of `Caller`: whoever holds a grant was given it by the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
-    pub level: PatientAccessLevel,
-    pub reason: AccessReason,
+    level: PatientAccessLevel,
+    reason: AccessReason,
+}
+
+impl Grant {
+    /// How much of the record it opens.
+    pub fn level(self) -> PatientAccessLevel {
+        self.level
+    }
+
+    /// The relationship that opened it, as the access audit records it.
+    pub fn reason(self) -> AccessReason {
+        self.reason
+    }
 }
 
 /// How much of a referral its party reads (see `Caller::referral_view`).
@@ -231,6 +244,41 @@ impl Caller {
         })
     }
 
+    /// The decision for a person reached through an agreement to share their plan: the caller's
+    /// own grant, or, while the agreement stands with the caller's organisation, the summary.
+    pub fn grant_through_share(
+        &self,
+        patient: &patient::Model,
+        share: &entity::care_plan_share::Model,
+    ) -> Option<Grant> {
+        if share.patient_id != patient.id {
+            return None;
+        }
+        self.grant_for(patient).or_else(|| {
+            (share.organisation_id == self.organisation_id && share.open_key.is_some())
+                .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::PlanShared })
+        })
+    }
+
+    /// The decision for a person reached through their connection to a community asset: the
+    /// caller's own grant, or, while the person is referred to or attending the asset, the summary
+    /// (name and access needs) for the organisation that provides it.
+    pub fn grant_through_connection(
+        &self,
+        patient: &patient::Model,
+        connection: &entity::asset_connection::Model,
+        asset: &entity::community_asset::Model,
+    ) -> Option<Grant> {
+        if connection.patient_id != patient.id || connection.asset_id != asset.id {
+            return None;
+        }
+        self.grant_for(patient).or_else(|| {
+            (self.organisation_id == asset.provider_organisation_id
+                && crate::directory::connections::holds_place(connection.state))
+            .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::AssetConnection })
+        })
+    }
+
     /// Whether the caller is a party to a referral: the referring organisation, the receiving
     /// organisation or the assigned worker. Other organisations do not see it, by any path (the
     /// referral, its needs, events and feedback, a person's list of referrals, their care team,
@@ -366,6 +414,41 @@ mod tests {
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }
+    }
+
+    /// An agreement to share a plan opens the summary to the organisation it names, while it
+    /// stands, for the person it is about; nothing else, and no more than the summary.
+    #[test]
+    fn a_plan_share_opens_the_summary_to_its_organisation_only_while_it_stands() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let vcse = Uuid::from_u128(30);
+        let mut worker = caller(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vec![a]);
+        worker.organisation_id = vcse;
+        let person = test_patient(a);
+        let share = |patient_id: Uuid, organisation_id: Uuid, open: bool| entity::care_plan_share::Model {
+            id: Uuid::from_u128(40),
+            plan_id: Uuid::from_u128(41),
+            patient_id,
+            organisation_id,
+            open_key: open.then(|| "open".to_owned()),
+            recorded_by: Uuid::nil(),
+            recorded_at: chrono::Utc::now(),
+            withdrawn_by: None,
+            withdrawn_at: None,
+        };
+        let granted = worker.grant_through_share(&person, &share(person.id, vcse, true)).expect("the summary");
+        assert_eq!((granted.level(), granted.reason()), (PatientAccessLevel::SharedSummary, AccessReason::PlanShared));
+        assert_eq!(worker.grant_through_share(&person, &share(person.id, vcse, false)), None, "a withdrawn agreement");
+        assert_eq!(worker.grant_through_share(&person, &share(person.id, b, true)), None, "another organisation's");
+        assert_eq!(
+            worker.grant_through_share(&person, &share(Uuid::from_u128(99), vcse, true)),
+            None,
+            "another person's"
+        );
+        // A caller with a relationship keeps their own, fuller grant.
+        let gp = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![a]);
+        let own = gp.grant_through_share(&person, &share(person.id, b, true)).expect("the GP's own grant");
+        assert_eq!(own.level(), PatientAccessLevel::Full);
     }
 
     /// Table-driven: who sees a patient of neighbourhood A, and at what level.

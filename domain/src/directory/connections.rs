@@ -16,7 +16,7 @@ use crate::label::label;
 
 use entity::{asset_connection, asset_connection_event, community_asset, patient, ConnectionState as S};
 
-use crate::auth::{AccessReason, Caller, Grant, PatientAccessLevel};
+use crate::auth::{Caller, Grant, PatientAccessLevel};
 use crate::error::{AppError, AppResult};
 use crate::outcomes::patient_with_full_access;
 use crate::referrals::bounded_text;
@@ -43,26 +43,6 @@ pub fn is_live(state: S) -> bool {
 /// The unique key of an open connection (NULL once it ends).
 pub fn open_key(patient_id: Uuid, asset_id: Uuid) -> String {
     crate::open_key::of(patient_id, asset_id)
-}
-
-impl Caller {
-    /// The decision for a person reached through a connection: the caller's own grant, or, while
-    /// the person is referred to or attending the asset, the summary (name and access needs) for
-    /// the organisation that provides it.
-    pub fn grant_through_connection(
-        &self,
-        patient: &patient::Model,
-        connection: &asset_connection::Model,
-        asset: &community_asset::Model,
-    ) -> Option<Grant> {
-        if connection.patient_id != patient.id || connection.asset_id != asset.id {
-            return None;
-        }
-        self.grant_for(patient).or_else(|| {
-            (self.organisation_id == asset.provider_organisation_id && holds_place(connection.state))
-                .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::AssetConnection })
-        })
-    }
 }
 
 /// Takes one place (if the asset limits them): refused when none is free.
@@ -246,7 +226,7 @@ pub async fn move_connection(
     let grant = caller.grant_through_connection(&patient, &current, &asset).ok_or_else(|| {
         AppError::forbidden("only the person's care team and the organisation running the activity see this connection")
     })?;
-    if grant.level != PatientAccessLevel::Full && !holds_place(current.state) {
+    if grant.level() != PatientAccessLevel::Full && !holds_place(current.state) {
         return Err(AppError::forbidden("the activity's provider records attendance for people referred to it"));
     }
     if !allowed_moves(current.state).contains(&to) {

@@ -42,7 +42,7 @@ pub async fn patient_with_full_access(
     caller.patient_scope()?;
     let grant = caller
         .grant_for(&model)
-        .filter(|g| g.level == crate::auth::PatientAccessLevel::Full)
+        .filter(|g| g.level() == crate::auth::PatientAccessLevel::Full)
         .ok_or_else(|| AppError::forbidden("you have no care relationship with this patient"))?;
     Ok((model, grant))
 }

@@ -23,7 +23,7 @@ use entity::{
     organisation, patient, practitioner, GoalStatus, OrganisationKind, PlanActionStatus, ReferralNeed,
 };
 
-use crate::auth::{AccessReason, Caller, Grant, PatientAccessLevel};
+use crate::auth::{Caller, Grant};
 use crate::error::{AppError, AppResult};
 use crate::outcomes::patient_with_full_access;
 use crate::pagination::{keyset_page, Page, PageRequest};
@@ -534,12 +534,15 @@ pub async fn withdraw(
 }
 
 /// Whether an agreement to share `plan_id` with the caller's organisation stands now.
-pub async fn shared_with_caller(db: &impl ConnectionTrait, caller: &Caller, plan_id: Uuid) -> AppResult<bool> {
+pub async fn share_with_caller(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    plan_id: Uuid,
+) -> AppResult<Option<care_plan_share::Model>> {
     Ok(care_plan_share::Entity::find()
         .filter(care_plan_share::Column::OpenKey.eq(share_key(plan_id, caller.organisation_id)))
-        .count(db)
-        .await?
-        > 0)
+        .one(db)
+        .await?)
 }
 
 /// The caller's view of a person's plan: the full plan under a care relationship, the summary
@@ -558,8 +561,8 @@ pub async fn read(
         return Ok(plan.map(|p| (p, patient, grant)));
     }
     if let Some(plan) = plan {
-        if shared_with_caller(db, caller, plan.id).await? {
-            let grant = Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::PlanShared };
+        let share = share_with_caller(db, caller, plan.id).await?;
+        if let Some(grant) = share.and_then(|share| caller.grant_through_share(&patient, &share)) {
             return Ok(Some((plan, patient, grant)));
         }
     }
