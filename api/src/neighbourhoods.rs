@@ -2,7 +2,7 @@
 //! that take part in serving it.
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 
 use entity::neighbourhood;
 
@@ -11,7 +11,7 @@ use crate::context::{parse_id, request};
 use crate::error::ApiResult;
 use crate::organisations::OrganisationNode;
 use domain::error::{AppError, AppResult};
-use domain::pagination::{after_name, keyset_page, Page, PageRequest};
+use domain::pagination::{Page, PageRequest};
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Neighbourhood")]
@@ -49,27 +49,18 @@ impl NeighbourhoodNode {
 
     /// Whether the signed-in practitioner's organisation takes part here.
     async fn is_member(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(request(ctx)?.caller.neighbourhood_ids.contains(&self.model.id))
+        Ok(request(ctx)?.caller.takes_part_in(self.model.id))
     }
 }
 
 connection_type!(NeighbourhoodConnection, NeighbourhoodEdge, NeighbourhoodNode, "A page of neighbourhoods, by name.");
 
+/// A page of neighbourhoods as nodes (`domain::team::neighbourhoods`).
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     page: PageRequest,
 ) -> AppResult<Page<NeighbourhoodNode>> {
-    use neighbourhood::Column as C;
-    let page = keyset_page(
-        db,
-        neighbourhood::Entity::find(),
-        page,
-        &[C::Name, C::Id],
-        |key| after_name(C::Name, C::Id, key),
-        |m| (m.name.clone(), m.id),
-    )
-    .await?;
-    Ok(page.map(NeighbourhoodNode::from))
+    Ok(domain::team::neighbourhoods(db, page).await?.map(NeighbourhoodNode::from))
 }
 
 #[derive(Default)]

@@ -2,19 +2,19 @@
 //! by ODS code. Directory data, readable by every signed-in practitioner.
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use entity::{neighbourhood_organisation, organisation};
+use entity::organisation;
 
 use crate::connection_type;
 use crate::context::{opt_id, parse_id, request};
 use crate::enums::OrganisationKind;
 use crate::error::ApiResult;
 use domain::error::{AppError, AppResult};
-use domain::pagination::{after_name, keyset_page, Page, PageRequest};
-use domain::search::{like_pattern, lower_like, SearchText};
+use domain::pagination::{Page, PageRequest};
+use domain::search::SearchText;
+pub use domain::team::OrganisationFilter;
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Organisation")]
@@ -69,49 +69,13 @@ impl OrganisationNode {
 
 connection_type!(OrganisationConnection, OrganisationEdge, OrganisationNode, "A page of organisations, by name.");
 
-#[derive(Debug, Clone, Default)]
-pub struct OrganisationFilter {
-    pub kind: Option<entity::OrganisationKind>,
-    pub neighbourhood_id: Option<Uuid>,
-    pub search: Option<SearchText>,
-}
-
+/// A page of organisations as nodes (`domain::team::organisations`).
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: OrganisationFilter,
     page: PageRequest,
 ) -> AppResult<Page<OrganisationNode>> {
-    let mut cond = Condition::all();
-    if let Some(kind) = filter.kind {
-        cond = cond.add(organisation::Column::Kind.eq(kind));
-    }
-    if let Some(neighbourhood_id) = filter.neighbourhood_id {
-        let members = sea_orm::sea_query::Query::select()
-            .column(neighbourhood_organisation::Column::OrganisationId)
-            .from(neighbourhood_organisation::Entity)
-            .and_where(neighbourhood_organisation::Column::NeighbourhoodId.eq(neighbourhood_id))
-            .to_owned();
-        cond = cond.add(organisation::Column::Id.in_subquery(members));
-    }
-    if let Some(search) = &filter.search {
-        let pattern = like_pattern(search.as_str(), false);
-        cond = cond.add(
-            Condition::any()
-                .add(lower_like((organisation::Entity, organisation::Column::Name), pattern.clone()))
-                .add(lower_like((organisation::Entity, organisation::Column::OdsCode), pattern)),
-        );
-    }
-    use organisation::Column as C;
-    let page = keyset_page(
-        db,
-        organisation::Entity::find().filter(cond),
-        page,
-        &[C::Name, C::Id],
-        |key| after_name(C::Name, C::Id, key),
-        |m| (m.name.clone(), m.id),
-    )
-    .await?;
-    Ok(page.map(OrganisationNode::from))
+    Ok(domain::team::organisations(db, filter, page).await?.map(OrganisationNode::from))
 }
 
 #[derive(Default)]

@@ -1,11 +1,10 @@
 //! Practitioners: the people of the team, their discipline, organisation and capacity.
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
-use sea_orm::sea_query::{Condition, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use entity::{neighbourhood_organisation, practitioner};
+use entity::practitioner;
 
 use crate::connection_type;
 use crate::context::{opt_id, parse_id, request};
@@ -14,8 +13,9 @@ use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
 use domain::error::{AppError, AppResult};
-use domain::pagination::{after_person, keyset_page, Page, PageRequest};
-use domain::search::{name_words, SearchText};
+use domain::pagination::{Page, PageRequest};
+use domain::search::SearchText;
+pub use domain::team::PractitionerFilter;
 
 #[derive(Clone, SimpleObject)]
 #[graphql(complex, name = "Practitioner")]
@@ -81,52 +81,13 @@ connection_type!(
     "A page of practitioners, by family name."
 );
 
-#[derive(Debug, Clone, Default)]
-pub struct PractitionerFilter {
-    pub organisation_id: Option<Uuid>,
-    pub neighbourhood_id: Option<Uuid>,
-    pub role: Option<entity::ProfessionalRole>,
-    pub search: Option<SearchText>,
-}
-
+/// A page of active practitioners as nodes (`domain::team::practitioners`).
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: PractitionerFilter,
     page: PageRequest,
 ) -> AppResult<Page<PractitionerNode>> {
-    use practitioner::Column as C;
-    let mut cond = Condition::all().add(C::Active.eq(true));
-    if let Some(org) = filter.organisation_id {
-        cond = cond.add(C::OrganisationId.eq(org));
-    }
-    if let Some(neighbourhood_id) = filter.neighbourhood_id {
-        let members = Query::select()
-            .column(neighbourhood_organisation::Column::OrganisationId)
-            .from(neighbourhood_organisation::Entity)
-            .and_where(neighbourhood_organisation::Column::NeighbourhoodId.eq(neighbourhood_id))
-            .to_owned();
-        cond = cond.add(C::OrganisationId.in_subquery(members));
-    }
-    if let Some(role) = filter.role {
-        cond = cond.add(C::ProfessionalRole.eq(role));
-    }
-    if let Some(search) = &filter.search {
-        cond = cond.add(name_words(
-            (practitioner::Entity, C::FamilyName),
-            (practitioner::Entity, C::GivenName),
-            search.as_str(),
-        ));
-    }
-    let page = keyset_page(
-        db,
-        practitioner::Entity::find().filter(cond),
-        page,
-        &[C::FamilyName, C::GivenName, C::Id],
-        |key| after_person(C::FamilyName, C::GivenName, C::Id, key),
-        |m| (m.family_name.clone(), m.given_name.clone(), m.id),
-    )
-    .await?;
-    Ok(page.map(PractitionerNode::from))
+    Ok(domain::team::practitioners(db, filter, page).await?.map(PractitionerNode::from))
 }
 
 /// The signed-in practitioner and what they may reach.
@@ -150,13 +111,8 @@ impl Me {
     /// or, for a commissioner, every neighbourhood whose figures they may see (all of them).
     async fn neighbourhoods(&self, ctx: &Context<'_>) -> ApiResult<Vec<NeighbourhoodNode>> {
         let req = request(ctx)?;
-        if req.caller.role == entity::ProfessionalRole::Commissioner {
-            use sea_orm::{EntityTrait, QueryOrder};
-            let all = entity::neighbourhood::Entity::find()
-                .order_by_asc(entity::neighbourhood::Column::Name)
-                .all(&req.db)
-                .await
-                .map_err(domain::error::AppError::from)?;
+        if req.caller.sees_every_neighbourhood() {
+            let all = domain::team::all_neighbourhoods(&req.db).await?;
             return Ok(all.into_iter().map(Into::into).collect());
         }
         let found = req.loaders.neighbourhood.load_many(req.caller.neighbourhood_ids.iter().copied()).await?;

@@ -33,4 +33,5 @@ pub mod plans;
 pub mod referrals;
 pub mod search;
 pub mod sql;
+pub mod team;
 pub mod telemetry;

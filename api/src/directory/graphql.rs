@@ -1,9 +1,6 @@
 //! GraphQL for the community asset directory, suggestions for a person, and connections.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use entity::{asset_connection, asset_connection_event, community_asset, community_asset_session};
 
@@ -22,7 +19,7 @@ use domain::directory::connections::{self, allowed_moves, NewConnection};
 use domain::directory::geo::{self};
 use domain::directory::{AssetFilter, Near, Requirements};
 use domain::error::{AppError, AppResult};
-use domain::pagination::{keyset_page, PageRequest};
+use domain::pagination::PageRequest;
 use domain::search::SearchText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -533,37 +530,11 @@ impl DirectoryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<AssetLinkConnection> {
-        use asset_connection::Column as C;
         let req = request(ctx)?;
-        let mut cond = Condition::all().add(
-            C::AssetId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(community_asset::Column::Id)
-                    .from(community_asset::Entity)
-                    .and_where(community_asset::Column::ProviderOrganisationId.eq(req.caller.organisation_id))
-                    .to_owned(),
-            ),
-        );
-        if let Some(asset) = &asset_id {
-            cond = cond.add(C::AssetId.eq(parse_id("assetId", asset)?));
-        }
-        if let Some(states) = states.filter(|s| !s.is_empty()) {
-            let states: Vec<entity::ConnectionState> = states.into_iter().map(Into::into).collect();
-            cond = cond.add(C::State.is_in(states));
-        }
-        let page = keyset_page(
-            &req.db,
-            asset_connection::Entity::find().filter(cond),
-            PageRequest::new(first, after)?,
-            &[C::CreatedAt, C::Id],
-            |(at, id): &(DateTime<Utc>, uuid::Uuid)| {
-                Condition::any()
-                    .add(C::CreatedAt.gt(*at))
-                    .add(Condition::all().add(C::CreatedAt.eq(*at)).add(C::Id.gt(*id)))
-            },
-            |m| (m.created_at, m.id),
-        )
-        .await?;
+        let asset = asset_id.as_ref().map(|id| parse_id("assetId", id)).transpose()?;
+        let states: Vec<entity::ConnectionState> = states.unwrap_or_default().into_iter().map(Into::into).collect();
+        let page = PageRequest::new(first, after)?;
+        let page = domain::directory::connections::of_my_activities(&req.db, &req.caller, asset, &states, page).await?;
         let rows: Vec<&asset_connection::Model> = page.items.iter().map(|(_, m)| m).collect();
         let (assets, patients) = connection_context(req, &rows).await?;
         let page = page.try_map(|model| connection_node(req, &assets, &patients, model))?;
@@ -662,45 +633,9 @@ impl DirectoryMutation {
         input: RecordAssetCheckInput,
     ) -> ApiResult<RecordAssetCheckPayload> {
         let req = request(ctx)?;
-        let asset = domain::directory::get(&req.db, parse_id("assetId", &input.asset_id)?).await?;
-        let may = req.caller.organisation_id == asset.provider_organisation_id
-            || (req.caller.patient_scope().is_ok() && req.caller.neighbourhood_ids.contains(&asset.neighbourhood_id));
-        if !may {
-            return Err(
-                AppError::forbidden("the provider or the neighbourhood's staff keep an entry up to date").into()
-            );
-        }
-        if let Some(c) = input.capacity {
-            if c < asset.places_taken {
-                return Err(AppError::bad_input(
-                    "capacity",
-                    format!(
-                        "{} places are held by people referred or attending; capacity cannot be less",
-                        asset.places_taken
-                    ),
-                )
-                .into());
-            }
-        }
-        use community_asset::Column as A;
-        let mut update = community_asset::Entity::update_many()
-            .col_expr(A::LastCheckedOn, Expr::value(req.today))
-            .col_expr(A::UpdatedAt, Expr::value(Utc::now()))
-            .filter(A::Id.eq(asset.id));
-        if let Some(c) = input.capacity {
-            // Guarded: a place taken in between must still fit.
-            update = update.col_expr(A::Capacity, Expr::value(c)).filter(A::PlacesTaken.lte(c));
-        }
-        if let Some(active) = input.active {
-            update = update.col_expr(A::Active, Expr::value(active));
-        }
-        if update.exec(&req.db).await?.rows_affected != 1 {
-            return Err(
-                AppError::conflict_with("a place was taken meanwhile; check the capacity again", asset.id).into()
-            );
-        }
-        Ok(RecordAssetCheckPayload {
-            asset: CommunityAssetNode { model: domain::directory::get(&req.db, asset.id).await?, distance_km: None },
-        })
+        let check = domain::directory::AssetCheck { capacity: input.capacity, active: input.active };
+        let id = parse_id("assetId", &input.asset_id)?;
+        let model = domain::directory::record_check(&req.db, &req.caller, id, check, req.today).await?;
+        Ok(RecordAssetCheckPayload { asset: CommunityAssetNode { model, distance_km: None } })
     }
 }

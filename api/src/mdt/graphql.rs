@@ -3,9 +3,7 @@
 //! returns people is audited.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use chrono::Utc;
 use uuid::Uuid;
 
 use entity::{mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting};
@@ -24,7 +22,7 @@ use crate::scalars;
 use domain::auth::{Caller, Grant};
 use domain::error::{AppError, AppResult};
 use domain::mdt::{NewAction, NewItem, NewMeeting};
-use domain::pagination::{keyset_page, PageRequest};
+use domain::pagination::PageRequest;
 
 /// Whether the disciplines the meeting requires are (or will be) present.
 #[derive(SimpleObject)]
@@ -323,7 +321,7 @@ impl MdtActionNode {
     async fn meeting(&self, ctx: &Context<'_>) -> ApiResult<Option<MdtMeetingNode>> {
         let req = request(ctx)?;
         let Some(meeting) = req.loaders.mdt_meeting.load_one(self.0.meeting_id).await? else { return Ok(None) };
-        if req.caller.neighbourhood_ids.contains(&meeting.neighbourhood_id) {
+        if req.caller.takes_part_in(meeting.neighbourhood_id) {
             return Ok(Some(MdtMeetingNode(meeting)));
         }
         // Someone from outside the neighbourhood sees it only as an invitee.
@@ -499,29 +497,12 @@ impl MdtQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<MdtMeetingConnection> {
-        use mdt_meeting::Column as M;
         let req = request(ctx)?;
         let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
-        if !req.caller.neighbourhood_ids.contains(&neighbourhood) {
-            return Err(AppError::forbidden("meetings are listed for the neighbourhood's organisations").into());
-        }
-        let mut select = mdt_meeting::Entity::find().filter(M::NeighbourhoodId.eq(neighbourhood));
-        if upcoming == Some(true) {
-            select = select.filter(M::EndsAt.gte(Utc::now())).filter(M::Status.ne(entity::MeetingStatus::Closed));
-        }
-        let page = keyset_page(
-            &req.db,
-            select,
-            PageRequest::new(first, after)?,
-            &[M::StartsAt, M::Id],
-            |(at, id): &(DateTime<Utc>, Uuid)| {
-                Condition::any()
-                    .add(M::StartsAt.gt(*at))
-                    .add(Condition::all().add(M::StartsAt.eq(*at)).add(M::Id.gt(*id)))
-            },
-            |m| (m.starts_at, m.id),
-        )
-        .await?;
+        let page = PageRequest::new(first, after)?;
+        let page =
+            domain::mdt::list_meetings(&req.db, &req.caller, neighbourhood, upcoming == Some(true), Utc::now(), page)
+                .await?;
         Ok(MdtMeetingConnection(page.map(MdtMeetingNode)))
     }
 
@@ -534,13 +515,7 @@ impl MdtQuery {
     ) -> ApiResult<Vec<MdtActionNode>> {
         let req = request(ctx)?;
         let status: entity::PlanActionStatus = status.map_or(entity::PlanActionStatus::Open, Into::into);
-        let rows = mdt_action::Entity::find()
-            .filter(mdt_action::Column::OwnerPractitionerId.eq(req.caller.practitioner_id))
-            .filter(mdt_action::Column::Status.eq(status))
-            .order_by_asc(mdt_action::Column::DueDate)
-            .order_by_asc(mdt_action::Column::Id)
-            .all(&req.db)
-            .await?;
+        let rows = domain::mdt::my_actions(&req.db, &req.caller, status).await?;
         audited_actions(ctx, req, rows, true).await
     }
 
@@ -549,27 +524,7 @@ impl MdtQuery {
     async fn overdue_mdt_actions(&self, ctx: &Context<'_>, neighbourhood_id: ID) -> ApiResult<Vec<MdtActionNode>> {
         let req = request(ctx)?;
         let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
-        if !req.caller.may_manage_cohorts(neighbourhood) {
-            return Err(AppError::forbidden("overdue actions are for the neighbourhood's organisers").into());
-        }
-        let meetings: Vec<Uuid> = mdt_meeting::Entity::find()
-            .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood))
-            .all(&req.db)
-            .await?
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
-        if meetings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = mdt_action::Entity::find()
-            .filter(mdt_action::Column::MeetingId.is_in(meetings))
-            .filter(mdt_action::Column::Status.eq(entity::PlanActionStatus::Open))
-            .filter(mdt_action::Column::DueDate.lt(req.today))
-            .order_by_asc(mdt_action::Column::DueDate)
-            .order_by_asc(mdt_action::Column::Id)
-            .all(&req.db)
-            .await?;
+        let rows = domain::mdt::overdue_actions(&req.db, &req.caller, neighbourhood, req.today).await?;
         audited_actions(ctx, req, rows, false).await
     }
 }

@@ -583,7 +583,7 @@ impl ReferralQuery {
         };
         let worker =
             req.loaders.practitioner.load_one(id).await?.ok_or_else(|| AppError::not_found("practitioner", id))?;
-        if !domain::referrals::caseload::may_see_caseload(&req.caller, &worker) {
+        if !req.caller.may_see_caseload(&worker) {
             return Err(AppError::forbidden("a caseload is visible to the worker and their own organisation").into());
         }
         Ok(Caseload { worker })

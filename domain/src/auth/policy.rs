@@ -323,7 +323,7 @@ impl Caller {
     /// Whether the caller may see non-identifiable figures (cohort definitions and counts) for a
     /// neighbourhood: its participants, and commissioners for every neighbourhood.
     pub fn may_see_aggregates(&self, neighbourhood_id: Uuid) -> bool {
-        self.role == ProfessionalRole::Commissioner || self.neighbourhood_ids.contains(&neighbourhood_id)
+        self.sees_every_neighbourhood() || self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
     /// How this caller reads figures about people: exactly when they may read the records
@@ -352,6 +352,85 @@ impl Caller {
     /// Whether the caller may define cohorts for a neighbourhood (those who can see its members).
     pub fn may_manage_cohorts(&self, neighbourhood_id: Uuid) -> bool {
         self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// Whether the caller's organisation takes part in a neighbourhood: it sees the neighbourhood's
+    /// meetings, groups and lists of members.
+    pub fn takes_part_in(&self, neighbourhood_id: Uuid) -> bool {
+        self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// Whether the caller sees the cohorts of every neighbourhood (their definitions and counts),
+    /// not only their own neighbourhoods': a commissioner.
+    pub fn sees_every_neighbourhood(&self) -> bool {
+        self.role == ProfessionalRole::Commissioner
+    }
+
+    /// Whether the caller may organise a neighbourhood's MDT meetings (schedule, invite, set the
+    /// agenda and the disciplines they require, close them): staff who may see its members.
+    pub fn may_organise_meetings(&self, neighbourhood_id: Uuid) -> bool {
+        self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// Whether the caller may update an MDT action of a meeting in `neighbourhood_id`: its owner
+    /// (the practitioner or their organisation), or the meeting's organisers.
+    pub fn may_update_action(&self, action: &entity::mdt_action::Model, neighbourhood_id: Uuid) -> bool {
+        action.owner_practitioner_id == Some(self.practitioner_id)
+            || action.owner_organisation_id == Some(self.organisation_id)
+            || self.may_organise_meetings(neighbourhood_id)
+    }
+
+    /// Whether the caller may start a support group in a neighbourhood: staff who may see its
+    /// members (a group's register names them).
+    pub fn may_start_groups(&self, neighbourhood_id: Uuid) -> bool {
+        self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// Whether the caller's organisation runs a support group (and so manages it).
+    pub fn runs_group(&self, group: &entity::support_group::Model) -> bool {
+        self.organisation_id == group.organisation_id
+    }
+
+    /// Whether the caller sees a support group: any organisation of its neighbourhood, and the one
+    /// that runs it.
+    pub fn may_see_group(&self, group: &entity::support_group::Model) -> bool {
+        self.takes_part_in(group.neighbourhood_id) || self.runs_group(group)
+    }
+
+    /// Whether `practitioner` is an active colleague of the caller (same organisation): whom the
+    /// caller may name to lead their group.
+    pub fn is_active_colleague(&self, practitioner: &entity::practitioner::Model) -> bool {
+        practitioner.active && practitioner.organisation_id == self.organisation_id
+    }
+
+    /// Whether the caller's organisation made the referral: it may cancel it and files the
+    /// feedback that comes back.
+    pub fn is_referrer(&self, referral: &entity::referral::Model) -> bool {
+        self.organisation_id == referral.referring_organisation_id
+    }
+
+    /// Whether the caller's organisation received the referral: it triages, assigns and contacts,
+    /// and moves it through its service.
+    pub fn is_receiver(&self, referral: &entity::referral::Model) -> bool {
+        self.organisation_id == referral.receiving_organisation_id
+    }
+
+    /// Whether the caller files a referral's feedback: staff of the referring organisation.
+    pub fn files_feedback(&self, feedback: &entity::referral_feedback::Model) -> bool {
+        self.organisation_id == feedback.referring_organisation_id
+    }
+
+    /// Whether the caller may see a worker's caseload: the worker, or staff of the same
+    /// organisation.
+    pub fn may_see_caseload(&self, worker: &entity::practitioner::Model) -> bool {
+        self.practitioner_id == worker.id || self.organisation_id == worker.organisation_id
+    }
+
+    /// Whether the caller may record that a directory entry was checked: its provider, or staff of
+    /// its neighbourhood who may see identifiable records.
+    pub fn may_check_asset(&self, asset: &entity::community_asset::Model) -> bool {
+        self.organisation_id == asset.provider_organisation_id
+            || (self.may_see_identifiable() && self.neighbourhood_ids.contains(&asset.neighbourhood_id))
     }
 
     /// Why `patient_scope` refuses this caller, in words they can act on.

@@ -58,7 +58,7 @@ pub async fn list(
             return Err(AppError::forbidden("your organisation does not take part in that neighbourhood"))
         }
         Some(n) => cond = cond.add(C::NeighbourhoodId.eq(n)),
-        None if caller.role == entity::ProfessionalRole::Commissioner => {}
+        None if caller.sees_every_neighbourhood() => {}
         None => cond = cond.add(C::NeighbourhoodId.is_in(caller.neighbourhood_ids.clone())),
     }
     let page = keyset_page(

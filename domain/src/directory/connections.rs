@@ -289,6 +289,47 @@ pub async fn move_connection(
     Ok((updated, asset, grant))
 }
 
+/// Connections to the activities the caller's organisation runs (how a provider sees who is
+/// referred and attending), oldest first; `asset_id` and `states` (when not empty) narrow them.
+pub async fn of_my_activities(
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
+    caller: &Caller,
+    asset_id: Option<Uuid>,
+    states: &[S],
+    page: crate::pagination::PageRequest,
+) -> AppResult<crate::pagination::Page<asset_connection::Model>> {
+    use asset_connection::Column as C;
+    use sea_orm::Condition;
+    let mut cond = Condition::all().add(
+        C::AssetId.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(community_asset::Column::Id)
+                .from(community_asset::Entity)
+                .and_where(community_asset::Column::ProviderOrganisationId.eq(caller.organisation_id))
+                .to_owned(),
+        ),
+    );
+    if let Some(asset) = asset_id {
+        cond = cond.add(C::AssetId.eq(asset));
+    }
+    if !states.is_empty() {
+        cond = cond.add(C::State.is_in(states.to_vec()));
+    }
+    crate::pagination::keyset_page(
+        db,
+        asset_connection::Entity::find().filter(cond),
+        page,
+        &[C::CreatedAt, C::Id],
+        |(at, id): &(chrono::DateTime<Utc>, Uuid)| {
+            Condition::any()
+                .add(C::CreatedAt.gt(*at))
+                .add(Condition::all().add(C::CreatedAt.eq(*at)).add(C::Id.gt(*id)))
+        },
+        |m| (m.created_at, m.id),
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -221,3 +221,54 @@ pub async fn search(
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<community_asset::Model> {
     community_asset::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("community asset", id))
 }
+
+/// What a check of a directory entry found: its capacity or whether it still runs, if changed.
+#[derive(Debug, Clone, Default)]
+pub struct AssetCheck {
+    pub capacity: Option<i32>,
+    pub active: Option<bool>,
+}
+
+/// Records that an entry's details were checked on `today` (and its capacity or whether it still
+/// runs, if changed): by the organisation that runs it or staff of its neighbourhood. The capacity
+/// may not fall below the places held; the update is guarded so that a place taken in between
+/// must still fit (CONFLICT otherwise). Returns the entry as it is now.
+pub async fn record_check(
+    db: &impl ConnectionTrait,
+    caller: &crate::auth::Caller,
+    asset_id: Uuid,
+    check: AssetCheck,
+    today: NaiveDate,
+) -> AppResult<community_asset::Model> {
+    use community_asset::Column as A;
+    let asset = get(db, asset_id).await?;
+    if !caller.may_check_asset(&asset) {
+        return Err(AppError::forbidden("the provider or the neighbourhood's staff keep an entry up to date"));
+    }
+    if let Some(c) = check.capacity {
+        if c < asset.places_taken {
+            return Err(AppError::bad_input(
+                "capacity",
+                format!(
+                    "{} places are held by people referred or attending; capacity cannot be less",
+                    asset.places_taken
+                ),
+            ));
+        }
+    }
+    let mut update = community_asset::Entity::update_many()
+        .col_expr(A::LastCheckedOn, Expr::value(today))
+        .col_expr(A::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(A::Id.eq(asset.id));
+    if let Some(c) = check.capacity {
+        // Guarded: a place taken in between must still fit.
+        update = update.col_expr(A::Capacity, Expr::value(c)).filter(A::PlacesTaken.lte(c));
+    }
+    if let Some(active) = check.active {
+        update = update.col_expr(A::Active, Expr::value(active));
+    }
+    if update.exec(db).await?.rows_affected != 1 {
+        return Err(AppError::conflict_with("a place was taken meanwhile; check the capacity again", asset.id));
+    }
+    get(db, asset.id).await
+}

@@ -46,7 +46,7 @@ pub struct NewGroup {
 }
 
 fn manages(caller: &Caller, group: &support_group::Model) -> AppResult<()> {
-    if caller.organisation_id == group.organisation_id {
+    if caller.runs_group(group) {
         Ok(())
     } else {
         Err(AppError::forbidden("only staff of the organisation running the group manage it"))
@@ -57,7 +57,7 @@ fn manages(caller: &Caller, group: &support_group::Model) -> AppResult<()> {
 pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<support_group::Model> {
     let group =
         support_group::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("support group", id))?;
-    if !caller.neighbourhood_ids.contains(&group.neighbourhood_id) && caller.organisation_id != group.organisation_id {
+    if !caller.may_see_group(&group) {
         return Err(AppError::forbidden("support groups are visible to the organisations of their neighbourhood"));
     }
     Ok(group)
@@ -81,7 +81,7 @@ pub async fn create(
         }
     }
     caller.patient_scope()?;
-    if !caller.may_manage_cohorts(new.neighbourhood_id) {
+    if !caller.may_start_groups(new.neighbourhood_id) {
         return Err(AppError::forbidden("your organisation does not take part in that neighbourhood"));
     }
     let leader_id = new.leader_id.unwrap_or(caller.practitioner_id);
@@ -89,7 +89,7 @@ pub async fn create(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input("leaderId", "no such practitioner"))?;
-    if leader.organisation_id != caller.organisation_id || !leader.active {
+    if !caller.is_active_colleague(&leader) {
         return Err(AppError::bad_input("leaderId", "the leader must be an active practitioner of your organisation"));
     }
     let group = support_group::Model {
@@ -355,7 +355,7 @@ pub async fn list(
 ) -> AppResult<Page<support_group::Model>> {
     use support_group::Column as C;
     let neighbourhoods: Vec<Uuid> = match neighbourhood_id {
-        Some(n) if caller.neighbourhood_ids.contains(&n) => vec![n],
+        Some(n) if caller.takes_part_in(n) => vec![n],
         Some(_) => return Err(AppError::forbidden("your organisation does not take part in that neighbourhood")),
         None => caller.neighbourhood_ids.clone(),
     };

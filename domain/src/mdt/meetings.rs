@@ -38,7 +38,7 @@ pub async fn schedule(
     caller: &Caller,
     new: NewMeeting,
 ) -> AppResult<MeetingChanged<mdt_meeting::Model>> {
-    if !caller.may_manage_cohorts(new.neighbourhood_id) {
+    if !caller.may_organise_meetings(new.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
     }
     let title =
@@ -169,4 +169,36 @@ pub async fn set_status(
         return Err(AppError::conflict_with("the meeting was moved by someone else; reload it", id));
     }
     Ok(MeetingChanged::one(mdt_meeting::Model { status: to, updated_at: now, ..meeting }, id, ChangeKind::Status))
+}
+
+/// A neighbourhood's meetings, earliest first; `upcoming` keeps those that have not ended by
+/// `now` and are not closed. For the organisations that take part in the neighbourhood.
+pub async fn list_meetings(
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
+    caller: &Caller,
+    neighbourhood_id: Uuid,
+    upcoming: bool,
+    now: DateTime<Utc>,
+    page: crate::pagination::PageRequest,
+) -> AppResult<crate::pagination::Page<mdt_meeting::Model>> {
+    use mdt_meeting::Column as M;
+    use sea_orm::Condition;
+    if !caller.takes_part_in(neighbourhood_id) {
+        return Err(AppError::forbidden("meetings are listed for the neighbourhood's organisations"));
+    }
+    let mut select = mdt_meeting::Entity::find().filter(M::NeighbourhoodId.eq(neighbourhood_id));
+    if upcoming {
+        select = select.filter(M::EndsAt.gte(now)).filter(M::Status.ne(MeetingStatus::Closed));
+    }
+    crate::pagination::keyset_page(
+        db,
+        select,
+        page,
+        &[M::StartsAt, M::Id],
+        |(at, id): &(DateTime<Utc>, Uuid)| {
+            Condition::any().add(M::StartsAt.gt(*at)).add(Condition::all().add(M::StartsAt.eq(*at)).add(M::Id.gt(*id)))
+        },
+        |m| (m.starts_at, m.id),
+    )
+    .await
 }

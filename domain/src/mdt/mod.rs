@@ -34,7 +34,7 @@ use crate::error::{AppError, AppResult};
 pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<mdt_meeting::Model> {
     let meeting =
         mdt_meeting::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("meeting", id))?;
-    if caller.neighbourhood_ids.contains(&meeting.neighbourhood_id) || is_invited(db, caller, id).await? {
+    if caller.takes_part_in(meeting.neighbourhood_id) || is_invited(db, caller, id).await? {
         Ok(meeting)
     } else {
         Err(AppError::forbidden("the meeting belongs to a neighbourhood your organisation does not take part in"))
@@ -52,7 +52,7 @@ async fn is_invited(db: &impl ConnectionTrait, caller: &Caller, meeting_id: Uuid
 /// The meeting, if the caller may organise it (staff of the neighbourhood who see its people).
 pub async fn organised(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<mdt_meeting::Model> {
     let meeting = get(db, caller, id).await?;
-    if !caller.may_manage_cohorts(meeting.neighbourhood_id) {
+    if !caller.may_organise_meetings(meeting.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
     }
     Ok(meeting)

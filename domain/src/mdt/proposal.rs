@@ -454,7 +454,7 @@ pub async fn add_proposed(
     minutes_each: i32,
 ) -> AppResult<MeetingChanged<Vec<mdt_agenda_item::Model>>> {
     // `meeting` is the one `propose` checked the caller may organise; checked again without a read.
-    if !caller.may_manage_cohorts(meeting.neighbourhood_id) {
+    if !caller.may_organise_meetings(meeting.neighbourhood_id) {
         return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
     }
     super::not_closed(meeting)?;

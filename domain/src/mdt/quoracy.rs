@@ -134,7 +134,7 @@ pub async fn set_required_disciplines(
     neighbourhood_id: Uuid,
     disciplines: Vec<Discipline>,
 ) -> AppResult<MeetingChanged<Vec<Discipline>>> {
-    if !caller.may_manage_cohorts(neighbourhood_id) {
+    if !caller.may_organise_meetings(neighbourhood_id) {
         return Err(AppError::forbidden("the neighbourhood's own staff set what its meetings require"));
     }
     let mut list = disciplines;

@@ -30,7 +30,7 @@ async fn item_for_recording(
         .await?
         .ok_or_else(|| AppError::not_found("agenda item", item_id))?;
     let meeting = get(db, caller, item.meeting_id).await?;
-    if !(caller.may_manage_cohorts(meeting.neighbourhood_id) || is_invited(db, caller, meeting.id).await?) {
+    if !(caller.may_organise_meetings(meeting.neighbourhood_id) || is_invited(db, caller, meeting.id).await?) {
         return Err(AppError::forbidden("decisions and actions are recorded by the meeting's invitees"));
     }
     if item.open_key.is_none() {
@@ -148,10 +148,7 @@ pub async fn set_action_status(
         .await?
         .ok_or_else(|| AppError::not_found("action", action_id))?;
     let meeting = get(db, caller, action.meeting_id).await?;
-    let may = action.owner_practitioner_id == Some(caller.practitioner_id)
-        || action.owner_organisation_id == Some(caller.organisation_id)
-        || caller.may_manage_cohorts(meeting.neighbourhood_id);
-    if !may {
+    if !caller.may_update_action(&action, meeting.neighbourhood_id) {
         return Err(AppError::forbidden("an action is updated by its owner or the meeting's organisers"));
     }
     if action.status == to {
@@ -209,6 +206,54 @@ pub async fn carried_forward(
     Ok(mdt_action::Entity::find()
         .filter(mdt_action::Column::MeetingId.is_in(earlier))
         .filter(mdt_action::Column::Status.eq(PlanActionStatus::Open))
+        .order_by_asc(mdt_action::Column::DueDate)
+        .order_by_asc(mdt_action::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The actions the caller owns across meetings in `status`, soonest due first.
+pub async fn my_actions(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    status: PlanActionStatus,
+) -> AppResult<Vec<mdt_action::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(mdt_action::Entity::find()
+        .filter(mdt_action::Column::OwnerPractitionerId.eq(caller.practitioner_id))
+        .filter(mdt_action::Column::Status.eq(status))
+        .order_by_asc(mdt_action::Column::DueDate)
+        .order_by_asc(mdt_action::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Open actions past their due date (before `today`) across a neighbourhood's meetings, soonest
+/// due first. For the neighbourhood's organisers.
+pub async fn overdue_actions(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    neighbourhood_id: Uuid,
+    today: NaiveDate,
+) -> AppResult<Vec<mdt_action::Model>> {
+    use sea_orm::QueryOrder;
+    if !caller.may_organise_meetings(neighbourhood_id) {
+        return Err(AppError::forbidden("overdue actions are for the neighbourhood's organisers"));
+    }
+    let meetings: Vec<Uuid> = mdt_meeting::Entity::find()
+        .filter(mdt_meeting::Column::NeighbourhoodId.eq(neighbourhood_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    if meetings.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(mdt_action::Entity::find()
+        .filter(mdt_action::Column::MeetingId.is_in(meetings))
+        .filter(mdt_action::Column::Status.eq(PlanActionStatus::Open))
+        .filter(mdt_action::Column::DueDate.lt(today))
         .order_by_asc(mdt_action::Column::DueDate)
         .order_by_asc(mdt_action::Column::Id)
         .all(db)

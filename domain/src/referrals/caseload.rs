@@ -54,11 +54,6 @@ pub async fn caseload_counts(db: &impl ConnectionTrait, practitioners: &[Uuid]) 
     Ok(out)
 }
 
-/// May the caller see this practitioner's caseload: themselves, or staff of the same organisation.
-pub fn may_see_caseload(caller: &Caller, worker: &practitioner::Model) -> bool {
-    caller.practitioner_id == worker.id || caller.organisation_id == worker.organisation_id
-}
-
 /// Assigns a referral to a worker of the receiving organisation. Over capacity, `override_reason`
 /// is required and recorded. The count and the assignment are one transaction; on PostgreSQL the
 /// worker's row is locked so that two assignments cannot both take the last place.
@@ -70,7 +65,7 @@ pub async fn assign(
     override_reason: Option<String>,
 ) -> AppResult<(referral::Model, referral_event::Model)> {
     let current = super::get(db, caller, referral_id).await?;
-    if caller.organisation_id != current.receiving_organisation_id {
+    if !caller.is_receiver(&current) {
         return Err(AppError::forbidden("only the receiving organisation assigns its referrals"));
     }
     if !is_open(current.status) {

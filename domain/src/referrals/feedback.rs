@@ -117,7 +117,7 @@ pub async fn mark_filed(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) ->
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("referral feedback", id))?;
-    if found.referring_organisation_id != caller.organisation_id {
+    if !caller.files_feedback(&found) {
         return Err(AppError::forbidden("only the referring organisation files the feedback on its referral"));
     }
     if found.filed_at.is_some() {

@@ -345,8 +345,8 @@ async fn replay(db: &impl ConnectionTrait, existing: referral::Model, new: &NewR
 pub fn move_context(caller: &Caller, referral: &referral::Model, contact_attempts: usize) -> state::MoveContext {
     state::MoveContext {
         status: referral.status,
-        is_referrer: caller.organisation_id == referral.referring_organisation_id,
-        is_receiver: caller.organisation_id == referral.receiving_organisation_id,
+        is_referrer: caller.is_referrer(referral),
+        is_receiver: caller.is_receiver(referral),
         contact_attempts,
     }
 }
@@ -516,7 +516,7 @@ pub async fn record_contact_attempt(
     note: Option<String>,
 ) -> AppResult<(referral::Model, referral_event::Model)> {
     let current = get(db, caller, id).await?;
-    if caller.organisation_id != current.receiving_organisation_id {
+    if !caller.is_receiver(&current) {
         return Err(AppError::forbidden("only the receiving organisation records contact attempts"));
     }
     if current.status != ReferralStatus::AwaitingContact {
