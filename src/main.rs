@@ -1,5 +1,8 @@
 //! `neighbourhood`: the command line of the service. Parsing only; the work lives in `api`.
 
+// See server/src/lib.rs: the schema's futures nest deeper than the default limit in a clean build.
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
