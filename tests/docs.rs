@@ -421,3 +421,38 @@ fn anchors_are_made_as_github_makes_them() {
     assert_eq!(anchor("What a team does with Neighbourhood"), "what-a-team-does-with-neighbourhood");
     assert_eq!(anchor("Figures for a PCN lead"), "figures-for-a-pcn-lead");
 }
+
+/// The README's "Who sees what" table is the access policy's allow-list: every (organisation kind,
+/// role) pair it lists, with the reach it says, is one the policy has, and every pair the policy
+/// has is listed, with that reach.
+#[test]
+fn the_who_sees_what_table_is_the_access_policys_allow_list() {
+    use domain::auth::policy::IDENTIFIABLE_ACCESS;
+    use domain::label::label;
+    let readme = parse(&read(&root().join("README.md")));
+    let (_, rows) = readme
+        .tables
+        .iter()
+        .find(|(heading, rows)| heading == "Who sees what" && rows.first().is_some_and(|r| r[0] == "organisation"))
+        .expect("the README's Who sees what section has the allow-list table");
+    let mut documented = BTreeSet::new();
+    for row in rows.iter().skip(1) {
+        for kind in row[0].split(", ") {
+            for role in row[1].split(", ") {
+                assert!(
+                    documented.insert((kind.to_owned(), role.to_owned(), row[2].clone())),
+                    "{kind} {role} is listed twice"
+                );
+            }
+        }
+    }
+    let policy: BTreeSet<(String, String, String)> = IDENTIFIABLE_ACCESS
+        .iter()
+        .flat_map(|(kind, roles)| {
+            roles.iter().map(|(role, reach)| (label(*kind), label(*role), reach.describe().to_owned()))
+        })
+        .collect();
+    let missing: Vec<_> = policy.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&policy).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "not in the README: {missing:?}; not in the policy: {extra:?}");
+}

@@ -303,7 +303,7 @@ pub(super) async fn propose_upcoming(
 ) -> AppResult<Vec<mdt_agenda_item::Model>> {
     let mut items = Vec::new();
     for next in upcoming {
-        let caller = domain::auth::load_caller(db, next.coordinator, domain::auth::MdtWindow::default())
+        let caller = domain::auth::load_caller(db, next.coordinator, domain::auth::AccessWindows::default())
             .await?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("the demo coordinator is missing")))?;
         let request = ProposalRequest {

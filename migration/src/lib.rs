@@ -17,6 +17,7 @@ mod m20261201_000011_referral_partner_summary;
 mod m20261201_000012_access_event_field_path;
 mod m20261201_000013_access_alarm;
 mod m20261203_000014_lists_as_rows;
+mod m20261206_000015_referral_relationship_indexes;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 pub use m20261203_000014_lists_as_rows::DISCIPLINES as LISTED_DISCIPLINES;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_access_event_field_path::Migration),
             Box::new(m20261201_000013_access_alarm::Migration),
             Box::new(m20261203_000014_lists_as_rows::Migration),
+            Box::new(m20261206_000015_referral_relationship_indexes::Migration),
         ]
     }
 }

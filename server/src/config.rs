@@ -161,11 +161,34 @@ pub struct AccessArgs {
     #[arg(long, env = "NEIGHBOURHOOD_MDT_ACCESS_DAYS_AFTER", default_value_t = 14,
           value_parser = clap::value_parser!(u32).range(0..=90))]
     pub mdt_access_days_after: u32,
+
+    /// Days after a referral ends during which the receiving organisation's staff and the
+    /// assigned worker still reach the person through it (a late letter, a re-referral, the
+    /// outcome to record); an open referral always gives that relationship.
+    #[arg(long, env = "NEIGHBOURHOOD_REFERRAL_ACCESS_DAYS_AFTER_END", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(0..=365))]
+    pub referral_access_days_after_end: u32,
 }
 
 impl Default for AccessArgs {
     fn default() -> Self {
-        Self { mdt_access_days_before: 7, mdt_access_days_after: 14 }
+        let windows = domain::auth::AccessWindows::default();
+        Self {
+            mdt_access_days_before: windows.mdt_days_before,
+            mdt_access_days_after: windows.mdt_days_after,
+            referral_access_days_after_end: windows.referral_days_after_end,
+        }
+    }
+}
+
+impl AccessArgs {
+    /// The windows of the relationships that open records for a time.
+    pub fn windows(&self) -> domain::auth::AccessWindows {
+        domain::auth::AccessWindows {
+            mdt_days_before: self.mdt_access_days_before,
+            mdt_days_after: self.mdt_access_days_after,
+            referral_days_after_end: self.referral_access_days_after_end,
+        }
     }
 }
 

@@ -32,10 +32,7 @@ pub async fn build_state(
     let introspection = serve.introspection.unwrap_or(serve.demo);
     let settings = serve.limits.schema(introspection);
     let live = LiveBroker::start(&db).await?;
-    let window = domain::auth::MdtWindow {
-        days_before: serve.access.mdt_access_days_before,
-        days_after: serve.access.mdt_access_days_after,
-    };
+    let window = serve.access.windows();
     let callers = &serve.callers;
     let brakes = domain::brake::Brakes::new(
         db.clone(),

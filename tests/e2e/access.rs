@@ -101,6 +101,7 @@ async fn commissioners_see_counts_but_not_people() {
 
 #[tokio::test]
 async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
+    use sea_orm::EntityTrait;
     let app = spawn_app().await;
     let neighbourhoods = app.neighbourhoods().await;
     assert_eq!(neighbourhoods.len(), 2);
@@ -132,11 +133,83 @@ async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
         .await;
     assert_eq!(cross_list.error_code(), "FORBIDDEN");
 
-    // Staff of an organisation serving both (adult social care) see both.
+    // Staff of an organisation serving both (county-wide adult social care) take part in both, but
+    // see only the people referred to their service: open referrals, and those ended within the
+    // configured 90 days. Counted here from the rows, not through the policy.
     let social = app.token(DemoRole::SocialCare).await;
-    let both = app.gql(&social, "{ me { neighbourhoods { id } } patients { totalCount } }", json!({})).await;
+    let worker = app.practitioner(DemoRole::SocialCare).await;
+    let both = app.gql(&social, "{ me { neighbourhoods { id } patientAccess } }", json!({})).await;
     assert_eq!(both.data()["me"]["neighbourhoods"].as_array().unwrap().len(), 2);
-    assert_eq!(both.data()["patients"]["totalCount"].as_u64().unwrap(), crate::helpers::TEST_POPULATION as u64);
+    assert_eq!(both.data()["me"]["patientAccess"], "NONE", "nobody without a relationship");
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(90);
+    let referred: std::collections::BTreeSet<String> = entity::referral::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            (r.receiving_organisation_id == worker.organisation_id || r.assigned_practitioner_id == Some(worker.id))
+                && r.ended_at.is_none_or(|ended| ended >= cutoff)
+        })
+        .map(|r| r.patient_id.to_string())
+        .collect();
+    // And the people on the agenda of meetings the worker is invited to, from 7 days before to 14
+    // days after.
+    let now = chrono::Utc::now();
+    let mut referred = referred;
+    for invitation in entity::mdt_invitation::Entity::find().all(&app.db).await.unwrap() {
+        if invitation.practitioner_id != worker.id || invitation.open_key.is_none() {
+            continue;
+        }
+        let meeting =
+            entity::mdt_meeting::Entity::find_by_id(invitation.meeting_id).one(&app.db).await.unwrap().unwrap();
+        if meeting.starts_at > now + chrono::Duration::days(7) || meeting.ends_at < now - chrono::Duration::days(14) {
+            continue;
+        }
+        for item in entity::mdt_agenda_item::Entity::find().all(&app.db).await.unwrap() {
+            if item.meeting_id == meeting.id && item.open_key.is_some() {
+                referred.insert(item.patient_id.to_string());
+            }
+        }
+    }
+    assert!(
+        !referred.is_empty() && referred.len() < crate::helpers::TEST_POPULATION as usize / 10,
+        "{}",
+        referred.len()
+    );
+    let (mut seen, mut after) = (std::collections::BTreeSet::new(), serde_json::Value::Null);
+    loop {
+        let reply = app
+            .gql(
+                &social,
+                "query($after: String) { patients(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id accessLevel } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        let page = reply.data()["patients"].clone();
+        assert_eq!(page["totalCount"].as_u64().unwrap(), referred.len() as u64);
+        for node in page["nodes"].as_array().unwrap() {
+            assert_eq!(node["accessLevel"], "FULL");
+            seen.insert(node["id"].as_str().unwrap().to_owned());
+        }
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, referred, "exactly the people referred to the service or on an agenda");
+    // Anyone else is refused by id, and a filter cannot count them.
+    let stranger = entity::patient::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| !referred.contains(&p.id.to_string()))
+        .unwrap();
+    let refused = app.gql(&social, "query($id: ID!) { patient(id: $id) { name } }", json!({ "id": stranger.id })).await;
+    assert_eq!(refused.error_code(), "FORBIDDEN", "{}", refused.body);
+    let older = app.gql(&social, "{ patients(filter: { ageMin: 0 }) { totalCount } }", json!({})).await;
+    assert_eq!(older.data()["patients"]["totalCount"].as_u64().unwrap(), referred.len() as u64);
 }
 
 /// Deny by default, from outside: an organisation of every kind takes part in the neighbourhood
@@ -146,7 +219,7 @@ async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
 #[tokio::test]
 async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
     use entity::{neighbourhood_organisation, organisation, practitioner, OrganisationKind, ProfessionalRole};
-    use sea_orm::{EntityTrait, IntoActiveModel, Iterable};
+    use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter};
 
     let app = spawn_app().await;
     let neighbourhood = app.neighbourhoods().await[0].id;
@@ -192,16 +265,57 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
             cases.push((kind, role, person));
         }
     }
+    // The test practice belongs to the test PCN, and one person of the neighbourhood registers
+    // there: the practice's and the PCN's staff reach them, the coordinator reaches everyone, and a
+    // service's staff nobody (no referral to the new organisations).
+    let org_of = |wanted: OrganisationKind| cases.iter().find(|(k, _, _)| *k == wanted).unwrap().2.organisation_id;
+    let (practice, pcn) = (org_of(OrganisationKind::GpPractice), org_of(OrganisationKind::Pcn));
+    organisation::Entity::update_many()
+        .col_expr(organisation::Column::ParentId, sea_orm::sea_query::Expr::value(Some(pcn)))
+        .filter(organisation::Column::Id.eq(practice))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let moved = entity::patient::Entity::find()
+        .filter(entity::patient::Column::NeighbourhoodId.eq(neighbourhood))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    entity::patient::Entity::update_many()
+        .col_expr(entity::patient::Column::RegisteredPracticeId, sea_orm::sea_query::Expr::value(practice))
+        .filter(entity::patient::Column::Id.eq(moved.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
     let audited_before = app.audit_trail().await.len();
-    let mut opened = 0;
+    let (mut opened, mut read) = (0, 0);
     for (kind, role, person) in &cases {
         let token = app.token_for_practitioner(person);
-        let reply = app.gql(&token, "{ me { patientAccess } patients(first: 1) { nodes { name } } }", json!({})).await;
+        let reply =
+            app.gql(&token, "{ me { patientAccess } patients(first: 1) { nodes { id name } } }", json!({})).await;
         let allowed = domain::auth::policy::identifiable_access_allowed(*kind, *role);
         if allowed {
             opened += 1;
-            assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
-            assert_eq!(reply.data()["patients"]["nodes"].as_array().unwrap().len(), 1, "{kind:?} {role:?}");
+            let reach = domain::auth::policy::reach_of(*kind, *role).unwrap();
+            let nodes = reply.data()["patients"]["nodes"].as_array().unwrap().clone();
+            use domain::auth::Reach;
+            match reach {
+                Reach::CareRelationships => {
+                    assert_eq!(reply.data()["me"]["patientAccess"], "NONE", "{kind:?} {role:?}");
+                    assert!(nodes.is_empty(), "{kind:?} {role:?}: {}", reply.body);
+                }
+                Reach::OwnPractice | Reach::PcnPractices => {
+                    assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
+                    assert_eq!(nodes.len(), 1, "{kind:?} {role:?}");
+                    assert_eq!(nodes[0]["id"], moved.id.to_string(), "{kind:?} {role:?}: only their practice's");
+                }
+                Reach::NeighbourhoodPopulation => {
+                    assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
+                    assert_eq!(nodes.len(), 1, "{kind:?} {role:?}");
+                }
+            }
+            read += nodes.len();
         } else {
             assert_eq!(reply.error_code(), "FORBIDDEN", "{kind:?} {role:?}: {}", reply.body);
             assert!(reply.error_message().contains("do not see identifiable patient records"), "{}", reply.body);
@@ -222,5 +336,5 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
             assert!(!domain::auth::policy::identifiable_access_allowed(*kind, *role), "{kind:?} {role:?}");
         }
     }
-    assert_eq!(app.audit_trail().await.len(), audited_before + opened, "one read audited per allowed caller");
+    assert_eq!(app.audit_trail().await.len(), audited_before + read, "one read audited per caller who read one");
 }

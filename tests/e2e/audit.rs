@@ -2,7 +2,7 @@
 //! before its reply; a read whose audit cannot be written is not served.
 
 use domain::audit::AuditLog;
-use domain::auth::{AccessReason, MdtWindow};
+use domain::auth::{AccessReason, AccessWindows};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use server::cli::DemoRole;
@@ -14,8 +14,10 @@ async fn concurrent_reads_are_each_audited_once_before_their_reply() {
     let app = spawn_app().await;
     let coordinator = app.token(DemoRole::Coordinator).await;
     let gp = app.token(DemoRole::Gp).await;
-    let ids: Vec<String> = app.gql(&coordinator, "{ patients(first: 40) { nodes { id } } }", json!({})).await.data()
-        ["patients"]["nodes"]
+    // People of the GP's practice: the GP reaches them as registered there, the coordinator as the
+    // neighbourhood's population.
+    let ids: Vec<String> = app.gql(&gp, "{ patients(first: 40) { nodes { id } } }", json!({})).await.data()["patients"]
+        ["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -41,7 +43,8 @@ async fn concurrent_reads_are_each_audited_once_before_their_reply() {
         assert_eq!(rows.len(), 1, "read {n} audited exactly once: {rows:?}");
         assert_eq!(rows[0].patient_id.to_string(), *id);
         assert_eq!(rows[0].practitioner_id, if n % 2 == 0 { coordinator_id } else { gp_id });
-        assert_eq!(rows[0].access_reason, "neighbourhood_member");
+        let reason = if n % 2 == 0 { "neighbourhood_member" } else { "registered_practice" };
+        assert_eq!(rows[0].access_reason, reason);
     }
 }
 
@@ -214,6 +217,6 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
 /// directly, with ids of their choosing (the trail has no foreign key to the patient).
 async fn coordinator_writer(app: &TestApp) -> (entity::practitioner::Model, domain::auth::Caller, AuditLog) {
     let practitioner = app.practitioner(DemoRole::Coordinator).await;
-    let caller = domain::auth::load_caller(&app.db, practitioner.id, MdtWindow::default()).await.unwrap().unwrap();
+    let caller = domain::auth::load_caller(&app.db, practitioner.id, AccessWindows::default()).await.unwrap().unwrap();
     (practitioner, caller, AuditLog::start(app.db.clone()))
 }

@@ -3,7 +3,7 @@
 //! commit together. Inside it, each write's own transaction is a savepoint: a write that fails
 //! undoes its own part only, and the caller's transaction goes on.
 
-use domain::auth::{load_caller, Caller, MdtWindow};
+use domain::auth::{load_caller, AccessWindows, Caller};
 use domain::groups::{self, NewGroup};
 use entity::{group_participant, group_session, patient, support_group};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
@@ -13,7 +13,7 @@ use crate::helpers::{spawn_app, TestApp};
 
 async fn link_worker(app: &TestApp) -> Caller {
     let worker = app.practitioner(DemoRole::LinkWorker).await;
-    load_caller(&app.db, worker.id, MdtWindow::default()).await.unwrap().expect("an active link worker")
+    load_caller(&app.db, worker.id, AccessWindows::default()).await.unwrap().expect("an active link worker")
 }
 
 fn walking_group(caller: &Caller, name: &str) -> NewGroup {
@@ -35,12 +35,14 @@ async fn groups_named(app: &TestApp, name: &str) -> Vec<support_group::Model> {
 async fn several_writes_commit_together_and_a_failed_one_undoes_only_itself() {
     let app = spawn_app().await;
     let caller = link_worker(&app).await;
+    // Someone referred to the link worker's service: whom its staff reach.
     let person = patient::Entity::find()
         .filter(patient::Column::NeighbourhoodId.eq(caller.neighbourhood_ids[0]))
+        .filter(patient::Column::Id.is_in(caller.referred_patient_ids.clone()))
         .one(&app.db)
         .await
         .unwrap()
-        .unwrap();
+        .expect("someone of the neighbourhood referred to the service");
 
     let txn = app.db.begin().await.unwrap();
     let group = groups::create(&txn, &caller, walking_group(&caller, "Tuesday walkers")).await.unwrap();

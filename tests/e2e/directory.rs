@@ -185,14 +185,19 @@ async fn neighbourhood_of(app: &TestApp, token: &str) -> uuid::Uuid {
     me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap()
 }
 
-/// People of the worker's neighbourhood with no live connection.
+/// People of the worker's neighbourhood the worker reaches (referred to their service) with no
+/// live connection and no open referral, so that what is suggested comes from what a test records.
 async fn people(app: &TestApp, token: &str, n: usize) -> (uuid::Uuid, Vec<String>) {
     let me = app.gql(token, "{ me { neighbourhoods { id } } }", json!({})).await;
     let neighbourhood = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().to_owned();
     let page = app
-        .gql(token, "query($n: ID) { patients(first: 60, filter: { neighbourhoodId: $n, ageMin: 30, ageMax: 64 }) { nodes { id } } }", json!({ "n": neighbourhood }))
+        .gql(
+            token,
+            "query($n: ID) { patients(first: 100, filter: { neighbourhoodId: $n, ageMin: 30 }) { nodes { id } } }",
+            json!({ "n": neighbourhood }),
+        )
         .await;
-    let connected: HashSet<String> = entity::asset_connection::Entity::find()
+    let mut connected: HashSet<String> = entity::asset_connection::Entity::find()
         .filter(entity::asset_connection::Column::OpenKey.is_not_null())
         .all(&app.db)
         .await
@@ -200,6 +205,15 @@ async fn people(app: &TestApp, token: &str, n: usize) -> (uuid::Uuid, Vec<String
         .into_iter()
         .map(|c| c.patient_id.to_string())
         .collect();
+    connected.extend(
+        entity::referral::Entity::find()
+            .filter(entity::referral::Column::OpenKey.is_not_null())
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.patient_id.to_string()),
+    );
     let ids = page.data()["patients"]["nodes"]
         .as_array()
         .unwrap()
@@ -207,7 +221,8 @@ async fn people(app: &TestApp, token: &str, n: usize) -> (uuid::Uuid, Vec<String
         .map(|p| p["id"].as_str().unwrap().to_owned())
         .filter(|id| !connected.contains(id))
         .take(n)
-        .collect();
+        .collect::<Vec<_>>();
+    assert_eq!(ids.len(), n, "enough people the worker reaches: {}", page.body);
     (neighbourhood.parse().unwrap(), ids)
 }
 
@@ -482,7 +497,9 @@ async fn suggestions_come_from_recorded_needs_and_access_and_say_why() {
     let scores: Vec<f64> = list.iter().map(|s| s["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
 
-    // Someone with COPD working on self-management: the breathing group is meant for them.
+    // Someone with COPD working on self-management: the breathing group is meant for them. The
+    // coordinator reaches the whole neighbourhood (the worker only the people referred to them).
+    let coordinator = app.token(DemoRole::Coordinator).await;
     let copd = entity::patient_condition::Entity::find()
         .filter(entity::patient_condition::Column::SnomedCode.eq("13645005"))
         .all(&app.db)
@@ -505,10 +522,10 @@ async fn suggestions_come_from_recorded_needs_and_access_and_say_why() {
     let p = chosen.expect("someone with COPD and no plan");
     let plan = json!({ "input": { "patientId": p.id.to_string(), "whatMatters": "Breathing easier on the stairs",
         "goals": [{ "need": "LONG_TERM_CONDITION_SELF_MANAGEMENT", "text": "Manage my breathing better" }], "actions": [] } });
-    app.gql(&worker, "mutation($input: SaveCarePlanInput!) { saveCarePlan(input: $input) { plan { id } } }", plan)
+    app.gql(&coordinator, "mutation($input: SaveCarePlanInput!) { saveCarePlan(input: $input) { plan { id } } }", plan)
         .await
         .data();
-    let reply = app.gql(&worker, SUGGEST, json!({ "p": p.id.to_string() })).await;
+    let reply = app.gql(&coordinator, SUGGEST, json!({ "p": p.id.to_string() })).await;
     let list = reply.data()["suggestCommunityAssets"].as_array().unwrap().clone();
     let singing = list
         .iter()

@@ -97,6 +97,8 @@ async fn a_link_worker_runs_a_waiting_list_group_with_capacity_membership_and_a_
     let again =
         app.gql(&p.link_worker, ADD, json!({ "input": { "groupId": group_id, "patientId": p.patients[0] } })).await;
     assert_eq!(again.error_code(), "CONFLICT");
+    // Someone else referred to the service, whom the worker reaches: the group has no room.
+    create(&app, &p, &p.patients[2]).await;
     let full =
         app.gql(&p.link_worker, ADD, json!({ "input": { "groupId": group_id, "patientId": p.patients[2] } })).await;
     assert_eq!(full.error_code(), "CONFLICT");

@@ -5,7 +5,7 @@
 //! transaction leaves nothing to announce.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::auth::{load_caller, Caller, MdtWindow};
+use domain::auth::{load_caller, AccessWindows, Caller};
 use domain::live::{ChangeKind, LiveBroker};
 use domain::mdt::{self, NewItem, NewMeeting};
 use entity::{mdt_meeting, mdt_meeting_required_discipline, patient, AgendaItemKind, Discipline, MeetingStatus};
@@ -19,7 +19,7 @@ use crate::helpers::{spawn_app, TestApp};
 
 async fn coordinator(app: &TestApp) -> Caller {
     let model = app.practitioner(DemoRole::Coordinator).await;
-    load_caller(&app.db, model.id, MdtWindow::default()).await.unwrap().expect("an active coordinator")
+    load_caller(&app.db, model.id, AccessWindows::default()).await.unwrap().expect("an active coordinator")
 }
 
 /// A meeting in the coordinator's neighbourhood, chaired by one of its GPs, `days` ahead (far
@@ -75,7 +75,7 @@ async fn each_write_names_its_meeting_and_change_and_is_heard_only_when_announce
     assert!(heard.next().now_or_never().is_none(), "a write not yet committed is not announced");
     txn.commit().await.unwrap();
     let (_, invitation) = invited.announce(&live).await;
-    let (_, item) = added.announce(&live).await;
+    let (_, item, _) = added.announce(&live).await;
     assert_eq!((invitation.practitioner_id, item.patient_id), (nurse.id, person.id));
     assert_eq!(heard.next().await.map(|h| h.kind), Some(ChangeKind::Invitations));
     assert_eq!(heard.next().await.map(|h| h.kind), Some(ChangeKind::Agenda));

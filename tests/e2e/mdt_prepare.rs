@@ -31,8 +31,8 @@ const SAVE_PLAN: &str = r#"mutation($input: SaveCarePlanInput!) { saveCarePlan(i
 const SWEMWBS: [&str; 7] =
     ["optimistic", "useful", "relaxed", "dealing_with_problems", "thinking_clearly", "close_to_others", "own_mind"];
 
-/// People of the team's neighbourhood whom the demo history has not touched (no referral,
-/// measurement, plan or MDT item), matching `filter`.
+/// People registered at the team GP's practice (whom the GP reaches, to refer them) whom the demo
+/// history has not touched (no referral, measurement, plan or MDT item), matching `filter`.
 async fn fresh_people(app: &TestApp, t: &Team, filter: Value, first: i32) -> Vec<String> {
     let mut touched: HashSet<String> = HashSet::new();
     for r in entity::referral::Entity::find().all(&app.db).await.unwrap() {
@@ -49,6 +49,7 @@ async fn fresh_people(app: &TestApp, t: &Team, filter: Value, first: i32) -> Vec
     }
     let mut filter = filter;
     filter["neighbourhoodId"] = json!(t.neighbourhood);
+    filter["practiceId"] = json!(organisation_of(t, R::Gp));
     let reply = app
         .gql(
             &t.coordinator,
@@ -148,10 +149,11 @@ async fn a_proposed_agenda_gives_reasons_backed_by_the_data_most_urgent_first() 
         .exec(&app.db)
         .await
         .unwrap();
-    // D: wellbeing fell from "often" to "rarely" on every item.
-    let baseline = app.gql(&worker, RECORD, swemwbs(d, "BASELINE", today - Duration::days(200), 4)).await;
+    // D: wellbeing fell from "often" to "rarely" on every item (recorded by the coordinator, who
+    // reaches the neighbourhood; the link worker reaches only the people referred to them).
+    let baseline = app.gql(&t.coordinator, RECORD, swemwbs(d, "BASELINE", today - Duration::days(200), 4)).await;
     baseline.data();
-    app.gql(&worker, RECORD, swemwbs(d, "FOLLOW_UP", today - Duration::days(20), 2)).await.data();
+    app.gql(&t.coordinator, RECORD, swemwbs(d, "FOLLOW_UP", today - Duration::days(20), 2)).await.data();
 
     let upcoming = schedule(&app, &t, 48, None).await["id"].as_str().unwrap().to_owned();
     let criteria = json!({ "frailtyCategories": ["MODERATE", "SEVERE"], "minConditionCount": 2 });

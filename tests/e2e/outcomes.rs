@@ -33,6 +33,12 @@ fn input(patient: &str, instrument: &str, kind: &str, on: NaiveDate, referral: O
 async fn neighbourhood_patients(app: &TestApp, token: &str) -> (String, Vec<String>) {
     let me = app.gql(token, "{ me { neighbourhoods { id } } }", json!({})).await;
     let neighbourhood = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().to_owned();
+    let ids = unmeasured_in(app, token, &neighbourhood).await;
+    (neighbourhood, ids)
+}
+
+/// Adults of `neighbourhood` whom `token` reaches and the demo's history has not measured.
+async fn unmeasured_in(app: &TestApp, token: &str, neighbourhood: &str) -> Vec<String> {
     let page = app
         .gql(
             token,
@@ -48,14 +54,13 @@ async fn neighbourhood_patients(app: &TestApp, token: &str) -> (String, Vec<Stri
         .into_iter()
         .map(|m| m.patient_id.to_string())
         .collect();
-    let ids = page.data()["patients"]["nodes"]
+    page.data()["patients"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_owned())
         .filter(|id| !measured.contains(id))
-        .collect();
-    (neighbourhood, ids)
+        .collect()
 }
 
 #[tokio::test]
@@ -347,7 +352,19 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     let app = spawn_app().await;
     let worker_model = app.practitioner(DemoRole::LinkWorker).await;
     let worker = app.token_for_practitioner(&worker_model);
-    let (neighbourhood, patients) = neighbourhood_patients(&app, &worker).await;
+    // The coordinator reaches the neighbourhood and reads its figures exactly; the link worker
+    // reaches the people referred to their service, and records under those referrals.
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let (neighbourhood, everyone) = neighbourhood_patients(&app, &coordinator).await;
+    let reached: std::collections::HashSet<String> =
+        unmeasured_in(&app, &worker, &neighbourhood).await.into_iter().collect();
+    assert!(!reached.is_empty(), "the worker reaches someone of the neighbourhood");
+    let patients: Vec<String> = everyone
+        .iter()
+        .filter(|p| reached.contains(*p))
+        .chain(everyone.iter().filter(|p| !reached.contains(*p)))
+        .cloned()
+        .collect();
     let today = api::context::uk_today();
 
     // Referrals the worker's service received, for measurements taken under a referral.
@@ -360,7 +377,7 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     let mut referral_of: HashMap<String, String> = HashMap::new();
     for r in &referrals {
         let p = r.patient_id.to_string();
-        if patient_set.contains(p.as_str()) {
+        if patient_set.contains(p.as_str()) && reached.contains(&p) {
             referral_of.entry(p).or_insert_with(|| r.id.to_string());
         }
     }
@@ -371,6 +388,7 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     for (k, patient) in patients.iter().take(40).enumerate() {
         let referral = if k % 2 == 0 { referral_of.get(patient).map(String::as_str) } else { None };
         let base_day = today - Days::new(200 + rng.random_range(0..60));
+        let recorder = if reached.contains(patient) { &worker } else { &coordinator };
         for (instrument, keys, lo, hi) in [("swemwbs", &SWEMWBS[..], 1, 5), ("ons4", &ONS4[..], 0, 10)] {
             if instrument == "ons4" && k % 3 == 0 {
                 continue;
@@ -378,7 +396,7 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
             let base: Vec<i32> = keys.iter().map(|_| rng.random_range(lo..=hi - 1)).collect();
             let reply = app
                 .gql(
-                    &worker,
+                    recorder,
                     RECORD,
                     input(patient, instrument, "BASELINE", base_day, referral, responses(keys, &base)),
                 )
@@ -390,7 +408,7 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
                 let values: Vec<i32> = base.iter().map(|v| (v + rng.random_range(-1..=2)).clamp(lo, hi)).collect();
                 let reply = app
                     .gql(
-                        &worker,
+                        recorder,
                         RECORD,
                         input(patient, instrument, "FOLLOW_UP", day, referral, responses(keys, &values)),
                     )
@@ -402,9 +420,9 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     }
     assert!(rows > 100);
 
-    // Exact figures (with small numbers suppressed) for a caller of both neighbourhoods who may
-    // read the records; published statistics for the commissioner, below.
-    let commissioner = app.token(DemoRole::SocialCare).await;
+    // Exact figures (with small numbers suppressed) for the coordinator, who reads every record of
+    // the neighbourhood; published statistics for the commissioner, below.
+    let commissioner = coordinator.clone();
     let periods = [
         (today - Days::new(400), today),
         (today - Days::new(130), today - Days::new(100)),
@@ -466,7 +484,7 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
     // The headline reads like the briefing, with its denominator.
     let full = app
         .gql(
-            &worker,
+            &coordinator,
             REPORT,
             json!({ "input": { "neighbourhoodId": neighbourhood, "from": from.to_string(), "to": to.to_string() } }),
         )
@@ -489,14 +507,12 @@ async fn the_outcome_report_matches_a_brute_force_count_with_small_numbers_suppr
         )
         .await;
     assert_eq!(bad.error_code(), "BAD_USER_INPUT");
-    let other = app.gql(&commissioner, "{ neighbourhoods { nodes { id } } }", json!({})).await;
-    let elsewhere: Vec<String> = other.data()["neighbourhoods"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["id"].as_str().unwrap().to_owned())
-        .filter(|id| *id != neighbourhood)
-        .collect();
+    let elsewhere: Vec<String> =
+        app.neighbourhoods().await.iter().map(|n| n.id.to_string()).filter(|id| *id != neighbourhood).collect();
+    // Read by that neighbourhood's own coordinator.
+    let commissioner = app.token_for_practitioner(
+        &app.practitioner_in(entity::ProfessionalRole::IntCoordinator, elsewhere[0].parse().unwrap()).await,
+    );
     // The other neighbourhood's report holds only its own people (the demo's history there)…
     let theirs = app
         .gql(
@@ -560,11 +576,11 @@ const REPORT_PUBLISHED: &str = r#"query Report($input: OutcomeReportInput!) { ou
 #[tokio::test]
 async fn five_people_show_and_four_are_suppressed() {
     let app = spawn_app().await;
-    let worker = app.token(DemoRole::LinkWorker).await;
+    let worker = app.token(DemoRole::Coordinator).await;
     let (neighbourhood, patients) = neighbourhood_patients(&app, &worker).await;
     let today = api::context::uk_today();
-    // Suppression holds for every caller, also those who may read the records: the link worker
-    // asks. (A VCSE partner gets published statistics, for fixed ended periods only.)
+    // Suppression holds for every caller, also those who read every record counted: the
+    // coordinator asks. (A VCSE partner gets published statistics, for fixed ended periods only.)
     let vcse = worker.clone();
     let partner = app.token(DemoRole::Vcse).await;
     // Today only: the demo's history ends yesterday, so these five are the only pairs.

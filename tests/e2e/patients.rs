@@ -56,7 +56,25 @@ async fn every_filter_matches_a_brute_force_evaluation() {
         .unwrap()
         .unwrap()
         .neighbourhood_id;
-    let pop = population(&app, &[neighbourhood]).await;
+    // A GP reaches the people registered at their practice: the brute force runs over them.
+    let mut pop = population(&app, &[neighbourhood]).await;
+    let everyone = pop.patients.len();
+    // (and the people on the agenda of an MDT meeting the GP is invited to, or referred to them).
+    let caller =
+        domain::auth::load_caller(&app.db, gp.id, domain::auth::AccessWindows::default()).await.unwrap().unwrap();
+    pop.patients.retain(|p| {
+        p.registered_practice_id == gp.organisation_id
+            || caller.mdt_patient_ids.contains(&p.id)
+            || caller.referred_patient_ids.contains(&p.id)
+    });
+    assert!(!pop.patients.is_empty() && pop.patients.len() < everyone, "{} of {everyone}", pop.patients.len());
+    let other_practice = population(&app, &[neighbourhood])
+        .await
+        .patients
+        .into_iter()
+        .find(|p| p.registered_practice_id != gp.organisation_id)
+        .unwrap()
+        .registered_practice_id;
     let today = chrono::Utc::now().date_naive();
     let heart_failure = "84114007";
     let copd = "13645005";
@@ -87,6 +105,11 @@ async fn every_filter_matches_a_brute_force_evaluation() {
         ),
         (json!({ "ageMin": 90 }), pop.ids_where(|p, _| age_on(p.date_of_birth, today) >= 90)),
         (json!({ "practiceId": practice.to_string() }), pop.ids_where(|p, _| p.registered_practice_id == practice)),
+        // Another practice's people: only those an agenda or a referral opens to the GP.
+        (
+            json!({ "practiceId": other_practice.to_string() }),
+            pop.ids_where(|p, _| p.registered_practice_id == other_practice),
+        ),
         (json!({ "search": &someone.nhs_number }), pop.ids_where(|p, _| p.nhs_number == someone.nhs_number)),
         (
             json!({ "search": prefix.to_uppercase() }),
@@ -189,7 +212,7 @@ async fn opening_one_record_shows_everything_and_is_audited() {
 #[tokio::test]
 async fn every_patient_on_a_page_is_audited() {
     let app = spawn_app().await;
-    let token = app.token(DemoRole::LinkWorker).await;
+    let token = app.token(DemoRole::Coordinator).await;
     let reply = app.gql(&token, "query Caseload { patients(first: 25) { nodes { id } } }", json!({})).await;
     let ids: HashSet<Uuid> = reply.data()["patients"]["nodes"]
         .as_array()

@@ -3,7 +3,7 @@
 //! its identity, and a save based on a version that is no longer current (two people editing one
 //! plan) is refused CONFLICT naming the current version, with nothing of it stored.
 
-use domain::auth::{load_caller, Caller, MdtWindow};
+use domain::auth::{load_caller, AccessWindows, Caller};
 use domain::error::AppError;
 use domain::plans::{self, GoalDraft, PlanDraft};
 use entity::{care_plan, care_plan_goal, care_plan_revision, patient, GoalStatus, ReferralNeed};
@@ -15,7 +15,7 @@ use crate::helpers::{spawn_app, TestApp};
 
 async fn gp(app: &TestApp) -> Caller {
     let model = app.practitioner(DemoRole::Gp).await;
-    load_caller(&app.db, model.id, MdtWindow::default()).await.unwrap().expect("an active GP")
+    load_caller(&app.db, model.id, AccessWindows::default()).await.unwrap().expect("an active GP")
 }
 
 /// A person registered at the GP's practice (a full record to the GP) with no plan yet.

@@ -774,11 +774,24 @@ async fn a_referral_reaches_only_its_parties_by_every_path() {
         )
         .await;
     let mh_referral = created.data()["createReferral"]["referral"]["id"].as_str().unwrap().to_owned();
-    // The attacker: a district nurse of the person's neighbourhood, who may read the person's full
-    // record but whose organisation is no party to the referral. They refer the person to social
-    // prescribing themselves: a path into the person's referrals through a referral they can see.
+    // The attacker: a district nurse of the person's neighbourhood, who reads the person's full
+    // record (the practice referred the person to community nursing too) but whose organisation is
+    // no party to the mental health referral. They refer the person to social prescribing
+    // themselves: a path into the person's referrals through a referral they can see.
     let nurse = app.practitioner_in(ProfessionalRole::DistrictNurse, neighbourhood.parse().unwrap()).await;
     let attacker = app.token_for_practitioner(&nurse);
+    let before_referral =
+        app.gql(&attacker, "query($id: ID!) { patient(id: $id) { accessLevel } }", json!({ "id": patient })).await;
+    assert_eq!(before_referral.error_code(), "FORBIDDEN", "no relationship yet: {}", before_referral.body);
+    app.gql(
+        &p.gp,
+        CREATE,
+        json!({ "input": { "patientId": patient, "source": "GP", "service": "COMMUNITY_NURSING",
+            "receivingOrganisationId": nurse.organisation_id.to_string(), "needs": [{ "need": "OTHER", "detail": "Leg ulcer dressings" }],
+            "consentGiven": true } }),
+    )
+    .await
+    .data();
     let probe =
         app.gql(&attacker, "query($id: ID!) { patient(id: $id) { accessLevel } }", json!({ "id": patient })).await;
     assert_eq!(probe.data()["patient"]["accessLevel"], "FULL");

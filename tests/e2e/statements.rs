@@ -366,7 +366,7 @@ async fn a_caseload_is_read_from_the_index_of_held_referrals_with_a_generic_plan
 
     let worker = app.practitioner(DemoRole::LinkWorker).await;
     let caller =
-        domain::auth::load_caller(&app.db, worker.id, domain::auth::MdtWindow::default()).await.unwrap().unwrap();
+        domain::auth::load_caller(&app.db, worker.id, domain::auth::AccessWindows::default()).await.unwrap().unwrap();
     let before = held_scans().await;
     let filter = ReferralFilter {
         assigned_practitioner_id: Some(worker.id),

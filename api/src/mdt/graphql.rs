@@ -655,9 +655,9 @@ impl MdtMutation {
             presenter_id: opt_id("presenterId", &input.presenter_id)?,
             minutes_allotted: input.minutes_allotted.unwrap_or(10),
         };
-        let (meeting, item) =
+        let (meeting, item, grant) =
             domain::mdt::add_item(&req.db, &req.caller, meeting_id, new).await?.announce(&req.live).await;
-        req.audit_reads(ctx, &[(item.patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
+        req.audit_reads(ctx, &[(item.patient_id, grant.reason())]).await?;
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 

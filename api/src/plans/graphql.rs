@@ -394,10 +394,10 @@ impl PlanMutation {
     async fn share_care_plan(&self, ctx: &Context<'_>, input: CarePlanShareInput) -> ApiResult<CarePlanSharePayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
-        let (share, changed) =
+        let (share, changed, grant) =
             domain::plans::share(&req.db, &req.caller, patient_id, parse_id("organisationId", &input.organisation_id)?)
                 .await?;
-        req.audit_reads(ctx, &[(patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
+        req.audit_reads(ctx, &[(patient_id, grant.reason())]).await?;
         Ok(CarePlanSharePayload { share: PlanShare(share), changed })
     }
 
@@ -409,14 +409,14 @@ impl PlanMutation {
     ) -> ApiResult<CarePlanSharePayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
-        let share = domain::plans::withdraw(
+        let (share, grant) = domain::plans::withdraw(
             &req.db,
             &req.caller,
             patient_id,
             parse_id("organisationId", &input.organisation_id)?,
         )
         .await?;
-        req.audit_reads(ctx, &[(patient_id, domain::auth::AccessReason::NeighbourhoodMember)]).await?;
+        req.audit_reads(ctx, &[(patient_id, grant.reason())]).await?;
         Ok(CarePlanSharePayload { share: PlanShare(share), changed: true })
     }
 }

@@ -377,7 +377,8 @@ impl FiguresQuery {
         // Exact figures only over referrals the caller's organisation is a party to: any other
         // selection counts referrals between other organisations, which only their parties see.
         let own = [receiving, referring].contains(&Some(req.caller.organisation_id));
-        let disclosure = if own { req.caller.disclosure() } else { domain::disclosure::Disclosure::Published };
+        let disclosure =
+            if own { req.caller.disclosure_of_own_referrals() } else { domain::disclosure::Disclosure::Published };
         disclosure.check_period(input.from.0, input.to.0, req.today)?;
         let mut scope = FigureScope::for_days(
             area.neighbourhood_id,

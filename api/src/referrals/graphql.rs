@@ -169,7 +169,7 @@ impl ReferralNode {
     /// The person referred, under the caller's own access to their record or, for the receiving
     /// side of an open referral without it, the summary the person's consent opens.
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
-        patient_for(ctx, self.model.patient_id, Some(&self.model)).await.map(Some)
+        patient_for(ctx, self.model.patient_id, &self.model).await.map(Some)
     }
 
     async fn status(&self) -> ReferralStatus {
@@ -350,9 +350,15 @@ impl ReferralFeedbackNode {
         Ok(Some(ReferralNode::read(&req.caller, model)?))
     }
 
-    /// The person, under the caller's own access to their record.
+    /// The person, under the caller's own access to their record; the organisation the feedback is
+    /// addressed to sees at least the summary (whom it is about).
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
-        patient_for(ctx, self.0.patient_id, None).await.map(Some)
+        let feedback = &self.0;
+        PatientNode::load_granted(ctx, feedback.patient_id, |caller, patient| {
+            caller.grant_through_feedback(patient, feedback)
+        })
+        .await
+        .map(Some)
     }
 
     /// The state the referral ended in.
@@ -416,14 +422,10 @@ connection_type!(
     "A page of referral feedback, oldest first."
 );
 
-/// A patient reached through a referral or its feedback, under the caller's own grant (or the one
-/// the referral gives, see `Caller::grant_through_referral`).
-async fn patient_for(ctx: &Context<'_>, patient_id: Uuid, through: Option<&referral::Model>) -> ApiResult<PatientNode> {
-    PatientNode::load_granted(ctx, patient_id, |caller, patient| match through {
-        Some(referral) => caller.grant_through_referral(patient, referral),
-        None => caller.grant_for(patient),
-    })
-    .await
+/// A patient reached through a referral, under the caller's own grant (or the one the referral
+/// gives, see `Caller::grant_through_referral`).
+async fn patient_for(ctx: &Context<'_>, patient_id: Uuid, referral: &referral::Model) -> ApiResult<PatientNode> {
+    PatientNode::load_granted(ctx, patient_id, |caller, patient| caller.grant_through_referral(patient, referral)).await
 }
 
 /// Audits the patients behind referrals the caller has just read.

@@ -1,5 +1,5 @@
-//! Who is calling (the practitioner, their organisation and neighbourhoods, loaded in one
-//! statement) and what the access policy lets them see.
+//! Who is calling (the practitioner, their organisation, neighbourhoods, practices and care
+//! relationships, loaded in one statement) and what the access policy lets them see.
 
 pub mod policy;
 
@@ -9,7 +9,7 @@ use uuid::Uuid;
 use entity::{OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
-pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, ReferralView};
+pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, Reach, ReferralView};
 
 /// The authenticated practitioner, with what the access policy needs to decide.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,8 +21,14 @@ pub struct Caller {
     pub organisation_kind: OrganisationKind,
     /// Neighbourhoods the caller's organisation takes part in.
     pub neighbourhood_ids: Vec<Uuid>,
+    /// The GP practices whose registered people the caller's organisation serves: itself, when it
+    /// is a practice; its member practices, when it is a PCN.
+    pub practice_ids: Vec<Uuid>,
     /// People on the agenda of an MDT meeting the caller is invited to, while its access window is open.
     pub mdt_patient_ids: Vec<Uuid>,
+    /// People referred to the caller's organisation or assigned to the caller, by a referral that
+    /// is open or ended within `AccessWindows::referral_days_after_end`; sorted.
+    pub referred_patient_ids: Vec<Uuid>,
 }
 
 /// Who a verified token says its bearer is, before the records are read.
@@ -54,16 +60,22 @@ impl Bearer {
     }
 }
 
-/// How long around an MDT meeting its invitees may open the records of the people on its agenda.
+/// How long the relationships that open records for a time last: an MDT meeting's invitation
+/// around the meeting, and a referral after it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MdtWindow {
-    pub days_before: u32,
-    pub days_after: u32,
+pub struct AccessWindows {
+    /// Days before an MDT meeting from which its invitees may open the records of the people on its agenda.
+    pub mdt_days_before: u32,
+    /// Days after the meeting ends that this lasts.
+    pub mdt_days_after: u32,
+    /// Days after a referral ends that the receiving organisation and the assigned worker still
+    /// reach the person through it.
+    pub referral_days_after_end: u32,
 }
 
-impl Default for MdtWindow {
+impl Default for AccessWindows {
     fn default() -> Self {
-        Self { days_before: 7, days_after: 14 }
+        Self { mdt_days_before: 7, mdt_days_after: 14, referral_days_after_end: 90 }
     }
 }
 
@@ -71,16 +83,19 @@ impl Default for MdtWindow {
 /// what a verified token names, or whom the demo acts as when it prepares an agenda.
 ///
 /// One statement, run on every request: the practitioner with their organisation, the
-/// neighbourhoods that organisation takes part in, and the people on the agenda of meetings the
-/// practitioner is invited to whose window contains now, as rows of one `UNION ALL` told apart by
-/// `kind`. A round trip per part cost the database and the server more than the parts themselves.
+/// neighbourhoods that organisation takes part in, the practices whose people it serves, the
+/// people on the agenda of meetings the practitioner is invited to whose window contains now, and
+/// the people referred to the organisation or the practitioner by a referral open or ended within
+/// its window, as rows of one `UNION ALL` told apart by `kind`. A round trip per part cost the
+/// database and the server more than the parts themselves.
 pub async fn load_caller(
     db: &impl ConnectionTrait,
     practitioner_id: Uuid,
-    window: MdtWindow,
+    window: AccessWindows,
 ) -> AppResult<Option<Caller>> {
     let now = chrono::Utc::now();
     let mut sql = crate::sql::Sql::new(db.get_database_backend());
+    let ended_since = now - chrono::Duration::days(i64::from(window.referral_days_after_end));
     let statement = format!(
         "SELECT 'c' AS kind, p.id AS id, p.given_name AS given_name, p.family_name AS family_name, \
          p.professional_role AS role, p.active AS active, o.id AS organisation_id, o.kind AS organisation_kind \
@@ -88,27 +103,44 @@ pub async fn load_caller(
          UNION ALL SELECT 'n', m.neighbourhood_id, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM neighbourhood_organisation m JOIN practitioner p ON p.organisation_id = m.organisation_id \
          WHERE p.id = {} \
+         UNION ALL SELECT 'g', o.id, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM organisation o JOIN practitioner p ON o.id = p.organisation_id OR o.parent_id = p.organisation_id \
+         WHERE p.id = {} AND o.kind = {} \
          UNION ALL SELECT 'p', x.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
          SELECT DISTINCT a.patient_id FROM mdt_invitation i \
          JOIN mdt_meeting m ON m.id = i.meeting_id \
          JOIN mdt_agenda_item a ON a.meeting_id = m.id \
          WHERE i.practitioner_id = {} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
-         AND m.starts_at <= {} AND m.ends_at >= {}) x",
+         AND m.starts_at <= {} AND m.ends_at >= {}) x \
+         UNION ALL SELECT 'r', y.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
+         SELECT r.patient_id FROM referral r JOIN practitioner p ON p.organisation_id = r.receiving_organisation_id \
+         WHERE p.id = {} AND (r.ended_at IS NULL OR r.ended_at >= {}) \
+         UNION SELECT r.patient_id FROM referral r \
+         WHERE r.assigned_practitioner_id = {} AND (r.ended_at IS NULL OR r.ended_at >= {})) y",
         sql.bind(practitioner_id),
         sql.bind(practitioner_id),
         sql.bind(practitioner_id),
-        sql.bind(now + chrono::Duration::days(i64::from(window.days_before))),
-        sql.bind(now - chrono::Duration::days(i64::from(window.days_after))),
+        sql.bind(OrganisationKind::GpPractice.to_value()),
+        sql.bind(practitioner_id),
+        sql.bind(now + chrono::Duration::days(i64::from(window.mdt_days_before))),
+        sql.bind(now - chrono::Duration::days(i64::from(window.mdt_days_after))),
+        sql.bind(practitioner_id),
+        sql.bind(ended_since),
+        sql.bind(practitioner_id),
+        sql.bind(ended_since),
     );
     let rows = sql.query_all(db, statement).await?;
-    let (mut found, mut neighbourhoods, mut patients) = (None, Vec::new(), Vec::new());
+    let (mut found, mut neighbourhoods, mut practices) = (None, Vec::new(), Vec::new());
+    let (mut on_agenda, mut referred) = (Vec::new(), Vec::new());
     for row in &rows {
         let kind: String = row.try_get("", "kind")?;
         let id: Uuid = row.try_get("", "id")?;
         match kind.as_str() {
             "c" => found = Some(row),
             "n" => neighbourhoods.push(id),
-            _ => patients.push(id),
+            "g" => practices.push(id),
+            "p" => on_agenda.push(id),
+            _ => referred.push(id),
         }
     }
     let Some(row) = found else {
@@ -129,11 +161,17 @@ pub async fn load_caller(
         organisation_id: row.try_get("", "organisation_id")?,
         organisation_kind: OrganisationKind::try_from_value(&organisation_kind)?,
         neighbourhood_ids: neighbourhoods,
+        practice_ids: practices,
         mdt_patient_ids: Vec::new(),
+        referred_patient_ids: Vec::new(),
     };
-    // Callers who never see identifiable records gain nothing from an agenda.
+    // Callers who never see identifiable records gain nothing from an agenda or a referral here
+    // (a VCSE receiver reads the summary through the referral itself).
     if caller.patient_scope().is_ok() {
-        caller.mdt_patient_ids = patients;
+        caller.mdt_patient_ids = on_agenda;
+        referred.sort_unstable();
+        referred.dedup();
+        caller.referred_patient_ids = referred;
     }
     Ok(Some(caller))
 }

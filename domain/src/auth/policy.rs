@@ -1,18 +1,25 @@
 //! The access policy: the one place that decides what a practitioner may see of a patient.
 //!
-//! First version (foundation): staff of an organisation taking part in a neighbourhood see the
-//! full record of that neighbourhood's patients when their role at that kind of organisation is on
-//! the allow-list [`IDENTIFIABLE_ACCESS`]; everyone else (VCSE staff, commissioners, and any
-//! organisation kind or role no rule names) sees no identifiable patient data (commissioners get
-//! aggregates). An open referral opens the person's summary (name
-//! and access needs) to the receiving organisation and the assigned worker, which is how a VCSE
-//! service knows whom to contact (`grant_through_referral`). A person's agreement to share their
-//! care plan summary with an organisation opens that summary (`AccessReason::PlanShared`, decided
-//! in `plans::read` against the standing agreement). Practitioners invited to an MDT meeting may
-//! open the records of the people on its agenda from a configured number of days before the
-//! meeting to a number of days after it (`AccessReason::MdtAgenda`; the caller's list is loaded
-//! with the caller, so taking a person off the agenda or withdrawing the invitation ends it at
-//! the next request). VCSE attendees get nothing from it: they see what the person shared.
+//! Identifiable records open by allow-list ([`IDENTIFIABLE_ACCESS`]): for each kind of
+//! organisation, the roles it employs for direct care, each with its [`Reach`], the people it sees
+//! without a relationship of its own. Practice staff see the people registered at their practice;
+//! PCN staff the people registered with the PCN's practices; the INT coordinator the
+//! neighbourhood's registered population (case finding and MDT preparation); adult social care,
+//! mental health, community nursing and social prescribing services only the people they have a
+//! care relationship with. Everyone else (VCSE staff, commissioners, any organisation kind or role
+//! no rule names) sees no identifiable record (commissioners get aggregates).
+//!
+//! The care relationships, each opening the full record to a role on the allow-list: a referral to
+//! the caller's organisation or assigned to them, open or ended within
+//! `AccessWindows::referral_days_after_end` (`AccessReason::ReferralParty`), and an MDT meeting the
+//! caller is invited to, for the people on its agenda from a configured number of days before the
+//! meeting to a number after it (`AccessReason::MdtAgenda`). Both are loaded with the caller, so
+//! that closing a referral past its window, taking a person off an agenda or withdrawing an
+//! invitation ends them at the next request. What the allow-list does not open, the person's own
+//! agreements still do, at the level of the summary (name and access needs): an open referral to a
+//! VCSE service (`grant_through_referral`), a plan summary shared with an organisation
+//! (`grant_through_share`), a place at an activity an organisation runs
+//! (`grant_through_connection`).
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::ColumnTrait;
@@ -47,9 +54,13 @@ pub enum PatientAccessLevel {
 /// Why access was granted; recorded with every audited read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessReason {
-    /// The caller's organisation takes part in the patient's neighbourhood.
+    /// The caller's role reaches the registered population of the patient's neighbourhood (the INT
+    /// coordinator: case finding and MDT preparation).
     NeighbourhoodMember,
-    /// The caller is a party to a referral of the patient (referrer, receiver or assigned worker).
+    /// The patient is registered at the caller's practice, or at a practice of the caller's PCN.
+    RegisteredPractice,
+    /// The patient is referred to the caller's organisation or assigned to the caller (open, or
+    /// ended within its window; for a VCSE receiver, open, and only the summary).
     ReferralParty,
     /// The person is on the agenda of an MDT meeting the caller is invited to, within its window.
     MdtAgenda,
@@ -65,6 +76,7 @@ impl AccessReason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NeighbourhoodMember => "neighbourhood_member",
+            Self::RegisteredPractice => "registered_practice",
             Self::ReferralParty => "referral_party",
             Self::MdtAgenda => "mdt_agenda",
             Self::PlanShared => "plan_shared",
@@ -117,21 +129,29 @@ impl ReferralView {
 /// The patients a caller may reach, as a condition every patient select must carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientScope {
+    /// Neighbourhoods the caller's organisation takes part in (which it may name in a filter).
+    member_of: Vec<Uuid>,
+    /// Neighbourhoods whose whole registered population the caller reaches.
     neighbourhood_ids: Vec<Uuid>,
-    /// People reachable one by one (an MDT agenda) outside those neighbourhoods.
+    /// Practices whose registered people the caller reaches.
+    practice_ids: Vec<Uuid>,
+    /// People reachable one by one, through a care relationship.
     patient_ids: Vec<Uuid>,
 }
 
 impl PatientScope {
     /// The condition to add to every select that can return patient rows.
     pub fn condition(&self) -> Condition {
-        if self.neighbourhood_ids.is_empty() && self.patient_ids.is_empty() {
+        if self.neighbourhood_ids.is_empty() && self.practice_ids.is_empty() && self.patient_ids.is_empty() {
             // Never true: an empty scope selects nothing, on both databases.
             return Condition::all().add(Expr::val(1).eq(0));
         }
         let mut any = Condition::any();
         if !self.neighbourhood_ids.is_empty() {
             any = any.add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()));
+        }
+        if !self.practice_ids.is_empty() {
+            any = any.add(patient::Column::RegisteredPracticeId.is_in(self.practice_ids.clone()));
         }
         if !self.patient_ids.is_empty() {
             any = any.add(patient::Column::Id.is_in(self.patient_ids.clone()));
@@ -140,94 +160,178 @@ impl PatientScope {
         Condition::all().add(any)
     }
 
+    /// Whether the caller's organisation takes part in the neighbourhood (it may filter by it).
     pub fn covers_neighbourhood(&self, id: Uuid) -> bool {
-        self.neighbourhood_ids.contains(&id)
+        self.member_of.contains(&id)
     }
 }
 
-/// Who may ever read identifiable records, as an allow-list: for each kind of organisation, the
-/// roles it employs for direct care. Deny by default: an organisation kind or a role that is not
-/// listed here (a new one, `HOUSING`, `OTHER`, ICBs, VCSE organisations, commissioners, VCSE
-/// workers) opens no identifiable record until a rule here says so. Which records it then opens
-/// is decided below (`grant_for`).
-pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[ProfessionalRole])] = {
+/// Whom staff of a role reach without a care relationship of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The people registered at their own practice.
+    OwnPractice,
+    /// The people registered with the practices of their PCN.
+    PcnPractices,
+    /// The registered population of the neighbourhoods their organisation takes part in (case
+    /// finding and MDT preparation).
+    NeighbourhoodPopulation,
+    /// Nobody: only the people they have a care relationship with.
+    CareRelationships,
+}
+
+impl Reach {
+    /// In words, as the README's table says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::OwnPractice => "people registered at their practice",
+            Self::PcnPractices => "people registered with the PCN's practices",
+            Self::NeighbourhoodPopulation => "the neighbourhood's registered population",
+            Self::CareRelationships => "only people they have a care relationship with",
+        }
+    }
+}
+
+/// Who may ever read identifiable records, and whom they reach, as an allow-list: for each kind of
+/// organisation, the roles it employs for direct care with their [`Reach`]. Deny by default: an
+/// organisation kind or a role that is not listed here (a new one, `HOUSING`, `OTHER`, ICBs, VCSE
+/// organisations, commissioners, VCSE workers) opens no identifiable record until a rule here says
+/// so. Every role listed also reaches the people it has a care relationship with (`grant_for`).
+pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[(ProfessionalRole, Reach)])] = {
     use OrganisationKind as K;
     use ProfessionalRole as R;
+    use Reach::*;
     &[
         (
             K::GpPractice,
             &[
-                R::Gp,
-                R::PracticeNurse,
-                R::Pharmacist,
-                R::Receptionist,
-                R::SocialPrescribingLinkWorker,
-                R::HealthAndWellbeingCoach,
-                R::CareCoordinator,
-                R::IntCoordinator,
+                (R::Gp, OwnPractice),
+                (R::PracticeNurse, OwnPractice),
+                (R::Pharmacist, OwnPractice),
+                (R::Receptionist, OwnPractice),
+                (R::SocialPrescribingLinkWorker, OwnPractice),
+                (R::HealthAndWellbeingCoach, OwnPractice),
+                (R::CareCoordinator, OwnPractice),
+                (R::IntCoordinator, NeighbourhoodPopulation),
             ],
         ),
         (
             K::Pcn,
             &[
-                R::Gp,
-                R::PracticeNurse,
-                R::Pharmacist,
-                R::SocialPrescribingLinkWorker,
-                R::HealthAndWellbeingCoach,
-                R::CareCoordinator,
-                R::IntCoordinator,
+                (R::Gp, PcnPractices),
+                (R::PracticeNurse, PcnPractices),
+                (R::Pharmacist, PcnPractices),
+                (R::SocialPrescribingLinkWorker, PcnPractices),
+                (R::HealthAndWellbeingCoach, PcnPractices),
+                (R::CareCoordinator, PcnPractices),
+                (R::IntCoordinator, NeighbourhoodPopulation),
             ],
         ),
-        (K::SplwProvider, &[R::SocialPrescribingLinkWorker, R::HealthAndWellbeingCoach, R::CareCoordinator]),
-        (K::AdultSocialCare, &[R::SocialWorker, R::OccupationalTherapist]),
-        (K::MentalHealthTrust, &[R::MentalHealthPractitioner, R::OccupationalTherapist]),
-        (K::CommunityHealthTrust, &[R::DistrictNurse, R::OccupationalTherapist]),
+        (
+            K::SplwProvider,
+            &[
+                (R::SocialPrescribingLinkWorker, CareRelationships),
+                (R::HealthAndWellbeingCoach, CareRelationships),
+                (R::CareCoordinator, CareRelationships),
+            ],
+        ),
+        (K::AdultSocialCare, &[(R::SocialWorker, CareRelationships), (R::OccupationalTherapist, CareRelationships)]),
+        (
+            K::MentalHealthTrust,
+            &[(R::MentalHealthPractitioner, CareRelationships), (R::OccupationalTherapist, CareRelationships)],
+        ),
+        (
+            K::CommunityHealthTrust,
+            &[(R::DistrictNurse, CareRelationships), (R::OccupationalTherapist, CareRelationships)],
+        ),
     ]
 };
 
+/// Whom staff of this role at an organisation of this kind reach; `None` when they may never see
+/// identifiable records.
+pub fn reach_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<Reach> {
+    IDENTIFIABLE_ACCESS
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .flat_map(|(_, roles)| roles.iter())
+        .find(|(r, _)| *r == role)
+        .map(|(_, reach)| *reach)
+}
+
 /// Whether staff of this role at an organisation of this kind may ever see identifiable records.
 pub fn identifiable_access_allowed(kind: OrganisationKind, role: ProfessionalRole) -> bool {
-    IDENTIFIABLE_ACCESS.iter().any(|(k, roles)| *k == kind && roles.contains(&role))
+    reach_of(kind, role).is_some()
 }
 
 impl Caller {
+    /// Whom the caller reaches without a relationship; `None` when they never see identifiable data.
+    pub fn reach(&self) -> Option<Reach> {
+        reach_of(self.organisation_kind, self.role)
+    }
+
     /// Whether the caller's role and organisation can ever see identifiable patient data.
     fn may_see_identifiable(&self) -> bool {
-        identifiable_access_allowed(self.organisation_kind, self.role)
+        self.reach().is_some()
+    }
+
+    /// Whether the caller reaches the whole registered population of a neighbourhood.
+    fn reaches_population_of(&self, neighbourhood_id: Uuid) -> bool {
+        self.reach() == Some(Reach::NeighbourhoodPopulation) && self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// The practices whose registered people the caller reaches (none unless their reach says so).
+    fn reached_practices(&self) -> &[Uuid] {
+        match self.reach() {
+            Some(Reach::OwnPractice | Reach::PcnPractices) => &self.practice_ids,
+            _ => &[],
+        }
     }
 
     /// The patients this caller may list. Refuses callers who may see no identifiable data at all,
     /// so that they learn why instead of receiving an empty list.
     pub fn patient_scope(&self) -> AppResult<PatientScope> {
-        if !self.may_see_identifiable() {
+        let Some(reach) = self.reach() else {
             return Err(AppError::forbidden(self.why_no_identifiable_access()));
-        }
+        };
+        let mut patient_ids = self.mdt_patient_ids.clone();
+        patient_ids.extend(self.referred_patient_ids.iter().filter(|id| !self.mdt_patient_ids.contains(id)));
         Ok(PatientScope {
-            neighbourhood_ids: self.neighbourhood_ids.clone(),
-            patient_ids: self.mdt_patient_ids.clone(),
+            member_of: self.neighbourhood_ids.clone(),
+            neighbourhood_ids: if reach == Reach::NeighbourhoodPopulation {
+                self.neighbourhood_ids.clone()
+            } else {
+                Vec::new()
+            },
+            practice_ids: self.reached_practices().to_vec(),
+            patient_ids,
         })
     }
 
-    /// The decision for one patient record; `None` means no access.
+    /// The decision for one patient record; `None` means no access. Exactly the people of
+    /// `patient_scope`, with the relationship that opens each.
     pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
-        if !self.may_see_identifiable() {
-            // VCSE attendees of an MDT see only what the person agreed to share (plan summary).
-            return None;
-        }
-        if self.neighbourhood_ids.contains(&patient.neighbourhood_id) {
-            Some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::NeighbourhoodMember })
+        // VCSE attendees of an MDT see only what the person agreed to share (plan summary).
+        self.reach()?;
+        let full = |reason| Some(Grant { level: PatientAccessLevel::Full, reason });
+        if self.reaches_population_of(patient.neighbourhood_id) {
+            full(AccessReason::NeighbourhoodMember)
+        } else if self.reached_practices().contains(&patient.registered_practice_id) {
+            full(AccessReason::RegisteredPractice)
+        } else if self.referred_patient_ids.binary_search(&patient.id).is_ok() {
+            full(AccessReason::ReferralParty)
         } else if self.mdt_patient_ids.contains(&patient.id) {
-            Some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::MdtAgenda })
+            full(AccessReason::MdtAgenda)
         } else {
             None
         }
     }
 
-    /// The decision for a patient reached through one of their referrals: the caller's own grant,
+    /// The decision for a patient reached through one of their referrals: the caller's own grant;
     /// or, while the referral is open, the person's consent to it opens the summary (name and
     /// access needs, nothing clinical) to the receiving organisation and the assigned worker: how a
-    /// VCSE service that receives a referral knows whom to contact.
+    /// VCSE service that receives a referral knows whom to contact; or, for the referring
+    /// organisation, the summary of the person it referred, whenever it reads that referral or its
+    /// feedback: whom the feedback it files is about.
     pub fn grant_through_referral(
         &self,
         patient: &patient::Model,
@@ -239,7 +343,24 @@ impl Caller {
         self.grant_for(patient).or_else(|| {
             let receives = self.organisation_id == referral.receiving_organisation_id
                 || referral.assigned_practitioner_id == Some(self.practitioner_id);
-            (receives && referral.open_key.is_some())
+            ((receives && referral.open_key.is_some()) || self.is_referrer(referral))
+                .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::ReferralParty })
+        })
+    }
+
+    /// The decision for a person reached through feedback on their referral: the caller's own
+    /// grant, or, for the organisation the feedback is addressed to (the referrer, which files it),
+    /// the summary: whom it is about.
+    pub fn grant_through_feedback(
+        &self,
+        patient: &patient::Model,
+        feedback: &entity::referral_feedback::Model,
+    ) -> Option<Grant> {
+        if feedback.patient_id != patient.id {
+            return None;
+        }
+        self.grant_for(patient).or_else(|| {
+            self.files_feedback(feedback)
                 .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::ReferralParty })
         })
     }
@@ -311,9 +432,16 @@ impl Caller {
         self.may_see_identifiable() || self.organisation_id == author
     }
 
-    /// The caller's level for patients of their neighbourhoods (shown by `me`).
+    /// The caller's level for the people their reach covers without a relationship (shown by
+    /// `me`): the full record for practice, PCN and neighbourhood roles; nothing for the others,
+    /// who see people one by one through their care relationships.
     pub fn patient_access_level(&self) -> PatientAccessLevel {
-        if self.may_see_identifiable() && !self.neighbourhood_ids.is_empty() {
+        let covers_people = match self.reach() {
+            Some(Reach::NeighbourhoodPopulation) => !self.neighbourhood_ids.is_empty(),
+            Some(Reach::OwnPractice | Reach::PcnPractices) => !self.practice_ids.is_empty(),
+            Some(Reach::CareRelationships) | None => false,
+        };
+        if covers_people {
             PatientAccessLevel::Full
         } else {
             PatientAccessLevel::None
@@ -326,9 +454,22 @@ impl Caller {
         self.sees_every_neighbourhood() || self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
-    /// How this caller reads figures about people: exactly when they may read the records
-    /// themselves; otherwise as published statistics (`crate::disclosure`).
+    /// How this caller reads figures about people: exactly when they may read the records of
+    /// everyone the figures count (the neighbourhood's population: the INT coordinator); otherwise
+    /// as published statistics (`crate::disclosure`). A practice's staff or a service's worker
+    /// would otherwise learn, from an exact small count, about people they may not see.
     pub fn disclosure(&self) -> Disclosure {
+        if self.reach() == Some(Reach::NeighbourhoodPopulation) {
+            Disclosure::Exact
+        } else {
+            Disclosure::Published
+        }
+    }
+
+    /// How this caller reads figures over referrals their own organisation is a party to: exactly
+    /// when they may read identifiable records, since they see every one of those referrals;
+    /// otherwise as published statistics.
+    pub fn disclosure_of_own_referrals(&self) -> Disclosure {
         if self.may_see_identifiable() {
             Disclosure::Exact
         } else {
@@ -336,8 +477,8 @@ impl Caller {
         }
     }
 
-    /// One aggregate count, alone, as this caller may see it. Callers without access to
-    /// identifiable data do not see counts below 5 (`None`): a narrow definition (one practice,
+    /// One aggregate count, alone, as this caller may see it. Callers who do not read the records
+    /// of everyone it counts (see `disclosure`) do not see counts below 5 (`None`): a narrow definition (one practice,
     /// one age, a rare condition) could otherwise single a person out; the others they see rounded
     /// to the nearest 5, so that two counts a day apart do not differ by one person.
     pub fn disclosable_count(&self, count: u64) -> Option<u64> {
@@ -464,7 +605,9 @@ mod tests {
             organisation_id: Uuid::nil(),
             organisation_kind: kind,
             neighbourhood_ids: neighbourhoods,
+            practice_ids: Vec::new(),
             mdt_patient_ids: Vec::new(),
+            referred_patient_ids: Vec::new(),
         }
     }
 
@@ -525,36 +668,159 @@ mod tests {
             "another person's"
         );
         // A caller with a relationship keeps their own, fuller grant.
-        let gp = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![a]);
+        let mut gp = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![a]);
+        gp.practice_ids = vec![person.registered_practice_id];
         let own = gp.grant_through_share(&person, &share(person.id, b, true)).expect("the GP's own grant");
         assert_eq!(own.level(), PatientAccessLevel::Full);
     }
 
-    /// Table-driven: who sees a patient of neighbourhood A, and at what level.
+    /// Through a referral: a service's staff on the allow-list read the full record while it is
+    /// open or within its window after it ends (loaded with the caller); a VCSE receiver the
+    /// summary while it is open; the referring organisation the summary of whom it referred, in
+    /// the referral and in the feedback addressed to it; another organisation nothing.
+    #[test]
+    fn a_referral_opens_what_each_party_needs_and_nothing_to_others() {
+        let a = Uuid::from_u128(1);
+        let (practice, service, vcse, other) =
+            (Uuid::from_u128(5), Uuid::from_u128(20), Uuid::from_u128(30), Uuid::from_u128(40));
+        let person = test_patient(a);
+        let referral = |receiver: Uuid, open: bool| entity::referral::Model {
+            id: Uuid::from_u128(50),
+            patient_id: person.id,
+            source: entity::ReferralSource::Gp,
+            referring_practitioner_id: Uuid::nil(),
+            referring_organisation_id: practice,
+            service: entity::ReferralService::AdultSocialCare,
+            receiving_organisation_id: receiver,
+            urgency: entity::Urgency::Routine,
+            context: None,
+            partner_summary: None,
+            consent_recorded_by: Uuid::nil(),
+            consent_recorded_at: chrono::Utc::now(),
+            status: if open { entity::ReferralStatus::Received } else { entity::ReferralStatus::Closed },
+            open_key: open.then(|| "open".to_owned()),
+            assigned_practitioner_id: None,
+            idempotency_key: None,
+            first_contact_at: None,
+            ended_at: (!open).then(chrono::Utc::now),
+            outcome: None,
+            rejection_reason: None,
+            suggested_alternative: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let at = |role, kind, organisation_id| Caller { organisation_id, ..caller(role, kind, vec![a]) };
+        let mut worker = at(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare, service);
+        let level = |c: &Caller, r: &entity::referral::Model| c.grant_through_referral(&person, r).map(|g| g.level);
+        // Past its window the referral is not among the caller's relationships.
+        assert_eq!(level(&worker, &referral(service, false)), None);
+        worker.referred_patient_ids = vec![person.id];
+        assert_eq!(level(&worker, &referral(service, false)), Some(PatientAccessLevel::Full));
+        let partner = at(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vcse);
+        assert_eq!(level(&partner, &referral(vcse, true)), Some(PatientAccessLevel::SharedSummary));
+        assert_eq!(level(&partner, &referral(vcse, false)), None, "a VCSE receiver's summary ends with it");
+        let referrer = at(ProfessionalRole::Receptionist, OrganisationKind::Housing, practice);
+        assert_eq!(level(&referrer, &referral(service, false)), Some(PatientAccessLevel::SharedSummary));
+        let stranger = at(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare, other);
+        assert_eq!(level(&stranger, &referral(service, true)), None);
+        let mut elsewhere = referral(service, true);
+        elsewhere.patient_id = Uuid::from_u128(99);
+        assert_eq!(level(&referrer, &elsewhere), None, "another person's referral opens nothing");
+
+        let feedback = |to: Uuid, patient_id: Uuid| entity::referral_feedback::Model {
+            id: Uuid::from_u128(60),
+            referral_id: Uuid::from_u128(50),
+            patient_id,
+            referring_organisation_id: to,
+            ended_status: entity::ReferralStatus::Closed,
+            outcome: None,
+            snomed_codes: String::new(),
+            summary: "Walking weekly".to_owned(),
+            worker_id: None,
+            written_by: Uuid::nil(),
+            created_at: chrono::Utc::now(),
+            filed_at: None,
+            filed_by: None,
+        };
+        let through = |c: &Caller, f| c.grant_through_feedback(&person, &f).map(|g| g.level);
+        assert_eq!(through(&referrer, feedback(practice, person.id)), Some(PatientAccessLevel::SharedSummary));
+        assert_eq!(through(&stranger, feedback(practice, person.id)), None);
+        assert_eq!(through(&referrer, feedback(practice, Uuid::from_u128(99))), None);
+    }
+
+    /// Table-driven: who sees a patient of neighbourhood A registered at practice P, at what level
+    /// and through which relationship.
     #[test]
     fn policy_matrix() {
-        let a = Uuid::from_u128(1);
-        let b = Uuid::from_u128(2);
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (p, q) = (Uuid::from_u128(5), Uuid::from_u128(6));
+        let mut person = test_patient(a);
+        person.registered_practice_id = p;
+        use AccessReason as Why;
         use OrganisationKind as K;
         use ProfessionalRole as R;
+        // (role, kind, neighbourhoods, practices, referred to them, expected)
         let cases = [
-            (R::IntCoordinator, K::Pcn, vec![a], Some(PatientAccessLevel::Full)),
-            (R::Gp, K::GpPractice, vec![a], Some(PatientAccessLevel::Full)),
-            (R::SocialWorker, K::AdultSocialCare, vec![a, b], Some(PatientAccessLevel::Full)),
-            (R::MentalHealthPractitioner, K::MentalHealthTrust, vec![a], Some(PatientAccessLevel::Full)),
-            (R::SocialPrescribingLinkWorker, K::SplwProvider, vec![a], Some(PatientAccessLevel::Full)),
-            (R::Gp, K::GpPractice, vec![b], None),
-            (R::IntCoordinator, K::Pcn, vec![], None),
-            (R::VcseWorker, K::Vcse, vec![a], None),
-            (R::SocialWorker, K::Vcse, vec![a], None),
-            (R::Commissioner, K::Icb, vec![a], None),
+            (R::IntCoordinator, K::Pcn, vec![a], vec![p], false, Some(Why::NeighbourhoodMember)),
+            (R::IntCoordinator, K::GpPractice, vec![a], vec![q], false, Some(Why::NeighbourhoodMember)),
+            (R::IntCoordinator, K::Pcn, vec![b], vec![], false, None),
+            (R::Gp, K::GpPractice, vec![a], vec![p], false, Some(Why::RegisteredPractice)),
+            (R::Receptionist, K::GpPractice, vec![a], vec![p], false, Some(Why::RegisteredPractice)),
+            (R::Gp, K::GpPractice, vec![a], vec![q], false, None),
+            (R::CareCoordinator, K::Pcn, vec![a], vec![q, p], false, Some(Why::RegisteredPractice)),
+            (R::SocialPrescribingLinkWorker, K::Pcn, vec![a], vec![q], false, None),
+            (R::Gp, K::GpPractice, vec![a], vec![q], true, Some(Why::ReferralParty)),
+            (R::SocialWorker, K::AdultSocialCare, vec![a, b], vec![], false, None),
+            (R::SocialWorker, K::AdultSocialCare, vec![a, b], vec![], true, Some(Why::ReferralParty)),
+            // A practice list does not open a record to a service, whatever its rows say.
+            (R::SocialWorker, K::AdultSocialCare, vec![a], vec![p], false, None),
+            (R::MentalHealthPractitioner, K::MentalHealthTrust, vec![a], vec![], false, None),
+            (R::MentalHealthPractitioner, K::MentalHealthTrust, vec![a], vec![], true, Some(Why::ReferralParty)),
+            (R::DistrictNurse, K::CommunityHealthTrust, vec![a], vec![], false, None),
+            (R::SocialPrescribingLinkWorker, K::SplwProvider, vec![a], vec![], false, None),
+            (R::SocialPrescribingLinkWorker, K::SplwProvider, vec![a], vec![], true, Some(Why::ReferralParty)),
+            (R::VcseWorker, K::Vcse, vec![a], vec![p], true, None),
+            (R::SocialWorker, K::Vcse, vec![a], vec![p], true, None),
+            (R::Commissioner, K::Icb, vec![a], vec![p], true, None),
         ];
-        for (role, kind, neighbourhoods, expected) in cases {
-            let c = caller(role, kind, neighbourhoods);
-            let got = c.grant_for(&test_patient(a)).map(|g| g.level);
-            assert_eq!(got, expected, "{role:?} at {kind:?}");
+        for (role, kind, neighbourhoods, practices, referred, expected) in cases {
+            let mut c = caller(role, kind, neighbourhoods);
+            c.practice_ids = practices;
+            if referred {
+                c.referred_patient_ids = vec![person.id];
+            }
+            let got = c.grant_for(&person);
+            assert_eq!(got.map(|g| g.reason), expected, "{role:?} at {kind:?}");
+            assert!(got.is_none_or(|g| g.level == PatientAccessLevel::Full), "{role:?} at {kind:?}");
             assert_eq!(c.patient_scope().is_ok(), !matches!(role, R::VcseWorker | R::Commissioner) && kind != K::Vcse);
         }
+    }
+
+    /// The scope selects exactly what `grant_for` opens: the neighbourhood for the coordinator,
+    /// the practice list for practice and PCN staff, the referred people for everyone on the
+    /// allow-list, and nothing else.
+    #[test]
+    fn the_scope_names_what_the_reach_and_the_relationships_open() {
+        let (a, p, q, x) = (Uuid::from_u128(1), Uuid::from_u128(5), Uuid::from_u128(6), Uuid::from_u128(77));
+        let scope_of = |role, kind| {
+            let mut c = caller(role, kind, vec![a]);
+            c.practice_ids = vec![p, q];
+            c.referred_patient_ids = vec![x];
+            c.patient_scope().expect("a scope")
+        };
+        let coordinator = scope_of(ProfessionalRole::IntCoordinator, OrganisationKind::Pcn);
+        assert_eq!(
+            (coordinator.neighbourhood_ids, coordinator.practice_ids, coordinator.patient_ids),
+            (vec![a], vec![], vec![x])
+        );
+        let nurse = scope_of(ProfessionalRole::PracticeNurse, OrganisationKind::Pcn);
+        assert_eq!((nurse.neighbourhood_ids, nurse.practice_ids, nurse.patient_ids), (vec![], vec![p, q], vec![x]));
+        let social_worker = scope_of(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare);
+        assert!(social_worker.covers_neighbourhood(a), "it may still name its neighbourhood in a filter");
+        assert_eq!(
+            (social_worker.neighbourhood_ids, social_worker.practice_ids, social_worker.patient_ids),
+            (vec![], vec![], vec![x])
+        );
     }
 
     /// Deny by default, over every organisation kind and role: exactly these pairs see identifiable
@@ -595,12 +861,17 @@ mod tests {
         let mut opened = 0;
         for kind in K::iter() {
             for role in R::iter() {
-                let c = caller(role, kind, vec![a]);
+                let mut c = caller(role, kind, vec![a]);
+                // The person is registered at the caller's practice (for a practice or PCN) and
+                // referred to them: every rule that could open the record applies.
+                c.practice_ids = vec![Uuid::nil()];
+                c.referred_patient_ids = vec![test_patient(a).id];
                 let expected = allowed.contains(&(kind, role));
                 let grant = c.grant_for(&test_patient(a));
                 assert_eq!(grant.is_some(), expected, "{role:?} at {kind:?}");
                 assert_eq!(c.patient_scope().is_ok(), expected, "{role:?} at {kind:?}");
-                let level = if expected { PatientAccessLevel::Full } else { PatientAccessLevel::None };
+                let population = expected && reach_of(kind, role) != Some(Reach::CareRelationships);
+                let level = if population { PatientAccessLevel::Full } else { PatientAccessLevel::None };
                 assert_eq!(c.patient_access_level(), level, "{role:?} at {kind:?}");
                 if !expected {
                     let why = c.patient_scope().unwrap_err().client_message();
@@ -635,14 +906,28 @@ mod tests {
     }
 
     #[test]
-    fn small_counts_are_withheld_from_aggregate_only_callers() {
+    fn small_counts_are_withheld_from_callers_who_do_not_see_everyone_counted() {
+        let a = Uuid::from_u128(1);
         let commissioner = caller(ProfessionalRole::Commissioner, OrganisationKind::Icb, vec![]);
-        let gp = caller(ProfessionalRole::Gp, OrganisationKind::GpPractice, vec![Uuid::from_u128(1)]);
+        let coordinator = caller(ProfessionalRole::IntCoordinator, OrganisationKind::Pcn, vec![a]);
         assert_eq!(
             [0, 1, 4, 5, 1_808].map(|n| commissioner.disclosable_count(n)),
             [None, None, None, Some(5), Some(1_810)]
         );
-        assert_eq!([1, 4].map(|n| gp.disclosable_count(n)), [Some(1), Some(4)]);
+        assert_eq!([1, 4].map(|n| coordinator.disclosable_count(n)), [Some(1), Some(4)]);
+        // A neighbourhood's figures count people of every practice: a GP sees only their own
+        // practice's, a social worker only the people referred to them, so neither reads an exact
+        // small count of the others; over their own organisation's referrals both do.
+        for (role, kind) in [
+            (ProfessionalRole::Gp, OrganisationKind::GpPractice),
+            (ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare),
+        ] {
+            let c = caller(role, kind, vec![a]);
+            assert_eq!([1, 4, 7].map(|n| c.disclosable_count(n)), [None, None, Some(5)], "{role:?}");
+            assert_eq!(c.disclosure_of_own_referrals(), Disclosure::Exact, "{role:?}");
+        }
+        let vcse = caller(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vec![a]);
+        assert_eq!(vcse.disclosure_of_own_referrals(), Disclosure::Published);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use entity::{mdt_agenda_item, mdt_meeting, patient, practitioner, AgendaItemKind};
 
 use super::{not_closed, organised};
-use crate::auth::Caller;
+use crate::auth::{Caller, Grant};
 use crate::error::{AppError, AppResult};
 use crate::live::{ChangeKind, MeetingChanged};
 use crate::referrals::bounded_text;
@@ -43,7 +43,7 @@ pub async fn add_item(
     caller: &Caller,
     meeting_id: Uuid,
     new: NewItem,
-) -> AppResult<MeetingChanged<(mdt_meeting::Model, mdt_agenda_item::Model)>> {
+) -> AppResult<MeetingChanged<(mdt_meeting::Model, mdt_agenda_item::Model, Grant)>> {
     let meeting = organised(db, caller, meeting_id).await?;
     not_closed(&meeting)?;
     let reason = bounded_text("reason", Some(new.reason))?
@@ -58,7 +58,9 @@ pub async fn add_item(
     if person.neighbourhood_id != meeting.neighbourhood_id {
         return Err(AppError::bad_input("patientId", "the person belongs to another neighbourhood's team"));
     }
-    caller.grant_for(&person).ok_or_else(|| AppError::forbidden("you have no care relationship with this person"))?;
+    let grant = caller
+        .grant_for(&person)
+        .ok_or_else(|| AppError::forbidden("you have no care relationship with this person"))?;
     if let Some(presenter) = new.presenter_id {
         practitioner::Entity::find_by_id(presenter)
             .one(db)
@@ -92,7 +94,7 @@ pub async fn add_item(
         removed_at: None,
     };
     match mdt_agenda_item::Entity::insert(model.clone().into_active_model()).exec_without_returning(db).await {
-        Ok(_) => Ok(MeetingChanged::one((meeting, model), meeting_id, ChangeKind::Agenda)),
+        Ok(_) => Ok(MeetingChanged::one((meeting, model, grant), meeting_id, ChangeKind::Agenda)),
         Err(e) if crate::open_key::taken(&e) => {
             Err(AppError::conflict("the person was added to this agenda a moment ago"))
         }

@@ -437,14 +437,15 @@ pub fn share_key(plan_id: Uuid, organisation_id: Uuid) -> String {
 }
 
 /// Records the person's agreement that `organisation_id` may see their plan summary. Returns the
-/// agreement and whether it was recorded now (false: it already stood).
+/// agreement, whether it was recorded now (false: it already stood) and the caller's grant on the
+/// person (what the audit records).
 pub async fn share(
     db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     patient_id: Uuid,
     organisation_id: Uuid,
-) -> AppResult<(care_plan_share::Model, bool)> {
-    let (patient, _) = patient_with_full_access(db, caller, patient_id).await?;
+) -> AppResult<(care_plan_share::Model, bool, Grant)> {
+    let (patient, grant) = patient_with_full_access(db, caller, patient_id).await?;
     let plan = find_for_patient(db, patient.id)
         .await?
         .ok_or_else(|| AppError::bad_input("patientId", "the person has no plan to share yet"))?;
@@ -472,7 +473,7 @@ pub async fn share(
     let key = share_key(plan.id, org.id);
     let open = |db| care_plan_share::Entity::find().filter(care_plan_share::Column::OpenKey.eq(key.clone())).one(db);
     if let Some(existing) = open(db).await? {
-        return Ok((existing, false));
+        return Ok((existing, false, grant));
     }
     let row = care_plan_share::Model {
         id: Uuid::now_v7(),
@@ -486,23 +487,24 @@ pub async fn share(
         withdrawn_at: None,
     };
     match care_plan_share::Entity::insert(row.clone().into_active_model()).exec_without_returning(db).await {
-        Ok(_) => Ok((row, true)),
+        Ok(_) => Ok((row, true, grant)),
         Err(e) if crate::open_key::taken(&e) => {
             // A concurrent request recorded the same agreement.
-            open(db).await?.map(|s| (s, false)).ok_or_else(|| e.into())
+            open(db).await?.map(|s| (s, false, grant)).ok_or_else(|| e.into())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Withdraws the agreement: from now on the organisation sees nothing of the plan.
+/// Withdraws the agreement: from now on the organisation sees nothing of the plan. Returns the
+/// withdrawn agreement and the caller's grant on the person.
 pub async fn withdraw(
     db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     patient_id: Uuid,
     organisation_id: Uuid,
-) -> AppResult<care_plan_share::Model> {
-    let (patient, _) = patient_with_full_access(db, caller, patient_id).await?;
+) -> AppResult<(care_plan_share::Model, Grant)> {
+    let (patient, grant) = patient_with_full_access(db, caller, patient_id).await?;
     let plan = find_for_patient(db, patient.id)
         .await?
         .ok_or_else(|| AppError::bad_input("patientId", "the person has no plan"))?;
@@ -525,12 +527,13 @@ pub async fn withdraw(
     if result.rows_affected != 1 {
         return Err(AppError::conflict_with("the agreement was withdrawn by someone else a moment ago", open.id));
     }
-    Ok(care_plan_share::Model {
+    let withdrawn = care_plan_share::Model {
         open_key: None,
         withdrawn_at: Some(now),
         withdrawn_by: Some(caller.practitioner_id),
         ..open
-    })
+    };
+    Ok((withdrawn, grant))
 }
 
 /// Whether an agreement to share `plan_id` with the caller's organisation stands now.

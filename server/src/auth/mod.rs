@@ -9,7 +9,7 @@ use api::live::Tokens;
 use async_trait::async_trait;
 use sea_orm::DatabaseConnection;
 
-use domain::auth::{load_caller, Bearer, Caller, MdtWindow};
+use domain::auth::{load_caller, AccessWindows, Bearer, Caller};
 use domain::error::{AppError, AppResult};
 pub use jwt::{Claims, DevSecret, JwtSigner, JwtVerifier};
 
@@ -35,11 +35,11 @@ pub fn bearer_token(header: Option<&str>) -> AppResult<&str> {
 pub struct Authenticator {
     db: DatabaseConnection,
     verifier: Arc<JwtVerifier>,
-    window: MdtWindow,
+    window: AccessWindows,
 }
 
 impl Authenticator {
-    pub fn new(db: DatabaseConnection, verifier: JwtVerifier, window: MdtWindow) -> Self {
+    pub fn new(db: DatabaseConnection, verifier: JwtVerifier, window: AccessWindows) -> Self {
         Self { db, verifier: Arc::new(verifier), window }
     }
 
