@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
-    care_plan_share, community_asset, community_asset_category, community_asset_condition, community_asset_language,
-    community_asset_session, group_attendance, group_participant, group_session, mdt_action, mdt_action_event,
-    mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation,
-    organisation, outcome_measurement, outcome_response, patient, patient_condition, practitioner, referral,
-    referral_event, referral_feedback, referral_need,
+    care_plan_share, care_team_member, community_asset, community_asset_category, community_asset_condition,
+    community_asset_language, community_asset_session, group_attendance, group_participant, group_session, mdt_action,
+    mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood,
+    neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
+    practitioner, referral, referral_event, referral_feedback, referral_need,
 };
 
 use domain::error::{AppError, AppResult};
@@ -125,6 +125,10 @@ children_loader!(
     SessionAttendanceLoader, group_attendance, SessionId, session_id, [ParticipantId]
 );
 
+children_loader!(
+    /// A person's named care team, standing and ended memberships, in order of joining.
+    CareTeamByPatientLoader, care_team_member, PatientId, patient_id, [AddedAt, Id]
+);
 children_loader!(
     /// A person's outcome measurements, oldest first.
     MeasurementsByPatientLoader, outcome_measurement, PatientId, patient_id, [TakenOn, Id]
@@ -388,6 +392,7 @@ pub struct Loaders {
     pub plan_actions: RequestLoader<PlanActionsLoader>,
     pub plan_shares: RequestLoader<PlanSharesLoader>,
     pub plan_revisions: RequestLoader<PlanRevisionsLoader>,
+    pub care_team: RequestLoader<CareTeamByPatientLoader>,
 }
 
 impl Loaders {
@@ -439,6 +444,7 @@ impl Loaders {
             plan_actions: make(PlanActionsLoader(db.clone())),
             plan_shares: make(PlanSharesLoader(db.clone())),
             plan_revisions: make(PlanRevisionsLoader(db.clone())),
+            care_team: make(CareTeamByPatientLoader(db.clone())),
         }
     }
 }

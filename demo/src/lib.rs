@@ -27,6 +27,7 @@
 //! * Fast: rows are generated in memory, then written in one transaction with multi-row INSERTs
 //!   kept under [`MAX_BIND_PARAMETERS`] parameters each.
 
+mod care_team;
 mod directory;
 mod groups;
 mod mdt;
@@ -44,7 +45,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
     asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
-    care_plan_share, cohort, community_asset, community_asset_category, community_asset_condition,
+    care_plan_share, care_team_member, cohort, community_asset, community_asset_category, community_asset_condition,
     community_asset_language, community_asset_session, group_attendance, group_participant, group_session, mdt_action,
     mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood,
     neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
@@ -127,6 +128,7 @@ pub struct DemoSummary {
     pub outcome_measurements: u64,
     pub mdt_meetings: u64,
     pub mdt_actions: u64,
+    pub care_team_members: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -206,6 +208,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<care_plan_action::ActiveModel>(&txn, data.plan_actions).await?;
     insert_batched::<care_plan_revision::ActiveModel>(&txn, data.plan_revisions).await?;
     insert_batched::<care_plan_share::ActiveModel>(&txn, data.plan_shares).await?;
+    insert_batched::<care_team_member::ActiveModel>(&txn, data.care_team_members).await?;
     insert_batched::<outcome_measurement::ActiveModel>(&txn, data.measurements).await?;
     insert_batched::<outcome_response::ActiveModel>(&txn, data.responses).await?;
     insert_batched::<mdt_meeting::ActiveModel>(&txn, data.mdt_meetings).await?;
@@ -313,6 +316,7 @@ struct DemoData {
     plan_actions: Vec<care_plan_action::Model>,
     plan_revisions: Vec<care_plan_revision::Model>,
     plan_shares: Vec<care_plan_share::Model>,
+    care_team_members: Vec<care_team_member::Model>,
     /// Baselines before the follow-ups that name them.
     measurements: Vec<outcome_measurement::Model>,
     responses: Vec<outcome_response::Model>,
@@ -351,6 +355,7 @@ impl DemoData {
             outcome_measurements: n(self.measurements.len()),
             mdt_meetings: n(self.mdt_meetings.len()),
             mdt_actions: n(self.mdt_actions.len()),
+            care_team_members: n(self.care_team_members.len()),
         }
     }
 }
@@ -646,6 +651,9 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     let coordinators = hire_workforce(&mut g, &mut contexts, &shared, &mut data)?;
     save_cohorts(&mut g, &contexts, &coordinators, &mut data)?;
     history(&mut g, &contexts, &shared.organisations, &mut data)?;
+    for (ctx, coordinator) in contexts.iter().zip(&coordinators) {
+        care_team::generate(&mut g, ctx, *coordinator, &mut data)?;
+    }
     // Written in the order they arrived, across neighbourhoods, as a live system writes them, so
     // that the physical layout is a live one's. Written neighbourhood by neighbourhood, the 100
     // newest closed referrals of the county-wide provider lay on 77 heap pages at 100

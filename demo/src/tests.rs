@@ -1376,3 +1376,47 @@ async fn mdt_history_is_fortnightly_with_settled_and_overdue_actions_and_a_propo
         assert_eq!(events, expected, "an action's history ends in its status");
     }
 }
+
+/// Named care teams are what the policy can stand behind: each member reads identifiable records
+/// and works for an organisation of the person's neighbourhood, the people are severely frail, a
+/// person has one standing named coordinator at most and a practitioner one standing membership
+/// per person, and ended memberships hold no key and ended after they began, by today.
+#[test]
+fn named_care_teams_are_consistent_with_the_rules_the_server_keeps() {
+    let opts = DemoOptions { population: 6_000, neighbourhoods: 2, ..Default::default() };
+    let d = generate(&opts).unwrap();
+    assert!(d.care_team_members.len() > 20, "{}", d.care_team_members.len());
+    let people: HashMap<Uuid, &patient::Model> = d.patients.iter().map(|p| (p.id, p)).collect();
+    let staff: HashMap<Uuid, &practitioner::Model> = d.practitioners.iter().map(|p| (p.id, p)).collect();
+    let kinds: HashMap<Uuid, OrganisationKind> =
+        d.top_organisations.iter().chain(&d.pcns).chain(&d.practices).map(|o| (o.id, o.kind)).collect();
+    let members: HashSet<(Uuid, Uuid)> =
+        d.memberships.iter().map(|m| (m.neighbourhood_id, m.organisation_id)).collect();
+    let (mut keys, mut coordinators) = (HashSet::new(), HashSet::new());
+    let now = at(opts.today, 9 * 60);
+    for m in &d.care_team_members {
+        let person = people[&m.patient_id];
+        let member = staff[&m.practitioner_id];
+        assert_eq!(member.organisation_id, m.organisation_id);
+        assert!(domain::auth::policy::identifiable_access_allowed(kinds[&m.organisation_id], member.professional_role));
+        assert!(members.contains(&(person.neighbourhood_id, m.organisation_id)), "{m:?}");
+        assert_eq!(person.efi_score.map(FrailtyCategory::from_efi), Some(FrailtyCategory::Severe));
+        assert!(!m.team_role.is_empty() && m.team_role.chars().count() <= domain::care_team::MAX_TEAM_ROLE_CHARS);
+        assert!(m.since <= opts.today);
+        match (&m.open_key, m.ended_at) {
+            (Some(key), None) => {
+                assert_eq!(*key, domain::open_key::of(m.patient_id, m.practitioner_id));
+                assert!(keys.insert(key.clone()), "one standing membership per person and practitioner");
+                if m.is_care_coordinator {
+                    assert_eq!(m.coordinator_key.as_deref(), Some(m.patient_id.to_string().as_str()));
+                    assert!(coordinators.insert(m.patient_id), "one standing coordinator per person");
+                }
+            }
+            (None, Some(ended)) => {
+                assert!(m.coordinator_key.is_none() && m.end_reason.is_some() && m.ended_by.is_some());
+                assert!(ended >= m.added_at && ended <= now, "{m:?}");
+            }
+            other => panic!("a membership either stands or has ended: {other:?}"),
+        }
+    }
+}

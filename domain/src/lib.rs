@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod auth;
 pub mod brake;
+pub mod care_team;
 pub mod cohorts;
 pub mod conditions;
 pub mod directory;

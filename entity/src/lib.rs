@@ -11,6 +11,7 @@ pub mod care_plan_action;
 pub mod care_plan_goal;
 pub mod care_plan_revision;
 pub mod care_plan_share;
+pub mod care_team_member;
 pub mod cohort;
 pub mod community_asset;
 pub mod community_asset_category;

@@ -153,10 +153,15 @@ async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
         })
         .map(|r| r.patient_id.to_string())
         .collect();
-    // And the people on the agenda of meetings the worker is invited to, from 7 days before to 14
-    // days after.
+    // And the people whose named care team the worker stands in, and those on the agenda of
+    // meetings the worker is invited to, from 7 days before to 14 days after.
     let now = chrono::Utc::now();
     let mut referred = referred;
+    for member in entity::care_team_member::Entity::find().all(&app.db).await.unwrap() {
+        if member.practitioner_id == worker.id && member.open_key.is_some() {
+            referred.insert(member.patient_id.to_string());
+        }
+    }
     for invitation in entity::mdt_invitation::Entity::find().all(&app.db).await.unwrap() {
         if invitation.practitioner_id != worker.id || invitation.open_key.is_none() {
             continue;
@@ -197,7 +202,10 @@ async fn staff_see_only_the_neighbourhoods_their_organisation_takes_part_in() {
         }
         after = page["pageInfo"]["endCursor"].clone();
     }
-    assert_eq!(seen, referred, "exactly the people referred to the service or on an agenda");
+    assert_eq!(
+        seen, referred,
+        "exactly the people referred to the service, in the worker's care teams or on an agenda"
+    );
     // Anyone else is refused by id, and a filter cannot count them.
     let stranger = entity::patient::Entity::find()
         .all(&app.db)

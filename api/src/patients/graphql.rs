@@ -281,6 +281,24 @@ impl PatientNode {
         Ok(Some(super::prepare::care_team(request(ctx)?, m).await?))
     }
 
+    /// The person's named care team: who is involved, how and since when, and their named care
+    /// coordinator (standing memberships, or every one with `includeEnded`). Each standing member
+    /// reads the full record.
+    async fn named_care_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_ended: bool,
+    ) -> ApiResult<Option<Vec<super::care_team::NamedCareTeamMember>>> {
+        let id = self.full()?.id;
+        let rows = request(ctx)?.loaders.care_team.load_one(id).await?.unwrap_or_default();
+        Ok(Some(
+            rows.into_iter()
+                .filter(|m| include_ended || m.open_key.is_some())
+                .map(super::care_team::NamedCareTeamMember)
+                .collect(),
+        ))
+    }
+
     /// The person has registered a national data opt-out (their data must not be used beyond their care).
     async fn national_data_opt_out(&self) -> ApiResult<Option<bool>> {
         Ok(Some(self.full()?.national_data_opt_out))

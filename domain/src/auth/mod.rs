@@ -29,6 +29,8 @@ pub struct Caller {
     /// People referred to the caller's organisation or assigned to the caller, by a referral that
     /// is open or ended within `AccessWindows::referral_days_after_end`; sorted.
     pub referred_patient_ids: Vec<Uuid>,
+    /// People whose named care team the caller stands in.
+    pub care_team_patient_ids: Vec<Uuid>,
 }
 
 /// Who a verified token says its bearer is, before the records are read.
@@ -86,7 +88,7 @@ impl Default for AccessWindows {
 /// neighbourhoods that organisation takes part in, the practices whose people it serves, the
 /// people on the agenda of meetings the practitioner is invited to whose window contains now, and
 /// the people referred to the organisation or the practitioner by a referral open or ended within
-/// its window, as rows of one `UNION ALL` told apart by `kind`. A round trip per part cost the
+/// its window, and the people whose named care team the practitioner stands in, as rows of one `UNION ALL` told apart by `kind`. A round trip per part cost the
 /// database and the server more than the parts themselves.
 pub async fn load_caller(
     db: &impl ConnectionTrait,
@@ -116,7 +118,9 @@ pub async fn load_caller(
          SELECT r.patient_id FROM referral r JOIN practitioner p ON p.organisation_id = r.receiving_organisation_id \
          WHERE p.id = {} AND (r.ended_at IS NULL OR r.ended_at >= {}) \
          UNION SELECT r.patient_id FROM referral r \
-         WHERE r.assigned_practitioner_id = {} AND (r.ended_at IS NULL OR r.ended_at >= {})) y",
+         WHERE r.assigned_practitioner_id = {} AND (r.ended_at IS NULL OR r.ended_at >= {})) y \
+         UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM care_team_member t \
+         WHERE t.practitioner_id = {} AND t.open_key IS NOT NULL",
         sql.bind(practitioner_id),
         sql.bind(practitioner_id),
         sql.bind(practitioner_id),
@@ -128,10 +132,11 @@ pub async fn load_caller(
         sql.bind(ended_since),
         sql.bind(practitioner_id),
         sql.bind(ended_since),
+        sql.bind(practitioner_id),
     );
     let rows = sql.query_all(db, statement).await?;
     let (mut found, mut neighbourhoods, mut practices) = (None, Vec::new(), Vec::new());
-    let (mut on_agenda, mut referred) = (Vec::new(), Vec::new());
+    let (mut on_agenda, mut referred, mut in_team) = (Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         let kind: String = row.try_get("", "kind")?;
         let id: Uuid = row.try_get("", "id")?;
@@ -140,6 +145,7 @@ pub async fn load_caller(
             "n" => neighbourhoods.push(id),
             "g" => practices.push(id),
             "p" => on_agenda.push(id),
+            "t" => in_team.push(id),
             _ => referred.push(id),
         }
     }
@@ -164,6 +170,7 @@ pub async fn load_caller(
         practice_ids: practices,
         mdt_patient_ids: Vec::new(),
         referred_patient_ids: Vec::new(),
+        care_team_patient_ids: Vec::new(),
     };
     // Callers who never see identifiable records gain nothing from an agenda or a referral here
     // (a VCSE receiver reads the summary through the referral itself).
@@ -172,6 +179,7 @@ pub async fn load_caller(
         referred.sort_unstable();
         referred.dedup();
         caller.referred_patient_ids = referred;
+        caller.care_team_patient_ids = in_team;
     }
     Ok(Some(caller))
 }

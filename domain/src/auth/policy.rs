@@ -11,11 +11,12 @@
 //!
 //! The care relationships, each opening the full record to a role on the allow-list: a referral to
 //! the caller's organisation or assigned to them, open or ended within
-//! `AccessWindows::referral_days_after_end` (`AccessReason::ReferralParty`), and an MDT meeting the
-//! caller is invited to, for the people on its agenda from a configured number of days before the
-//! meeting to a number after it (`AccessReason::MdtAgenda`). Both are loaded with the caller, so
-//! that closing a referral past its window, taking a person off an agenda or withdrawing an
-//! invitation ends them at the next request. What the allow-list does not open, the person's own
+//! `AccessWindows::referral_days_after_end` (`AccessReason::ReferralParty`), a standing membership
+//! of the person's named care team (`AccessReason::CareTeam`), and an MDT meeting the caller is
+//! invited to, for the people on its agenda from a configured number of days before the
+//! meeting to a number after it (`AccessReason::MdtAgenda`). All are loaded with the caller, so
+//! that closing a referral past its window, ending a membership, taking a person off an agenda or
+//! withdrawing an invitation ends them at the next request. What the allow-list does not open, the person's own
 //! agreements still do, at the level of the summary (name and access needs): an open referral to a
 //! VCSE service (`grant_through_referral`), a plan summary shared with an organisation
 //! (`grant_through_share`), a place at an activity an organisation runs
@@ -70,6 +71,8 @@ pub enum AccessReason {
     AssetConnection,
     /// The caller owns an action an MDT meeting agreed about the person.
     MdtActionOwner,
+    /// The caller stands in the person's named care team.
+    CareTeam,
 }
 
 impl AccessReason {
@@ -82,6 +85,7 @@ impl AccessReason {
             Self::PlanShared => "plan_shared",
             Self::AssetConnection => "asset_connection",
             Self::MdtActionOwner => "mdt_action_owner",
+            Self::CareTeam => "care_team",
         }
     }
 }
@@ -294,7 +298,11 @@ impl Caller {
             return Err(AppError::forbidden(self.why_no_identifiable_access()));
         };
         let mut patient_ids = self.mdt_patient_ids.clone();
-        patient_ids.extend(self.referred_patient_ids.iter().filter(|id| !self.mdt_patient_ids.contains(id)));
+        for id in self.referred_patient_ids.iter().chain(&self.care_team_patient_ids) {
+            if !patient_ids.contains(id) {
+                patient_ids.push(*id);
+            }
+        }
         Ok(PatientScope {
             member_of: self.neighbourhood_ids.clone(),
             neighbourhood_ids: if reach == Reach::NeighbourhoodPopulation {
@@ -319,11 +327,21 @@ impl Caller {
             full(AccessReason::RegisteredPractice)
         } else if self.referred_patient_ids.binary_search(&patient.id).is_ok() {
             full(AccessReason::ReferralParty)
+        } else if self.care_team_patient_ids.contains(&patient.id) {
+            full(AccessReason::CareTeam)
         } else if self.mdt_patient_ids.contains(&patient.id) {
             full(AccessReason::MdtAgenda)
         } else {
             None
         }
+    }
+
+    /// Whether the caller keeps `patient`'s named care team (names members, ends memberships),
+    /// with the grant that lets them: those who reach the person as part of their population
+    /// (their practice, PCN or INT coordinator), not through a relationship of their own.
+    pub fn may_manage_care_team(&self, patient: &patient::Model) -> Option<Grant> {
+        self.grant_for(patient)
+            .filter(|g| matches!(g.reason, AccessReason::NeighbourhoodMember | AccessReason::RegisteredPractice))
     }
 
     /// The decision for a patient reached through one of their referrals: the caller's own grant;
@@ -608,6 +626,7 @@ mod tests {
             practice_ids: Vec::new(),
             mdt_patient_ids: Vec::new(),
             referred_patient_ids: Vec::new(),
+            care_team_patient_ids: Vec::new(),
         }
     }
 
