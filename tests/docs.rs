@@ -423,8 +423,8 @@ fn anchors_are_made_as_github_makes_them() {
 }
 
 /// The README's "Who sees what" table is the access policy's allow-list: every (organisation kind,
-/// role) pair it lists, with the reach it says, is one the policy has, and every pair the policy
-/// has is listed, with that reach.
+/// role) pair it lists, with the reach and the record it says, is one the policy has, and every
+/// pair the policy has is listed, with that reach and record.
 #[test]
 fn the_who_sees_what_table_is_the_access_policys_allow_list() {
     use domain::auth::policy::IDENTIFIABLE_ACCESS;
@@ -440,16 +440,18 @@ fn the_who_sees_what_table_is_the_access_policys_allow_list() {
         for kind in row[0].split(", ") {
             for role in row[1].split(", ") {
                 assert!(
-                    documented.insert((kind.to_owned(), role.to_owned(), row[2].clone())),
+                    documented.insert((kind.to_owned(), role.to_owned(), row[2].clone(), row[3].clone())),
                     "{kind} {role} is listed twice"
                 );
             }
         }
     }
-    let policy: BTreeSet<(String, String, String)> = IDENTIFIABLE_ACCESS
+    let policy: BTreeSet<(String, String, String, String)> = IDENTIFIABLE_ACCESS
         .iter()
         .flat_map(|(kind, roles)| {
-            roles.iter().map(|(role, reach)| (label(*kind), label(*role), reach.describe().to_owned()))
+            roles.iter().map(|(role, reach, level)| {
+                (label(*kind), label(*role), reach.describe().to_owned(), level.describe().to_owned())
+            })
         })
         .collect();
     let missing: Vec<_> = policy.difference(&documented).collect();

@@ -285,6 +285,10 @@ pub enum PatientAccessLevel {
     None,
     /// What the person agreed to share with the caller's organisation (shared plan summary).
     SharedSummary,
+    /// The administrative record: name, NHS number, date of birth, sex, address, registration,
+    /// access needs and the administrative state of referrals; nothing clinical, and no selection
+    /// or order by anything clinical (a receptionist).
+    Administrative,
     /// The full record.
     Full,
 }

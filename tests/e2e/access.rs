@@ -1,7 +1,7 @@
 //! The access policy seen from outside: who gets identifiable data, who gets aggregates only.
 
 use entity::ProfessionalRole;
-use serde_json::json;
+use serde_json::{json, Value};
 use server::cli::DemoRole;
 
 use crate::helpers::spawn_app;
@@ -306,6 +306,10 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
         if allowed {
             opened += 1;
             let reach = domain::auth::policy::reach_of(*kind, *role).unwrap();
+            let level = match domain::auth::policy::level_of(*kind, *role).unwrap() {
+                domain::auth::PatientAccessLevel::Administrative => "ADMINISTRATIVE",
+                _ => "FULL",
+            };
             let nodes = reply.data()["patients"]["nodes"].as_array().unwrap().clone();
             use domain::auth::Reach;
             match reach {
@@ -314,12 +318,12 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
                     assert!(nodes.is_empty(), "{kind:?} {role:?}: {}", reply.body);
                 }
                 Reach::OwnPractice | Reach::PcnPractices => {
-                    assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
+                    assert_eq!(reply.data()["me"]["patientAccess"], level, "{kind:?} {role:?}");
                     assert_eq!(nodes.len(), 1, "{kind:?} {role:?}");
                     assert_eq!(nodes[0]["id"], moved.id.to_string(), "{kind:?} {role:?}: only their practice's");
                 }
                 Reach::NeighbourhoodPopulation => {
-                    assert_eq!(reply.data()["me"]["patientAccess"], "FULL", "{kind:?} {role:?}");
+                    assert_eq!(reply.data()["me"]["patientAccess"], level, "{kind:?} {role:?}");
                     assert_eq!(nodes.len(), 1, "{kind:?} {role:?}");
                 }
             }
@@ -345,4 +349,112 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
         }
     }
     assert_eq!(app.audit_trail().await.len(), audited_before + read, "one read audited per caller who read one");
+}
+
+/// A receptionist reads the administrative record of their practice's people and nothing
+/// clinical, by any path: a field, a plan, a filter or an order that would say what the record
+/// withholds, a cohort's members, a referral's free text, an agenda item's reason. A GP of the same
+/// practice reads the full record of the same people (the control).
+#[tokio::test]
+async fn a_receptionist_reads_the_administrative_record_and_nothing_clinical() {
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    let receptionist = app.practitioner(DemoRole::Receptionist).await;
+    let token = app.token_for_practitioner(&receptionist);
+    let me = app.gql(&token, "{ me { patientAccess } }", json!({})).await;
+    assert_eq!(me.data()["me"]["patientAccess"], "ADMINISTRATIVE");
+    let list = app
+        .gql(&token, "{ patients(first: 5) { totalCount nodes { id accessLevel name nhsNumber dateOfBirth registeredPractice { id } } } }", json!({}))
+        .await;
+    let nodes = list.data()["patients"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 5);
+    for node in &nodes {
+        assert_eq!(node["accessLevel"], "ADMINISTRATIVE");
+        assert!(node["nhsNumber"].is_string() && node["dateOfBirth"].is_string());
+        assert_eq!(node["registeredPractice"]["id"], receptionist.organisation_id.to_string());
+    }
+    let person = nodes[0]["id"].as_str().unwrap().to_owned();
+    let trail = app.audit_trail().await;
+    assert!(trail
+        .iter()
+        .filter(|a| a.practitioner_id == receptionist.id)
+        .all(|a| a.access_reason == "registered_practice"));
+
+    // Every clinical field of the record is null with FORBIDDEN; the administrative ones answer.
+    for field in [
+        "frailty { efiScore }",
+        "conditions { code }",
+        "conditionCount",
+        "carePlan { id }",
+        "outcomeMeasurements { id }",
+        "mdtActions { id }",
+        "careTeam { organisation { id } }",
+        "namedCareTeam { id }",
+    ] {
+        let reply = app
+            .gql(
+                &token,
+                &format!("query($id: ID!) {{ patient(id: $id) {{ name postcode {field} }} }}"),
+                json!({ "id": person }),
+            )
+            .await;
+        assert_eq!(reply.error_code(), "FORBIDDEN", "{field}: {}", reply.body);
+        assert!(reply.body["data"]["patient"]["name"].is_string(), "{field}: {}", reply.body);
+        assert!(reply.body["data"]["patient"]["postcode"].is_string(), "{field}: {}", reply.body);
+    }
+    let plan =
+        app.gql(&token, "query($id: ID!) { carePlan(patientId: $id) { whatMatters } }", json!({ "id": person })).await;
+    assert_eq!(plan.error_code(), "FORBIDDEN", "{}", plan.body);
+    // Selecting or ordering by anything clinical would say what the record withholds.
+    for (args, what) in [
+        ("filter: { frailtyCategories: [SEVERE] }", "frailty"),
+        ("filter: { conditionCodes: [\"13645005\"] }", "a condition"),
+        ("filter: { minConditionCount: 2 }", "a condition count"),
+        ("orderBy: { by: EFI_SCORE, direction: DESC }", "an eFI order"),
+    ] {
+        // An order changes no count: only the page it orders is refused.
+        let selections: &[&str] =
+            if what.ends_with("order") { &["nodes { id }"] } else { &["totalCount", "nodes { id }"] };
+        for selection in selections {
+            let reply = app.gql(&token, &format!("{{ patients({args}) {{ {selection} }} }}"), json!({})).await;
+            assert_eq!(reply.error_code(), "FORBIDDEN", "{what} {selection}: {}", reply.body);
+        }
+    }
+    let members =
+        app.gql(&token, "{ cohorts(first: 5) { nodes { members(first: 5) { nodes { id } } } } }", json!({})).await;
+    assert_eq!(members.error_code(), "FORBIDDEN", "{}", members.body);
+    // A referral's free text (it may be clinical) is withheld; its coded state is not.
+    let referred = app
+        .gql(
+            &token,
+            "{ patients(first: 100) { nodes { id referrals(openOnly: false) { id status context } } } }",
+            json!({}),
+        )
+        .await;
+    let referrals: Vec<Value> = referred.body["data"]["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|n| n["referrals"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert!(!referrals.is_empty(), "the practice made referrals: {}", referred.body);
+    assert!(referrals.iter().all(|r| r["status"].is_string() && r["context"].is_null()));
+    assert!(referred.body["errors"].as_array().unwrap().iter().all(|e| e["extensions"]["code"] == "FORBIDDEN"));
+
+    // The control: the practice's GP reads the same person's full record.
+    let gp = entity::practitioner::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.professional_role == ProfessionalRole::Gp && p.organisation_id == receptionist.organisation_id)
+        .expect("a GP of the receptionist's practice");
+    let full = app
+        .gql(
+            &app.token_for_practitioner(&gp),
+            "query($id: ID!) { patient(id: $id) { accessLevel conditions { code } frailty { category } } }",
+            json!({ "id": person }),
+        )
+        .await;
+    assert_eq!(full.data()["patient"]["accessLevel"], "FULL");
 }

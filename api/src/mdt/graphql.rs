@@ -209,15 +209,18 @@ pub struct AgendaItemNode {
 }
 
 impl AgendaItemNode {
+    /// What is said about the person (why they are on the agenda, what was decided and agreed):
+    /// clinical, so only under a grant that opens what is clinical.
     fn about_the_person(&self) -> AppResult<(&mdt_agenda_item::Model, Grant)> {
-        self.grant.map(|g| (&self.item, g)).ok_or_else(|| {
-            AppError::forbidden("what is said about this person is for those with access to their record")
+        self.grant.filter(|g| g.level().opens_clinical()).map(|g| (&self.item, g)).ok_or_else(|| {
+            AppError::forbidden("what is said about this person is for those with access to their full record")
         })
     }
 }
 
 /// One person on a meeting's agenda. `patient`, `reason`, `decisions` and `actions` are about the
-/// person: null, with a FORBIDDEN error, for a reader without access to their record.
+/// person: null, with a FORBIDDEN error, for a reader without access to their record (`reason`,
+/// `decisions` and `actions` without access to the full record).
 #[Object(name = "MdtAgendaItem")]
 impl AgendaItemNode {
     async fn id(&self) -> ID {
@@ -228,8 +231,10 @@ impl AgendaItemNode {
     }
     /// The person, under the caller's own access to their record.
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
-        let (item, grant) = self.about_the_person()?;
-        PatientNode::load_with(ctx, item.patient_id, grant).await.map(Some)
+        let grant = self.grant.ok_or_else(|| {
+            AppError::forbidden("what is said about this person is for those with access to their record")
+        })?;
+        PatientNode::load_with(ctx, self.item.patient_id, grant).await.map(Some)
     }
     async fn reason(&self) -> ApiResult<Option<&str>> {
         Ok(Some(&self.about_the_person()?.0.reason))

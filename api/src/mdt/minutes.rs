@@ -73,7 +73,10 @@ pub async fn render(
     patient_ids.extend(carried.iter().map(|a| a.patient_id));
     let patients = l.patient.load_many(patient_ids).await?;
     let mut shown: HashMap<Uuid, domain::auth::AccessReason> = HashMap::new();
-    let mut person = |id: Uuid| match patients.get(&id).and_then(|p| req.caller.grant_for(p).map(|g| (p, g))) {
+    let mut person = |id: Uuid| match patients
+        .get(&id)
+        .and_then(|p| req.caller.grant_for(p).filter(|g| g.level().opens_clinical()).map(|g| (p, g)))
+    {
         Some((p, g)) => {
             shown.insert(id, g.reason());
             format!("{} {}", p.given_name, p.family_name)
@@ -132,7 +135,10 @@ pub async fn render(
         let _ = writeln!(out, "- Quorate: no (missing {})", missing.join(", "));
     }
     for (k, item) in items.iter().enumerate() {
-        if patients.get(&item.patient_id).is_none_or(|p| req.caller.grant_for(p).is_none()) {
+        if patients
+            .get(&item.patient_id)
+            .is_none_or(|p| req.caller.grant_for(p).filter(|g| g.level().opens_clinical()).is_none())
+        {
             let _ = writeln!(out, "\n## {}. A person on the agenda\n\nWhat was said is not shared with you.", k + 1);
             continue;
         }
@@ -157,7 +163,11 @@ pub async fn render(
     }
     let carried: Vec<&mdt_action::Model> = carried
         .iter()
-        .filter(|a| patients.get(&a.patient_id).is_some_and(|p| req.caller.grant_for(p).is_some()))
+        .filter(|a| {
+            patients
+                .get(&a.patient_id)
+                .is_some_and(|p| req.caller.grant_for(p).filter(|g| g.level().opens_clinical()).is_some())
+        })
         .collect();
     if !carried.is_empty() {
         out.push_str("\n## Open actions from earlier meetings\n\n");

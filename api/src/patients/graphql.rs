@@ -76,6 +76,16 @@ impl PatientNode {
         }
     }
 
+    /// The administrative record (demographics and registration), open from the administrative
+    /// level up.
+    fn demographics(&self) -> AppResult<&patient::Model> {
+        if self.grant.level().opens_demographics() {
+            Ok(&self.model)
+        } else {
+            self.full()
+        }
+    }
+
     /// The record, if the grant opens the full record.
     fn full(&self) -> AppResult<&patient::Model> {
         if self.grant.level() == PatientAccessLevel::Full {
@@ -103,12 +113,12 @@ impl PatientNode {
 
     /// Ten digits, e.g. `9990000018`.
     async fn nhs_number(&self) -> ApiResult<Option<String>> {
-        Ok(Some(self.full()?.nhs_number.clone()))
+        Ok(Some(self.demographics()?.nhs_number.clone()))
     }
 
     /// Grouped for reading, e.g. `999 000 0018`.
     async fn nhs_number_formatted(&self) -> ApiResult<Option<String>> {
-        let digits = &self.full()?.nhs_number;
+        let digits = &self.demographics()?.nhs_number;
         Ok(Some(NhsNumber::parse(digits).map(|n| n.to_display_form()).unwrap_or_else(|_| digits.clone())))
     }
 
@@ -126,34 +136,34 @@ impl PatientNode {
     }
 
     async fn date_of_birth(&self) -> ApiResult<Option<scalars::Date>> {
-        Ok(Some((self.full()?.date_of_birth).into()))
+        Ok(Some((self.demographics()?.date_of_birth).into()))
     }
 
     /// Age in whole years today.
     async fn age(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-        Ok(Some(domain::patients::age_on(self.full()?.date_of_birth, request(ctx)?.today)))
+        Ok(Some(domain::patients::age_on(self.demographics()?.date_of_birth, request(ctx)?.today)))
     }
 
     async fn sex(&self) -> ApiResult<Option<Sex>> {
-        Ok(Some(self.full()?.sex.into()))
+        Ok(Some(self.demographics()?.sex.into()))
     }
 
     async fn postcode(&self) -> ApiResult<Option<&str>> {
-        Ok(Some(&self.full()?.postcode))
+        Ok(Some(&self.demographics()?.postcode))
     }
 
     /// Index of Multiple Deprivation decile (1 = most deprived 10%).
     async fn deprivation_decile(&self) -> ApiResult<Option<i16>> {
-        Ok(self.full()?.deprivation_decile)
+        Ok(self.demographics()?.deprivation_decile)
     }
 
     async fn registered_practice(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        let id = self.full()?.registered_practice_id;
+        let id = self.demographics()?.registered_practice_id;
         Ok(Some(OrganisationNode::find(ctx, id).await?))
     }
 
     async fn neighbourhood(&self, ctx: &Context<'_>) -> ApiResult<Option<NeighbourhoodNode>> {
-        let id = self.full()?.neighbourhood_id;
+        let id = self.demographics()?.neighbourhood_id;
         let found = request(ctx)?.loaders.neighbourhood.load_one(id).await?;
         Ok(Some(found.map(Into::into).ok_or_else(|| AppError::not_found("neighbourhood", id))?))
     }
@@ -233,14 +243,15 @@ impl PatientNode {
     }
 
     /// Referrals of the person that the caller is a party to (open ones unless `openOnly:
-    /// false`), oldest first; with each its state and wait. Part of the full record. Referrals
-    /// between other organisations are not listed: only a referral's parties see it.
+    /// false`), oldest first; with each its state and wait. Part of the administrative record
+    /// (free text only for roles that read clinical content). Referrals between other
+    /// organisations are not listed: only a referral's parties see it.
     async fn referrals(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = true)] open_only: bool,
     ) -> ApiResult<Option<Vec<crate::referrals::graphql::ReferralNode>>> {
-        let id = self.full()?.id;
+        let id = self.demographics()?.id;
         let req = request(ctx)?;
         let rows = req.loaders.referrals_by_patient.load_one(id).await?.unwrap_or_default();
         Ok(Some(
@@ -301,7 +312,7 @@ impl PatientNode {
 
     /// The person has registered a national data opt-out (their data must not be used beyond their care).
     async fn national_data_opt_out(&self) -> ApiResult<Option<bool>> {
-        Ok(Some(self.full()?.national_data_opt_out))
+        Ok(Some(self.demographics()?.national_data_opt_out))
     }
 }
 

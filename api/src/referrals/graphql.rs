@@ -77,9 +77,14 @@ pub struct ReferralMove {
 }
 
 /// Free text written by `author` (an organisation), as `view` may read it: withheld (FORBIDDEN)
-/// from a voluntary-sector party when another organisation wrote it, since it may be clinical.
+/// from a voluntary-sector party when another organisation wrote it, and from a role that reads
+/// the administrative record only, since it may be clinical.
 fn text_for(view: ReferralView, author: Uuid, text: Option<&str>) -> AppResult<Option<&str>> {
     match text {
+        Some(_) if view == ReferralView::Administrative => Err(AppError::forbidden(
+            "a referral's free text may be clinical and your role reads the administrative record only; \
+             read its state, partnerSummary and the need categories",
+        )),
         Some(_) if !view.reads_text_of(author) => {
             Err(AppError::forbidden(
                 "free text written by another organisation may be clinical and is not shared with voluntary-sector partners; \

@@ -48,8 +48,35 @@ pub enum PatientAccessLevel {
     None,
     /// What the person agreed to share with the caller's organisation (shared plan summary).
     SharedSummary,
+    /// The administrative record: name, NHS number, date of birth, sex, address, registration,
+    /// access needs and the administrative state of referrals; nothing clinical (conditions,
+    /// frailty, plans, outcomes, MDT discussion, referral free text), and no selection or order
+    /// by anything clinical. What a receptionist needs.
+    Administrative,
     /// The full record.
     Full,
+}
+
+impl PatientAccessLevel {
+    /// Whether it opens the administrative record (demographics and registration).
+    pub fn opens_demographics(self) -> bool {
+        self >= Self::Administrative
+    }
+
+    /// Whether it opens what is clinical about the person.
+    pub fn opens_clinical(self) -> bool {
+        self == Self::Full
+    }
+
+    /// In a word, as the README's table says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::SharedSummary => "shared summary",
+            Self::Administrative => "administrative",
+            Self::Full => "full",
+        }
+    }
 }
 
 /// Why access was granted; recorded with every audited read.
@@ -118,6 +145,9 @@ pub enum ReferralView {
     /// Coded facts and the partner summary; of free text, only what `organisation_id` (the
     /// caller's own organisation) wrote.
     NonClinical { organisation_id: Uuid },
+    /// Coded facts and the partner summary, no free text at all, not even their own
+    /// organisation's (a receptionist: the practice's clinicians wrote it).
+    Administrative,
 }
 
 impl ReferralView {
@@ -126,6 +156,7 @@ impl ReferralView {
         match self {
             Self::Full => true,
             Self::NonClinical { organisation_id } => organisation_id == author,
+            Self::Administrative => false,
         }
     }
 }
@@ -141,6 +172,8 @@ pub struct PatientScope {
     practice_ids: Vec<Uuid>,
     /// People reachable one by one, through a care relationship.
     patient_ids: Vec<Uuid>,
+    /// Whether the caller may select and order people by what is clinical about them.
+    clinical: bool,
 }
 
 impl PatientScope {
@@ -167,6 +200,19 @@ impl PatientScope {
     /// Whether the caller's organisation takes part in the neighbourhood (it may filter by it).
     pub fn covers_neighbourhood(&self, id: Uuid) -> bool {
         self.member_of.contains(&id)
+    }
+
+    /// Refuses a selection or an order by something clinical (frailty, conditions) to a caller
+    /// whose role reads the administrative record only: who is in it would tell them what the
+    /// record withholds.
+    pub fn check_clinical(&self, what: &str) -> AppResult<()> {
+        if self.clinical {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "your role reads the administrative record only, so people cannot be selected or ordered by {what}"
+            )))
+        }
     }
 }
 
@@ -196,70 +242,93 @@ impl Reach {
     }
 }
 
+/// One role's rule: whom it reaches without a relationship, and the level of the record it reads.
+pub type RoleRule = (ProfessionalRole, Reach, PatientAccessLevel);
+
 /// Who may ever read identifiable records, and whom they reach, as an allow-list: for each kind of
 /// organisation, the roles it employs for direct care with their [`Reach`]. Deny by default: an
 /// organisation kind or a role that is not listed here (a new one, `HOUSING`, `OTHER`, ICBs, VCSE
 /// organisations, commissioners, VCSE workers) opens no identifiable record until a rule here says
-/// so. Every role listed also reaches the people it has a care relationship with (`grant_for`).
-pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[(ProfessionalRole, Reach)])] = {
+/// so. Every role listed also reaches the people it has a care relationship with (`grant_for`),
+/// and every grant it holds opens the level its rule names, whatever opened it.
+pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[RoleRule])] = {
     use OrganisationKind as K;
+    use PatientAccessLevel as L;
     use ProfessionalRole as R;
     use Reach::*;
     &[
         (
             K::GpPractice,
             &[
-                (R::Gp, OwnPractice),
-                (R::PracticeNurse, OwnPractice),
-                (R::Pharmacist, OwnPractice),
-                (R::Receptionist, OwnPractice),
-                (R::SocialPrescribingLinkWorker, OwnPractice),
-                (R::HealthAndWellbeingCoach, OwnPractice),
-                (R::CareCoordinator, OwnPractice),
-                (R::IntCoordinator, NeighbourhoodPopulation),
+                (R::Gp, OwnPractice, L::Full),
+                (R::PracticeNurse, OwnPractice, L::Full),
+                (R::Pharmacist, OwnPractice, L::Full),
+                (R::Receptionist, OwnPractice, L::Administrative),
+                (R::SocialPrescribingLinkWorker, OwnPractice, L::Full),
+                (R::HealthAndWellbeingCoach, OwnPractice, L::Full),
+                (R::CareCoordinator, OwnPractice, L::Full),
+                (R::IntCoordinator, NeighbourhoodPopulation, L::Full),
             ],
         ),
         (
             K::Pcn,
             &[
-                (R::Gp, PcnPractices),
-                (R::PracticeNurse, PcnPractices),
-                (R::Pharmacist, PcnPractices),
-                (R::SocialPrescribingLinkWorker, PcnPractices),
-                (R::HealthAndWellbeingCoach, PcnPractices),
-                (R::CareCoordinator, PcnPractices),
-                (R::IntCoordinator, NeighbourhoodPopulation),
+                (R::Gp, PcnPractices, L::Full),
+                (R::PracticeNurse, PcnPractices, L::Full),
+                (R::Pharmacist, PcnPractices, L::Full),
+                (R::SocialPrescribingLinkWorker, PcnPractices, L::Full),
+                (R::HealthAndWellbeingCoach, PcnPractices, L::Full),
+                (R::CareCoordinator, PcnPractices, L::Full),
+                (R::IntCoordinator, NeighbourhoodPopulation, L::Full),
             ],
         ),
         (
             K::SplwProvider,
             &[
-                (R::SocialPrescribingLinkWorker, CareRelationships),
-                (R::HealthAndWellbeingCoach, CareRelationships),
-                (R::CareCoordinator, CareRelationships),
+                (R::SocialPrescribingLinkWorker, CareRelationships, L::Full),
+                (R::HealthAndWellbeingCoach, CareRelationships, L::Full),
+                (R::CareCoordinator, CareRelationships, L::Full),
             ],
         ),
-        (K::AdultSocialCare, &[(R::SocialWorker, CareRelationships), (R::OccupationalTherapist, CareRelationships)]),
+        (
+            K::AdultSocialCare,
+            &[(R::SocialWorker, CareRelationships, L::Full), (R::OccupationalTherapist, CareRelationships, L::Full)],
+        ),
         (
             K::MentalHealthTrust,
-            &[(R::MentalHealthPractitioner, CareRelationships), (R::OccupationalTherapist, CareRelationships)],
+            &[
+                (R::MentalHealthPractitioner, CareRelationships, L::Full),
+                (R::OccupationalTherapist, CareRelationships, L::Full),
+            ],
         ),
         (
             K::CommunityHealthTrust,
-            &[(R::DistrictNurse, CareRelationships), (R::OccupationalTherapist, CareRelationships)],
+            &[(R::DistrictNurse, CareRelationships, L::Full), (R::OccupationalTherapist, CareRelationships, L::Full)],
         ),
     ]
 };
 
-/// Whom staff of this role at an organisation of this kind reach; `None` when they may never see
-/// identifiable records.
-pub fn reach_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<Reach> {
+/// The rule for staff of this role at an organisation of this kind: whom they reach and the level
+/// their grants open; `None` when they may never see identifiable records.
+fn rule_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<(Reach, PatientAccessLevel)> {
     IDENTIFIABLE_ACCESS
         .iter()
         .filter(|(k, _)| *k == kind)
         .flat_map(|(_, roles)| roles.iter())
-        .find(|(r, _)| *r == role)
-        .map(|(_, reach)| *reach)
+        .find(|(r, _, _)| *r == role)
+        .map(|(_, reach, level)| (*reach, *level))
+}
+
+/// Whom staff of this role at an organisation of this kind reach; `None` when they may never see
+/// identifiable records.
+pub fn reach_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<Reach> {
+    rule_of(kind, role).map(|(reach, _)| reach)
+}
+
+/// The level of the record this role's grants open, whatever relationship opened them: the full
+/// record, or the administrative record (a receptionist); `None` when it sees no identifiable record.
+pub fn level_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<PatientAccessLevel> {
+    rule_of(kind, role).map(|(_, level)| level)
 }
 
 /// Whether staff of this role at an organisation of this kind may ever see identifiable records.
@@ -276,6 +345,17 @@ impl Caller {
     /// Whether the caller's role and organisation can ever see identifiable patient data.
     fn may_see_identifiable(&self) -> bool {
         self.reach().is_some()
+    }
+
+    /// The level every grant of the caller's opens (`level_of`).
+    fn record_level(&self) -> PatientAccessLevel {
+        level_of(self.organisation_kind, self.role).unwrap_or(PatientAccessLevel::None)
+    }
+
+    /// Whether the caller's role reads what is clinical about the people it reaches: conditions,
+    /// frailty, plans, outcomes, free text about them; and selects or orders people by it.
+    pub fn reads_clinical(&self) -> bool {
+        self.record_level().opens_clinical()
     }
 
     /// Whether the caller reaches the whole registered population of a neighbourhood.
@@ -312,6 +392,7 @@ impl Caller {
             },
             practice_ids: self.reached_practices().to_vec(),
             patient_ids,
+            clinical: self.reads_clinical(),
         })
     }
 
@@ -320,7 +401,7 @@ impl Caller {
     pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
         // VCSE attendees of an MDT see only what the person agreed to share (plan summary).
         self.reach()?;
-        let full = |reason| Some(Grant { level: PatientAccessLevel::Full, reason });
+        let full = |reason| Some(Grant { level: self.record_level(), reason });
         if self.reaches_population_of(patient.neighbourhood_id) {
             full(AccessReason::NeighbourhoodMember)
         } else if self.reached_practices().contains(&patient.registered_practice_id) {
@@ -393,7 +474,8 @@ impl Caller {
         if share.patient_id != patient.id {
             return None;
         }
-        self.grant_for(patient).or_else(|| {
+        // The plan is clinical: an administrative grant does not open it, the person's agreement does.
+        self.grant_for(patient).filter(|g| g.level.opens_clinical()).or_else(|| {
             (share.organisation_id == self.organisation_id && share.open_key.is_some())
                 .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::PlanShared })
         })
@@ -436,10 +518,12 @@ impl Caller {
         if !self.may_see_referral(referral) {
             return None;
         }
-        Some(if self.may_see_identifiable() {
-            ReferralView::Full
-        } else {
-            ReferralView::NonClinical { organisation_id: self.organisation_id }
+        Some(match self.record_level() {
+            PatientAccessLevel::Full => ReferralView::Full,
+            PatientAccessLevel::Administrative => ReferralView::Administrative,
+            PatientAccessLevel::SharedSummary | PatientAccessLevel::None => {
+                ReferralView::NonClinical { organisation_id: self.organisation_id }
+            }
         })
     }
 
@@ -447,7 +531,11 @@ impl Caller {
     /// callers who may read identifiable records read all of it; the others (a VCSE partner) only
     /// what their own organisation wrote, since another's may be clinical.
     pub fn reads_text_written_by(&self, author: Uuid) -> bool {
-        self.may_see_identifiable() || self.organisation_id == author
+        match self.record_level() {
+            PatientAccessLevel::Full => true,
+            PatientAccessLevel::Administrative => false,
+            PatientAccessLevel::SharedSummary | PatientAccessLevel::None => self.organisation_id == author,
+        }
     }
 
     /// The caller's level for the people their reach covers without a relationship (shown by
@@ -460,7 +548,7 @@ impl Caller {
             Some(Reach::CareRelationships) | None => false,
         };
         if covers_people {
-            PatientAccessLevel::Full
+            self.record_level()
         } else {
             PatientAccessLevel::None
         }
@@ -508,9 +596,10 @@ impl Caller {
         }
     }
 
-    /// Whether the caller may define cohorts for a neighbourhood (those who can see its members).
+    /// Whether the caller may define cohorts for a neighbourhood (those who can see its members
+    /// and what the definitions select by).
     pub fn may_manage_cohorts(&self, neighbourhood_id: Uuid) -> bool {
-        self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
+        self.reads_clinical() && self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
     /// Whether the caller's organisation takes part in a neighbourhood: it sees the neighbourhood's
@@ -810,7 +899,7 @@ mod tests {
             }
             let got = c.grant_for(&person);
             assert_eq!(got.map(|g| g.reason), expected, "{role:?} at {kind:?}");
-            assert!(got.is_none_or(|g| g.level == PatientAccessLevel::Full), "{role:?} at {kind:?}");
+            assert!(got.is_none_or(|g| Some(g.level) == level_of(kind, role)), "{role:?} at {kind:?}");
             assert_eq!(c.patient_scope().is_ok(), !matches!(role, R::VcseWorker | R::Commissioner) && kind != K::Vcse);
         }
     }
@@ -890,7 +979,7 @@ mod tests {
                 assert_eq!(grant.is_some(), expected, "{role:?} at {kind:?}");
                 assert_eq!(c.patient_scope().is_ok(), expected, "{role:?} at {kind:?}");
                 let population = expected && reach_of(kind, role) != Some(Reach::CareRelationships);
-                let level = if population { PatientAccessLevel::Full } else { PatientAccessLevel::None };
+                let level = if population { level_of(kind, role).unwrap() } else { PatientAccessLevel::None };
                 assert_eq!(c.patient_access_level(), level, "{role:?} at {kind:?}");
                 if !expected {
                     let why = c.patient_scope().unwrap_err().client_message();

@@ -137,6 +137,9 @@ impl PatientSelection {
             cond = cond.add(patient::Column::NeighbourhoodId.eq(neighbourhood_id));
         }
         for criteria in &self.criteria {
+            if criteria.clinical() {
+                self.scope.check_clinical("frailty or conditions")?;
+            }
             cond = cond.add(criteria_condition(criteria, self.today));
         }
         if let Some(search) = self.search.as_ref().and_then(|s| search_condition(s.as_str())) {
@@ -205,6 +208,9 @@ impl PatientSelection {
         page: PageRequest,
         order: PatientOrder,
     ) -> AppResult<Page<(patient::Model, Grant)>> {
+        if order.by != PatientSortKey::Name {
+            self.scope.check_clinical("frailty or conditions")?;
+        }
         // Cursors through the scope alone: whether the cursor's person matches the criteria is
         // never part of the answer.
         let cursors = patient::Entity::find().filter(self.scope.condition());

@@ -560,7 +560,8 @@ pub async fn read(
         .await?
         .ok_or_else(|| AppError::not_found("patient", patient_id))?;
     let plan = find_for_patient(db, patient.id).await?;
-    if let Some(grant) = caller.grant_for(&patient) {
+    let own = caller.grant_for(&patient);
+    if let Some(grant) = own.filter(|g| g.level().opens_clinical()) {
         return Ok(plan.map(|p| (p, patient, grant)));
     }
     if let Some(plan) = plan {
@@ -568,6 +569,11 @@ pub async fn read(
         if let Some(grant) = share.and_then(|share| caller.grant_through_share(&patient, &share)) {
             return Ok(Some((plan, patient, grant)));
         }
+    }
+    if own.is_some() {
+        return Err(AppError::forbidden(
+            "a care plan is clinical and your role reads the administrative record only (unless the person shares the plan with your organisation)",
+        ));
     }
     Err(AppError::forbidden("the person has not agreed to share their plan with your organisation"))
 }
