@@ -98,6 +98,14 @@ def keep_full_inbox_pages(sides: dict[str, "Side"]) -> list[list[str]]:
     costs more for that reason alone; full pages in both compare the same work."""
     sizes = {size: inbox_page_sizes(side) for size, side in sides.items()}
     full = [i for i in range(len(api.INBOX_STATUSES)) if all(sizes[size][i] == 100 for size in sides)]
+    if not full and all(side.args.smoke for side in sides.values()):
+        # A smoke run's populations are too small for a page of open referrals (closed ones are not
+        # among the sets: a service reaches their people only for 90 days after they end). The
+        # harness is checked on the fullest set instead; the timings of a smoke run mean nothing.
+        best = max(range(len(api.INBOX_STATUSES)), key=lambda i: min(sizes[size][i] for size in sides))
+        log(f"smoke: no inbox status set fills a page in both databases ({sizes}); using the fullest, "
+            f"{api.INBOX_STATUSES[best]}")
+        full = [best]
     if not full:
         raise SystemExit(f"no inbox status set fills a page in both databases: {sizes}")
     for side in sides.values():

@@ -21,7 +21,7 @@ use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::outcomes::{OutcomeMutation, OutcomeQuery};
-use crate::patients::{CareTeamMutation, PatientQuery};
+use crate::patients::{BreakGlassMutation, CareTeamMutation, PatientQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
@@ -60,6 +60,7 @@ pub struct MutationRoot(
     MdtMutation,
     MdtProposalMutation,
     CareTeamMutation,
+    BreakGlassMutation,
 );
 
 /// The schema behind the one door every request goes through: a document's shape is checked

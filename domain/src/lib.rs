@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod auth;
 pub mod brake;
+pub mod break_glass;
 pub mod care_team;
 pub mod cohorts;
 pub mod conditions;

@@ -6,6 +6,7 @@ pub mod access_event;
 pub mod access_event_patient;
 pub mod asset_connection;
 pub mod asset_connection_event;
+pub mod break_glass;
 pub mod care_plan;
 pub mod care_plan_action;
 pub mod care_plan_goal;

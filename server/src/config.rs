@@ -168,6 +168,12 @@ pub struct AccessArgs {
     #[arg(long, env = "NEIGHBOURHOOD_REFERRAL_ACCESS_DAYS_AFTER_END", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(0..=365))]
     pub referral_access_days_after_end: u32,
+
+    /// Hours a break-glass use opens a record for (a clinician without a care relationship, in an
+    /// emergency, with a stated reason; every use goes to the privacy officer's review).
+    #[arg(long, env = "NEIGHBOURHOOD_BREAK_GLASS_HOURS", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=24))]
+    pub break_glass_hours: u32,
 }
 
 impl Default for AccessArgs {
@@ -177,6 +183,7 @@ impl Default for AccessArgs {
             mdt_access_days_before: windows.mdt_days_before,
             mdt_access_days_after: windows.mdt_days_after,
             referral_access_days_after_end: windows.referral_days_after_end,
+            break_glass_hours: windows.break_glass_hours,
         }
     }
 }
@@ -188,6 +195,7 @@ impl AccessArgs {
             mdt_days_before: self.mdt_access_days_before,
             mdt_days_after: self.mdt_access_days_after,
             referral_days_after_end: self.referral_access_days_after_end,
+            break_glass_hours: self.break_glass_hours,
         }
     }
 }

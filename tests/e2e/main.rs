@@ -11,6 +11,7 @@ mod helpers;
 mod access;
 mod audit;
 mod brakes;
+mod break_glass;
 mod care_team;
 mod cli;
 mod client_input;

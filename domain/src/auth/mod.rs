@@ -31,6 +31,10 @@ pub struct Caller {
     pub referred_patient_ids: Vec<Uuid>,
     /// People whose named care team the caller stands in.
     pub care_team_patient_ids: Vec<Uuid>,
+    /// People whose record the caller opened by breaking the glass, while that lasts.
+    pub break_glass_patient_ids: Vec<Uuid>,
+    /// How long breaking the glass opens a record (`AccessWindows::break_glass_hours`).
+    pub break_glass_hours: u32,
 }
 
 /// Who a verified token says its bearer is, before the records are read.
@@ -73,11 +77,13 @@ pub struct AccessWindows {
     /// Days after a referral ends that the receiving organisation and the assigned worker still
     /// reach the person through it.
     pub referral_days_after_end: u32,
+    /// Hours a break-glass use opens a record for.
+    pub break_glass_hours: u32,
 }
 
 impl Default for AccessWindows {
     fn default() -> Self {
-        Self { mdt_days_before: 7, mdt_days_after: 14, referral_days_after_end: 90 }
+        Self { mdt_days_before: 7, mdt_days_after: 14, referral_days_after_end: 90, break_glass_hours: 4 }
     }
 }
 
@@ -88,7 +94,8 @@ impl Default for AccessWindows {
 /// neighbourhoods that organisation takes part in, the practices whose people it serves, the
 /// people on the agenda of meetings the practitioner is invited to whose window contains now, and
 /// the people referred to the organisation or the practitioner by a referral open or ended within
-/// its window, and the people whose named care team the practitioner stands in, as rows of one `UNION ALL` told apart by `kind`. A round trip per part cost the
+/// its window, the people whose named care team the practitioner stands in, and those whose
+/// record they opened by breaking the glass while that lasts, as rows of one `UNION ALL` told apart by `kind`. A round trip per part cost the
 /// database and the server more than the parts themselves.
 pub async fn load_caller(
     db: &impl ConnectionTrait,
@@ -120,7 +127,9 @@ pub async fn load_caller(
          UNION SELECT r.patient_id FROM referral r \
          WHERE r.assigned_practitioner_id = {} AND (r.ended_at IS NULL OR r.ended_at >= {})) y \
          UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM care_team_member t \
-         WHERE t.practitioner_id = {} AND t.open_key IS NOT NULL",
+         WHERE t.practitioner_id = {} AND t.open_key IS NOT NULL \
+         UNION ALL SELECT 'b', g.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM break_glass g \
+         WHERE g.practitioner_id = {} AND g.expires_at > {}",
         sql.bind(practitioner_id),
         sql.bind(practitioner_id),
         sql.bind(practitioner_id),
@@ -133,10 +142,12 @@ pub async fn load_caller(
         sql.bind(practitioner_id),
         sql.bind(ended_since),
         sql.bind(practitioner_id),
+        sql.bind(practitioner_id),
+        sql.bind(now),
     );
     let rows = sql.query_all(db, statement).await?;
     let (mut found, mut neighbourhoods, mut practices) = (None, Vec::new(), Vec::new());
-    let (mut on_agenda, mut referred, mut in_team) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut on_agenda, mut referred, mut in_team, mut broken) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         let kind: String = row.try_get("", "kind")?;
         let id: Uuid = row.try_get("", "id")?;
@@ -146,6 +157,7 @@ pub async fn load_caller(
             "g" => practices.push(id),
             "p" => on_agenda.push(id),
             "t" => in_team.push(id),
+            "b" => broken.push(id),
             _ => referred.push(id),
         }
     }
@@ -171,6 +183,8 @@ pub async fn load_caller(
         mdt_patient_ids: Vec::new(),
         referred_patient_ids: Vec::new(),
         care_team_patient_ids: Vec::new(),
+        break_glass_patient_ids: Vec::new(),
+        break_glass_hours: window.break_glass_hours,
     };
     // Callers who never see identifiable records gain nothing from an agenda or a referral here
     // (a VCSE receiver reads the summary through the referral itself).
@@ -180,6 +194,10 @@ pub async fn load_caller(
         referred.dedup();
         caller.referred_patient_ids = referred;
         caller.care_team_patient_ids = in_team;
+        // Only roles that may break the glass have uses in force (a role changed since is refused).
+        if caller.reads_clinical() {
+            caller.break_glass_patient_ids = broken;
+        }
     }
     Ok(Some(caller))
 }

@@ -100,6 +100,8 @@ pub enum AccessReason {
     MdtActionOwner,
     /// The caller stands in the person's named care team.
     CareTeam,
+    /// The caller broke the glass (an emergency, with a stated reason, for a limited time).
+    BreakGlass,
 }
 
 impl AccessReason {
@@ -113,6 +115,7 @@ impl AccessReason {
             Self::AssetConnection => "asset_connection",
             Self::MdtActionOwner => "mdt_action_owner",
             Self::CareTeam => "care_team",
+            Self::BreakGlass => "break_glass",
         }
     }
 }
@@ -378,7 +381,9 @@ impl Caller {
             return Err(AppError::forbidden(self.why_no_identifiable_access()));
         };
         let mut patient_ids = self.mdt_patient_ids.clone();
-        for id in self.referred_patient_ids.iter().chain(&self.care_team_patient_ids) {
+        for id in
+            self.referred_patient_ids.iter().chain(&self.care_team_patient_ids).chain(&self.break_glass_patient_ids)
+        {
             if !patient_ids.contains(id) {
                 patient_ids.push(*id);
             }
@@ -410,11 +415,51 @@ impl Caller {
             full(AccessReason::ReferralParty)
         } else if self.care_team_patient_ids.contains(&patient.id) {
             full(AccessReason::CareTeam)
+        } else if self.break_glass_patient_ids.contains(&patient.id) {
+            full(AccessReason::BreakGlass)
         } else if self.mdt_patient_ids.contains(&patient.id) {
             full(AccessReason::MdtAgenda)
         } else {
             None
         }
+    }
+
+    /// Whether the caller may break the glass for `patient`: a role that reads clinical records,
+    /// of an organisation taking part in the person's neighbourhood, with no relationship that
+    /// already opens the record. The refusal says which rule.
+    pub fn may_break_glass(&self, patient: &patient::Model) -> AppResult<()> {
+        if !self.reads_clinical() {
+            return Err(AppError::forbidden(
+                "break-glass access is for clinical roles with direct care duties; VCSE, commissioning and administrative roles cannot use it",
+            ));
+        }
+        if !self.takes_part_in(patient.neighbourhood_id) {
+            return Err(AppError::forbidden(
+                "your organisation does not take part in the person's neighbourhood, so break-glass access does not reach them",
+            ));
+        }
+        if let Some(grant) = self.grant_for(patient) {
+            return Err(AppError::bad_input(
+                "patientId",
+                format!("you already read this record ({}); break-glass access is not needed", grant.reason.as_str()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The decision for a person reached through a break-glass use: the full record while it is
+    /// the caller's own, about this person, and not lapsed at `now`, for a role that may break it.
+    pub fn grant_through_break_glass(
+        &self,
+        patient: &patient::Model,
+        use_: &entity::break_glass::Model,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Grant> {
+        (self.reads_clinical()
+            && use_.practitioner_id == self.practitioner_id
+            && use_.patient_id == patient.id
+            && use_.expires_at > now)
+            .then_some(Grant { level: PatientAccessLevel::Full, reason: AccessReason::BreakGlass })
     }
 
     /// Whether the caller keeps `patient`'s named care team (names members, ends memberships),
@@ -716,6 +761,8 @@ mod tests {
             mdt_patient_ids: Vec::new(),
             referred_patient_ids: Vec::new(),
             care_team_patient_ids: Vec::new(),
+            break_glass_patient_ids: Vec::new(),
+            break_glass_hours: 4,
         }
     }
 
@@ -854,6 +901,60 @@ mod tests {
         assert_eq!(through(&referrer, feedback(practice, person.id)), Some(PatientAccessLevel::SharedSummary));
         assert_eq!(through(&stranger, feedback(practice, person.id)), None);
         assert_eq!(through(&referrer, feedback(practice, Uuid::from_u128(99))), None);
+    }
+
+    /// Break-glass: only clinical roles, in the person's neighbourhood, without a relationship;
+    /// a use opens the full record to its own practitioner, for its own person, until it lapses.
+    #[test]
+    fn break_glass_opens_only_a_clinicians_own_unlapsed_use_and_is_refused_where_it_may_not_be() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let person = test_patient(a);
+        let nurse = caller(ProfessionalRole::DistrictNurse, OrganisationKind::CommunityHealthTrust, vec![a]);
+        assert!(nurse.may_break_glass(&person).is_ok());
+        for (role, kind) in [
+            (ProfessionalRole::VcseWorker, OrganisationKind::Vcse),
+            (ProfessionalRole::Commissioner, OrganisationKind::Icb),
+            (ProfessionalRole::Receptionist, OrganisationKind::GpPractice),
+        ] {
+            let err = caller(role, kind, vec![a]).may_break_glass(&person).unwrap_err();
+            assert_eq!(err.code(), "FORBIDDEN", "{role:?}");
+        }
+        let elsewhere = caller(ProfessionalRole::DistrictNurse, OrganisationKind::CommunityHealthTrust, vec![b]);
+        assert_eq!(elsewhere.may_break_glass(&person).unwrap_err().code(), "FORBIDDEN");
+        let mut related = nurse.clone();
+        related.referred_patient_ids = vec![person.id];
+        assert_eq!(related.may_break_glass(&person).unwrap_err().code(), "BAD_USER_INPUT");
+
+        let now = chrono::Utc::now();
+        let use_ = |practitioner_id: Uuid, patient_id: Uuid, lapses: chrono::DateTime<chrono::Utc>| {
+            entity::break_glass::Model {
+                id: Uuid::from_u128(70),
+                practitioner_id,
+                organisation_id: Uuid::nil(),
+                professional_role: "district_nurse".into(),
+                patient_id,
+                reason: "emergency_care".into(),
+                detail: "Fall at home".into(),
+                started_at: now - chrono::Duration::hours(1),
+                expires_at: lapses,
+                reviewed_by: None,
+                reviewed_at: None,
+                review_outcome: None,
+                review_note: None,
+            }
+        };
+        let later = now + chrono::Duration::hours(3);
+        let grant = nurse.grant_through_break_glass(&person, &use_(nurse.practitioner_id, person.id, later), now);
+        assert_eq!(grant.map(|g| (g.level, g.reason)), Some((PatientAccessLevel::Full, AccessReason::BreakGlass)));
+        assert_eq!(nurse.grant_through_break_glass(&person, &use_(nurse.practitioner_id, person.id, now), now), None);
+        assert_eq!(nurse.grant_through_break_glass(&person, &use_(Uuid::from_u128(8), person.id, later), now), None);
+        assert_eq!(
+            nurse.grant_through_break_glass(&person, &use_(nurse.practitioner_id, Uuid::from_u128(99), later), now),
+            None
+        );
+        let receptionist = caller(ProfessionalRole::Receptionist, OrganisationKind::GpPractice, vec![a]);
+        let theirs = use_(receptionist.practitioner_id, person.id, later);
+        assert_eq!(receptionist.grant_through_break_glass(&person, &theirs, now), None, "a role that may not");
     }
 
     /// Table-driven: who sees a patient of neighbourhood A registered at practice P, at what level
