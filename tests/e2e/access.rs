@@ -458,3 +458,106 @@ async fn a_receptionist_reads_the_administrative_record_and_nothing_clinical() {
         .await;
     assert_eq!(full.data()["patient"]["accessLevel"], "FULL");
 }
+
+/// A receptionist may schedule a neighbourhood's meetings, but an agenda proposal selects and
+/// ranks people by clinical reasons and an action's text is what a meeting agreed about a person:
+/// neither opens to a role that reads the administrative record only, by any path (the proposal,
+/// the organisers' lists of actions, the answer to a status change they may make).
+#[tokio::test]
+async fn a_receptionist_organiser_neither_has_people_proposed_nor_reads_what_was_agreed() {
+    use crate::scenarios::{schedule, team};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let receptionist = t.members.iter().find(|(r, _)| *r == ProfessionalRole::Receptionist).unwrap().1.clone();
+    let front_desk = app.token_for_practitioner(&receptionist);
+    let person = entity::patient::Entity::find()
+        .filter(entity::patient::Column::RegisteredPracticeId.eq(receptionist.organisation_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a person registered at the receptionist's practice")
+        .id
+        .to_string();
+    let meeting = schedule(&app, &t, 2, None).await;
+    let meeting_id = meeting["id"].as_str().unwrap().to_owned();
+
+    let propose =
+        "query($input: ProposeMdtAgendaInput!) { proposeMdtAgenda(input: $input) { patient { id } summary } }";
+    let input = json!({ "input": { "meetingId": meeting_id, "criteria": { "frailtyCategories": ["SEVERE"] } } });
+    let control = app.gql(&t.coordinator, propose, input.clone()).await;
+    assert!(!control.data()["proposeMdtAgenda"].as_array().unwrap().is_empty(), "the coordinator is proposed people");
+    let refused = app.gql(&front_desk, propose, input.clone()).await;
+    assert_eq!(refused.error_code(), "FORBIDDEN", "{}", refused.body);
+    assert!(refused.error_message().contains("administrative record"), "{}", refused.error_message());
+    assert!(!refused.body.to_string().contains("\"patient\":{"), "{}", refused.body);
+    let add = "mutation($input: AddProposedToMdtAgendaInput!) { addProposedToMdtAgenda(input: $input) { meeting { agenda { id } } } }";
+    let refused = app.gql(&front_desk, add, json!({ "input": { "proposal": input["input"] } })).await;
+    assert_eq!(refused.error_code(), "FORBIDDEN", "{}", refused.body);
+
+    // The coordinator puts the person on the agenda and agrees an overdue action owned by the GP.
+    let item = app
+        .gql(
+            &t.coordinator,
+            "mutation($input: AddMdtAgendaItemInput!) { addMdtAgendaItem(input: $input) { meeting { agenda { id } } } }",
+            json!({ "input": { "meetingId": meeting_id, "patientId": person, "reason": "Falls twice since June" } }),
+        )
+        .await;
+    let item_id = item.data()["addMdtAgendaItem"]["meeting"]["agenda"][0]["id"].as_str().unwrap().to_owned();
+    let today = api::context::uk_today();
+    let action = app
+        .gql(
+            &t.coordinator,
+            "mutation($input: AddMdtActionInput!) { addMdtAction(input: $input) { action { id text } } }",
+            json!({ "input": { "itemId": item_id, "text": "Review antihypertensives after the falls", "ownerPractitionerId": t.id(ProfessionalRole::Gp), "dueDate": (today - chrono::Days::new(3)).to_string() } }),
+        )
+        .await;
+    let action_id = action.data()["addMdtAction"]["action"]["id"].as_str().unwrap().to_owned();
+
+    // The coordinator's overdue list has it; the receptionist's has nothing of it.
+    let overdue = "query($n: ID!) { overdueMdtActions(neighbourhoodId: $n) { id text } }";
+    let listed = app.gql(&t.coordinator, overdue, json!({ "n": t.neighbourhood })).await;
+    assert!(listed.data()["overdueMdtActions"].as_array().unwrap().iter().any(|a| a["id"] == action_id.as_str()));
+    let theirs = app.gql(&front_desk, overdue, json!({ "n": t.neighbourhood })).await;
+    assert!(theirs.data()["overdueMdtActions"].as_array().unwrap().iter().all(|a| a["id"] != action_id.as_str()));
+    let next = schedule(&app, &t, 24 * 14, None).await;
+    let carried = app
+        .gql(
+            &front_desk,
+            "query($id: ID!) { mdtMeeting(id: $id) { carriedForwardActions { id text } } }",
+            json!({ "id": next["id"] }),
+        )
+        .await;
+    let carried = carried.data()["mdtMeeting"]["carriedForwardActions"].as_array().unwrap().clone();
+    assert!(carried.iter().all(|a| a["id"] != action_id.as_str()), "{carried:?}");
+    assert!(!carried.iter().any(|a| a["text"] == "Review antihypertensives after the falls"));
+
+    // An organiser may mark it done, but the answer does not read it back to them.
+    let done = app
+        .gql(
+            &front_desk,
+            "mutation($input: SetMdtActionStatusInput!) { setMdtActionStatus(input: $input) { action { status text history { note } } } }",
+            json!({ "input": { "actionId": action_id, "to": "DONE", "note": "Booked for Tuesday" } }),
+        )
+        .await;
+    assert_eq!(done.error_code(), "FORBIDDEN", "{}", done.body);
+    assert!(!done.body.to_string().contains("antihypertensives"), "{}", done.body);
+    let status = app
+        .gql(
+            &front_desk,
+            "mutation($input: SetMdtActionStatusInput!) { setMdtActionStatus(input: $input) { action { id status } } }",
+            json!({ "input": { "actionId": action_id, "to": "OPEN" } }),
+        )
+        .await;
+    assert_eq!(status.data()["setMdtActionStatus"]["action"]["status"], "OPEN");
+    // The GP who owns it reads it, and that read is audited.
+    let gp = app.token_for_practitioner(&t.members.iter().find(|(r, _)| *r == ProfessionalRole::Gp).unwrap().1);
+    let owned = app
+        .gql(
+            &gp,
+            "mutation($input: SetMdtActionStatusInput!) { setMdtActionStatus(input: $input) { action { text } } }",
+            json!({ "input": { "actionId": action_id, "to": "DONE" } }),
+        )
+        .await;
+    assert_eq!(owned.data()["setMdtActionStatus"]["action"]["text"], "Review antihypertensives after the falls");
+}

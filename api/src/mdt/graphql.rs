@@ -19,7 +19,7 @@ use crate::organisations::OrganisationNode;
 use crate::patients::PatientNode;
 use crate::practitioners::PractitionerNode;
 use crate::scalars;
-use domain::auth::{Caller, Grant};
+use domain::auth::{AccessReason, Caller, Grant};
 use domain::error::{AppError, AppResult};
 use domain::mdt::{NewAction, NewItem, NewMeeting};
 use domain::pagination::PageRequest;
@@ -148,33 +148,26 @@ impl MdtMeetingNode {
     async fn carried_forward_actions(&self, ctx: &Context<'_>) -> ApiResult<Vec<MdtActionNode>> {
         let req = request(ctx)?;
         let actions = domain::mdt::carried_forward(&req.db, &self.0).await?;
-        audited_actions(ctx, req, actions, false).await
+        audited_actions(ctx, req, actions).await
     }
 }
 
-/// Actions agreed about people, as the caller may read them: those about people whose record the
-/// caller's grant opens, and (`owned`) those the caller owns whatever their grant (the meeting gave
-/// the action to them); audited as reads of those people, since an action's text is about them.
+/// Actions agreed about people, as the caller may read them (`Caller::reads_action`): those about
+/// people whose clinical record the caller's grant opens, and those the caller owns whatever their
+/// grant (the meeting gave the action to them); audited as reads of those people, since an
+/// action's text is about them. The others are left out.
 async fn audited_actions(
     ctx: &Context<'_>,
     req: &crate::context::RequestContext,
     actions: Vec<mdt_action::Model>,
-    owned: bool,
 ) -> ApiResult<Vec<MdtActionNode>> {
     let patients = req.loaders.patient.load_many(actions.iter().map(|a| a.patient_id)).await?;
     let mut reads = Vec::with_capacity(actions.len());
     let mut shown = Vec::with_capacity(actions.len());
     for action in actions {
-        let grant = patients.get(&action.patient_id).and_then(|p| req.caller.grant_for(p));
-        let reason = match grant {
-            Some(grant) => grant.reason(),
-            None if owned && action.owner_practitioner_id == Some(req.caller.practitioner_id) => {
-                domain::auth::AccessReason::MdtActionOwner
-            }
-            None => continue,
-        };
+        let Some(reason) = req.caller.reads_action(&action, patients.get(&action.patient_id)) else { continue };
         reads.push((action.patient_id, reason));
-        shown.push(MdtActionNode(action));
+        shown.push(MdtActionNode::decided(action, Some(reason)));
     }
     req.audit_reads(ctx, &reads).await?;
     Ok(shown)
@@ -256,7 +249,7 @@ impl AgendaItemNode {
     async fn actions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<MdtActionNode>>> {
         let id = self.about_the_person()?.0.id;
         let rows = request(ctx)?.loaders.mdt_item_actions.load_one(id).await?.unwrap_or_default();
-        Ok(Some(rows.into_iter().map(MdtActionNode).collect()))
+        Ok(Some(rows.into_iter().map(MdtActionNode::readable).collect()))
     }
 }
 
@@ -279,53 +272,87 @@ impl MdtDecisionNode {
 }
 
 #[derive(Clone)]
-pub struct MdtActionNode(pub mdt_action::Model);
+/// An MDT action as the caller may see it: what was agreed (its text and the notes of its history)
+/// is about the person, so it opens only where the policy says the caller reads it
+/// (`Caller::reads_action`: a grant on the person that opens what is clinical, or owning the action).
+pub struct MdtActionNode {
+    action: mdt_action::Model,
+    text_open: bool,
+}
+
+impl MdtActionNode {
+    /// An action on a path whose access already opens what is clinical about the person (an
+    /// agenda item or a record under such a grant), or written by the caller.
+    pub fn readable(action: mdt_action::Model) -> Self {
+        Self { action, text_open: true }
+    }
+
+    /// An action with what the policy says of the caller's reading it.
+    pub fn decided(action: mdt_action::Model, reads: Option<AccessReason>) -> Self {
+        Self { action, text_open: reads.is_some() }
+    }
+
+    fn text_open(&self) -> ApiResult<()> {
+        if self.text_open {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "what was agreed about this person is for their action's owner and those who read their clinical record",
+            )
+            .into())
+        }
+    }
+}
 
 #[Object(name = "MdtAction")]
 impl MdtActionNode {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.action.id.to_string())
     }
-    async fn text(&self) -> &str {
-        &self.0.text
+    /// What was agreed: for the action's owner and those who read the person's clinical record
+    /// (FORBIDDEN to anyone else, such as an organiser who reads the administrative record only,
+    /// answering the status change they made).
+    async fn text(&self) -> ApiResult<&str> {
+        self.text_open()?;
+        Ok(&self.action.text)
     }
     async fn status(&self) -> PlanActionStatus {
-        self.0.status.into()
+        self.action.status.into()
     }
     async fn due_date(&self) -> Option<scalars::Date> {
-        self.0.due_date.map(Into::into)
+        self.action.due_date.map(Into::into)
     }
     /// Open and past its due date.
     async fn is_overdue(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let today = request(ctx)?.today;
-        Ok(self.0.status == entity::PlanActionStatus::Open && self.0.due_date.is_some_and(|d| d < today))
+        Ok(self.action.status == entity::PlanActionStatus::Open && self.action.due_date.is_some_and(|d| d < today))
     }
     async fn owner_practitioner(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
-        PractitionerNode::load(ctx, self.0.owner_practitioner_id).await
+        PractitionerNode::load(ctx, self.action.owner_practitioner_id).await
     }
     async fn owner_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationNode>> {
-        OrganisationNode::load(ctx, self.0.owner_organisation_id).await
+        OrganisationNode::load(ctx, self.action.owner_organisation_id).await
     }
     /// The meeting it was agreed at.
     async fn meeting_id(&self) -> ID {
-        ID(self.0.meeting_id.to_string())
+        ID(self.action.meeting_id.to_string())
     }
     /// The person it is for (their id; their record is read through `patient`).
     async fn patient_id(&self) -> ID {
-        ID(self.0.patient_id.to_string())
+        ID(self.action.patient_id.to_string())
     }
     /// The person it is for, as far as the caller's own access to their record goes: owning an
     /// action opens nothing more of the record (fields beyond the caller's access are null with
     /// FORBIDDEN; null altogether when the caller has no access to the person). Audited.
     async fn patient(&self, ctx: &Context<'_>) -> ApiResult<Option<PatientNode>> {
-        let person = PatientNode::load_granted(ctx, self.0.patient_id, Caller::grant_for).await?;
-        request(ctx)?.audit_reads(ctx, &[(self.0.patient_id, person.grant().reason())]).await?;
+        let person = PatientNode::load_granted(ctx, self.action.patient_id, Caller::grant_for).await?;
+        request(ctx)?.audit_reads(ctx, &[(self.action.patient_id, person.grant().reason())]).await?;
         Ok(Some(person))
     }
     /// The meeting it was agreed at, when the caller may see that meeting.
     async fn meeting(&self, ctx: &Context<'_>) -> ApiResult<Option<MdtMeetingNode>> {
         let req = request(ctx)?;
-        let Some(meeting) = req.loaders.mdt_meeting.load_one(self.0.meeting_id).await? else { return Ok(None) };
+        let Some(meeting) = req.loaders.mdt_meeting.load_one(self.action.meeting_id).await? else { return Ok(None) };
         if req.caller.takes_part_in(meeting.neighbourhood_id) {
             return Ok(Some(MdtMeetingNode(meeting)));
         }
@@ -333,11 +360,12 @@ impl MdtActionNode {
         Ok(Some(MdtMeetingNode(domain::mdt::get(&req.db, &req.caller, meeting.id).await?)))
     }
     async fn created_at(&self) -> scalars::DateTime {
-        self.0.created_at.into()
+        self.action.created_at.into()
     }
     /// Every status change, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<MdtActionEventNode>> {
-        let rows = request(ctx)?.loaders.mdt_action_events.load_one(self.0.id).await?.unwrap_or_default();
+        self.text_open()?;
+        let rows = request(ctx)?.loaders.mdt_action_events.load_one(self.action.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(MdtActionEventNode).collect())
     }
 }
@@ -521,7 +549,7 @@ impl MdtQuery {
         let req = request(ctx)?;
         let status: entity::PlanActionStatus = status.map_or(entity::PlanActionStatus::Open, Into::into);
         let rows = domain::mdt::my_actions(&req.db, &req.caller, status).await?;
-        audited_actions(ctx, req, rows, true).await
+        audited_actions(ctx, req, rows).await
     }
 
     /// Open actions past their due date across a neighbourhood's meetings (for its coordinator),
@@ -530,7 +558,7 @@ impl MdtQuery {
         let req = request(ctx)?;
         let neighbourhood = parse_id("neighbourhoodId", &neighbourhood_id)?;
         let rows = domain::mdt::overdue_actions(&req.db, &req.caller, neighbourhood, req.today).await?;
-        audited_actions(ctx, req, rows, false).await
+        audited_actions(ctx, req, rows).await
     }
 }
 
@@ -716,7 +744,8 @@ impl MdtMutation {
             due_date: input.due_date.map(Into::into),
         };
         let action = domain::mdt::add_action(&req.db, &req.caller, new).await?.announce(&req.live).await;
-        Ok(MdtActionPayload { action: MdtActionNode(action) })
+        // The caller wrote what they read back.
+        Ok(MdtActionPayload { action: MdtActionNode::readable(action) })
     }
 
     /// Marks an action done or cancelled (or reopens it); allowed after the meeting has closed.
@@ -736,6 +765,11 @@ impl MdtMutation {
         .await?
         .announce(&req.live)
         .await;
-        Ok(MdtActionPayload { action: MdtActionNode(action) })
+        let person = req.loaders.patient.load_one(action.patient_id).await?;
+        let reads = req.caller.reads_action(&action, person.as_ref());
+        if let Some(reason) = reads {
+            req.audit_reads(ctx, &[(action.patient_id, reason)]).await?;
+        }
+        Ok(MdtActionPayload { action: MdtActionNode::decided(action, reads) })
     }
 }

@@ -280,7 +280,7 @@ impl PatientNode {
         Ok(Some(
             rows.into_iter()
                 .filter(|a| !open_only || a.status == entity::PlanActionStatus::Open)
-                .map(crate::mdt::graphql::MdtActionNode)
+                .map(crate::mdt::graphql::MdtActionNode::readable)
                 .collect(),
         ))
     }

@@ -665,6 +665,39 @@ impl Caller {
         self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
+    /// Whether the caller may have people proposed for an MDT agenda: an organiser whose role reads
+    /// clinical records, since a proposal selects people by frailty and conditions and ranks them
+    /// by clinical reasons (long waits, overdue actions, falling wellbeing), which the
+    /// administrative record withholds.
+    pub fn may_have_agenda_proposed(&self, neighbourhood_id: Uuid) -> AppResult<()> {
+        if !self.may_organise_meetings(neighbourhood_id) {
+            return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
+        }
+        if !self.reads_clinical() {
+            return Err(AppError::forbidden(
+                "your role reads the administrative record only, so it cannot have people proposed for an agenda by their clinical reasons",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Why the caller may read an MDT action's text (what the meeting agreed about a person):
+    /// their grant on the person, where it opens what is clinical, or owning the action (the
+    /// meeting gave it to them, whatever their access to the record); `None`: the text is not
+    /// theirs to read. `person` is the action's person as loaded, `None` when there is none.
+    pub fn reads_action(
+        &self,
+        action: &entity::mdt_action::Model,
+        person: Option<&patient::Model>,
+    ) -> Option<AccessReason> {
+        let grant = person.filter(|p| p.id == action.patient_id).and_then(|p| self.grant_for(p));
+        match grant {
+            Some(grant) if grant.level.opens_clinical() => Some(grant.reason),
+            _ if action.owner_practitioner_id == Some(self.practitioner_id) => Some(AccessReason::MdtActionOwner),
+            _ => None,
+        }
+    }
+
     /// Whether the caller may update an MDT action of a meeting in `neighbourhood_id`: its owner
     /// (the practitioner or their organisation), or the meeting's organisers.
     pub fn may_update_action(&self, action: &entity::mdt_action::Model, neighbourhood_id: Uuid) -> bool {
@@ -955,6 +988,52 @@ mod tests {
         let receptionist = caller(ProfessionalRole::Receptionist, OrganisationKind::GpPractice, vec![a]);
         let theirs = use_(receptionist.practitioner_id, person.id, later);
         assert_eq!(receptionist.grant_through_break_glass(&person, &theirs, now), None, "a role that may not");
+    }
+
+    /// An action's text opens under a grant that opens what is clinical, or to its owner; an
+    /// administrative grant alone (a receptionist organising the meeting) opens nothing of it.
+    #[test]
+    fn an_actions_text_opens_to_clinical_readers_and_its_owner_only() {
+        let a = Uuid::from_u128(1);
+        let practice = Uuid::from_u128(5);
+        let mut person = test_patient(a);
+        person.registered_practice_id = practice;
+        let action = |owner: Option<Uuid>| entity::mdt_action::Model {
+            id: Uuid::from_u128(80),
+            meeting_id: Uuid::from_u128(81),
+            item_id: Uuid::from_u128(82),
+            patient_id: person.id,
+            text: "Review medication".into(),
+            owner_practitioner_id: owner,
+            owner_organisation_id: None,
+            due_date: None,
+            status: entity::PlanActionStatus::Open,
+            created_by: Uuid::nil(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let at_practice = |role| {
+            let mut c = caller(role, OrganisationKind::GpPractice, vec![a]);
+            c.practice_ids = vec![practice];
+            c
+        };
+        let gp = at_practice(ProfessionalRole::Gp);
+        let mut receptionist = at_practice(ProfessionalRole::Receptionist);
+        receptionist.practitioner_id = Uuid::from_u128(3);
+        assert_eq!(gp.reads_action(&action(None), Some(&person)), Some(AccessReason::RegisteredPractice));
+        assert_eq!(receptionist.reads_action(&action(None), Some(&person)), None);
+        assert_eq!(
+            receptionist.reads_action(&action(Some(receptionist.practitioner_id)), Some(&person)),
+            Some(AccessReason::MdtActionOwner)
+        );
+        let stranger = caller(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare, vec![a]);
+        assert_eq!(stranger.reads_action(&action(None), Some(&person)), None);
+        assert_eq!(stranger.reads_action(&action(None), None), None);
+        let mut someone_else = test_patient(a);
+        someone_else.id = Uuid::from_u128(99);
+        assert_eq!(gp.reads_action(&action(None), Some(&someone_else)), None, "another person's grant opens nothing");
+        assert!(receptionist.may_have_agenda_proposed(a).is_err());
+        assert!(gp.may_have_agenda_proposed(a).is_ok());
     }
 
     /// Table-driven: who sees a patient of neighbourhood A registered at practice P, at what level

@@ -175,13 +175,15 @@ pub async fn propose(
 }
 
 /// The meeting a proposal is for, with the request checked against it: organised by the caller,
-/// not closed, a cohort and a practice of its own neighbourhood, bounds in range.
+/// whose role reads clinical records; not closed; a cohort and a practice of its own
+/// neighbourhood; bounds in range.
 async fn checked_meeting(
     db: &impl ConnectionTrait,
     caller: &Caller,
     request: &ProposalRequest,
 ) -> AppResult<mdt_meeting::Model> {
     let meeting = organised(db, caller, request.meeting_id).await?;
+    caller.may_have_agenda_proposed(meeting.neighbourhood_id)?;
     super::not_closed(&meeting)?;
     if request.cohort_neighbourhood.is_some_and(|n| n != meeting.neighbourhood_id) {
         return Err(AppError::bad_input("cohortId", "the cohort belongs to another neighbourhood"));
@@ -454,9 +456,7 @@ pub async fn add_proposed(
     minutes_each: i32,
 ) -> AppResult<MeetingChanged<Vec<mdt_agenda_item::Model>>> {
     // `meeting` is the one `propose` checked the caller may organise; checked again without a read.
-    if !caller.may_organise_meetings(meeting.neighbourhood_id) {
-        return Err(AppError::forbidden("meetings are organised by staff of the neighbourhood's organisations"));
-    }
+    caller.may_have_agenda_proposed(meeting.neighbourhood_id)?;
     super::not_closed(meeting)?;
     if !(1..=120).contains(&minutes_each) {
         return Err(AppError::bad_input("minutesEach", "must be 1 to 120"));
