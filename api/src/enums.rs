@@ -131,6 +131,8 @@ pub enum ProfessionalRole {
     VcseWorker,
     IntCoordinator,
     Commissioner,
+    /// Caldicott Guardian or information-governance lead: reviews who read whose record, reads no record.
+    PrivacyOfficer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -365,4 +367,67 @@ pub enum ProposalReasonKind {
     OverdueAction,
     FallingWellbeing,
     Multimorbidity,
+}
+
+/// The relationship (or break-glass) that opened a record, as the access audit records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "domain::auth::AccessReason")]
+pub enum AccessReasonCode {
+    /// The INT coordinator's reach: the neighbourhood's registered population.
+    NeighbourhoodMember,
+    /// Registered at the reader's practice, or a practice of their PCN.
+    RegisteredPractice,
+    /// A referral to the reader's organisation or assigned to them (or made by it).
+    ReferralParty,
+    /// On the agenda of an MDT meeting the reader is invited to.
+    MdtAgenda,
+    /// The person shared their plan summary with the reader's organisation.
+    PlanShared,
+    /// Referred to or attending an activity the reader's organisation runs.
+    AssetConnection,
+    /// The reader owns an MDT action about the person.
+    MdtActionOwner,
+    /// The reader stands in the person's named care team.
+    CareTeam,
+    /// Break-glass: emergency access without a relationship, reviewed.
+    BreakGlass,
+    /// A privacy officer's review of who read the record.
+    PrivacyReview,
+}
+
+/// The privacy officer's finding on a break-glass use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "domain::break_glass::ReviewOutcome")]
+pub enum BreakGlassReviewOutcome {
+    /// The emergency and the reason given justified the access.
+    Justified,
+    /// It did not; the note says what follows.
+    NotJustified,
+    /// Passed on for investigation; the note says to whom.
+    ReferredForInvestigation,
+}
+
+/// Which break-glass uses a review lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Enum)]
+#[graphql(remote = "domain::break_glass::QueueStatus")]
+pub enum BreakGlassReviewStatus {
+    /// Waiting for review (the queue).
+    #[default]
+    Unreviewed,
+    Reviewed,
+    All,
+}
+
+/// An unusual pattern in the access trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "domain::privacy::flags::FlagKind")]
+pub enum AccessFlagKind {
+    /// Reads outside weekdays 07:00 to 19:00, UK time.
+    OutOfHours,
+    /// Reads of people who share the reader's family name.
+    SameFamilyName,
+    /// Three or more break-glass uses in the period.
+    RepeatedBreakGlass,
+    /// Refusals by the per-minute limits on requests or records read.
+    VolumeLimit,
 }

@@ -28,6 +28,7 @@ pub mod outcomes;
 pub mod patients;
 pub mod plans;
 pub mod practitioners;
+pub mod privacy;
 pub mod referrals;
 pub mod response_shape;
 pub mod scalars;

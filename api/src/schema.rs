@@ -24,6 +24,7 @@ use crate::outcomes::{OutcomeMutation, OutcomeQuery};
 use crate::patients::{BreakGlassMutation, CareTeamMutation, PatientQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
+use crate::privacy::{PrivacyMutation, PrivacyQuery};
 use crate::referrals::{FiguresQuery, ReferralMutation, ReferralQuery};
 use crate::response_shape::Shapes;
 use domain::error::code;
@@ -45,6 +46,7 @@ pub struct QueryRoot(
     DirectoryQuery,
     MdtQuery,
     MdtProposalQuery,
+    PrivacyQuery,
 );
 
 /// The schema's mutation type, `Mutation`.
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     MdtProposalMutation,
     CareTeamMutation,
     BreakGlassMutation,
+    PrivacyMutation,
 );
 
 /// The schema behind the one door every request goes through: a document's shape is checked

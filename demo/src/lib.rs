@@ -29,6 +29,7 @@
 
 mod care_team;
 mod directory;
+mod governance;
 mod groups;
 mod mdt;
 mod names;
@@ -44,13 +45,13 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entity::{
-    asset_connection, asset_connection_event, care_plan, care_plan_action, care_plan_goal, care_plan_revision,
-    care_plan_share, care_team_member, cohort, community_asset, community_asset_category, community_asset_condition,
-    community_asset_language, community_asset_session, group_attendance, group_participant, group_session, mdt_action,
-    mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood,
-    neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
-    postcode_location, practitioner, referral, referral_event, referral_feedback, referral_need, support_group,
-    OrganisationKind, ProfessionalRole, Sex,
+    access_event, access_event_patient, asset_connection, asset_connection_event, break_glass, care_plan,
+    care_plan_action, care_plan_goal, care_plan_revision, care_plan_share, care_team_member, cohort, community_asset,
+    community_asset_category, community_asset_condition, community_asset_language, community_asset_session,
+    group_attendance, group_participant, group_session, mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision,
+    mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
+    outcome_response, patient, patient_condition, postcode_location, practitioner, referral, referral_event,
+    referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -129,6 +130,7 @@ pub struct DemoSummary {
     pub mdt_meetings: u64,
     pub mdt_actions: u64,
     pub care_team_members: u64,
+    pub break_glass_uses: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -209,6 +211,9 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<care_plan_revision::ActiveModel>(&txn, data.plan_revisions).await?;
     insert_batched::<care_plan_share::ActiveModel>(&txn, data.plan_shares).await?;
     insert_batched::<care_team_member::ActiveModel>(&txn, data.care_team_members).await?;
+    insert_batched::<break_glass::ActiveModel>(&txn, data.break_glass_uses).await?;
+    insert_batched::<access_event::ActiveModel>(&txn, data.access_events).await?;
+    insert_batched::<access_event_patient::ActiveModel>(&txn, data.access_event_patients).await?;
     insert_batched::<outcome_measurement::ActiveModel>(&txn, data.measurements).await?;
     insert_batched::<outcome_response::ActiveModel>(&txn, data.responses).await?;
     insert_batched::<mdt_meeting::ActiveModel>(&txn, data.mdt_meetings).await?;
@@ -317,6 +322,10 @@ struct DemoData {
     plan_revisions: Vec<care_plan_revision::Model>,
     plan_shares: Vec<care_plan_share::Model>,
     care_team_members: Vec<care_team_member::Model>,
+    break_glass_uses: Vec<break_glass::Model>,
+    /// The reads the break-glass uses opened, as the access audit recorded them.
+    access_events: Vec<access_event::Model>,
+    access_event_patients: Vec<access_event_patient::Model>,
     /// Baselines before the follow-ups that name them.
     measurements: Vec<outcome_measurement::Model>,
     responses: Vec<outcome_response::Model>,
@@ -356,6 +365,7 @@ impl DemoData {
             mdt_meetings: n(self.mdt_meetings.len()),
             mdt_actions: n(self.mdt_actions.len()),
             care_team_members: n(self.care_team_members.len()),
+            break_glass_uses: n(self.break_glass_uses.len()),
         }
     }
 }
@@ -431,6 +441,11 @@ fn staffing(role: ProfessionalRole) -> Staffing {
             Staffing { headcount: Headcount::OnePerNeighbourhood, ..s(0.0, Base::Pcn, None, 0.6, FTE_FULL) }
         }
         R::Commissioner => Staffing { headcount: Headcount::OneInTotal, ..s(0.0, Base::Pcn, None, 0.6, FTE_FULL) },
+        // One per neighbourhood, hired with its governance (`governance::generate`), after the
+        // rest of the demo is drawn.
+        R::PrivacyOfficer => {
+            Staffing { headcount: Headcount::OneInTotal, ..s(0.0, Base::Pcn, None, 0.7, FTE_MOSTLY_FULL) }
+        }
     }
 }
 
@@ -653,6 +668,9 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     history(&mut g, &contexts, &shared.organisations, &mut data)?;
     for (ctx, coordinator) in contexts.iter().zip(&coordinators) {
         care_team::generate(&mut g, ctx, *coordinator, &mut data)?;
+    }
+    for ctx in &contexts {
+        governance::generate(&mut g, ctx, &mut data)?;
     }
     // Written in the order they arrived, across neighbourhoods, as a live system writes them, so
     // that the physical layout is a live one's. Written neighbourhood by neighbourhood, the 100

@@ -116,6 +116,15 @@ impl AuditLog {
     }
 }
 
+/// The smallest event id an event recorded at or after `t` can have. Event ids are UUID v7: their
+/// first 48 bits are the millisecond they were made, and both databases order UUIDs by their bytes,
+/// so a period of the trail is a range of `access_event`'s key (`id >= first_event_id_at(from) AND
+/// id < first_event_id_at(to)`), with no index on the time to keep up on every audited read.
+pub fn first_event_id_at(t: chrono::DateTime<Utc>) -> Uuid {
+    let millis = u64::try_from(t.timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
+}
+
 /// Takes whatever is waiting, writes it, tells every request the outcome; again until closed.
 async fn write_loop(db: DatabaseConnection, mut pending: mpsc::Receiver<Pending>) {
     let mut carried: Option<Pending> = None;

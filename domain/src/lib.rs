@@ -32,6 +32,7 @@ pub mod outcomes;
 pub mod pagination;
 pub mod patients;
 pub mod plans;
+pub mod privacy;
 pub mod referrals;
 pub mod search;
 pub mod sql;

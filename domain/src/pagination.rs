@@ -37,6 +37,22 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
+        let KeyedPageRequest { limit, after } = KeyedPageRequest::new(first, after)?;
+        Ok(Self { limit, after })
+    }
+}
+
+/// A validated request for one page of a list whose rows are not one row each, so that its cursor
+/// is a key of several ids (the access trail's event and person), never a value of a record.
+#[derive(Debug, Clone)]
+pub struct KeyedPageRequest<K> {
+    pub limit: u64,
+    /// The key of the last row of the previous page.
+    pub after: Option<K>,
+}
+
+impl<K: DeserializeOwned> KeyedPageRequest<K> {
+    pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
         let limit = match first {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if n >= 1 && n as u64 <= MAX_PAGE_SIZE => n as u64,

@@ -60,6 +60,9 @@ pub enum ProfessionalRole {
     IntCoordinator,
     #[sea_orm(string_value = "commissioner")]
     Commissioner,
+    /// Caldicott Guardian or information-governance lead: reviews who read whose record.
+    #[sea_orm(string_value = "privacy_officer")]
+    PrivacyOfficer,
 }
 
 /// Sex as recorded in the GP record.

@@ -33,6 +33,8 @@ pub enum DemoRole {
     Vcse,
     /// ICB commissioner (aggregates only).
     Commissioner,
+    /// Caldicott Guardian / IG lead (the access trail, break-glass reviews; no record).
+    PrivacyOfficer,
 }
 
 impl DemoRole {
@@ -52,6 +54,7 @@ impl DemoRole {
             Self::WellbeingCoach => ProfessionalRole::HealthAndWellbeingCoach,
             Self::Vcse => ProfessionalRole::VcseWorker,
             Self::Commissioner => ProfessionalRole::Commissioner,
+            Self::PrivacyOfficer => ProfessionalRole::PrivacyOfficer,
         }
     }
 }

@@ -25,6 +25,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("10-mdt-meetings.graphql", include_str!("../../docs/operations/10-mdt-meetings.graphql")),
     ("11-mdt-preparation.graphql", include_str!("../../docs/operations/11-mdt-preparation.graphql")),
     ("12-live.graphql", include_str!("../../docs/operations/12-live.graphql")),
+    ("13-privacy.graphql", include_str!("../../docs/operations/13-privacy.graphql")),
 ];
 
 /// The embedded assets: (name under /graphiql/, content type, bytes).

@@ -171,7 +171,12 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
     };
     let mut before: Vec<Read> = app.audit_trail().await.iter().map(key).collect();
     before.sort();
-    assert_eq!(before.len(), 7, "{before:?}");
+    // The two reads above, beside the demo's own (its break-glass uses' reads), which survive too.
+    assert_eq!(
+        before.iter().filter(|r| r.4.starts_with("query Page") || r.4.starts_with("query Two")).count(),
+        7,
+        "{before:?}"
+    );
 
     // Down to just before the migration that split the trail, whatever came after it.
     let names: Vec<String> = migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
@@ -187,7 +192,7 @@ async fn the_audit_trail_survives_its_migration_both_ways() {
         .await
         .unwrap();
     let ids: std::collections::HashSet<uuid::Uuid> = rows.iter().map(|r| r.try_get("", "id").unwrap()).collect();
-    assert_eq!(ids.len(), 7, "every wide row has its own id");
+    assert_eq!(ids.len(), before.len(), "every wide row has its own id");
     let mut wide: Vec<Read> = rows
         .iter()
         .map(|r| {

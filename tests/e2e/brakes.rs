@@ -79,14 +79,16 @@ async fn bulk_reading_of_records_stops_at_the_limit() {
         let reply = app.gql(&token, PAGE, json!({ "after": after })).await;
         after = reply.data()["patients"]["pageInfo"]["endCursor"].clone();
     }
-    let audited = app.audit_trail().await.len();
+    let theirs =
+        |trail: Vec<crate::helpers::AuditRow>| trail.iter().filter(|a| a.practitioner_id == receptionist.id).count();
+    let audited = theirs(app.audit_trail().await);
     assert_eq!(audited, 40);
     let third = app.gql(&token, PAGE, json!({ "after": after })).await;
     assert_eq!(third.status, 200);
     assert_eq!(third.error_code(), "RATE_LIMITED", "{}", third.body);
     assert!(third.body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
     assert!(!third.body.to_string().contains("nhsNumber\":\""), "nothing of the page is shown: {}", third.body);
-    assert_eq!(app.audit_trail().await.len(), audited, "nothing refused is audited as read");
+    assert_eq!(theirs(app.audit_trail().await), audited, "nothing refused is audited as read");
     let alarm = alarms(&app).await.into_iter().find(|a| a.practitioner_id == receptionist.id).expect("an alarm");
     assert_eq!((alarm.kind.as_str(), alarm.limit_per_minute, alarm.attempted), ("records_per_minute", 50, 20));
 

@@ -65,6 +65,7 @@ async fn a_clinician_breaks_the_glass_for_a_few_hours_with_a_reason_and_every_re
     assert_eq!(expires - started, chrono::Duration::hours(4));
     let stored = entity::break_glass::Entity::find()
         .filter(entity::break_glass::Column::PractitionerId.eq(nurse_model.id))
+        .filter(entity::break_glass::Column::PatientId.eq(person.parse::<uuid::Uuid>().unwrap()))
         .one(&app.db)
         .await
         .unwrap()

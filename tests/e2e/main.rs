@@ -35,6 +35,7 @@ mod patients;
 mod plans;
 mod plans_domain;
 mod pool;
+mod privacy;
 mod referrals;
 mod scenarios;
 mod schema_sync;

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::OperationType;
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 use server::cli::DemoRole;
 
@@ -24,7 +25,14 @@ const MUST_ANSWER: &[&str] = &[
     "Prepare",
     "FindAssets",
     "MyActions",
+    "PractitionerTrail",
+    "ReviewQueue",
+    "Flags",
 ];
+
+/// Operations of the privacy officer's review, run with the officer's token.
+const PRIVACY_OFFICER: &[&str] =
+    &["PersonTrail", "PractitionerTrail", "ReviewQueue", "ReviewUse", "Flags", "SubjectAccess"];
 
 async fn first_id(app: &TestApp, token: &str, query: &str, path: &[&str]) -> String {
     let reply = app.gql(token, query, json!({})).await;
@@ -43,6 +51,7 @@ async fn every_example_operation_validates_and_runs_against_the_demo() {
     let app = spawn_app().await;
     let coordinator = app.token(DemoRole::Coordinator).await;
     let link_worker = app.token(DemoRole::LinkWorker).await;
+    let privacy_officer = app.token(DemoRole::PrivacyOfficer).await;
 
     let neighbourhood =
         first_id(&app, &coordinator, "{ me { neighbourhoods { id } } }", &["me", "neighbourhoods", "0", "id"]).await;
@@ -81,8 +90,25 @@ async fn every_example_operation_validates_and_runs_against_the_demo() {
         first_id(&app, &link_worker, "{ referrals(first: 1) { nodes { id } } }", &["referrals", "nodes", "0", "id"])
             .await;
 
+    let nhs_number = first_id(
+        &app,
+        &coordinator,
+        &format!("{{ patient(id: \"{patient}\") {{ nhsNumber }} }}"),
+        &["patient", "nhsNumber"],
+    )
+    .await;
+    let break_glass = entity::break_glass::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the demo's break-glass uses")
+        .id
+        .to_string();
+
     let today = chrono::Utc::now();
     let ids: HashMap<&str, String> = HashMap::from([
+        ("nhsNumber", nhs_number),
+        ("breakGlassId", break_glass),
         ("neighbourhoodId", neighbourhood.clone()),
         ("patientId", patient.clone()),
         ("receivingOrganisationId", splw),
@@ -136,7 +162,9 @@ async fn every_example_operation_validates_and_runs_against_the_demo() {
                 ran += 1;
                 continue;
             }
-            let token = if ["WaitingList", "MyCaseload", "WhoCanTakeIt", "Accept", "Attempt", "Close"]
+            let token = if PRIVACY_OFFICER.contains(&name.as_str()) {
+                &privacy_officer
+            } else if ["WaitingList", "MyCaseload", "WhoCanTakeIt", "Accept", "Attempt", "Close"]
                 .contains(&name.as_str())
             {
                 &link_worker

@@ -102,6 +102,9 @@ pub enum AccessReason {
     CareTeam,
     /// The caller broke the glass (an emergency, with a stated reason, for a limited time).
     BreakGlass,
+    /// A privacy officer reviewed who read the person's record (their trail, a break-glass use,
+    /// a subject access request): the person's name and NHS number, never their record.
+    PrivacyReview,
 }
 
 impl AccessReason {
@@ -116,7 +119,44 @@ impl AccessReason {
             Self::MdtActionOwner => "mdt_action_owner",
             Self::CareTeam => "care_team",
             Self::BreakGlass => "break_glass",
+            Self::PrivacyReview => "privacy_review",
         }
+    }
+
+    pub const ALL: [Self; 10] = [
+        Self::NeighbourhoodMember,
+        Self::RegisteredPractice,
+        Self::ReferralParty,
+        Self::MdtAgenda,
+        Self::PlanShared,
+        Self::AssetConnection,
+        Self::MdtActionOwner,
+        Self::CareTeam,
+        Self::BreakGlass,
+        Self::PrivacyReview,
+    ];
+
+    /// Why, in words the person whose record it is can read (a subject access request).
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Self::NeighbourhoodMember => "coordinates care for your neighbourhood (finding who needs a team review)",
+            Self::RegisteredPractice => "works at or for your GP practice",
+            Self::ReferralParty => "you were referred to their service, or they referred you",
+            Self::MdtAgenda => "you were discussed at a care team meeting they were invited to",
+            Self::PlanShared => "you shared your care plan with their organisation",
+            Self::AssetConnection => "you were referred to or take part in an activity they run",
+            Self::MdtActionOwner => "a care team meeting gave them something to do for you",
+            Self::CareTeam => "they are in your named care team",
+            Self::BreakGlass => {
+                "emergency access without an existing care relationship, reviewed by the privacy officer"
+            }
+            Self::PrivacyReview => "the privacy officer checking who has looked at your record",
+        }
+    }
+
+    /// The reason as the audit stores it; `None` for a value no release wrote.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value)
     }
 }
 
@@ -137,6 +177,48 @@ impl Grant {
     /// The relationship that opened it, as the access audit records it.
     pub fn reason(self) -> AccessReason {
         self.reason
+    }
+}
+
+/// Organisations whose privacy officer (Caldicott Guardian or information-governance lead) reviews
+/// access to the shared record: the health and care organisations that hold it as joint
+/// controllers. Deny by default: a privacy officer elsewhere (a VCSE organisation, housing, a
+/// kind added later) reviews nothing until a rule here says so.
+pub const PRIVACY_REVIEW_ORGANISATIONS: &[OrganisationKind] = &[
+    OrganisationKind::GpPractice,
+    OrganisationKind::Pcn,
+    OrganisationKind::Icb,
+    OrganisationKind::AdultSocialCare,
+    OrganisationKind::MentalHealthTrust,
+    OrganisationKind::CommunityHealthTrust,
+];
+
+/// Whose access a privacy officer reviews: the people of the neighbourhoods their organisation
+/// takes part in, as a condition on `patient` and a check on one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewScope {
+    neighbourhood_ids: Vec<Uuid>,
+}
+
+impl ReviewScope {
+    /// Whether the person's access trail is the caller's to review.
+    pub fn covers(&self, person: &patient::Model) -> bool {
+        self.neighbourhood_ids.contains(&person.neighbourhood_id)
+    }
+
+    /// Whether the neighbourhood's people are the caller's to review.
+    pub fn covers_neighbourhood(&self, neighbourhood_id: Uuid) -> bool {
+        self.neighbourhood_ids.contains(&neighbourhood_id)
+    }
+
+    /// The neighbourhoods reviewed.
+    pub fn neighbourhoods(&self) -> &[Uuid] {
+        &self.neighbourhood_ids
+    }
+
+    /// The people reviewed, as a condition on `patient` rows.
+    pub fn condition(&self) -> Condition {
+        Condition::all().add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()))
     }
 }
 
@@ -759,12 +841,34 @@ impl Caller {
             || (self.may_see_identifiable() && self.neighbourhood_ids.contains(&asset.neighbourhood_id))
     }
 
+    /// Whose access the caller reviews: a privacy officer of an organisation in
+    /// [`PRIVACY_REVIEW_ORGANISATIONS`] reviews the people of the neighbourhoods it takes part in.
+    /// Everyone else is refused: the trail says who read whose record, which is itself personal.
+    pub fn review_scope(&self) -> AppResult<ReviewScope> {
+        if self.role != ProfessionalRole::PrivacyOfficer
+            || !PRIVACY_REVIEW_ORGANISATIONS.contains(&self.organisation_kind)
+        {
+            return Err(AppError::forbidden(
+                "the access trail and break-glass reviews are for the privacy officer (Caldicott Guardian or information-governance lead) of a health or care organisation",
+            ));
+        }
+        if self.neighbourhood_ids.is_empty() {
+            return Err(AppError::forbidden(
+                "your organisation takes part in no neighbourhood, so there is no access of its people to review",
+            ));
+        }
+        Ok(ReviewScope { neighbourhood_ids: self.neighbourhood_ids.clone() })
+    }
+
     /// Why `patient_scope` refuses this caller, in words they can act on.
     fn why_no_identifiable_access(&self) -> String {
         use crate::label::label;
         match (self.role, self.organisation_kind) {
             (ProfessionalRole::Commissioner, _) | (_, OrganisationKind::Icb) => {
                 "Commissioning staff do not see identifiable patient records; use the aggregate figures (cohort member counts, referral figures, the outcome report) instead".to_owned()
+            }
+            (ProfessionalRole::PrivacyOfficer, _) => {
+                "Privacy officers do not see identifiable patient records; they review who read whose record through the access trail (accessTrail, breakGlassUses, accessFlags, subjectAccessReport)".to_owned()
             }
             (ProfessionalRole::VcseWorker, _) | (_, OrganisationKind::Vcse) => {
                 "VCSE staff do not see identifiable patient records; you see only what a person has agreed to share with your organisation".to_owned()

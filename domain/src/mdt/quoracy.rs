@@ -44,7 +44,7 @@ pub fn discipline_of(role: ProfessionalRole) -> Option<Discipline> {
         R::OccupationalTherapist => Discipline::OccupationalTherapy,
         R::VcseWorker => Discipline::VoluntarySector,
         R::IntCoordinator => Discipline::Coordination,
-        R::Receptionist | R::Commissioner => return None,
+        R::Receptionist | R::Commissioner | R::PrivacyOfficer => return None,
     })
 }
 
