@@ -48,7 +48,7 @@ impl RequestContext {
         request_id: String,
     ) -> Self {
         let today = uk_today();
-        let loaders = Loaders::new(&db, today);
+        let loaders = Loaders::new(&db, today, caller.counted(caller.disclosure()));
         Self { caller, db, loaders, live, audit, operation, request_id, today, audited_once: None }
     }
 

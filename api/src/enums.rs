@@ -428,6 +428,8 @@ pub enum AccessFlagKind {
     SameFamilyName,
     /// Three or more break-glass uses in the period.
     RepeatedBreakGlass,
+    /// Break-glass on a person who objects to sharing beyond their practice.
+    BreakGlassOverObjection,
     /// Refusals by the per-minute limits on requests or records read.
     VolumeLimit,
 }

@@ -14,7 +14,7 @@ use entity::{
     community_asset_language, community_asset_session, group_attendance, group_participant, group_session, mdt_action,
     mdt_action_event, mdt_agenda_item, mdt_decision, mdt_invitation, mdt_meeting, neighbourhood,
     neighbourhood_organisation, organisation, outcome_measurement, outcome_response, patient, patient_condition,
-    practitioner, referral, referral_event, referral_feedback, referral_need,
+    practitioner, referral, referral_event, referral_feedback, referral_need, sharing_objection,
 };
 
 use domain::error::{AppError, AppResult};
@@ -128,6 +128,10 @@ children_loader!(
 children_loader!(
     /// A person's named care team, standing and ended memberships, in order of joining.
     CareTeamByPatientLoader, care_team_member, PatientId, patient_id, [AddedAt, Id]
+);
+children_loader!(
+    /// A person's objections to sharing beyond their practice, oldest first.
+    SharingObjectionsByPatientLoader, sharing_objection, PatientId, patient_id, [RecordedAt, Id]
 );
 children_loader!(
     /// A person's outcome measurements, oldest first.
@@ -393,10 +397,12 @@ pub struct Loaders {
     pub plan_shares: RequestLoader<PlanSharesLoader>,
     pub plan_revisions: RequestLoader<PlanRevisionsLoader>,
     pub care_team: RequestLoader<CareTeamByPatientLoader>,
+    pub sharing_objections: RequestLoader<SharingObjectionsByPatientLoader>,
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, today: chrono::NaiveDate) -> Self {
+    /// Loaders for one request; `counted` is whom the caller's cohort counts count (`Caller::counted`).
+    pub fn new(db: &DatabaseConnection, today: chrono::NaiveDate, counted: domain::disclosure::Counted) -> Self {
         fn make<L: Loader<Uuid>>(loader: L) -> RequestLoader<L> {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
                 .max_batch_size(MAX_BATCH)
@@ -408,7 +414,7 @@ impl Loaders {
             practitioner: make(PractitionerLoader(db.clone())),
             conditions: make(ConditionsByPatientLoader(db.clone())),
             neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
-            cohort_counts: make(CohortCountLoader::new(db.clone(), today)),
+            cohort_counts: make(CohortCountLoader::new(db.clone(), today, counted)),
             patient: make(PatientLoader(db.clone())),
             referral_events: make(ReferralEventsLoader(db.clone())),
             referral_needs: make(ReferralNeedsLoader(db.clone())),
@@ -445,6 +451,7 @@ impl Loaders {
             plan_shares: make(PlanSharesLoader(db.clone())),
             plan_revisions: make(PlanRevisionsLoader(db.clone())),
             care_team: make(CareTeamByPatientLoader(db.clone())),
+            sharing_objections: make(SharingObjectionsByPatientLoader(db.clone())),
         }
     }
 }
@@ -454,11 +461,13 @@ pub struct CohortCountLoader {
     db: DatabaseConnection,
     /// The request's date, so that counts and member lists agree on everyone's age.
     today: chrono::NaiveDate,
+    /// Whom the caller's counts count.
+    counted: domain::disclosure::Counted,
 }
 
 impl CohortCountLoader {
-    pub fn new(db: DatabaseConnection, today: chrono::NaiveDate) -> Self {
-        Self { db, today }
+    pub fn new(db: DatabaseConnection, today: chrono::NaiveDate, counted: domain::disclosure::Counted) -> Self {
+        Self { db, today, counted }
     }
 }
 
@@ -467,6 +476,6 @@ impl Loader<Uuid> for CohortCountLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, AppError> {
-        domain::cohorts::member_counts_of(&self.db, keys, self.today).await
+        domain::cohorts::member_counts_of(&self.db, keys, self.today, self.counted).await
     }
 }

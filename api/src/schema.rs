@@ -21,7 +21,7 @@ use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::outcomes::{OutcomeMutation, OutcomeQuery};
-use crate::patients::{BreakGlassMutation, CareTeamMutation, PatientQuery};
+use crate::patients::{BreakGlassMutation, CareTeamMutation, ObjectionMutation, PatientQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
 use crate::privacy::{PrivacyMutation, PrivacyQuery};
@@ -63,6 +63,7 @@ pub struct MutationRoot(
     MdtProposalMutation,
     CareTeamMutation,
     BreakGlassMutation,
+    ObjectionMutation,
     PrivacyMutation,
 );
 

@@ -1,11 +1,13 @@
 //! Information governance in the demo: each neighbourhood's privacy officer (at its PCN, the INT's
-//! host), and a few weeks of break-glass uses by community staff, with the reads each opened in
-//! the access audit and, for the older ones, the officer's review. So the officer's queue, the
+//! host); people who object to their record being shared beyond their practice (one of them since
+//! withdrawn); and a few weeks of break-glass uses by community staff, with the reads each opened
+//! in the access audit and, for the older ones, the officer's review. So the officer's queue, the
 //! trail and its flags have something to show in GraphiQL: a night-time use, one practitioner who
-//! broke the glass three times, a use the officer found not justified, and recent uses waiting.
+//! broke the glass three times, a use over an objection, a use the officer found not justified,
+//! and recent uses waiting.
 
 use chrono::{DateTime, Days, Duration, Utc};
-use entity::{access_event, access_event_patient, break_glass, ProfessionalRole};
+use entity::{access_event, access_event_patient, break_glass, sharing_objection, ProfessionalRole};
 use rand::Rng;
 use sea_orm::ActiveEnum;
 use uuid::Uuid;
@@ -47,12 +49,17 @@ pub(crate) fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData)
     if clinicians.is_empty() || people.is_empty() {
         return Ok(());
     }
-    let uses = (ctx.population / 8_000).clamp(5, 12) as usize;
+    let objectors = object(g, ctx, data);
+    let uses = (ctx.population / 8_000).clamp(6, 12) as usize;
     let today = g.today;
     for k in 0..uses {
         // The first clinician breaks the glass three times: the repeated-use flag.
         let (practitioner_id, organisation_id, role) = clinicians[if k < 3 { 0 } else { k % clinicians.len() }];
-        let person = &data.patients[g.rng.random_range(people.clone())];
+        // The sixth is over a standing objection (the flag that names it).
+        let person = match objectors.first() {
+            Some(objector) if k == 5 => &data.patients[*objector],
+            _ => &data.patients[g.rng.random_range(people.clone())],
+        };
         // The first waits for review; the fifth, reviewed and found not justified, is older.
         let days_ago = match k {
             0 => g.rng.random_range(1..=10),
@@ -108,6 +115,68 @@ pub(crate) fn generate(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData)
         data.break_glass_uses.push(use_);
     }
     Ok(())
+}
+
+/// What people said when they objected.
+const OBJECTIONS: [&str; 3] = [
+    "Does not want the council or other services to see her GP record",
+    "Happy for the surgery to see everything, nobody else",
+    "Had a bad experience with a previous data breach; asked for sharing to be switched off",
+];
+
+/// About one person in 400 objects to sharing beyond their practice (at least three a
+/// neighbourhood), recorded by their practice's front desk in the past year; the first objection
+/// recorded has since been withdrawn, so the history shows both. Returns the standing objectors'
+/// places in `DemoData::patients`.
+fn object(g: &mut Gen, ctx: &NeighbourhoodCtx, data: &mut DemoData) -> Vec<usize> {
+    let today = g.today;
+    let count = (ctx.population / 400).max(3) as usize;
+    let mut standing = Vec::new();
+    // Recorded by the practice's front desk or a GP: people of practices that have one (a small
+    // demo does not staff every practice).
+    let recorders: Vec<(Uuid, Uuid)> = data.practitioners[ctx.staff.clone()]
+        .iter()
+        .filter(|p| matches!(p.professional_role, ProfessionalRole::Receptionist | ProfessionalRole::Gp))
+        .map(|p| (p.organisation_id, p.id))
+        .collect();
+    let candidates: Vec<usize> = ctx
+        .patients
+        .clone()
+        .filter(|i| recorders.iter().any(|(practice, _)| *practice == data.patients[*i].registered_practice_id))
+        .collect();
+    if candidates.is_empty() {
+        return standing;
+    }
+    for n in 0..count {
+        let at_index = candidates[g.rng.random_range(0..candidates.len())];
+        let person = &data.patients[at_index];
+        if person.objects_to_sharing {
+            continue;
+        }
+        let practice = person.registered_practice_id;
+        let Some(recorder) = recorders.iter().find(|(p, _)| *p == practice).map(|(_, id)| *id) else { continue };
+        let recorded_at = at(today - Days::new(g.rng.random_range(30..365)), g.rng.random_range(9 * 60..17 * 60));
+        let withdrawn = n == 0;
+        let patient_id = person.id;
+        data.sharing_objections.push(sharing_objection::Model {
+            id: g.uuid(),
+            patient_id,
+            organisation_id: practice,
+            recorded_by: recorder,
+            recorded_at,
+            note: Some(OBJECTIONS[n % OBJECTIONS.len()].to_owned()),
+            open_key: (!withdrawn).then(|| patient_id.to_string()),
+            withdrawn_by: withdrawn.then_some(recorder),
+            withdrawn_at: withdrawn.then(|| recorded_at + Duration::days(21)),
+            withdrawal_note: withdrawn
+                .then(|| "Changed her mind after talking it through with the practice".to_owned()),
+        });
+        if !withdrawn {
+            data.patients[at_index].objects_to_sharing = true;
+            standing.push(at_index);
+        }
+    }
+    standing
 }
 
 /// An audit event id as the server makes them (UUID v7 of the moment it was recorded), from the

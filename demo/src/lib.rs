@@ -51,7 +51,7 @@ use entity::{
     group_attendance, group_participant, group_session, mdt_action, mdt_action_event, mdt_agenda_item, mdt_decision,
     mdt_invitation, mdt_meeting, neighbourhood, neighbourhood_organisation, organisation, outcome_measurement,
     outcome_response, patient, patient_condition, postcode_location, practitioner, referral, referral_event,
-    referral_feedback, referral_need, support_group, OrganisationKind, ProfessionalRole, Sex,
+    referral_feedback, referral_need, sharing_objection, support_group, OrganisationKind, ProfessionalRole, Sex,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -131,6 +131,7 @@ pub struct DemoSummary {
     pub mdt_actions: u64,
     pub care_team_members: u64,
     pub break_glass_uses: u64,
+    pub sharing_objections: u64,
 }
 
 const TEST_STEM_FIRST: u64 = 999_000_000;
@@ -212,6 +213,7 @@ pub async fn seed_demo(db: &DatabaseConnection, opts: &DemoOptions) -> AppResult
     insert_batched::<care_plan_share::ActiveModel>(&txn, data.plan_shares).await?;
     insert_batched::<care_team_member::ActiveModel>(&txn, data.care_team_members).await?;
     insert_batched::<break_glass::ActiveModel>(&txn, data.break_glass_uses).await?;
+    insert_batched::<sharing_objection::ActiveModel>(&txn, data.sharing_objections).await?;
     insert_batched::<access_event::ActiveModel>(&txn, data.access_events).await?;
     insert_batched::<access_event_patient::ActiveModel>(&txn, data.access_event_patients).await?;
     insert_batched::<outcome_measurement::ActiveModel>(&txn, data.measurements).await?;
@@ -323,6 +325,7 @@ struct DemoData {
     plan_shares: Vec<care_plan_share::Model>,
     care_team_members: Vec<care_team_member::Model>,
     break_glass_uses: Vec<break_glass::Model>,
+    sharing_objections: Vec<sharing_objection::Model>,
     /// The reads the break-glass uses opened, as the access audit recorded them.
     access_events: Vec<access_event::Model>,
     access_event_patients: Vec<access_event_patient::Model>,
@@ -366,6 +369,7 @@ impl DemoData {
             mdt_actions: n(self.mdt_actions.len()),
             care_team_members: n(self.care_team_members.len()),
             break_glass_uses: n(self.break_glass_uses.len()),
+            sharing_objections: n(self.sharing_objections.len()),
         }
     }
 }
@@ -1205,6 +1209,8 @@ fn generate_patient(
         visual_impairment,
         interpreter_language,
         national_data_opt_out,
+        // Objections are recorded afterwards (`governance`).
+        objects_to_sharing: false,
         created_at: imported_at,
         updated_at: imported_at,
     });

@@ -630,15 +630,20 @@ fn rows_generated_before_the_history_are_unchanged_by_it() {
     // Privacy officers are hired after the history (`governance`), so they are not among the rows pinned.
     let practitioners: Vec<&practitioner::Model> =
         d.practitioners.iter().filter(|p| p.professional_role != ProfessionalRole::PrivacyOfficer).collect();
+    // The objection column came after the digest, and objections are recorded after the history:
+    // the people are pinned without it.
+    let patients = format!("{:?}", d.patients)
+        .replace(", objects_to_sharing: false", "")
+        .replace(", objects_to_sharing: true", "");
     let all = format!(
-        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+        "{:?}{:?}{:?}{:?}{:?}{:?}{}{:?}{:?}",
         d.top_organisations,
         d.pcns,
         d.practices,
         d.neighbourhoods,
         d.memberships,
         practitioners,
-        d.patients,
+        patients,
         d.conditions,
         d.cohorts
     );

@@ -88,6 +88,51 @@ pub fn round(n: u64) -> u64 {
     n.saturating_add(ROUNDING_BASE / 2) / ROUNDING_BASE * ROUNDING_BASE
 }
 
+/// Whose data a figure counts (`Caller::counted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Exact figures over an area for a caller who reads every record in it (the INT
+    /// coordinator): every person but those who object to sharing beyond their practice (unless
+    /// the caller is of that practice), whose records the caller does not read, so that no exact
+    /// figure tells anything of them.
+    ReadableBy { organisation_id: Uuid },
+    /// Exact figures over the caller's own organisation's referrals, which it is a party to:
+    /// everyone they count.
+    Parties,
+    /// Published statistics, a use beyond individual care: every person but those who have
+    /// registered a national data opt-out.
+    OptedIn,
+}
+
+impl Counted {
+    /// The condition on the patient rows aliased `p` of hand-written SQL ("" when it counts everyone).
+    pub fn sql(self, sql: &mut crate::sql::Sql, p: &str) -> String {
+        match self {
+            Self::ReadableBy { organisation_id } => format!(
+                " AND ({p}.objects_to_sharing = {} OR {p}.registered_practice_id = {})",
+                sql.bind(false),
+                sql.bind(organisation_id)
+            ),
+            Self::Parties => String::new(),
+            Self::OptedIn => format!(" AND {p}.national_data_opt_out = {}", sql.bind(false)),
+        }
+    }
+
+    /// The same condition on `patient` for sea-query selects.
+    pub fn condition(self) -> sea_orm::sea_query::Condition {
+        use entity::patient::Column as P;
+        use sea_orm::sea_query::Condition;
+        use sea_orm::ColumnTrait;
+        match self {
+            Self::ReadableBy { organisation_id } => {
+                Condition::any().add(P::ObjectsToSharing.eq(false)).add(P::RegisteredPracticeId.eq(organisation_id))
+            }
+            Self::Parties => Condition::all(),
+            Self::OptedIn => Condition::all().add(P::NationalDataOptOut.eq(false)),
+        }
+    }
+}
+
 /// How a caller reads figures about people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disclosure {

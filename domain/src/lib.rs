@@ -27,6 +27,7 @@ pub mod label;
 pub mod live;
 pub mod mdt;
 pub mod nhs_number;
+pub mod objections;
 pub mod open_key;
 pub mod outcomes;
 pub mod pagination;

@@ -44,6 +44,7 @@ pub mod referral;
 pub mod referral_event;
 pub mod referral_feedback;
 pub mod referral_need;
+pub mod sharing_objection;
 pub mod support_group;
 
 pub use enums::{

@@ -32,6 +32,9 @@ pub struct Model {
     /// Preferred language when an interpreter is needed; `None` when none is needed.
     pub interpreter_language: Option<String>,
     pub national_data_opt_out: bool,
+    /// An objection to sharing beyond the GP practice stands (`sharing_objection`): only the
+    /// practice, and break-glass, read the record.
+    pub objects_to_sharing: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

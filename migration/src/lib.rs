@@ -21,6 +21,7 @@ mod m20261206_000015_referral_relationship_indexes;
 mod m20261206_000016_care_team_member;
 mod m20261206_000017_break_glass;
 mod m20261207_000018_access_review_indexes;
+mod m20261207_000019_sharing_objection;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 pub use m20261203_000014_lists_as_rows::DISCIPLINES as LISTED_DISCIPLINES;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_care_team_member::Migration),
             Box::new(m20261206_000017_break_glass::Migration),
             Box::new(m20261207_000018_access_review_indexes::Migration),
+            Box::new(m20261207_000019_sharing_objection::Migration),
         ]
     }
 }

@@ -16,13 +16,15 @@ async fn concurrent_reads_are_each_audited_once_before_their_reply() {
     let gp = app.token(DemoRole::Gp).await;
     // People of the GP's practice: the GP reaches them as registered there, the coordinator as the
     // neighbourhood's population.
-    let ids: Vec<String> = app.gql(&gp, "{ patients(first: 40) { nodes { id } } }", json!({})).await.data()["patients"]
-        ["nodes"]
+    // (Not those who object to sharing beyond their practice: the coordinator does not reach them.)
+    let page: Vec<String> = app.gql(&gp, "{ patients(first: 60) { nodes { id } } }", json!({})).await.data()
+        ["patients"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_owned())
         .collect();
+    let ids: Vec<String> = app.sharing(page).await.into_iter().take(40).collect();
     assert_eq!(ids.len(), 40);
 
     let reads = ids.iter().enumerate().map(|(n, id)| {

@@ -481,3 +481,193 @@ async fn an_ended_periods_figures_do_not_change_as_referrals_move_on() {
     let after = app.gql(&commissioner, FIGURES, input).await.data().clone();
     assert_eq!(before, after, "the month's figures are as they were at its end");
 }
+
+/// Whom figures count: published statistics (a use beyond individual care) leave out everyone with
+/// a national data opt-out; the coordinator's exact figures leave out those who object to sharing
+/// beyond their practice, whose records the coordinator does not read, so that an exact count
+/// says nothing of them (and a cohort's count is the number of members listed).
+#[tokio::test]
+async fn published_figures_leave_out_opt_outs_and_exact_ones_leave_out_objectors() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app().await;
+    let (commissioner, neighbourhood) = commissioner_and_neighbourhood(&app).await;
+    let coordinator_model = app.practitioner_in(entity::ProfessionalRole::IntCoordinator, neighbourhood).await;
+    let coordinator = app.token_for_practitioner(&coordinator_model);
+    let set = |column: entity::patient::Column, ids: Vec<Uuid>| {
+        let db = app.db.clone();
+        async move {
+            entity::patient::Entity::update_many()
+                .col_expr(column, sea_orm::sea_query::Expr::value(true))
+                .filter(entity::patient::Column::Id.is_in(ids))
+                .exec(&db)
+                .await
+                .unwrap();
+        }
+    };
+    let people: Vec<entity::patient::Model> = entity::patient::Entity::find()
+        .filter(entity::patient::Column::NeighbourhoodId.eq(neighbourhood))
+        .filter(entity::patient::Column::NationalDataOptOut.eq(false))
+        .filter(entity::patient::Column::ObjectsToSharing.eq(false))
+        .all(&app.db)
+        .await
+        .unwrap();
+
+    // Referral figures: 40 people referred in April 2019; 12 of them opt out.
+    let gp = app.practitioner(DemoRole::Gp).await;
+    let nursing = entity::organisation::Entity::find()
+        .filter(entity::organisation::Column::Kind.eq(entity::OrganisationKind::CommunityHealthTrust))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let april = NaiveDate::from_ymd_opt(2019, 4, 1).unwrap();
+    for (i, person) in people.iter().take(40).enumerate() {
+        let created = at(april + chrono::Days::new(i as u64 % 25));
+        write_referral(&app, (person.id, &gp, nursing.id), ReferralService::CommunityNursing, created, false).await;
+    }
+    let received = || {
+        let (app, token) = (&app, commissioner.clone());
+        async move {
+            let reply = app
+                .gql(
+                    &token,
+                    FIGURES,
+                    figures_input(neighbourhood, april, last_day(april, 1), Some("COMMUNITY_NURSING")),
+                )
+                .await;
+            reply.data()["referralFigures"]["total"]["received"].as_u64()
+        }
+    };
+    assert_eq!(received().await, Some(40));
+    set(entity::patient::Column::NationalDataOptOut, people.iter().take(12).map(|p| p.id).collect()).await;
+    assert_eq!(received().await, Some(30), "28 counted, shown to the nearest 5");
+
+    // Cohort counts: the commissioner's leave out opt-outs, the coordinator's objectors.
+    let cohorts =
+        "{ cohorts(first: 50) { nodes { id memberCount neighbourhood { id } members(first: 1) { totalCount } } } }";
+    let counts = |token: String, members: bool| {
+        let app = &app;
+        async move {
+            let query =
+                if members { cohorts.to_owned() } else { cohorts.replace(" members(first: 1) { totalCount }", "") };
+            let reply = app.gql(&token, &query, json!({})).await;
+            reply.data()["cohorts"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["neighbourhood"]["id"] == neighbourhood.to_string().as_str())
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap().to_owned(),
+                        c["memberCount"].as_u64(),
+                        c["members"]["totalCount"].as_u64(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = counts(coordinator.clone(), true).await;
+    assert!(before.iter().all(|(_, count, listed)| count == listed), "{before:?}");
+    // Everyone of a large cohort at practices other than the coordinator's... its members, by the coordinator.
+    let (cohort, count, _) = before.iter().max_by_key(|(_, c, _)| c.unwrap_or(0)).unwrap().clone();
+    let members = app
+        .gql(
+            &coordinator,
+            "query($id: ID!) { patients(first: 20, filter: { cohortId: $id }) { nodes { id } } }",
+            json!({ "id": cohort }),
+        )
+        .await;
+    let some: Vec<Uuid> = members.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(some.len(), 3);
+    set(entity::patient::Column::ObjectsToSharing, some.clone()).await;
+    let after = counts(coordinator.clone(), true).await;
+    let (_, now, listed) = after.iter().find(|(id, _, _)| *id == cohort).unwrap().clone();
+    assert_eq!(now, count.map(|c| c - 3), "three fewer records the coordinator reads, three fewer counted");
+    assert_eq!(now, listed);
+    // The commissioner's published count: ten more members opt out, ten fewer counted (a shift
+    // by a multiple of 5 keeps the rounding).
+    let shown = |rows: &[(String, Option<u64>, Option<u64>)]| rows.iter().find(|(id, _, _)| *id == cohort).unwrap().1;
+    let published_before = shown(&counts(commissioner.clone(), false).await).expect("a large cohort is shown");
+    let page = app
+        .gql(
+            &coordinator,
+            "query($id: ID!) { patients(first: 60, filter: { cohortId: $id }) { nodes { id } } }",
+            json!({ "id": cohort }),
+        )
+        .await;
+    let listed: Vec<Uuid> = page.data()["patients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let opting: Vec<Uuid> = entity::patient::Entity::find()
+        .filter(entity::patient::Column::Id.is_in(listed))
+        .filter(entity::patient::Column::NationalDataOptOut.eq(false))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .take(10)
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(opting.len(), 10);
+    set(entity::patient::Column::NationalDataOptOut, opting).await;
+    let published_after = shown(&counts(commissioner.clone(), false).await);
+    assert_eq!(published_after, Some(published_before - 10));
+    // The coordinator's exact count is for individual care: opting out does not change it.
+    let exact = counts(coordinator.clone(), true).await;
+    assert_eq!(exact.iter().find(|(id, _, _)| *id == cohort).unwrap().1, now);
+}
+
+/// The coordinator's exact outcome report counts the people whose records they read: a person
+/// with a pair who objects to sharing beyond their practice is one fewer.
+#[tokio::test]
+async fn the_coordinators_outcome_report_leaves_out_objectors() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app().await;
+    let neighbourhood = app.neighbourhoods().await[0].id;
+    let coordinator =
+        app.token_for_practitioner(&app.practitioner_in(entity::ProfessionalRole::IntCoordinator, neighbourhood).await);
+    let input = json!({ "input": { "neighbourhoodId": neighbourhood.to_string(), "from": "2024-01-01",
+        "to": chrono::Utc::now().date_naive().to_string() } });
+    let people = |reply: &crate::helpers::Reply| -> u64 {
+        assert_eq!(reply.data()["outcomeReport"]["exact"], true);
+        reply.data()["outcomeReport"]["instruments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["instrument"]["key"] == "swemwbs")
+            .and_then(|i| i["peopleWithPair"].as_u64())
+            .expect("SWEMWBS pairs in the demo")
+    };
+    let before = people(&app.gql(&coordinator, REPORT, input.clone()).await);
+    let paired = outcome_measurement::Entity::find()
+        .filter(outcome_measurement::Column::Kind.eq(MeasurementKind::FollowUp))
+        .filter(outcome_measurement::Column::BaselineId.is_not_null())
+        .filter(outcome_measurement::Column::Instrument.eq("swemwbs"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut person = None;
+    for m in paired {
+        let p = entity::patient::Entity::find_by_id(m.patient_id).one(&app.db).await.unwrap().unwrap();
+        if p.neighbourhood_id == neighbourhood && !p.objects_to_sharing {
+            person = Some(p.id);
+            break;
+        }
+    }
+    entity::patient::Entity::update_many()
+        .col_expr(entity::patient::Column::ObjectsToSharing, sea_orm::sea_query::Expr::value(true))
+        .filter(entity::patient::Column::Id.eq(person.expect("a person with a pair")))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(people(&app.gql(&coordinator, REPORT, input).await), before - 1);
+}

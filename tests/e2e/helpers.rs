@@ -303,6 +303,20 @@ impl TestApp {
     }
 
     /// The first neighbourhood (by name) and its id.
+    /// Of these people, those who do not object to sharing beyond their practice (the demo records
+    /// a few who do, whom no relationship but their practice's opens): for tests about relationships.
+    pub async fn sharing(&self, ids: impl IntoIterator<Item = String>) -> Vec<String> {
+        let objecting: std::collections::HashSet<String> = entity::patient::Entity::find()
+            .filter(entity::patient::Column::ObjectsToSharing.eq(true))
+            .all(&self.db)
+            .await
+            .expect("patients")
+            .into_iter()
+            .map(|p| p.id.to_string())
+            .collect();
+        ids.into_iter().filter(|id| !objecting.contains(id)).collect()
+    }
+
     pub async fn neighbourhoods(&self) -> Vec<entity::neighbourhood::Model> {
         entity::neighbourhood::Entity::find()
             .order_by_asc(entity::neighbourhood::Column::Name)

@@ -28,6 +28,7 @@ mod live;
 mod mdt;
 mod mdt_domain;
 mod mdt_prepare;
+mod objections;
 mod operations;
 mod oracles;
 mod outcomes;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app, spawn_postgres_app};
@@ -115,9 +115,12 @@ async fn a_referral_inbox_of_fifty_costs_the_same_statements_as_one_of_five() {
     let provider = app.gql(&link_worker, "{ me { organisation { id } } }", json!({})).await.data()["me"]
         ["organisation"]["id"]
         .clone();
-    let patients =
-        app.gql(&gp, "{ patients(first: 60) { nodes { id } } }", json!({})).await.data()["patients"]["nodes"].clone();
-    for patient in patients.as_array().unwrap() {
+    // People the link worker reaches through their referral (not those who object to sharing).
+    let page =
+        app.gql(&gp, "{ patients(first: 65) { nodes { id } } }", json!({})).await.data()["patients"]["nodes"].clone();
+    let ids = page.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned());
+    let patients: Vec<Value> = app.sharing(ids).await.into_iter().take(60).map(|id| json!({ "id": id })).collect();
+    for patient in &patients {
         let input = json!({ "input": { "patientId": patient["id"], "source": "GP", "service": "SOCIAL_PRESCRIBING",
             "receivingOrganisationId": provider, "needs": [{ "need": "LONELINESS_OR_ISOLATION" }], "consentGiven": true } });
         app.gql(&gp, "mutation($input: CreateReferralInput!) { createReferral(input: $input) { created } }", input)
@@ -144,9 +147,12 @@ async fn a_caseload_page_of_fifty_costs_the_same_statements_as_one_of_five() {
     let provider = app.gql(&link_worker, "{ me { organisation { id } } }", json!({})).await.data()["me"]
         ["organisation"]["id"]
         .clone();
-    let patients =
-        app.gql(&gp, "{ patients(first: 55) { nodes { id } } }", json!({})).await.data()["patients"]["nodes"].clone();
-    for patient in patients.as_array().unwrap() {
+    // People the link worker reaches through their referral (not those who object to sharing).
+    let page =
+        app.gql(&gp, "{ patients(first: 60) { nodes { id } } }", json!({})).await.data()["patients"]["nodes"].clone();
+    let ids = page.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned());
+    let patients: Vec<Value> = app.sharing(ids).await.into_iter().take(55).map(|id| json!({ "id": id })).collect();
+    for patient in &patients {
         let input = json!({ "input": { "patientId": patient["id"], "source": "GP", "service": "SOCIAL_PRESCRIBING",
             "receivingOrganisationId": provider, "needs": [{ "need": "PHYSICAL_ACTIVITY" }], "consentGiven": true } });
         let created = app

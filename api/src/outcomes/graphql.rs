@@ -347,6 +347,7 @@ impl OutcomeQuery {
             from: input.from.into(),
             to: input.to.into(),
             recorded_before,
+            counted: req.caller.counted(disclosure),
         }
         .checked()?;
         let counts = report::compute(&req.db, &scope).await?;

@@ -310,9 +310,26 @@ impl PatientNode {
         ))
     }
 
-    /// The person has registered a national data opt-out (their data must not be used beyond their care).
+    /// The person has registered a national data opt-out (their data must not be used beyond their
+    /// care: published statistics leave them out).
     async fn national_data_opt_out(&self) -> ApiResult<Option<bool>> {
         Ok(Some(self.demographics()?.national_data_opt_out))
+    }
+
+    /// The person objects to their record being shared beyond their GP practice: only the practice,
+    /// and break-glass, open it while this is true.
+    async fn objects_to_sharing(&self) -> ApiResult<Option<bool>> {
+        Ok(Some(self.demographics()?.objects_to_sharing))
+    }
+
+    /// Objections to sharing, standing and withdrawn, oldest first, with who recorded each and when.
+    async fn sharing_objections(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<super::objections::SharingObjectionNode>>> {
+        let id = self.demographics()?.id;
+        let rows = request(ctx)?.loaders.sharing_objections.load_one(id).await?.unwrap_or_default();
+        Ok(Some(rows.into_iter().map(super::objections::SharingObjectionNode).collect()))
     }
 }
 

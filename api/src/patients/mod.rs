@@ -3,8 +3,10 @@
 pub mod break_glass;
 pub mod care_team;
 pub mod graphql;
+pub mod objections;
 pub mod prepare;
 
 pub use break_glass::BreakGlassMutation;
 pub use care_team::CareTeamMutation;
 pub use graphql::{PatientCriteriaInput, PatientNode, PatientQuery};
+pub use objections::ObjectionMutation;

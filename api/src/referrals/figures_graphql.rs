@@ -391,6 +391,7 @@ impl FiguresQuery {
         scope.receiving_organisation_id = receiving;
         scope.referring_organisation_id = referring;
         scope.status_as_at = disclosure == domain::disclosure::Disclosure::Published;
+        scope.counted = req.caller.counted(disclosure);
         Ok(ReferralFiguresReport {
             scope,
             from: input.from.into(),

@@ -257,6 +257,11 @@ pub struct PatientScope {
     practice_ids: Vec<Uuid>,
     /// People reachable one by one, through a care relationship.
     patient_ids: Vec<Uuid>,
+    /// People whose record the caller opened by breaking the glass: reached whatever they object to.
+    break_glass_ids: Vec<Uuid>,
+    /// The caller's organisation: a person who objects to sharing beyond their practice is reached
+    /// (but for break-glass) only by its staff.
+    organisation_id: Uuid,
     /// Whether the caller may select and order people by what is clinical about them.
     clinical: bool,
 }
@@ -264,19 +269,32 @@ pub struct PatientScope {
 impl PatientScope {
     /// The condition to add to every select that can return patient rows.
     pub fn condition(&self) -> Condition {
-        if self.neighbourhood_ids.is_empty() && self.practice_ids.is_empty() && self.patient_ids.is_empty() {
+        let reaches =
+            !(self.neighbourhood_ids.is_empty() && self.practice_ids.is_empty() && self.patient_ids.is_empty());
+        if !reaches && self.break_glass_ids.is_empty() {
             // Never true: an empty scope selects nothing, on both databases.
             return Condition::all().add(Expr::val(1).eq(0));
         }
         let mut any = Condition::any();
-        if !self.neighbourhood_ids.is_empty() {
-            any = any.add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()));
+        if reaches {
+            let mut reach = Condition::any();
+            if !self.neighbourhood_ids.is_empty() {
+                reach = reach.add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()));
+            }
+            if !self.practice_ids.is_empty() {
+                reach = reach.add(patient::Column::RegisteredPracticeId.is_in(self.practice_ids.clone()));
+            }
+            if !self.patient_ids.is_empty() {
+                reach = reach.add(patient::Column::Id.is_in(self.patient_ids.clone()));
+            }
+            // A person who objects to sharing beyond their practice is reached by its staff only.
+            let shared = Condition::any()
+                .add(patient::Column::ObjectsToSharing.eq(false))
+                .add(patient::Column::RegisteredPracticeId.eq(self.organisation_id));
+            any = any.add(Condition::all().add(reach).add(shared));
         }
-        if !self.practice_ids.is_empty() {
-            any = any.add(patient::Column::RegisteredPracticeId.is_in(self.practice_ids.clone()));
-        }
-        if !self.patient_ids.is_empty() {
-            any = any.add(patient::Column::Id.is_in(self.patient_ids.clone()));
+        if !self.break_glass_ids.is_empty() {
+            any = any.add(patient::Column::Id.is_in(self.break_glass_ids.clone()));
         }
         // An ALL around the alternatives: callers add their own conditions to it, which must narrow.
         Condition::all().add(any)
@@ -463,9 +481,7 @@ impl Caller {
             return Err(AppError::forbidden(self.why_no_identifiable_access()));
         };
         let mut patient_ids = self.mdt_patient_ids.clone();
-        for id in
-            self.referred_patient_ids.iter().chain(&self.care_team_patient_ids).chain(&self.break_glass_patient_ids)
-        {
+        for id in self.referred_patient_ids.iter().chain(&self.care_team_patient_ids) {
             if !patient_ids.contains(id) {
                 patient_ids.push(*id);
             }
@@ -479,6 +495,8 @@ impl Caller {
             },
             practice_ids: self.reached_practices().to_vec(),
             patient_ids,
+            break_glass_ids: self.break_glass_patient_ids.clone(),
+            organisation_id: self.organisation_id,
             clinical: self.reads_clinical(),
         })
     }
@@ -489,6 +507,14 @@ impl Caller {
         // VCSE attendees of an MDT see only what the person agreed to share (plan summary).
         self.reach()?;
         let full = |reason| Some(Grant { level: self.record_level(), reason });
+        if self.objection_stands_against(patient) {
+            // Beyond their practice, only an emergency opens the record of a person who objects.
+            return if self.break_glass_patient_ids.contains(&patient.id) {
+                full(AccessReason::BreakGlass)
+            } else {
+                None
+            };
+        }
         if self.reaches_population_of(patient.neighbourhood_id) {
             full(AccessReason::NeighbourhoodMember)
         } else if self.reached_practices().contains(&patient.registered_practice_id) {
@@ -504,6 +530,21 @@ impl Caller {
         } else {
             None
         }
+    }
+
+    /// Whether the person objects to their record being shared beyond their GP practice and the
+    /// caller is not of that practice: then no relationship opens it, only break-glass (and what the
+    /// person agreed to specifically: a referral while it is open, a plan share, an activity).
+    fn objection_stands_against(&self, patient: &patient::Model) -> bool {
+        patient.objects_to_sharing && self.organisation_id != patient.registered_practice_id
+    }
+
+    /// Whether the caller records and withdraws the person's objection to sharing beyond their
+    /// practice, with the grant that lets them: staff of the person's registered practice who read
+    /// their record (administrative staff included: the practice holds the objection with the GP
+    /// record).
+    pub fn may_record_objection(&self, patient: &patient::Model) -> Option<Grant> {
+        self.grant_for(patient).filter(|_| self.organisation_id == patient.registered_practice_id)
     }
 
     /// Whether the caller may break the glass for `patient`: a role that reads clinical records,
@@ -707,6 +748,21 @@ impl Caller {
             Disclosure::Exact
         } else {
             Disclosure::Published
+        }
+    }
+
+    /// Whose data the caller's figures count, read as `disclosure`: exact figures over an area count
+    /// only the records the caller reads (a person who objects to sharing is not one); exact
+    /// figures over their own organisation's referrals count its referrals; published statistics
+    /// leave out everyone with a national data opt-out, since they are a use beyond individual care.
+    pub fn counted(&self, disclosure: Disclosure) -> crate::disclosure::Counted {
+        use crate::disclosure::Counted;
+        match disclosure {
+            Disclosure::Published => Counted::OptedIn,
+            Disclosure::Exact if self.reach() == Some(Reach::NeighbourhoodPopulation) => {
+                Counted::ReadableBy { organisation_id: self.organisation_id }
+            }
+            Disclosure::Exact => Counted::Parties,
         }
     }
 
@@ -925,6 +981,7 @@ mod tests {
             visual_impairment: false,
             interpreter_language: None,
             national_data_opt_out: false,
+            objects_to_sharing: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use entity::{cohort, neighbourhood_organisation, organisation, patient, OrganisationKind};
 
 use crate::auth::Caller;
+use crate::disclosure::Counted;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{after_name, keyset_page, Page, PageRequest};
 use crate::patients::query::criteria_condition;
@@ -164,10 +165,13 @@ pub async fn delete(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> App
 
 const COUNTS_PER_STATEMENT: usize = 100;
 
+/// Member counts of `cohorts`, of the people `counted` names (`Caller::counted`), in one statement
+/// per 100 cohorts.
 pub async fn member_counts(
     db: &impl ConnectionTrait,
     cohorts: &[Cohort],
     today: chrono::NaiveDate,
+    counted: Counted,
 ) -> AppResult<HashMap<Uuid, u64>> {
     let mut out = HashMap::with_capacity(cohorts.len());
     for chunk in cohorts.chunks(COUNTS_PER_STATEMENT) {
@@ -179,7 +183,8 @@ pub async fn member_counts(
                 .cond_where(
                     Condition::all()
                         .add(patient::Column::NeighbourhoodId.eq(c.model.neighbourhood_id))
-                        .add(criteria_condition(&c.criteria, today)),
+                        .add(criteria_condition(&c.criteria, today))
+                        .add(counted.condition()),
                 )
                 .to_owned()
         });
@@ -204,6 +209,7 @@ pub async fn member_counts_of(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
     today: chrono::NaiveDate,
+    counted: Counted,
 ) -> AppResult<HashMap<Uuid, u64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -211,5 +217,5 @@ pub async fn member_counts_of(
     let models =
         cohort::Entity::find().filter(any_of(db.get_database_backend(), cohort::Column::Id, ids)).all(db).await?;
     let cohorts = models.into_iter().map(Cohort::from_model).collect::<AppResult<Vec<_>>>()?;
-    member_counts(db, &cohorts, today).await
+    member_counts(db, &cohorts, today, counted).await
 }

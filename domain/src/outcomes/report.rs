@@ -44,6 +44,8 @@ pub struct ReportScope {
     pub to: NaiveDate,
     /// Only follow-ups recorded before this instant (published statistics: the period's end).
     pub recorded_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whose outcomes are counted (`Caller::counted`).
+    pub counted: crate::disclosure::Counted,
 }
 
 impl ReportScope {
@@ -108,6 +110,7 @@ pub async fn compute(db: &impl ConnectionTrait, scope: &ReportScope) -> AppResul
         if let Some(before) = scope.recorded_before {
             filter.push_str(&format!(" AND m.recorded_at < {}", sql.bind(before)));
         }
+        filter.push_str(&scope.counted.sql(sql, "p"));
         format!(
             "WITH fu AS (SELECT m.id, m.instrument, m.baseline_id, m.metric_score, \
              ROW_NUMBER() OVER (PARTITION BY m.patient_id, m.instrument ORDER BY m.taken_on DESC, m.id DESC) AS rn \

@@ -5,6 +5,7 @@
 //! - reads of a person who shares the reader's family name (a relative, a neighbour, oneself);
 //! - break-glass used [`REPEATED_BREAK_GLASS`] times or more in the period: a practitioner opening
 //!   record after record without a relationship;
+//! - break-glass over a person's standing objection to sharing beyond their practice;
 //! - the per-minute brakes refusing a practitioner (`crate::brake`'s volume alarms).
 //!
 //! Each flag is one practitioner's: how many reads (uses, refusals), of how many people, first and
@@ -30,6 +31,7 @@ pub enum FlagKind {
     OutOfHours,
     SameFamilyName,
     RepeatedBreakGlass,
+    BreakGlassOverObjection,
     VolumeLimit,
 }
 
@@ -39,6 +41,7 @@ impl FlagKind {
             "out_of_hours" => Self::OutOfHours,
             "same_family_name" => Self::SameFamilyName,
             "repeated_break_glass" => Self::RepeatedBreakGlass,
+            "break_glass_over_objection" => Self::BreakGlassOverObjection,
             "volume_limit" => Self::VolumeLimit,
             other => return Err(AppError::internal(anyhow::anyhow!("unknown flag kind {other}"))),
         })
@@ -165,7 +168,8 @@ async fn reads(
     sql.query_all(db, statement).await?.iter().map(flag).collect()
 }
 
-/// Practitioners who broke the glass repeatedly.
+/// Practitioners who broke the glass repeatedly, and every use on a person who objects to sharing
+/// beyond their practice (as the person's row says now).
 async fn break_glass(
     db: &impl ConnectionTrait,
     neighbourhoods: &[Uuid],
@@ -176,12 +180,15 @@ async fn break_glass(
     let (since, until) = (sql.bind(from), sql.bind(to));
     let in_neighbourhoods = neighbourhoods.iter().map(|n| sql.bind(*n)).collect::<Vec<_>>().join(", ");
     let threshold = sql.bind(REPEATED_BREAK_GLASS as i64);
+    let objecting = sql.bind(true);
     let statement = format!(
-        "WITH u AS (SELECT g.practitioner_id AS practitioner_id, g.patient_id AS patient_id, g.started_at AS started_at \
-         FROM break_glass g JOIN patient p ON p.id = g.patient_id \
+        "WITH u AS (SELECT g.practitioner_id AS practitioner_id, g.patient_id AS patient_id, g.started_at AS started_at, \
+         p.objects_to_sharing AS objects FROM break_glass g JOIN patient p ON p.id = g.patient_id \
          WHERE g.started_at >= {since} AND g.started_at < {until} AND p.neighbourhood_id IN ({in_neighbourhoods})) \
          SELECT 'repeated_break_glass' AS kind, practitioner_id, COUNT(*) AS n, COUNT(DISTINCT patient_id) AS people, \
-         MIN(started_at) AS first_at, MAX(started_at) AS last_at FROM u GROUP BY practitioner_id HAVING COUNT(*) >= {threshold}"
+         MIN(started_at) AS first_at, MAX(started_at) AS last_at FROM u GROUP BY practitioner_id HAVING COUNT(*) >= {threshold} \
+         UNION ALL SELECT 'break_glass_over_objection', practitioner_id, COUNT(*), COUNT(DISTINCT patient_id), \
+         MIN(started_at), MAX(started_at) FROM u WHERE objects = {objecting} GROUP BY practitioner_id"
     );
     sql.query_all(db, statement).await?.iter().map(flag).collect()
 }

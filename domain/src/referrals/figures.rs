@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use entity::{ReferralNeed, ReferralService, ReferralSource, ReferralStatus};
 
+use crate::disclosure::Counted;
 use crate::error::{AppError, AppResult};
 use crate::sql::{count, Sql};
 
@@ -48,6 +49,9 @@ pub struct FigureScope {
     pub referring_organisation_id: Option<Uuid>,
     /// Each referral's state as it was at `as_at` rather than now (published statistics).
     pub status_as_at: bool,
+    /// Whose referrals are counted (`Caller::counted`): published statistics leave out national
+    /// data opt-outs.
+    pub counted: Counted,
     /// First instant of the period (UK midnight of `from`).
     pub start: DateTime<Utc>,
     /// First instant after the period (UK midnight after `to`).
@@ -84,6 +88,7 @@ impl FigureScope {
             receiving_organisation_id: None,
             referring_organisation_id: None,
             status_as_at: false,
+            counted: Counted::Parties,
             start,
             end,
             as_at: end.min(now),
@@ -155,6 +160,7 @@ fn base_cte(sql: &mut Sql, scope: &FigureScope) -> String {
     if let Some(org) = scope.referring_organisation_id {
         cte.push_str(&format!(" AND r.referring_organisation_id = {}", sql.bind(org)));
     }
+    cte.push_str(&scope.counted.sql(sql, "p"));
     cte.push(')');
     cte
 }
