@@ -424,10 +424,12 @@ fn anchors_are_made_as_github_makes_them() {
 
 /// The README's "Who sees what" table is the access policy's allow-list: every (organisation kind,
 /// role) pair it lists, with the reach and the record it says, is one the policy has, and every
-/// pair the policy has is listed, with that reach and record.
+/// pair the policy has is listed, with that reach and record, and whether it reads the sensitive
+/// categories.
 #[test]
 fn the_who_sees_what_table_is_the_access_policys_allow_list() {
-    use domain::auth::policy::IDENTIFIABLE_ACCESS;
+    use domain::auth::policy::{condition_view_of, IDENTIFIABLE_ACCESS};
+    use domain::conditions::ConditionView;
     use domain::label::label;
     let readme = parse(&read(&root().join("README.md")));
     let (_, rows) = readme
@@ -440,17 +442,33 @@ fn the_who_sees_what_table_is_the_access_policys_allow_list() {
         for kind in row[0].split(", ") {
             for role in row[1].split(", ") {
                 assert!(
-                    documented.insert((kind.to_owned(), role.to_owned(), row[2].clone(), row[3].clone())),
+                    documented.insert((
+                        kind.to_owned(),
+                        role.to_owned(),
+                        row[2].clone(),
+                        row[3].clone(),
+                        row[4].clone()
+                    )),
                     "{kind} {role} is listed twice"
                 );
             }
         }
     }
-    let policy: BTreeSet<(String, String, String, String)> = IDENTIFIABLE_ACCESS
+    let policy: BTreeSet<(String, String, String, String, String)> = IDENTIFIABLE_ACCESS
         .iter()
         .flat_map(|(kind, roles)| {
             roles.iter().map(|(role, reach, level)| {
-                (label(*kind), label(*role), reach.describe().to_owned(), level.describe().to_owned())
+                let sensitive = match condition_view_of(*kind, *role) {
+                    ConditionView::All => "read",
+                    ConditionView::ExceptSensitive => "withheld",
+                };
+                (
+                    label(*kind),
+                    label(*role),
+                    reach.describe().to_owned(),
+                    level.describe().to_owned(),
+                    sensitive.to_owned(),
+                )
             })
         })
         .collect();

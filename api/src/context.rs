@@ -48,7 +48,8 @@ impl RequestContext {
         request_id: String,
     ) -> Self {
         let today = uk_today();
-        let loaders = Loaders::new(&db, today, caller.counted(caller.disclosure()));
+        let disclosure = caller.disclosure();
+        let loaders = Loaders::new(&db, today, caller.counted(disclosure), caller.counted_conditions(disclosure));
         Self { caller, db, loaders, live, audit, operation, request_id, today, audited_once: None }
     }
 

@@ -407,6 +407,16 @@ pub enum BreakGlassReviewOutcome {
     ReferredForInvestigation,
 }
 
+/// A category of health information that opens only to clinical roles with a care relationship,
+/// whatever else a role reads of the record (see the README's "Who sees what").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "domain::conditions::SensitiveCategory")]
+pub enum SensitiveCategory {
+    MentalHealth,
+    Safeguarding,
+    SexualHealth,
+}
+
 /// Which break-glass uses a review lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Enum)]
 #[graphql(remote = "domain::break_glass::QueueStatus")]

@@ -402,7 +402,12 @@ pub struct Loaders {
 
 impl Loaders {
     /// Loaders for one request; `counted` is whom the caller's cohort counts count (`Caller::counted`).
-    pub fn new(db: &DatabaseConnection, today: chrono::NaiveDate, counted: domain::disclosure::Counted) -> Self {
+    pub fn new(
+        db: &DatabaseConnection,
+        today: chrono::NaiveDate,
+        counted: domain::disclosure::Counted,
+        view: domain::conditions::ConditionView,
+    ) -> Self {
         fn make<L: Loader<Uuid>>(loader: L) -> RequestLoader<L> {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
                 .max_batch_size(MAX_BATCH)
@@ -414,7 +419,7 @@ impl Loaders {
             practitioner: make(PractitionerLoader(db.clone())),
             conditions: make(ConditionsByPatientLoader(db.clone())),
             neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
-            cohort_counts: make(CohortCountLoader::new(db.clone(), today, counted)),
+            cohort_counts: make(CohortCountLoader::new(db.clone(), today, counted, view)),
             patient: make(PatientLoader(db.clone())),
             referral_events: make(ReferralEventsLoader(db.clone())),
             referral_needs: make(ReferralNeedsLoader(db.clone())),
@@ -461,13 +466,19 @@ pub struct CohortCountLoader {
     db: DatabaseConnection,
     /// The request's date, so that counts and member lists agree on everyone's age.
     today: chrono::NaiveDate,
-    /// Whom the caller's counts count.
+    /// Whom the caller's counts count, and which of their conditions.
     counted: domain::disclosure::Counted,
+    view: domain::conditions::ConditionView,
 }
 
 impl CohortCountLoader {
-    pub fn new(db: DatabaseConnection, today: chrono::NaiveDate, counted: domain::disclosure::Counted) -> Self {
-        Self { db, today, counted }
+    pub fn new(
+        db: DatabaseConnection,
+        today: chrono::NaiveDate,
+        counted: domain::disclosure::Counted,
+        view: domain::conditions::ConditionView,
+    ) -> Self {
+        Self { db, today, counted, view }
     }
 }
 
@@ -476,6 +487,6 @@ impl Loader<Uuid> for CohortCountLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, AppError> {
-        domain::cohorts::member_counts_of(&self.db, keys, self.today, self.counted).await
+        domain::cohorts::member_counts_of(&self.db, keys, self.today, self.counted, self.view).await
     }
 }

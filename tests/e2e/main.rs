@@ -40,6 +40,7 @@ mod privacy;
 mod referrals;
 mod scenarios;
 mod schema_sync;
+mod sensitive;
 mod statements;
 mod tokens;
 mod ws;

@@ -217,7 +217,20 @@ pub async fn population(app: &TestApp, neighbourhoods: &[Uuid]) -> Population {
     Population { patients, conditions }
 }
 
+/// The codes of the catalogue's sensitive conditions (depression, and schizophrenia for serious
+/// mental illness), written out here so that the oracle does not borrow the code it checks.
+pub const SENSITIVE_CODES: [&str; 2] = ["35489007", "58214004"];
+
 impl Population {
+    /// The population as a role that does not read the sensitive categories sees it (an INT
+    /// coordinator, a link worker, a social worker): their conditions without the sensitive ones.
+    pub fn without_sensitive(mut self) -> Self {
+        for codes in self.conditions.values_mut() {
+            codes.retain(|code| !SENSITIVE_CODES.contains(&code.as_str()));
+        }
+        self
+    }
+
     pub fn ids_where(&self, keep: impl Fn(&entity::patient::Model, &[String]) -> bool) -> HashSet<String> {
         self.patients
             .iter()

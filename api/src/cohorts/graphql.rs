@@ -92,6 +92,8 @@ impl CohortNode {
     /// it is an audited read of those people.
     async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<Option<u64>> {
         let req = request(ctx)?;
+        // An exact count by a condition the caller does not read would say who has it.
+        req.caller.counted_conditions(req.caller.disclosure()).check_codes(&self.0.criteria.condition_codes)?;
         let count = req.loaders.cohort_counts.load_one(self.0.model.id).await?.unwrap_or(0);
         let shown = req.caller.disclosable_count(count);
         if shown.is_some() {

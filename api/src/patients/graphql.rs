@@ -94,6 +94,15 @@ impl PatientNode {
             Err(AppError::forbidden("this field is part of the full record, which your access does not include"))
         }
     }
+
+    /// The person's coded conditions the caller reads (`Caller::condition_view`), oldest first.
+    async fn shown_conditions(&self, ctx: &Context<'_>) -> ApiResult<Vec<patient_condition::Model>> {
+        let id = self.full()?.id;
+        let req = request(ctx)?;
+        let view = req.caller.condition_view();
+        let rows = req.loaders.conditions.load_one(id).await?.unwrap_or_default();
+        Ok(rows.into_iter().filter(|c| view.shows(&c.snomed_code)).collect())
+    }
 }
 
 /// A person's record as the signed-in practitioner may see it. Every field but `id` and
@@ -183,16 +192,15 @@ impl PatientNode {
         }))
     }
 
-    /// Coded long-term conditions, oldest diagnosis first.
+    /// Coded long-term conditions, oldest diagnosis first: those in a sensitive category only for
+    /// the clinical roles that read them.
     async fn conditions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<PatientCondition>>> {
-        let id = self.full()?.id;
-        let rows = request(ctx)?.loaders.conditions.load_one(id).await?.unwrap_or_default();
-        Ok(Some(rows.into_iter().map(PatientCondition).collect()))
+        Ok(Some(self.shown_conditions(ctx).await?.into_iter().map(PatientCondition).collect()))
     }
 
+    /// How many of `conditions` there are (the same ones).
     async fn condition_count(&self, ctx: &Context<'_>) -> ApiResult<Option<usize>> {
-        let id = self.full()?.id;
-        Ok(Some(request(ctx)?.loaders.conditions.load_one(id).await?.map_or(0, |rows| rows.len())))
+        Ok(Some(self.shown_conditions(ctx).await?.len()))
     }
 
     /// What the team must know to reach and support the person.
@@ -378,6 +386,12 @@ impl PatientCondition {
     async fn diagnosed_on(&self) -> Option<scalars::Date> {
         self.0.diagnosed_on.map(Into::into)
     }
+
+    /// The sensitive category of the condition, if it falls in one (only the clinical roles that
+    /// read such conditions see them).
+    async fn sensitive_category(&self) -> Option<crate::enums::SensitiveCategory> {
+        conditions::by_code(&self.0.snomed_code).and_then(|c| c.sensitive).map(Into::into)
+    }
 }
 
 /// A coded long-term condition the service knows (SNOMED CT, with its QOF cluster).
@@ -388,6 +402,9 @@ pub struct LongTermCondition {
     pub code: String,
     pub snomed_term: String,
     pub qof_cluster: Option<String>,
+    /// The sensitive category the condition falls in, if any: such conditions appear in a
+    /// person's record, counts and selections only for the clinical roles that read them.
+    pub sensitive_category: Option<crate::enums::SensitiveCategory>,
 }
 
 impl From<&conditions::LongTermCondition> for LongTermCondition {
@@ -398,6 +415,7 @@ impl From<&conditions::LongTermCondition> for LongTermCondition {
             code: c.snomed_code.clone(),
             snomed_term: c.snomed_term.clone(),
             qof_cluster: c.qof_cluster.clone(),
+            sensitive_category: c.sensitive.map(Into::into),
         }
     }
 }

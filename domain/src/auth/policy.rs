@@ -264,6 +264,8 @@ pub struct PatientScope {
     organisation_id: Uuid,
     /// Whether the caller may select and order people by what is clinical about them.
     clinical: bool,
+    /// Which coded conditions the caller reads, counts, selects and orders by.
+    conditions: crate::conditions::ConditionView,
 }
 
 impl PatientScope {
@@ -303,6 +305,18 @@ impl PatientScope {
     /// Whether the caller's organisation takes part in the neighbourhood (it may filter by it).
     pub fn covers_neighbourhood(&self, id: Uuid) -> bool {
         self.member_of.contains(&id)
+    }
+
+    /// Which coded conditions the caller reads: a selection, a count or an order by conditions
+    /// counts only these.
+    pub fn conditions(&self) -> crate::conditions::ConditionView {
+        self.conditions
+    }
+
+    /// Refuses a selection by a condition the caller's role does not read (a sensitive one): who
+    /// is selected would say who has it.
+    pub fn check_condition_codes(&self, codes: &[String]) -> AppResult<()> {
+        self.conditions.check_codes(codes)
     }
 
     /// Refuses a selection or an order by something clinical (frailty, conditions) to a caller
@@ -411,6 +425,20 @@ pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[RoleRule])] = {
     ]
 };
 
+/// The clinical roles that read the sensitive categories of a record (mental health, safeguarding,
+/// sexual health: `crate::conditions::SensitiveCategory`) where their grant opens the full record.
+/// The other roles that read the full record (link workers, health and wellbeing coaches, care
+/// coordinators, social workers, the INT coordinator) read everything else of it. Deny by default:
+/// a role not listed does not read them.
+pub const SENSITIVE_READERS: &[ProfessionalRole] = &[
+    ProfessionalRole::Gp,
+    ProfessionalRole::PracticeNurse,
+    ProfessionalRole::Pharmacist,
+    ProfessionalRole::MentalHealthPractitioner,
+    ProfessionalRole::DistrictNurse,
+    ProfessionalRole::OccupationalTherapist,
+];
+
 /// The rule for staff of this role at an organisation of this kind: whom they reach and the level
 /// their grants open; `None` when they may never see identifiable records.
 fn rule_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<(Reach, PatientAccessLevel)> {
@@ -434,6 +462,19 @@ pub fn level_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<Patien
     rule_of(kind, role).map(|(_, level)| level)
 }
 
+/// Which of a person's coded conditions staff of this role at an organisation of this kind read,
+/// where a grant opens the full record to them: every one for the clinical roles of
+/// [`SENSITIVE_READERS`] whose rule opens what is clinical; all but the sensitive categories for
+/// the rest.
+pub fn condition_view_of(kind: OrganisationKind, role: ProfessionalRole) -> crate::conditions::ConditionView {
+    let clinical = level_of(kind, role).is_some_and(PatientAccessLevel::opens_clinical);
+    if clinical && SENSITIVE_READERS.contains(&role) {
+        crate::conditions::ConditionView::All
+    } else {
+        crate::conditions::ConditionView::ExceptSensitive
+    }
+}
+
 /// Whether staff of this role at an organisation of this kind may ever see identifiable records.
 pub fn identifiable_access_allowed(kind: OrganisationKind, role: ProfessionalRole) -> bool {
     reach_of(kind, role).is_some()
@@ -453,6 +494,13 @@ impl Caller {
     /// The level every grant of the caller's opens (`level_of`).
     fn record_level(&self) -> PatientAccessLevel {
         level_of(self.organisation_kind, self.role).unwrap_or(PatientAccessLevel::None)
+    }
+
+    /// Which of a person's coded conditions the caller reads (where their grant opens the full
+    /// record): every one for the clinical roles of [`SENSITIVE_READERS`]; all but the sensitive
+    /// categories (mental health, safeguarding, sexual health) for the rest.
+    pub fn condition_view(&self) -> crate::conditions::ConditionView {
+        condition_view_of(self.organisation_kind, self.role)
     }
 
     /// Whether the caller's role reads what is clinical about the people it reaches: conditions,
@@ -498,6 +546,7 @@ impl Caller {
             break_glass_ids: self.break_glass_patient_ids.clone(),
             organisation_id: self.organisation_id,
             clinical: self.reads_clinical(),
+            conditions: self.condition_view(),
         })
     }
 
@@ -763,6 +812,16 @@ impl Caller {
                 Counted::ReadableBy { organisation_id: self.organisation_id }
             }
             Disclosure::Exact => Counted::Parties,
+        }
+    }
+
+    /// Which conditions the caller's figures count: exact figures (records in all but name) only
+    /// those the caller reads; published statistics every one (no person's condition can be read
+    /// from a suppressed, rounded count).
+    pub fn counted_conditions(&self, disclosure: Disclosure) -> crate::conditions::ConditionView {
+        match disclosure {
+            Disclosure::Published => crate::conditions::ConditionView::All,
+            Disclosure::Exact => self.condition_view(),
         }
     }
 

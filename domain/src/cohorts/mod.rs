@@ -11,6 +11,7 @@ use uuid::Uuid;
 use entity::{cohort, neighbourhood_organisation, organisation, patient, OrganisationKind};
 
 use crate::auth::Caller;
+use crate::conditions::ConditionView;
 use crate::disclosure::Counted;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{after_name, keyset_page, Page, PageRequest};
@@ -105,6 +106,9 @@ pub async fn create(db: &impl ConnectionTrait, caller: &Caller, new: NewCohort) 
         return Err(AppError::bad_input("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
     }
     let criteria = new.criteria.validated()?;
+    // A definition its author could not count or list would be of no use to them, and would let
+    // them learn who has a condition their role does not read from the figures others see.
+    caller.condition_view().check_codes(&criteria.condition_codes)?;
     if let Some(practice_id) = criteria.practice_id {
         let practice = organisation::Entity::find_by_id(practice_id)
             .filter(organisation::Column::Kind.eq(OrganisationKind::GpPractice))
@@ -172,6 +176,7 @@ pub async fn member_counts(
     cohorts: &[Cohort],
     today: chrono::NaiveDate,
     counted: Counted,
+    view: ConditionView,
 ) -> AppResult<HashMap<Uuid, u64>> {
     let mut out = HashMap::with_capacity(cohorts.len());
     for chunk in cohorts.chunks(COUNTS_PER_STATEMENT) {
@@ -183,7 +188,7 @@ pub async fn member_counts(
                 .cond_where(
                     Condition::all()
                         .add(patient::Column::NeighbourhoodId.eq(c.model.neighbourhood_id))
-                        .add(criteria_condition(&c.criteria, today))
+                        .add(criteria_condition(&c.criteria, today, view))
                         .add(counted.condition()),
                 )
                 .to_owned()
@@ -210,6 +215,7 @@ pub async fn member_counts_of(
     ids: &[Uuid],
     today: chrono::NaiveDate,
     counted: Counted,
+    view: ConditionView,
 ) -> AppResult<HashMap<Uuid, u64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -217,5 +223,5 @@ pub async fn member_counts_of(
     let models =
         cohort::Entity::find().filter(any_of(db.get_database_backend(), cohort::Column::Id, ids)).all(db).await?;
     let cohorts = models.into_iter().map(Cohort::from_model).collect::<AppResult<Vec<_>>>()?;
-    member_counts(db, &cohorts, today, counted).await
+    member_counts(db, &cohorts, today, counted, view).await
 }

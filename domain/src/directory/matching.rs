@@ -192,12 +192,15 @@ pub async fn suggest(
             meant_for.entry(row.asset_id).or_default().push(row.snomed_code);
         }
     }
+    // Only the conditions the caller reads: a reason naming another would disclose it.
+    let view = caller.condition_view();
     let conditions: Vec<String> = patient_condition::Entity::find()
         .filter(patient_condition::Column::PatientId.eq(patient.id))
         .all(db)
         .await?
         .into_iter()
         .map(|c| c.snomed_code)
+        .filter(|code| view.shows(code))
         .collect();
 
     let mut out = Vec::new();

@@ -159,17 +159,20 @@ pub async fn propose(
 ) -> AppResult<(mdt_meeting::Model, Vec<Proposal>)> {
     let meeting = checked_meeting(db, caller, request).await?;
     let since = meeting.starts_at - Duration::days(request.not_discussed_days);
-    let cohort = caller
-        .patient_scope()?
+    let scope = caller.patient_scope()?;
+    // Conditions the caller's role does not read neither select people nor count as reasons.
+    scope.check_condition_codes(&request.criteria.condition_codes)?;
+    let view = scope.conditions();
+    let cohort = scope
         .condition()
         .add(patient::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
-        .add(criteria_condition(&request.criteria, today))
+        .add(criteria_condition(&request.criteria, today, view))
         .add(Expr::exists(recently_discussed(&meeting, since)).not());
     let people = patient::Entity::find().filter(cohort.clone()).all(db).await?;
     if people.is_empty() {
         return Ok((meeting, Vec::new()));
     }
-    let evidence = Evidence::load(db, &meeting, &cohort, today, now).await?;
+    let evidence = Evidence::load(db, &meeting, &cohort, view, today, now).await?;
     let reasons = evidence.reasons(caller, today, now);
     Ok((meeting, ranked(people, reasons, &evidence, caller, request.limit)))
 }
@@ -226,6 +229,7 @@ impl Evidence {
         db: &impl ConnectionTrait,
         meeting: &mdt_meeting::Model,
         cohort: &Condition,
+        view: crate::conditions::ConditionView,
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> AppResult<Self> {
@@ -236,11 +240,16 @@ impl Evidence {
                 .cond_where(cohort.clone())
                 .to_owned()
         };
-        let condition_counts = patient_condition::Entity::find()
+        let hidden = view.hidden_codes();
+        let mut counted = patient_condition::Entity::find()
             .select_only()
             .column(patient_condition::Column::PatientId)
             .column_as(patient_condition::Column::Id.count(), "n")
-            .filter(patient_condition::Column::PatientId.in_subquery(cohort_ids()))
+            .filter(patient_condition::Column::PatientId.in_subquery(cohort_ids()));
+        if !hidden.is_empty() {
+            counted = counted.filter(patient_condition::Column::SnomedCode.is_not_in(hidden));
+        }
+        let condition_counts = counted
             .group_by(patient_condition::Column::PatientId)
             .into_tuple::<(Uuid, i64)>()
             .all(db)

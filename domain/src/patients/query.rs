@@ -12,6 +12,7 @@ use entity::{patient, patient_condition};
 
 use super::criteria::{ConditionMatch, PatientCriteria};
 use crate::auth::{Caller, Grant, PatientScope};
+use crate::conditions::ConditionView;
 use crate::disclosure::SMALL_NUMBER_THRESHOLD;
 use crate::error::{AppError, AppResult};
 use crate::frailty::FrailtyCategory;
@@ -32,10 +33,11 @@ pub struct PatientSelection {
     pub today: NaiveDate,
 }
 
-/// The number of the person's coded conditions. `COUNT(*)` rather than a column, so that PostgreSQL
-/// counts from the `(patient_id, snomed_code)` index alone, without visiting the rows.
-fn condition_count_subquery() -> sea_orm::sea_query::SimpleExpr {
-    let count = Query::select()
+/// The number of the person's coded conditions that `view` shows. `COUNT(*)` rather than a column,
+/// so that PostgreSQL counts from the `(patient_id, snomed_code)` index alone, without visiting the
+/// rows.
+fn condition_count_subquery(view: ConditionView) -> sea_orm::sea_query::SimpleExpr {
+    let mut count = Query::select()
         .expr(Expr::col(Asterisk).count())
         .from(patient_condition::Entity)
         .and_where(
@@ -43,6 +45,10 @@ fn condition_count_subquery() -> sea_orm::sea_query::SimpleExpr {
                 .equals((patient::Entity, patient::Column::Id)),
         )
         .to_owned();
+    let hidden = view.hidden_codes();
+    if !hidden.is_empty() {
+        count.and_where(patient_condition::Column::SnomedCode.is_not_in(hidden));
+    }
     sea_orm::sea_query::SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count)))
 }
 
@@ -64,8 +70,9 @@ fn years_before(today: NaiveDate, years: u32) -> NaiveDate {
     today.checked_sub_months(Months::new(years * 12)).unwrap_or(NaiveDate::MIN)
 }
 
-/// The SQL condition for one set of criteria (assumed validated).
-pub fn criteria_condition(criteria: &PatientCriteria, today: NaiveDate) -> Condition {
+/// The SQL condition for one set of criteria (assumed validated, and checked against the reader's
+/// view of conditions: `PatientScope::check_condition_codes`), counting the conditions `view` shows.
+pub fn criteria_condition(criteria: &PatientCriteria, today: NaiveDate, view: ConditionView) -> Condition {
     use patient::Column as P;
     let mut cond = Condition::all();
     if !criteria.frailty_categories.is_empty() {
@@ -84,7 +91,7 @@ pub fn criteria_condition(criteria: &PatientCriteria, today: NaiveDate) -> Condi
         cond = cond.add(any);
     }
     if let Some(min) = criteria.min_condition_count.filter(|m| *m > 0) {
-        cond = cond.add(Expr::expr(condition_count_subquery()).gte(min));
+        cond = cond.add(Expr::expr(condition_count_subquery(view)).gte(min));
     }
     if !criteria.condition_codes.is_empty() {
         match criteria.condition_match {
@@ -140,7 +147,8 @@ impl PatientSelection {
             if criteria.clinical() {
                 self.scope.check_clinical("frailty or conditions")?;
             }
-            cond = cond.add(criteria_condition(criteria, self.today));
+            self.scope.check_condition_codes(&criteria.condition_codes)?;
+            cond = cond.add(criteria_condition(criteria, self.today, self.scope.conditions()));
         }
         if let Some(search) = self.search.as_ref().and_then(|s| search_condition(s.as_str())) {
             cond = cond.add(search);
@@ -214,7 +222,7 @@ impl PatientSelection {
         // Cursors through the scope alone: whether the cursor's person matches the criteria is
         // never part of the answer.
         let cursors = patient::Entity::find().filter(self.scope.condition());
-        let page = ordered_page(db, self.select()?, cursors, page, order).await?;
+        let page = ordered_page(db, self.select()?, cursors, page, order, self.scope.conditions()).await?;
         // The scope is in the query; the per-row decision is checked again so that a scope bug
         // can never reveal a record the policy would refuse.
         Ok(page.filter_map(|m| caller.grant_for(&m).map(|g| (m, g))))
@@ -261,7 +269,7 @@ impl PatientOrder {
 
     /// The sort terms, most significant first, ending with the unique id; [`Self::key`] gives a
     /// row's values of the same terms.
-    fn terms(self) -> Vec<(SimpleExpr, Order)> {
+    fn terms(self, view: ConditionView) -> Vec<(SimpleExpr, Order)> {
         let dir = self.direction.order();
         let mut terms = Vec::new();
         if let Some((column, unknown)) = self.score() {
@@ -269,7 +277,7 @@ impl PatientOrder {
             terms.push((Expr::col(column).if_null(unknown), dir.clone()));
         }
         if self.by == PatientSortKey::ConditionCount {
-            terms.push((condition_count_subquery(), dir.clone()));
+            terms.push((condition_count_subquery(view), dir.clone()));
         }
         // By name A to Z within a key; by name itself in the direction asked.
         let names = if self.by == PatientSortKey::Name { dir } else { Order::Asc };
@@ -311,8 +319,9 @@ async fn ordered_page(
     cursors: Select<patient::Entity>,
     page: PageRequest,
     order: PatientOrder,
+    view: ConditionView,
 ) -> AppResult<Page<patient::Model>> {
-    let terms = order.terms();
+    let terms = order.terms(view);
     let total = LazyCount::of(db, base.clone());
     let mut query = base;
     if let Some(cursor_id) = page.after {
@@ -322,8 +331,12 @@ async fn ordered_page(
             .await?
             .ok_or_else(crate::pagination::cursor_not_in_list)?;
         let conditions = if order.by == PatientSortKey::ConditionCount {
-            patient_condition::Entity::find().filter(patient_condition::Column::PatientId.eq(row.id)).count(db).await?
-                as i64
+            let hidden = view.hidden_codes();
+            let mut count = patient_condition::Entity::find().filter(patient_condition::Column::PatientId.eq(row.id));
+            if !hidden.is_empty() {
+                count = count.filter(patient_condition::Column::SnomedCode.is_not_in(hidden));
+            }
+            count.count(db).await? as i64
         } else {
             0
         };
