@@ -213,23 +213,38 @@ impl Walker<'_> {
         // In place: a key already in its place (the common case once async-graphql's fields come
         // back in order) costs a lookup, not a new map.
         for (position, (key, name, sub)) in selected.into_iter().enumerate() {
-            match map.get_index_of(&key) {
-                Some(at) if at != position => map.move_index(at, position),
-                Some(_) => {}
+            let answered = match map.get_index_of(&key) {
+                Some(at) if at != position => {
+                    map.move_index(at, position);
+                    true
+                }
+                Some(_) => true,
                 None => {
                     map.shift_insert(position, key.clone(), Value::Null);
+                    false
                 }
-            }
+            };
             let Some(ty) = fields.get(name.as_str()) else { continue }; // `__typename`
             let slot = &mut map[position];
             let value = std::mem::take(slot);
-            *slot = self.typed(value, &sub, ty)?;
+            *slot = if answered { self.typed(value, &sub, ty)? } else { self.null_for(ty)? };
         }
         Ok(Value::Object(map))
     }
 
     /// A value of type `ty`, selected by `sets`; a null the type forbids propagates.
+    ///
+    /// A null answered where the type is a non-null object is async-graphql's answer for an
+    /// object none of whose selected fields resolved (each failed, with its error): no resolver
+    /// can answer null there, so it is shaped as that object, each field null in its turn. A
+    /// person's `patient { name }` refused in one list item must not take the whole list with it.
     fn typed(&self, value: Value, sets: &[&SelectionSet], ty: &Type) -> Result<Value, NullPropagates> {
+        let value = match (&ty.base, value) {
+            (BaseType::Named(name), Value::Null) if !ty.nullable && self.shapes.objects.contains_key(name.as_str()) => {
+                Value::Object(Default::default())
+            }
+            (_, value) => value,
+        };
         let shaped = match (&ty.base, value) {
             (_, Value::Null) => Value::Null,
             (BaseType::List(inner), Value::List(items)) => {
@@ -314,6 +329,21 @@ mod tests {
             serde_json::json!({ "things": [{ "x": "1" }, {}], "maybe": { "b": 2 } }),
         );
         assert_eq!(got, serde_json::Value::Null);
+    }
+
+    /// async-graphql answers null for an object whose every selected field failed: where the type
+    /// is a non-null object that is the object with its fields null, so a nullable field nulls
+    /// only itself.
+    #[test]
+    fn an_object_whose_every_field_failed_is_that_object_with_nulls() {
+        let got = shaped("{ things { y } }", serde_json::json!({ "things": [{ "y": "1" }, null] }));
+        assert_eq!(got, serde_json::json!({ "things": [{ "y": "1" }, { "y": null }] }));
+        // A non-null field of it still nulls it, and up.
+        let got = shaped("{ things { x } }", serde_json::json!({ "things": [{ "x": "1" }, null] }));
+        assert_eq!(got, serde_json::Value::Null);
+        // A nullable object answered null stays null.
+        let got = shaped("{ maybe { b } }", serde_json::json!({ "maybe": null }));
+        assert_eq!(got, serde_json::json!({ "maybe": null }));
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod operations;
 mod oracles;
 mod outcomes;
 mod patients;
+mod permissions;
 mod plans;
 mod plans_domain;
 mod pool;

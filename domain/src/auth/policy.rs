@@ -425,12 +425,12 @@ pub const IDENTIFIABLE_ACCESS: &[(OrganisationKind, &[RoleRule])] = {
     ]
 };
 
-/// The clinical roles that read the sensitive categories of a record (mental health, safeguarding,
-/// sexual health: `crate::conditions::SensitiveCategory`) where their grant opens the full record.
-/// The other roles that read the full record (link workers, health and wellbeing coaches, care
-/// coordinators, social workers, the INT coordinator) read everything else of it. Deny by default:
-/// a role not listed does not read them.
-pub const SENSITIVE_READERS: &[ProfessionalRole] = &[
+/// The clinical roles: where their grant opens the full record they read its sensitive categories
+/// too (mental health, safeguarding, sexual health: `crate::conditions::SensitiveCategory`), and
+/// only they may break the glass. The other roles that read the full record (link workers, health
+/// and wellbeing coaches, care coordinators, social workers, the INT coordinator) read everything
+/// else of it, through a relationship only. Deny by default: a role not listed is not clinical.
+pub const CLINICAL_ROLES: &[ProfessionalRole] = &[
     ProfessionalRole::Gp,
     ProfessionalRole::PracticeNurse,
     ProfessionalRole::Pharmacist,
@@ -463,16 +463,20 @@ pub fn level_of(kind: OrganisationKind, role: ProfessionalRole) -> Option<Patien
 }
 
 /// Which of a person's coded conditions staff of this role at an organisation of this kind read,
-/// where a grant opens the full record to them: every one for the clinical roles of
-/// [`SENSITIVE_READERS`] whose rule opens what is clinical; all but the sensitive categories for
-/// the rest.
+/// where a grant opens the full record to them: every one for the clinical roles
+/// ([`is_clinician`]); all but the sensitive categories for the rest.
 pub fn condition_view_of(kind: OrganisationKind, role: ProfessionalRole) -> crate::conditions::ConditionView {
-    let clinical = level_of(kind, role).is_some_and(PatientAccessLevel::opens_clinical);
-    if clinical && SENSITIVE_READERS.contains(&role) {
+    if is_clinician(kind, role) {
         crate::conditions::ConditionView::All
     } else {
         crate::conditions::ConditionView::ExceptSensitive
     }
+}
+
+/// Whether staff of this role at an organisation of this kind act as clinicians here: a role of
+/// [`CLINICAL_ROLES`] whose rule opens the full record.
+pub fn is_clinician(kind: OrganisationKind, role: ProfessionalRole) -> bool {
+    level_of(kind, role).is_some_and(PatientAccessLevel::opens_clinical) && CLINICAL_ROLES.contains(&role)
 }
 
 /// Whether staff of this role at an organisation of this kind may ever see identifiable records.
@@ -497,7 +501,7 @@ impl Caller {
     }
 
     /// Which of a person's coded conditions the caller reads (where their grant opens the full
-    /// record): every one for the clinical roles of [`SENSITIVE_READERS`]; all but the sensitive
+    /// record): every one for the clinical roles of [`CLINICAL_ROLES`]; all but the sensitive
     /// categories (mental health, safeguarding, sexual health) for the rest.
     pub fn condition_view(&self) -> crate::conditions::ConditionView {
         condition_view_of(self.organisation_kind, self.role)
@@ -596,13 +600,13 @@ impl Caller {
         self.grant_for(patient).filter(|_| self.organisation_id == patient.registered_practice_id)
     }
 
-    /// Whether the caller may break the glass for `patient`: a role that reads clinical records,
+    /// Whether the caller may break the glass for `patient`: a clinical role ([`CLINICAL_ROLES`]),
     /// of an organisation taking part in the person's neighbourhood, with no relationship that
     /// already opens the record. The refusal says which rule.
     pub fn may_break_glass(&self, patient: &patient::Model) -> AppResult<()> {
-        if !self.reads_clinical() {
+        if !is_clinician(self.organisation_kind, self.role) {
             return Err(AppError::forbidden(
-                "break-glass access is for clinical roles with direct care duties; VCSE, commissioning and administrative roles cannot use it",
+                "break-glass access is for clinical roles with direct care duties (GPs, nurses, pharmacists, mental health practitioners, occupational therapists); link workers, coordinators, social workers, VCSE, commissioning and administrative roles cannot use it",
             ));
         }
         if !self.takes_part_in(patient.neighbourhood_id) {
@@ -627,7 +631,7 @@ impl Caller {
         use_: &entity::break_glass::Model,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Option<Grant> {
-        (self.reads_clinical()
+        (is_clinician(self.organisation_kind, self.role)
             && use_.practitioner_id == self.practitioner_id
             && use_.patient_id == patient.id
             && use_.expires_at > now)
