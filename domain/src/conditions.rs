@@ -60,9 +60,7 @@ impl ConditionView {
     pub fn hidden_codes(self) -> Vec<String> {
         match self {
             Self::All => Vec::new(),
-            Self::ExceptSensitive => {
-                catalogue().iter().filter(|c| c.sensitive.is_some()).map(|c| c.snomed_code.clone()).collect()
-            }
+            Self::ExceptSensitive => SENSITIVE_CODES.clone(),
         }
     }
 }
@@ -72,6 +70,10 @@ static CATALOGUE: LazyLock<Vec<LongTermCondition>> = LazyLock::new(|| {
     mark_sensitive(&mut catalogue, include_str!("../data/sensitive-conditions.csv"));
     catalogue
 });
+
+/// The codes of the catalogue's sensitive conditions, worked out once.
+static SENSITIVE_CODES: LazyLock<Vec<String>> =
+    LazyLock::new(|| catalogue().iter().filter(|c| c.sensitive.is_some()).map(|c| c.snomed_code.clone()).collect());
 
 static BY_CODE: LazyLock<HashMap<&'static str, &'static LongTermCondition>> =
     LazyLock::new(|| catalogue().iter().map(|c| (c.snomed_code.as_str(), c)).collect());

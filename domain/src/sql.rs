@@ -29,6 +29,11 @@ impl Sql {
     }
 
     /// Seconds from `a` to `b` (timestamps), as a double.
+    /// One placeholder per key, comma-separated, for `IN (…)` in hand-written SQL.
+    pub fn bind_list(&mut self, keys: &[Uuid]) -> String {
+        keys.iter().map(|k| self.bind(*k)).collect::<Vec<_>>().join(", ")
+    }
+
     pub fn seconds_between(&self, a: &str, b: &str) -> String {
         match self.backend {
             DatabaseBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM ({b} - {a})) AS DOUBLE PRECISION)"),

@@ -67,6 +67,22 @@ pub struct SharingObjectionPayload {
 #[derive(Default)]
 pub struct ObjectionMutation;
 
+impl SharingObjectionPayload {
+    /// The objection as written, with the person's record under the grant that let the caller
+    /// write it: an audited read of them.
+    async fn audited(
+        ctx: &Context<'_>,
+        patient_id: uuid::Uuid,
+        (objection, grant): (entity::sharing_objection::Model, domain::auth::Grant),
+    ) -> ApiResult<Self> {
+        request(ctx)?.audit_reads(ctx, &[(patient_id, grant.reason())]).await?;
+        Ok(Self {
+            objection: SharingObjectionNode(objection),
+            patient: PatientNode::load_with(ctx, patient_id, grant).await?,
+        })
+    }
+}
+
 #[Object]
 impl ObjectionMutation {
     /// Records that the person objects to their record being shared beyond their GP practice
@@ -80,12 +96,8 @@ impl ObjectionMutation {
     ) -> ApiResult<SharingObjectionPayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
-        let (objection, grant) = domain::objections::record(&req.db, &req.caller, patient_id, input.note).await?;
-        req.audit_reads(ctx, &[(patient_id, grant.reason())]).await?;
-        Ok(SharingObjectionPayload {
-            objection: SharingObjectionNode(objection),
-            patient: PatientNode::load_with(ctx, patient_id, grant).await?,
-        })
+        let written = domain::objections::record(&req.db, &req.caller, patient_id, input.note).await?;
+        SharingObjectionPayload::audited(ctx, patient_id, written).await
     }
 
     /// Withdraws the person's standing objection (kept, with who withdrew it and when): the record
@@ -97,11 +109,7 @@ impl ObjectionMutation {
     ) -> ApiResult<SharingObjectionPayload> {
         let req = request(ctx)?;
         let patient_id = parse_id("patientId", &input.patient_id)?;
-        let (objection, grant) = domain::objections::withdraw(&req.db, &req.caller, patient_id, input.note).await?;
-        req.audit_reads(ctx, &[(patient_id, grant.reason())]).await?;
-        Ok(SharingObjectionPayload {
-            objection: SharingObjectionNode(objection),
-            patient: PatientNode::load_with(ctx, patient_id, grant).await?,
-        })
+        let written = domain::objections::withdraw(&req.db, &req.caller, patient_id, input.note).await?;
+        SharingObjectionPayload::audited(ctx, patient_id, written).await
     }
 }

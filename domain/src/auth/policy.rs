@@ -532,12 +532,16 @@ impl Caller {
         let Some(reach) = self.reach() else {
             return Err(AppError::forbidden(self.why_no_identifiable_access()));
         };
-        let mut patient_ids = self.mdt_patient_ids.clone();
-        for id in self.referred_patient_ids.iter().chain(&self.care_team_patient_ids) {
-            if !patient_ids.contains(id) {
-                patient_ids.push(*id);
-            }
-        }
+        // Sorted and deduplicated at once: a provider's worker may have hundreds of referrals.
+        let mut patient_ids: Vec<Uuid> = self
+            .mdt_patient_ids
+            .iter()
+            .chain(&self.referred_patient_ids)
+            .chain(&self.care_team_patient_ids)
+            .copied()
+            .collect();
+        patient_ids.sort_unstable();
+        patient_ids.dedup();
         Ok(PatientScope {
             member_of: self.neighbourhood_ids.clone(),
             neighbourhood_ids: if reach == Reach::NeighbourhoodPopulation {

@@ -145,7 +145,7 @@ async fn reads(
         sql.bind(crate::audit::first_event_id_at(to + chrono::Duration::seconds(1))),
     );
     let (since, until) = (sql.bind(from), sql.bind(to));
-    let in_neighbourhoods = neighbourhoods.iter().map(|n| sql.bind(*n)).collect::<Vec<_>>().join(", ");
+    let in_neighbourhoods = sql.bind_list(neighbourhoods);
     // Event ids are UUID v7, in time order: the period is a range of the key (a second wider each
     // side: an id is made just before its time is read), which the occurred_at bounds make exact.
     let statement = format!(
@@ -178,7 +178,7 @@ async fn break_glass(
 ) -> AppResult<Vec<AccessFlag>> {
     let mut sql = Sql::new(db.get_database_backend());
     let (since, until) = (sql.bind(from), sql.bind(to));
-    let in_neighbourhoods = neighbourhoods.iter().map(|n| sql.bind(*n)).collect::<Vec<_>>().join(", ");
+    let in_neighbourhoods = sql.bind_list(neighbourhoods);
     let threshold = sql.bind(REPEATED_BREAK_GLASS as i64);
     let objecting = sql.bind(true);
     let statement = format!(
@@ -202,7 +202,7 @@ async fn refusals(
 ) -> AppResult<Vec<AccessFlag>> {
     let mut sql = Sql::new(db.get_database_backend());
     let (since, until) = (sql.bind(from), sql.bind(to));
-    let in_neighbourhoods = neighbourhoods.iter().map(|n| sql.bind(*n)).collect::<Vec<_>>().join(", ");
+    let in_neighbourhoods = sql.bind_list(neighbourhoods);
     let statement = format!(
         "SELECT 'volume_limit' AS kind, a.practitioner_id AS practitioner_id, COUNT(*) AS n, CAST(0 AS BIGINT) AS people, \
          MIN(a.occurred_at) AS first_at, MAX(a.occurred_at) AS last_at FROM access_alarm a \
