@@ -72,6 +72,10 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Create the deployment's first administrator (and their organisation, unless its ODS code is
+    /// already there), who then adds organisations, neighbourhoods and staff through the API.
+    /// Refused once an active deployment administrator exists.
+    BootstrapAdmin(server::cli::BootstrapArgs),
 }
 
 fn init_tracing(format: LogFormat) {
@@ -151,6 +155,18 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
         }
         Command::Schema => {
             print!("{}", api::schema::sdl());
+            Ok(())
+        }
+        Command::BootstrapAdmin(args) => {
+            let db = server::db::connect_and_migrate(&database).await?;
+            let admin = server::cli::bootstrap_admin(&db, args).await?;
+            eprintln!(
+                "deployment administrator {} {} ({}) created; they sign in with the subject {:?}",
+                admin.given_name,
+                admin.family_name,
+                admin.id,
+                admin.identity_subject.unwrap_or_default()
+            );
             Ok(())
         }
     }

@@ -133,6 +133,10 @@ pub enum ProfessionalRole {
     Commissioner,
     /// Caldicott Guardian or information-governance lead: reviews who read whose record, reads no record.
     PrivacyOfficer,
+    /// Manages their own organisation's details and staff; reads no record.
+    OrganisationAdministrator,
+    /// Manages the deployment's organisations, neighbourhoods and staff; reads no record.
+    DeploymentAdministrator,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

@@ -10,6 +10,7 @@
 // them out (`queries overflow the depth limit`); incremental builds did not show it.
 #![recursion_limit = "256"]
 
+pub mod administration;
 pub mod cohorts;
 pub mod connection;
 pub mod context;

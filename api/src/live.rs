@@ -79,23 +79,24 @@ pub struct SharedReads {
     events: Arc<Mutex<Events>>,
 }
 
-/// Keyed by (practitioner, meeting): the signal last read and its read.
-type Events = HashMap<(Uuid, Uuid), (u64, Slot)>;
+/// Keyed by (the token's subject, meeting): the signal last read and its read.
+type Events = HashMap<(String, Uuid), (u64, Slot)>;
 
 /// The one read of one signal, once done.
 type Slot = Arc<OnceCell<Arc<MdtMeetingChange>>>;
 
 impl SharedReads {
-    /// The one read of signal `signal` for `practitioner` and `meeting`.
-    fn slot(&self, practitioner: Uuid, meeting: Uuid, signal: u64) -> Slot {
+    /// The one read of signal `signal` for the bearer of `subject` and `meeting`.
+    fn slot(&self, subject: &str, meeting: Uuid, signal: u64) -> Slot {
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         // Events nobody else holds any more are let go (each holds a read meeting and its loaders).
-        events.retain(|key, (_, cell)| *key == (practitioner, meeting) || Arc::strong_count(cell) > 1);
-        match events.get(&(practitioner, meeting)) {
+        events.retain(|key, (_, cell)| (key.0 == subject && key.1 == meeting) || Arc::strong_count(cell) > 1);
+        let key = (subject.to_owned(), meeting);
+        match events.get(&key) {
             Some((n, cell)) if *n == signal => cell.clone(),
             _ => {
                 let cell = Arc::new(OnceCell::new());
-                events.insert((practitioner, meeting), (signal, cell.clone()));
+                events.insert(key, (signal, cell.clone()));
                 cell
             }
         }
@@ -158,7 +159,7 @@ impl Subscriber {
             return Err(expired());
         }
         let bearer = self.tokens.bearer(self.token.expose_secret())?;
-        let slot = self.reads.slot(bearer.practitioner_id, meeting_id, signal);
+        let slot = self.reads.slot(&bearer.subject, meeting_id, signal);
         // A failed read is not kept: it may be this subscription's own (its token), not the others'.
         let change =
             slot.get_or_try_init(|| async { self.event(meeting_id, kind, true).await.map(Arc::new) }).await?.clone();

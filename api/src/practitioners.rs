@@ -12,6 +12,7 @@ use crate::enums::ProfessionalRole;
 use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
+use crate::scalars;
 use domain::error::{AppError, AppResult};
 use domain::pagination::{Page, PageRequest};
 use domain::search::SearchText;
@@ -72,6 +73,18 @@ impl PractitionerNode {
         let id = self.model.organisation_id;
         OrganisationNode::find(ctx, id).await
     }
+
+    /// When they were deactivated (null while active).
+    async fn left_at(&self) -> Option<scalars::DateTime> {
+        self.model.left_at.map(Into::into)
+    }
+
+    /// The `sub` claim of their tokens, shown to themselves and to the administrators of their
+    /// organisation (null to everyone else, and when they cannot sign in).
+    async fn identity_subject(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let caller = &request(ctx)?.caller;
+        Ok(self.model.identity_subject.as_deref().filter(|_| caller.reads_identity_of(&self.model)))
+    }
 }
 
 connection_type!(
@@ -81,7 +94,7 @@ connection_type!(
     "A page of practitioners, by family name."
 );
 
-/// A page of active practitioners as nodes (`domain::team::practitioners`).
+/// A page of practitioners as nodes (`domain::team::practitioners`).
 pub async fn list(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     filter: PractitionerFilter,
@@ -137,7 +150,8 @@ impl PractitionerQuery {
         Me
     }
 
-    /// Active practitioners, by family name; filter by organisation, neighbourhood, role or name.
+    /// Practitioners, by family name; filter by organisation, neighbourhood, role or name. Those
+    /// deactivated are left out unless `includeInactive`.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "crate::connection::page_cost(first, child_complexity)")]
     async fn practitioners(
@@ -149,6 +163,7 @@ impl PractitionerQuery {
         neighbourhood_id: Option<ID>,
         role: Option<ProfessionalRole>,
         search: Option<String>,
+        #[graphql(default = false)] include_inactive: bool,
     ) -> ApiResult<PractitionerConnection> {
         let req = request(ctx)?;
         let filter = PractitionerFilter {
@@ -156,6 +171,7 @@ impl PractitionerQuery {
             neighbourhood_id: opt_id("neighbourhoodId", &neighbourhood_id)?,
             role: role.map(Into::into),
             search: SearchText::parse(search)?,
+            include_inactive,
         };
         Ok(PractitionerConnection(list(&req.db, filter, PageRequest::new(first, after)?).await?))
     }

@@ -12,6 +12,7 @@ use async_graphql::{
 };
 use futures::stream::{BoxStream, StreamExt};
 
+use crate::administration::{AdministrationMutation, AdministrationQuery};
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::groups::{GroupMutation, GroupQuery};
@@ -21,7 +22,7 @@ use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
 use crate::neighbourhoods::NeighbourhoodQuery;
 use crate::organisations::OrganisationQuery;
 use crate::outcomes::{OutcomeMutation, OutcomeQuery};
-use crate::patients::{BreakGlassMutation, CareTeamMutation, ObjectionMutation, PatientQuery};
+use crate::patients::{BreakGlassMutation, CareTeamMutation, ObjectionMutation, PatientQuery, RegistrationMutation};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::practitioners::PractitionerQuery;
 use crate::privacy::{PrivacyMutation, PrivacyQuery};
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     MdtQuery,
     MdtProposalQuery,
     PrivacyQuery,
+    AdministrationQuery,
 );
 
 /// The schema's mutation type, `Mutation`.
@@ -65,6 +67,8 @@ pub struct MutationRoot(
     BreakGlassMutation,
     ObjectionMutation,
     PrivacyMutation,
+    AdministrationMutation,
+    RegistrationMutation,
 );
 
 /// The schema behind the one door every request goes through: a document's shape is checked

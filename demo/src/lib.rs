@@ -450,6 +450,11 @@ fn staffing(role: ProfessionalRole) -> Staffing {
         R::PrivacyOfficer => {
             Staffing { headcount: Headcount::OneInTotal, ..s(0.0, Base::Pcn, None, 0.7, FTE_MOSTLY_FULL) }
         }
+        // The deployment's administrator, at the ICB, after the rest of the demo is drawn; an
+        // organisation's administrator is added by them, not by the demo.
+        R::DeploymentAdministrator | R::OrganisationAdministrator => {
+            Staffing { headcount: Headcount::OneInTotal, ..s(0.0, Base::Pcn, None, 0.6, FTE_FULL) }
+        }
     }
 }
 
@@ -676,6 +681,10 @@ fn generate(opts: &DemoOptions) -> AppResult<DemoData> {
     for ctx in &contexts {
         governance::generate(&mut g, ctx, &mut data)?;
     }
+    // The deployment's administrator, at the ICB (drawn last, so the rest of the demo is as it was).
+    let administrator =
+        new_practitioner(&mut g, ProfessionalRole::DeploymentAdministrator, shared.icb_id, shared.since);
+    data.practitioners.push(administrator);
     // Written in the order they arrived, across neighbourhoods, as a live system writes them, so
     // that the physical layout is a live one's. Written neighbourhood by neighbourhood, the 100
     // newest closed referrals of the county-wide provider lay on 77 heap pages at 100
@@ -1061,8 +1070,9 @@ fn new_practitioner(
     let family_name = g.family_name(heritage, female);
     let fte = g.pick_weighted(staffing.fte);
     let caseload_capacity = staffing.capacity.map(|(lo, hi)| g.rng.random_range(lo..=hi));
+    let id = g.uuid();
     practitioner::Model {
-        id: g.uuid(),
+        id,
         given_name,
         family_name,
         professional_role: role,
@@ -1071,6 +1081,9 @@ fn new_practitioner(
         caseload_capacity,
         active: true,
         created_at,
+        // The demo's identity provider is `neighbourhood token`, which signs with this subject.
+        identity_subject: Some(id.to_string()),
+        left_at: None,
     }
 }
 
@@ -1186,6 +1199,7 @@ fn generate_patient(
             snomed_code: codes[index].clone(),
             diagnosed_on: Some(diagnosed_on),
             recorded_at: imported_at,
+            recorded_by: None,
         });
     }
     data.patients.push(patient::Model {
@@ -1213,5 +1227,7 @@ fn generate_patient(
         objects_to_sharing: false,
         created_at: imported_at,
         updated_at: imported_at,
+        efi_recorded_by: None,
+        cfs_assessed_by: None,
     });
 }

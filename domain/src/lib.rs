@@ -11,6 +11,7 @@
 //! savepoint inside it, so the caller decides whether several writes commit together, and a write
 //! that fails undoes only its own part.
 
+pub mod administration;
 pub mod audit;
 pub mod auth;
 pub mod brake;

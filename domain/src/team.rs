@@ -86,6 +86,8 @@ pub struct PractitionerFilter {
     pub neighbourhood_id: Option<Uuid>,
     pub role: Option<ProfessionalRole>,
     pub search: Option<SearchText>,
+    /// Whether deactivated practitioners are listed too.
+    pub include_inactive: bool,
 }
 
 pub async fn practitioners(
@@ -94,7 +96,10 @@ pub async fn practitioners(
     page: PageRequest,
 ) -> AppResult<Page<practitioner::Model>> {
     use practitioner::Column as C;
-    let mut cond = Condition::all().add(C::Active.eq(true));
+    let mut cond = Condition::all();
+    if !filter.include_inactive {
+        cond = cond.add(C::Active.eq(true));
+    }
     if let Some(org) = filter.organisation_id {
         cond = cond.add(C::OrganisationId.eq(org));
     }

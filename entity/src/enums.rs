@@ -63,6 +63,12 @@ pub enum ProfessionalRole {
     /// Caldicott Guardian or information-governance lead: reviews who read whose record.
     #[sea_orm(string_value = "privacy_officer")]
     PrivacyOfficer,
+    /// Manages their own organisation's details and staff (no patient data).
+    #[sea_orm(string_value = "organisation_administrator")]
+    OrganisationAdministrator,
+    /// Manages the deployment's organisations, neighbourhoods and staff (no patient data).
+    #[sea_orm(string_value = "deployment_administrator")]
+    DeploymentAdministrator,
 }
 
 /// Sex as recorded in the GP record.

@@ -4,6 +4,7 @@
 pub mod access_alarm;
 pub mod access_event;
 pub mod access_event_patient;
+pub mod administration_event;
 pub mod asset_connection;
 pub mod asset_connection_event;
 pub mod break_glass;

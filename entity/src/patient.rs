@@ -37,6 +37,10 @@ pub struct Model {
     pub objects_to_sharing: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Who recorded the eFI (null when it came with the register, as the demo's did).
+    pub efi_recorded_by: Option<Uuid>,
+    /// The clinician who assessed the Clinical Frailty Scale.
+    pub cfs_assessed_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     pub snomed_code: String,
     pub diagnosed_on: Option<Date>,
     pub recorded_at: DateTimeUtc,
+    /// Who recorded it (null when it came with the register).
+    pub recorded_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

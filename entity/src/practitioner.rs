@@ -17,6 +17,11 @@ pub struct Model {
     pub caseload_capacity: Option<i32>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// The `sub` claim of the identity provider's tokens for this practitioner (unique; null: they
+    /// cannot sign in yet).
+    pub identity_subject: Option<String>,
+    /// When they were deactivated (null while active).
+    pub left_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

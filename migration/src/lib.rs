@@ -22,6 +22,8 @@ mod m20261206_000016_care_team_member;
 mod m20261206_000017_break_glass;
 mod m20261207_000018_access_review_indexes;
 mod m20261207_000019_sharing_objection;
+mod m20261207_000020_administration;
+mod m20261207_000021_registration;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 pub use m20261203_000014_lists_as_rows::DISCIPLINES as LISTED_DISCIPLINES;
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_break_glass::Migration),
             Box::new(m20261207_000018_access_review_indexes::Migration),
             Box::new(m20261207_000019_sharing_objection::Migration),
+            Box::new(m20261207_000020_administration::Migration),
+            Box::new(m20261207_000021_registration::Migration),
         ]
     }
 }

@@ -35,6 +35,8 @@ pub enum DemoRole {
     Commissioner,
     /// Caldicott Guardian / IG lead (the access trail, break-glass reviews; no record).
     PrivacyOfficer,
+    /// The deployment's administrator (organisations, neighbourhoods, staff; no record).
+    Administrator,
 }
 
 impl DemoRole {
@@ -55,6 +57,7 @@ impl DemoRole {
             Self::Vcse => ProfessionalRole::VcseWorker,
             Self::Commissioner => ProfessionalRole::Commissioner,
             Self::PrivacyOfficer => ProfessionalRole::PrivacyOfficer,
+            Self::Administrator => ProfessionalRole::DeploymentAdministrator,
         }
     }
 }
@@ -109,6 +112,66 @@ pub async fn mint_token(
         );
     }
     let practitioner = token_practitioner(db, subject).await?;
+    if practitioner.identity_subject.is_none() {
+        bail!(
+            "practitioner {} has no identity to sign in with; an administrator sets it (updatePractitioner identitySubject)",
+            practitioner.id
+        );
+    }
     let signer = JwtSigner::from_config(auth).context("JWT signing configuration")?;
     signer.sign(&signer.claims_for(&practitioner, lifetime))
+}
+
+/// `neighbourhood bootstrap-admin`: the deployment's first administrator.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BootstrapArgs {
+    /// ODS code of the administrator's organisation (found, or created with the next two options).
+    #[arg(long)]
+    pub ods_code: String,
+    /// The organisation's name, when it is new.
+    #[arg(long)]
+    pub organisation_name: Option<String>,
+    /// The organisation's kind when it is new, as stored (`icb`, `pcn`, `gp_practice`, ...).
+    #[arg(long, default_value = "icb")]
+    pub organisation_kind: String,
+    #[arg(long)]
+    pub given_name: String,
+    #[arg(long)]
+    pub family_name: String,
+    /// The `sub` claim of their tokens from the identity provider.
+    #[arg(long)]
+    pub subject: String,
+}
+
+/// Creates the first deployment administrator (`domain::administration::practitioners::bootstrap`).
+pub async fn bootstrap_admin(
+    db: &sea_orm::DatabaseConnection,
+    args: BootstrapArgs,
+) -> anyhow::Result<practitioner::Model> {
+    use domain::administration::{organisations::NewOrganisation, practitioners};
+    use sea_orm::ActiveEnum;
+    let kind = entity::OrganisationKind::try_from_value(&args.organisation_kind).map_err(|_| {
+        anyhow::anyhow!(
+            "--organisation-kind {:?} is not a kind of organisation (e.g. icb, pcn, gp_practice, adult_social_care)",
+            args.organisation_kind
+        )
+    })?;
+    let organisation = NewOrganisation {
+        ods_code: args.ods_code.clone(),
+        name: args.organisation_name.unwrap_or_default(),
+        kind,
+        parent_id: None,
+        list_size: None,
+        postcode: None,
+    };
+    let administrator = practitioners::NewPractitioner {
+        given_name: args.given_name,
+        family_name: args.family_name,
+        professional_role: ProfessionalRole::DeploymentAdministrator,
+        organisation_id: uuid::Uuid::nil(),
+        fte: 1.0,
+        caseload_capacity: None,
+        identity_subject: Some(args.subject),
+    };
+    practitioners::bootstrap(db, organisation, administrator).await.map_err(|e| anyhow::anyhow!(e.client_message()))
 }

@@ -26,6 +26,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("11-mdt-preparation.graphql", include_str!("../../docs/operations/11-mdt-preparation.graphql")),
     ("12-live.graphql", include_str!("../../docs/operations/12-live.graphql")),
     ("13-privacy.graphql", include_str!("../../docs/operations/13-privacy.graphql")),
+    ("14-administration.graphql", include_str!("../../docs/operations/14-administration.graphql")),
+    ("15-registration.graphql", include_str!("../../docs/operations/15-registration.graphql")),
 ];
 
 /// The embedded assets: (name under /graphiql/, content type, bytes).

@@ -255,8 +255,11 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
             .await
             .unwrap();
         for role in ProfessionalRole::iter() {
+            let id = uuid::Uuid::now_v7();
             let person = practitioner::Model {
-                id: uuid::Uuid::now_v7(),
+                id,
+                identity_subject: Some(id.to_string()),
+                left_at: None,
                 given_name: "Test".into(),
                 family_name: format!("{kind:?} {role:?}"),
                 professional_role: role,

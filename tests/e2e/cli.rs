@@ -27,6 +27,7 @@ async fn token_prints_only_a_token_the_server_accepts() {
         ("mental-health", "MENTAL_HEALTH_PRACTITIONER"),
         ("vcse", "VCSE_WORKER"),
         ("commissioner", "COMMISSIONER"),
+        ("administrator", "DEPLOYMENT_ADMINISTRATOR"),
     ] {
         let output =
             neighbourhood().env("DATABASE_URL", &database_url).args(["token", "--role", role]).output().expect("run");
@@ -45,6 +46,48 @@ async fn token_prints_only_a_token_the_server_accepts() {
     assert!(unknown.stdout.is_empty(), "nothing a script could take for a token");
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(stderr.contains("astronaut") && stderr.contains("possible values"), "{stderr}");
+}
+
+#[test]
+fn bootstrap_admin_creates_the_deployments_first_administrator_once() {
+    let path = std::env::temp_dir().join(format!("nbh-bootstrap-{}.db", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let bootstrap = |extra: &[&str]| {
+        let mut args = vec![
+            "bootstrap-admin",
+            "--ods-code",
+            "qt1",
+            "--organisation-name",
+            "NHS Example Integrated Care Board",
+            "--given-name",
+            "Ada",
+            "--family-name",
+            "Okafor",
+            "--subject",
+            "555021935999",
+        ];
+        args.extend_from_slice(extra);
+        neighbourhood().env("DATABASE_URL", &url).args(&args).output().expect("run")
+    };
+    let bad_kind = bootstrap(&["--organisation-kind", "castle"]);
+    assert!(!bad_kind.status.success());
+    assert!(String::from_utf8_lossy(&bad_kind.stderr).contains("castle"), "the bad value is named");
+    let first = bootstrap(&[]);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert!(stderr.contains("deployment administrator Ada Okafor") && stderr.contains("555021935999"), "{stderr}");
+    // They can be given a token at once (the deployment's identity provider would issue theirs).
+    let token = neighbourhood().env("DATABASE_URL", &url).args(["token", "--role", "administrator"]).output().unwrap();
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    assert_eq!(String::from_utf8(token.stdout).unwrap().trim().split('.').count(), 3);
+    let again = bootstrap(&[]);
+    assert!(!again.status.success(), "a second bootstrap is refused");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already has a deployment administrator"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

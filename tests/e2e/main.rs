@@ -9,6 +9,7 @@
 mod helpers;
 
 mod access;
+mod administration;
 mod audit;
 mod brakes;
 mod break_glass;
@@ -39,6 +40,7 @@ mod plans_domain;
 mod pool;
 mod privacy;
 mod referrals;
+mod registration;
 mod scenarios;
 mod schema_sync;
 mod sensitive;

@@ -28,7 +28,13 @@ const MUST_ANSWER: &[&str] = &[
     "PractitionerTrail",
     "ReviewQueue",
     "Flags",
+    "Staff",
+    "AddPractitioner",
+    "AdminTrail",
 ];
+
+/// Administration, run with the deployment administrator's token.
+const ADMINISTRATOR: &[&str] = &["Staff", "AddPractitioner", "AdminTrail"];
 
 /// Operations of the privacy officer's review, run with the officer's token.
 const PRIVACY_OFFICER: &[&str] =
@@ -52,6 +58,7 @@ async fn every_example_operation_validates_and_runs_against_the_demo() {
     let coordinator = app.token(DemoRole::Coordinator).await;
     let link_worker = app.token(DemoRole::LinkWorker).await;
     let privacy_officer = app.token(DemoRole::PrivacyOfficer).await;
+    let administrator = app.token(DemoRole::Administrator).await;
 
     let neighbourhood =
         first_id(&app, &coordinator, "{ me { neighbourhoods { id } } }", &["me", "neighbourhoods", "0", "id"]).await;
@@ -164,6 +171,8 @@ async fn every_example_operation_validates_and_runs_against_the_demo() {
             }
             let token = if PRIVACY_OFFICER.contains(&name.as_str()) {
                 &privacy_officer
+            } else if ADMINISTRATOR.contains(&name.as_str()) {
+                &administrator
             } else if ["WaitingList", "MyCaseload", "WhoCanTakeIt", "Accept", "Attempt", "Close"]
                 .contains(&name.as_str())
             {

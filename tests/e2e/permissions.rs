@@ -490,8 +490,11 @@ async fn insert_org(app: &TestApp, n: Uuid, kind: K, code: &str, parent: Option<
 }
 
 async fn insert_practitioner(app: &TestApp, org: Uuid, kind: K, role: R) -> entity::practitioner::Model {
+    let id = Uuid::now_v7();
     let person = entity::practitioner::Model {
-        id: Uuid::now_v7(),
+        id,
+        identity_subject: Some(id.to_string()),
+        left_at: None,
         given_name: "Perm".into(),
         family_name: format!("{kind:?} {role:?}"),
         professional_role: role,
@@ -597,6 +600,8 @@ async fn every_path_to_a_record_gives_each_role_and_relationship_the_level_the_r
         (K::Icb, R::Commissioner),
         (K::Pcn, R::PrivacyOfficer),
         (K::Housing, R::SocialWorker),
+        (K::Icb, R::DeploymentAdministrator),
+        (K::GpPractice, R::OrganisationAdministrator),
     ]);
     pairs.sort_by_key(|(k, r)| (label(*k), label(*r)));
     let mut callers = Vec::new();
@@ -642,6 +647,7 @@ async fn every_path_to_a_record_gives_each_role_and_relationship_the_level_the_r
                 snomed_code: Set(code.to_owned()),
                 diagnosed_on: Set(None),
                 recorded_at: Set(Utc::now()),
+                recorded_by: Set(None),
             }
             .insert(&app.db)
             .await

@@ -588,7 +588,8 @@ impl MdtMutation {
         Ok(MdtMeetingPayload { meeting: MdtMeetingNode(meeting) })
     }
 
-    /// Sets the disciplines the neighbourhood's MDT meetings require to be quorate.
+    /// Sets the disciplines the neighbourhood's MDT meetings require to be quorate: its organisers
+    /// or a deployment administrator (recorded in the administration trail).
     async fn set_required_disciplines(
         &self,
         ctx: &Context<'_>,

@@ -1,7 +1,7 @@
 //! GraphQL for patients. `PatientNode` carries the grant that let the caller see the record; every
 //! field asks it again, so nested paths cannot outrun the policy.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
 
 use entity::{patient, patient_condition};
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use crate::error::ApiResult;
 use crate::lookahead as paths;
 use crate::neighbourhoods::NeighbourhoodNode;
 use crate::organisations::OrganisationNode;
+use crate::practitioners::PractitionerNode;
 use crate::scalars;
 use domain::auth::policy::NOT_IN_YOUR_ACCESS;
 use domain::auth::PatientAccessLevel;
@@ -189,6 +190,8 @@ impl PatientNode {
                 .and_then(clinical_frailty_scale_label)
                 .map(str::to_owned),
             cfs_assessed_on: m.cfs_assessed_on.map(Into::into),
+            efi_recorded_by: m.efi_recorded_by,
+            cfs_assessed_by: m.cfs_assessed_by,
         }))
     }
 
@@ -342,6 +345,7 @@ impl PatientNode {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Frailty {
     /// Electronic Frailty Index score, 0–1 (deficits present / 36); absent under 50 or when not calculated.
     pub efi_score: Option<f64>,
@@ -352,6 +356,22 @@ pub struct Frailty {
     pub clinical_frailty_scale: Option<i16>,
     pub clinical_frailty_scale_label: Option<String>,
     pub cfs_assessed_on: Option<scalars::Date>,
+    #[graphql(skip)]
+    pub efi_recorded_by: Option<Uuid>,
+    #[graphql(skip)]
+    pub cfs_assessed_by: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl Frailty {
+    /// Who recorded the eFI (null when it came with the practice register).
+    async fn efi_recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
+        PractitionerNode::load(ctx, self.efi_recorded_by).await
+    }
+    /// The clinician who assessed the Clinical Frailty Scale.
+    async fn cfs_assessed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
+        PractitionerNode::load(ctx, self.cfs_assessed_by).await
+    }
 }
 
 #[derive(SimpleObject)]
@@ -365,7 +385,7 @@ pub struct AccessNeeds {
 }
 
 /// A long-term condition on a patient's record.
-pub struct PatientCondition(patient_condition::Model);
+pub struct PatientCondition(pub patient_condition::Model);
 
 #[Object]
 impl PatientCondition {
@@ -385,6 +405,15 @@ impl PatientCondition {
 
     async fn diagnosed_on(&self) -> Option<scalars::Date> {
         self.0.diagnosed_on.map(Into::into)
+    }
+
+    async fn recorded_at(&self) -> scalars::DateTime {
+        self.0.recorded_at.into()
+    }
+
+    /// Who recorded it (null when it came with the practice register).
+    async fn recorded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<PractitionerNode>> {
+        PractitionerNode::load(ctx, self.0.recorded_by).await
     }
 
     /// The sensitive category of the condition, if it falls in one (only the clinical roles that

@@ -5,8 +5,10 @@ pub mod care_team;
 pub mod graphql;
 pub mod objections;
 pub mod prepare;
+pub mod registration;
 
 pub use break_glass::BreakGlassMutation;
 pub use care_team::CareTeamMutation;
 pub use graphql::{PatientCriteriaInput, PatientNode, PatientQuery};
 pub use objections::ObjectionMutation;
+pub use registration::RegistrationMutation;

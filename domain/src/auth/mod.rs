@@ -15,6 +15,8 @@ pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, Reach, R
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
     pub practitioner_id: Uuid,
+    /// The `sub` claim the practitioner's tokens carry (none: they cannot sign in).
+    pub identity_subject: Option<String>,
     pub name: String,
     pub role: ProfessionalRole,
     pub organisation_id: Uuid,
@@ -37,32 +39,37 @@ pub struct Caller {
     pub break_glass_hours: u32,
 }
 
-/// Who a verified token says its bearer is, before the records are read.
+/// Who a verified token says its bearer is, before the records are read: the identity
+/// provider's subject, and the organisation and role when the token states them (tokens from
+/// `neighbourhood token` do; an identity provider's need not, the records decide).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bearer {
-    pub practitioner_id: Uuid,
-    pub organisation_id: Uuid,
+    pub subject: String,
+    pub organisation_id: Option<Uuid>,
     /// The professional role as stored (e.g. `int_coordinator`).
-    pub role: String,
+    pub role: Option<String>,
 }
 
 impl Bearer {
-    /// Whether `caller` is still who the token says: the same practitioner, organisation and role.
+    /// Whether `caller` is still who the token says: the practitioner who signs in as the
+    /// subject, in the organisation and role the token states (if it states them).
     pub fn is(&self, caller: &Caller) -> bool {
-        caller.practitioner_id == self.practitioner_id
-            && caller.organisation_id == self.organisation_id
-            && caller.role.to_value() == self.role
+        caller.identity_subject.as_deref() == Some(self.subject.as_str())
+            && self.organisation_id.is_none_or(|org| org == caller.organisation_id)
+            && self.role.as_deref().is_none_or(|role| role == caller.role.to_value())
     }
 
-    /// The caller this bearer is, as the records say now: refused when the practitioner is no
-    /// longer active (`None`) or has moved organisation or role since the token was issued.
+    /// The caller this bearer is, as the records say now: refused when no active practitioner
+    /// signs in as the subject (`None`) or the token's organisation or role is no longer theirs.
     pub fn matched(&self, caller: Option<Caller>) -> AppResult<Caller> {
         caller.filter(|c| self.is(c)).ok_or_else(Self::stale)
     }
 
     /// The refusal of a token whose practitioner record no longer agrees with it.
     pub fn stale() -> AppError {
-        AppError::Unauthenticated("the token does not match an active practitioner record".to_owned())
+        AppError::Unauthenticated(
+            "the token does not match an active practitioner record (no active practitioner signs in with its subject, or their organisation or role has changed)".to_owned(),
+        )
     }
 }
 
@@ -102,8 +109,30 @@ pub async fn load_caller(
     practitioner_id: Uuid,
     window: AccessWindows,
 ) -> AppResult<Option<Caller>> {
+    load(db, Who::Practitioner(practitioner_id), window).await
+}
+
+/// [`load_caller`] for the practitioner who signs in with the identity provider's `subject`.
+pub async fn load_signed_in(
+    db: &impl ConnectionTrait,
+    subject: &str,
+    window: AccessWindows,
+) -> AppResult<Option<Caller>> {
+    load(db, Who::Subject(subject), window).await
+}
+
+enum Who<'a> {
+    Practitioner(Uuid),
+    Subject(&'a str),
+}
+
+async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) -> AppResult<Option<Caller>> {
     let now = chrono::Utc::now();
     let mut sql = crate::sql::Sql::new(db.get_database_backend());
+    let me = match who {
+        Who::Practitioner(id) => format!("p.id = {}", sql.bind(id)),
+        Who::Subject(subject) => format!("p.identity_subject = {}", sql.bind(subject.to_owned())),
+    };
     // The practitioner is bound once, in `me`, and every part joins it: PostgreSQL then costs the
     // statement the same whoever asks, so after its first few executions on a connection it keeps
     // one plan. Bound in each part, as it was, the plan for a practitioner with no invitations
@@ -116,31 +145,31 @@ pub async fn load_caller(
         _ => sql.bind(now + chrono::Duration::days(days)),
     };
     let statement = format!(
-        "WITH me AS MATERIALIZED (SELECT p.id, p.organisation_id FROM practitioner p WHERE p.id = {}) \
+        "WITH me AS MATERIALIZED (SELECT p.id, p.organisation_id FROM practitioner p WHERE {me}) \
          SELECT 'c' AS kind, p.id AS id, p.given_name AS given_name, p.family_name AS family_name, \
-         p.professional_role AS role, p.active AS active, o.id AS organisation_id, o.kind AS organisation_kind \
+         p.professional_role AS role, p.active AS active, o.id AS organisation_id, o.kind AS organisation_kind, \
+         p.identity_subject AS subject \
          FROM me JOIN practitioner p ON p.id = me.id JOIN organisation o ON o.id = p.organisation_id \
-         UNION ALL SELECT 'n', m.neighbourhood_id, NULL, NULL, NULL, NULL, NULL, NULL \
+         UNION ALL SELECT 'n', m.neighbourhood_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM me JOIN neighbourhood_organisation m ON m.organisation_id = me.organisation_id \
-         UNION ALL SELECT 'g', o.id, NULL, NULL, NULL, NULL, NULL, NULL \
+         UNION ALL SELECT 'g', o.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM me JOIN organisation o ON o.id = me.organisation_id OR o.parent_id = me.organisation_id \
          WHERE o.kind = {} \
-         UNION ALL SELECT 'p', x.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
+         UNION ALL SELECT 'p', x.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
          SELECT DISTINCT a.patient_id FROM me JOIN mdt_invitation i ON i.practitioner_id = me.id \
          JOIN mdt_meeting m ON m.id = i.meeting_id \
          JOIN mdt_agenda_item a ON a.meeting_id = m.id \
          WHERE i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
          AND m.starts_at <= {} AND m.ends_at >= {}) x \
-         UNION ALL SELECT 'r', y.patient_id, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
+         UNION ALL SELECT 'r', y.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
          SELECT r.patient_id FROM me JOIN referral r ON r.receiving_organisation_id = me.organisation_id \
          WHERE r.ended_at IS NULL OR r.ended_at >= {} \
          UNION SELECT r.patient_id FROM me JOIN referral r ON r.assigned_practitioner_id = me.id \
          WHERE r.ended_at IS NULL OR r.ended_at >= {}) y \
-         UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL \
+         UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM me JOIN care_team_member t ON t.practitioner_id = me.id WHERE t.open_key IS NOT NULL \
-         UNION ALL SELECT 'b', g.patient_id, NULL, NULL, NULL, NULL, NULL, NULL \
+         UNION ALL SELECT 'b', g.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM me JOIN break_glass g ON g.practitioner_id = me.id WHERE g.expires_at > {}",
-        sql.bind(practitioner_id),
         sql.bind(OrganisationKind::GpPractice.to_value()),
         moment(&mut sql, i64::from(window.mdt_days_before)),
         moment(&mut sql, -i64::from(window.mdt_days_after)),
@@ -176,7 +205,8 @@ pub async fn load_caller(
     let role: String = row.try_get("", "role")?;
     let organisation_kind: String = row.try_get("", "organisation_kind")?;
     let mut caller = Caller {
-        practitioner_id,
+        practitioner_id: row.try_get("", "id")?,
+        identity_subject: row.try_get("", "subject")?,
         name: format!("{given_name} {family_name}"),
         role: ProfessionalRole::try_from_value(&role)?,
         organisation_id: row.try_get("", "organisation_id")?,

@@ -180,6 +180,16 @@ impl Grant {
     }
 }
 
+/// Roles that oversee the service rather than work with people (commissioning, reviewing access,
+/// administering the team): whatever their organisation is party to, they are no party to it
+/// themselves, so no referral, plan share or activity of their organisation names a person to them.
+pub const OVERSIGHT_ROLES: &[ProfessionalRole] = &[
+    ProfessionalRole::Commissioner,
+    ProfessionalRole::PrivacyOfficer,
+    ProfessionalRole::DeploymentAdministrator,
+    ProfessionalRole::OrganisationAdministrator,
+];
+
 /// Organisations whose privacy officer (Caldicott Guardian or information-governance lead) reviews
 /// access to the shared record: the health and care organisations that hold it as joint
 /// controllers. Deny by default: a privacy officer elsewhere (a VCSE organisation, housing, a
@@ -192,6 +202,54 @@ pub const PRIVACY_REVIEW_ORGANISATIONS: &[OrganisationKind] = &[
     OrganisationKind::MentalHealthTrust,
     OrganisationKind::CommunityHealthTrust,
 ];
+
+/// What an administrator manages (never patient data): the whole deployment's organisations,
+/// neighbourhoods and staff, or their own organisation's details and staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminScope {
+    Deployment,
+    Organisation(Uuid),
+}
+
+impl AdminScope {
+    /// Whether the administrator manages `organisation_id`'s details and staff.
+    pub fn manages(self, organisation_id: Uuid) -> bool {
+        match self {
+            Self::Deployment => true,
+            Self::Organisation(own) => own == organisation_id,
+        }
+    }
+
+    /// Refused unless the administrator manages the deployment: `what` says what was asked.
+    pub fn check_deployment(self, what: &str) -> AppResult<()> {
+        match self {
+            Self::Deployment => Ok(()),
+            Self::Organisation(_) => Err(AppError::forbidden(format!(
+                "{what} is for a deployment administrator; an organisation's administrator manages their own organisation's details and staff"
+            ))),
+        }
+    }
+
+    /// Refused unless the administrator manages `organisation_id`.
+    pub fn check_manages(self, organisation_id: Uuid) -> AppResult<()> {
+        if self.manages(organisation_id) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "an organisation's administrator manages their own organisation's details and staff only",
+            ))
+        }
+    }
+}
+
+/// Which administrative changes a caller reads back from the administration trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailScope {
+    /// Every change (a deployment administrator; a privacy officer reviewing who was given which role).
+    All,
+    /// The changes to one organisation and its staff.
+    Organisation(Uuid),
+}
 
 /// Whose access a privacy officer reviews: the people of the neighbourhoods their organisation
 /// takes part in, as a condition on `patient` and a check on one person.
@@ -589,6 +647,50 @@ impl Caller {
         }
     }
 
+    /// Refused unless the caller registers people at `practice_id`: staff of that GP practice whose
+    /// role reaches its registered people (its receptionists included: registration is the
+    /// practice's administrative work).
+    pub fn may_register_at(&self, practice_id: Uuid) -> AppResult<()> {
+        if self.organisation_kind == OrganisationKind::GpPractice
+            && self.organisation_id == practice_id
+            && self.reach() == Some(Reach::OwnPractice)
+        {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "people are registered, and their registration kept, by the staff of their GP practice",
+            ))
+        }
+    }
+
+    /// The grant with which the caller keeps a person's registration (demographics, access needs,
+    /// what the practice records about them): staff of their registered practice.
+    pub fn may_keep_registration_of(&self, patient: &patient::Model) -> AppResult<Grant> {
+        self.may_register_at(patient.registered_practice_id)?;
+        self.grant_for(patient).ok_or_else(|| AppError::forbidden(NOT_IN_YOUR_ACCESS))
+    }
+
+    /// Refused unless the caller's role records what is clinical (conditions, the eFI): the roles
+    /// that read it.
+    pub fn may_record_clinical(&self) -> AppResult<()> {
+        if self.reads_clinical() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "your role reads the administrative record only, so it does not record conditions or frailty",
+            ))
+        }
+    }
+
+    /// Refused unless the caller assesses the Clinical Frailty Scale: a clinician ([`CLINICAL_ROLES`]).
+    pub fn may_assess_frailty(&self) -> AppResult<()> {
+        if is_clinician(self.organisation_kind, self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("the Clinical Frailty Scale is assessed by a clinician"))
+        }
+    }
+
     /// Whether the person objects to their record being shared beyond their GP practice and the
     /// caller is not of that practice: then no relationship opens it, only break-glass (and what the
     /// person agreed to specifically: a referral while it is open, a plan share, an activity).
@@ -665,8 +767,8 @@ impl Caller {
             return None;
         }
         self.grant_for(patient).or_else(|| {
-            let receives = self.organisation_id == referral.receiving_organisation_id
-                || referral.assigned_practitioner_id == Some(self.practitioner_id);
+            let receives =
+                self.is_receiver(referral) || referral.assigned_practitioner_id == Some(self.practitioner_id);
             ((receives && referral.open_key.is_some()) || self.is_referrer(referral))
                 .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::ReferralParty })
         })
@@ -701,7 +803,7 @@ impl Caller {
         }
         // The plan is clinical: an administrative grant does not open it, the person's agreement does.
         self.grant_for(patient).filter(|g| g.level.opens_clinical()).or_else(|| {
-            (share.organisation_id == self.organisation_id && share.open_key.is_some())
+            (self.works_for(share.organisation_id) && share.open_key.is_some())
                 .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::PlanShared })
         })
     }
@@ -719,7 +821,7 @@ impl Caller {
             return None;
         }
         self.grant_for(patient).or_else(|| {
-            (self.organisation_id == asset.provider_organisation_id
+            (self.works_for(asset.provider_organisation_id)
                 && crate::directory::connections::holds_place(connection.state))
             .then_some(Grant { level: PatientAccessLevel::SharedSummary, reason: AccessReason::AssetConnection })
         })
@@ -730,8 +832,8 @@ impl Caller {
     /// referral, its needs, events and feedback, a person's list of referrals, their care team,
     /// the needs behind suggestions, the reasons of an agenda proposal).
     pub fn may_see_referral(&self, referral: &entity::referral::Model) -> bool {
-        self.organisation_id == referral.referring_organisation_id
-            || self.organisation_id == referral.receiving_organisation_id
+        self.is_referrer(referral)
+            || self.is_receiver(referral)
             || referral.assigned_practitioner_id == Some(self.practitioner_id)
     }
 
@@ -870,6 +972,12 @@ impl Caller {
         self.may_see_identifiable() && self.neighbourhood_ids.contains(&neighbourhood_id)
     }
 
+    /// Whether the caller may set the disciplines a neighbourhood's meetings require: its
+    /// organisers, or a deployment administrator.
+    pub fn may_set_required_disciplines(&self, neighbourhood_id: Uuid) -> bool {
+        self.may_organise_meetings(neighbourhood_id) || matches!(self.administration(), Ok(AdminScope::Deployment))
+    }
+
     /// Whether the caller may have people proposed for an MDT agenda: an organiser whose role reads
     /// clinical records, since a proposal selects people by frailty and conditions and ranks them
     /// by clinical reasons (long waits, overdue actions, falling wellbeing), which the
@@ -937,24 +1045,32 @@ impl Caller {
     /// Whether the caller's organisation made the referral: it may cancel it and files the
     /// feedback that comes back.
     pub fn is_referrer(&self, referral: &entity::referral::Model) -> bool {
-        self.organisation_id == referral.referring_organisation_id
+        self.works_for(referral.referring_organisation_id)
+    }
+
+    /// Whether the caller acts for `organisation_id` in the care of people: one of its staff, in a
+    /// role that works with people. The roles of [`OVERSIGHT_ROLES`] never do, so nothing their
+    /// organisation is party to (a referral it made or received, a plan shared with it, an activity
+    /// it runs) names a person to them.
+    fn works_for(&self, organisation_id: Uuid) -> bool {
+        self.organisation_id == organisation_id && !OVERSIGHT_ROLES.contains(&self.role)
     }
 
     /// Whether the caller's organisation received the referral: it triages, assigns and contacts,
     /// and moves it through its service.
     pub fn is_receiver(&self, referral: &entity::referral::Model) -> bool {
-        self.organisation_id == referral.receiving_organisation_id
+        self.works_for(referral.receiving_organisation_id)
     }
 
     /// Whether the caller files a referral's feedback: staff of the referring organisation.
     pub fn files_feedback(&self, feedback: &entity::referral_feedback::Model) -> bool {
-        self.organisation_id == feedback.referring_organisation_id
+        self.works_for(feedback.referring_organisation_id)
     }
 
     /// Whether the caller may see a worker's caseload: the worker, or staff of the same
     /// organisation.
     pub fn may_see_caseload(&self, worker: &entity::practitioner::Model) -> bool {
-        self.practitioner_id == worker.id || self.organisation_id == worker.organisation_id
+        self.practitioner_id == worker.id || self.works_for(worker.organisation_id)
     }
 
     /// Whether the caller may record that a directory entry was checked: its provider, or staff of
@@ -962,6 +1078,40 @@ impl Caller {
     pub fn may_check_asset(&self, asset: &entity::community_asset::Model) -> bool {
         self.organisation_id == asset.provider_organisation_id
             || (self.may_see_identifiable() && self.neighbourhood_ids.contains(&asset.neighbourhood_id))
+    }
+
+    /// What the caller administers: refused to everyone but administrators.
+    pub fn administration(&self) -> AppResult<AdminScope> {
+        match self.role {
+            ProfessionalRole::DeploymentAdministrator => Ok(AdminScope::Deployment),
+            ProfessionalRole::OrganisationAdministrator => Ok(AdminScope::Organisation(self.organisation_id)),
+            _ => Err(AppError::forbidden(
+                "organisations, neighbourhoods and staff are managed by administrators (a deployment administrator, or an organisation's own)",
+            )),
+        }
+    }
+
+    /// Whether the caller reads the identity `practitioner` signs in with: their own, or as an
+    /// administrator of their organisation.
+    pub fn reads_identity_of(&self, practitioner: &entity::practitioner::Model) -> bool {
+        self.practitioner_id == practitioner.id
+            || self.administration().is_ok_and(|scope| scope.manages(practitioner.organisation_id))
+    }
+
+    /// Which administrative changes the caller reads: administrators theirs, privacy officers of
+    /// the organisations that review access all of them (who was given which role is part of
+    /// who could read what).
+    pub fn administration_trail_scope(&self) -> AppResult<TrailScope> {
+        match self.role {
+            ProfessionalRole::DeploymentAdministrator => Ok(TrailScope::All),
+            ProfessionalRole::OrganisationAdministrator => Ok(TrailScope::Organisation(self.organisation_id)),
+            ProfessionalRole::PrivacyOfficer if PRIVACY_REVIEW_ORGANISATIONS.contains(&self.organisation_kind) => {
+                Ok(TrailScope::All)
+            }
+            _ => Err(AppError::forbidden(
+                "the administration trail is read by administrators and by the privacy officer of a health or care organisation",
+            )),
+        }
     }
 
     /// Whose access the caller reviews: a privacy officer of an organisation in
@@ -987,6 +1137,9 @@ impl Caller {
     fn why_no_identifiable_access(&self) -> String {
         use crate::label::label;
         match (self.role, self.organisation_kind) {
+            (ProfessionalRole::DeploymentAdministrator | ProfessionalRole::OrganisationAdministrator, _) => {
+                "Administrators manage organisations, neighbourhoods and staff; they do not see identifiable patient records".to_owned()
+            }
             (ProfessionalRole::Commissioner, _) | (_, OrganisationKind::Icb) => {
                 "Commissioning staff do not see identifiable patient records; use the aggregate figures (cohort member counts, referral figures, the outcome report) instead".to_owned()
             }
@@ -1012,6 +1165,7 @@ mod tests {
     fn caller(role: ProfessionalRole, kind: OrganisationKind, neighbourhoods: Vec<Uuid>) -> Caller {
         Caller {
             practitioner_id: Uuid::nil(),
+            identity_subject: None,
             name: "Test".into(),
             role,
             organisation_id: Uuid::nil(),
@@ -1051,6 +1205,8 @@ mod tests {
             objects_to_sharing: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            efi_recorded_by: None,
+            cfs_assessed_by: None,
         }
     }
 

@@ -44,7 +44,11 @@ pub fn discipline_of(role: ProfessionalRole) -> Option<Discipline> {
         R::OccupationalTherapist => Discipline::OccupationalTherapy,
         R::VcseWorker => Discipline::VoluntarySector,
         R::IntCoordinator => Discipline::Coordination,
-        R::Receptionist | R::Commissioner | R::PrivacyOfficer => return None,
+        R::Receptionist
+        | R::Commissioner
+        | R::PrivacyOfficer
+        | R::OrganisationAdministrator
+        | R::DeploymentAdministrator => return None,
     })
 }
 
@@ -134,8 +138,10 @@ pub async fn set_required_disciplines(
     neighbourhood_id: Uuid,
     disciplines: Vec<Discipline>,
 ) -> AppResult<MeetingChanged<Vec<Discipline>>> {
-    if !caller.may_organise_meetings(neighbourhood_id) {
-        return Err(AppError::forbidden("the neighbourhood's own staff set what its meetings require"));
+    if !caller.may_set_required_disciplines(neighbourhood_id) {
+        return Err(AppError::forbidden(
+            "the neighbourhood's own staff (or a deployment administrator) set what its meetings require",
+        ));
     }
     let mut list = disciplines;
     list.sort();
@@ -155,6 +161,16 @@ pub async fn set_required_disciplines(
     .exec_without_returning(&txn)
     .await?;
     let following = following_neighbourhood(&txn, neighbourhood_id).await?;
+    let words: Vec<String> = list.iter().map(|d| crate::label::label(*d)).collect();
+    crate::administration::record(
+        &txn,
+        crate::administration::Actor::of(caller),
+        "neighbourhood.required_disciplines",
+        crate::administration::Subject { kind: "neighbourhood", id: neighbourhood_id, organisation_id: None },
+        format!("set the disciplines its MDT meetings require: {}", words.join(", ")),
+        serde_json::json!({ "disciplines": words }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(MeetingChanged::each(list, following, ChangeKind::Requirements))
 }

@@ -2,6 +2,7 @@
 
 pub mod criteria;
 pub mod query;
+pub mod registration;
 
 pub use criteria::{ConditionMatch, PatientCriteria};
 pub use query::{PatientOrder, PatientSelection};

@@ -14,16 +14,21 @@ use uuid::Uuid;
 use crate::config::{AuthArgs, JwtAlgorithm};
 use domain::error::AppError;
 
-/// Claims a Neighbourhood token carries.
+/// Claims a token carries. `sub` is the identity the practitioner signs in with (their
+/// `identity_subject`, as the identity provider issues it); `org` and `role`, when present, must
+/// agree with the practitioner's record (tokens from `neighbourhood token` carry them; a real
+/// identity provider's need not, and the record decides).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
-    /// The practitioner's id.
-    pub sub: Uuid,
+    pub sub: String,
     /// The practitioner's organisation.
-    pub org: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
     /// The practitioner's professional role (e.g. `int_coordinator`).
-    pub role: String,
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -34,7 +39,7 @@ pub struct Claims {
 impl Claims {
     /// Who the claims say the bearer is.
     pub fn bearer(&self) -> domain::auth::Bearer {
-        domain::auth::Bearer { practitioner_id: self.sub, organisation_id: self.org, role: self.role.clone() }
+        domain::auth::Bearer { subject: self.sub.clone(), organisation_id: self.org, role: self.role.clone() }
     }
 }
 
@@ -188,14 +193,15 @@ impl JwtSigner {
         }
     }
 
-    /// Claims for a practitioner, valid from now for `lifetime`.
+    /// Claims for a practitioner, valid from now for `lifetime`: their identity as the subject
+    /// (their id when they have none, which no record matches: such a token is refused).
     pub fn claims_for(&self, practitioner: &entity::practitioner::Model, lifetime: chrono::Duration) -> Claims {
         let now = chrono::Utc::now().timestamp();
         Claims {
-            sub: practitioner.id,
-            org: practitioner.organisation_id,
-            role: practitioner.professional_role.to_value(),
-            name: format!("{} {}", practitioner.given_name, practitioner.family_name),
+            sub: practitioner.identity_subject.clone().unwrap_or_else(|| practitioner.id.to_string()),
+            org: Some(practitioner.organisation_id),
+            role: Some(practitioner.professional_role.to_value()),
+            name: Some(format!("{} {}", practitioner.given_name, practitioner.family_name)),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -281,10 +287,10 @@ mod tests {
     fn token(iat: i64, exp: i64) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: Uuid::nil(),
-            org: Uuid::nil(),
-            role: "gp".into(),
-            name: "Test".into(),
+            sub: Uuid::nil().to_string(),
+            org: Some(Uuid::nil()),
+            role: Some("gp".into()),
+            name: Some("Test".into()),
             iss: "iss".into(),
             aud: "aud".into(),
             iat,

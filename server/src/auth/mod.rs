@@ -9,7 +9,7 @@ use api::live::Tokens;
 use async_trait::async_trait;
 use sea_orm::DatabaseConnection;
 
-use domain::auth::{load_caller, AccessWindows, Bearer, Caller};
+use domain::auth::{load_signed_in, AccessWindows, Bearer, Caller};
 use domain::error::{AppError, AppResult};
 pub use jwt::{Claims, DevSecret, JwtSigner, JwtVerifier};
 
@@ -29,7 +29,7 @@ pub fn bearer_token(header: Option<&str>) -> AppResult<&str> {
 }
 
 /// Who a bearer token is: the token verified, then the practitioner it names loaded as the records
-/// say now (one statement whatever the request, `load_caller`). HTTP requests, websocket
+/// say now (one statement whatever the request, `load_signed_in`). HTTP requests, websocket
 /// connections and every subscription event check their token through it.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -51,7 +51,7 @@ impl Authenticator {
     /// The caller the token is for.
     pub async fn caller(&self, token: &str) -> AppResult<Caller> {
         let bearer = self.verify(token)?.bearer();
-        bearer.matched(load_caller(&self.db, bearer.practitioner_id, self.window).await?)
+        bearer.matched(load_signed_in(&self.db, &bearer.subject, self.window).await?)
     }
 }
 
