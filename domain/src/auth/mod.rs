@@ -133,17 +133,32 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
         Who::Practitioner(id) => format!("p.id = {}", sql.bind(id)),
         Who::Subject(subject) => format!("p.identity_subject = {}", sql.bind(subject.to_owned())),
     };
-    // The practitioner is bound once, in `me`, and every part joins it: PostgreSQL then costs the
+    // The practitioner is bound once, in `me`, and every part reads it: PostgreSQL then costs the
     // statement the same whoever asks, so after its first few executions on a connection it keeps
     // one plan. Bound in each part, as it was, the plan for a practitioner with no invitations
     // looked cheaper than one for anyone, and PostgreSQL planned the seven parts anew on every
     // request: about 0.8 ms, more than running them. For the same reason the moments are `now()`
     // and the windows' days in the text there (numbers from the configuration, never from a
     // request); SQLite, which plans once per prepared statement anyway, binds them.
+    //
+    // Each part reads `me` as a scalar sub-select, not as a join, and each referral window is two
+    // selects (open; ended since) rather than one with an OR: the planners know nothing of `me`'s
+    // size, and joined to it SQLite drove the parts from the big tables (every agenda item, every
+    // care team member, a skip-scan of every organisation's open referrals) and PostgreSQL read a
+    // provider's referrals twice over. As scalars both seek each index by its first column: one
+    // statement for a link worker of the social prescribing provider went 0.80 → 0.40 ms on
+    // PostgreSQL and 1.2 → 0.6 ms on SQLite, the same rows.
     let moment = |sql: &mut crate::sql::Sql, days: i64| match sql.backend {
         sea_orm::DatabaseBackend::Postgres => format!("(now() + interval '{days} days')"),
         _ => sql.bind(now + chrono::Duration::days(days)),
     };
+    let practice_kind = sql.bind(OrganisationKind::GpPractice.to_value());
+    let mdt_from = moment(&mut sql, i64::from(window.mdt_days_before));
+    let mdt_until = moment(&mut sql, -i64::from(window.mdt_days_after));
+    let received_since = moment(&mut sql, -i64::from(window.referral_days_after_end));
+    let assigned_since = moment(&mut sql, -i64::from(window.referral_days_after_end));
+    let glass_after = moment(&mut sql, 0);
+    let (my_id, my_org) = ("(SELECT id FROM me)", "(SELECT organisation_id FROM me)");
     let statement = format!(
         "WITH me AS MATERIALIZED (SELECT p.id, p.organisation_id FROM practitioner p WHERE {me}) \
          SELECT 'c' AS kind, p.id AS id, p.given_name AS given_name, p.family_name AS family_name, \
@@ -151,31 +166,26 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
          p.identity_subject AS subject \
          FROM me JOIN practitioner p ON p.id = me.id JOIN organisation o ON o.id = p.organisation_id \
          UNION ALL SELECT 'n', m.neighbourhood_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-         FROM me JOIN neighbourhood_organisation m ON m.organisation_id = me.organisation_id \
+         FROM neighbourhood_organisation m WHERE m.organisation_id = {my_org} \
          UNION ALL SELECT 'g', o.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-         FROM me JOIN organisation o ON o.id = me.organisation_id OR o.parent_id = me.organisation_id \
-         WHERE o.kind = {} \
+         FROM organisation o WHERE (o.id = {my_org} OR o.parent_id = {my_org}) AND o.kind = {practice_kind} \
          UNION ALL SELECT 'p', x.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
-         SELECT DISTINCT a.patient_id FROM me JOIN mdt_invitation i ON i.practitioner_id = me.id \
+         SELECT DISTINCT a.patient_id FROM mdt_invitation i \
          JOIN mdt_meeting m ON m.id = i.meeting_id \
          JOIN mdt_agenda_item a ON a.meeting_id = m.id \
-         WHERE i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
-         AND m.starts_at <= {} AND m.ends_at >= {}) x \
+         WHERE i.practitioner_id = {my_id} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
+         AND m.starts_at <= {mdt_from} AND m.ends_at >= {mdt_until}) x \
          UNION ALL SELECT 'r', y.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
-         SELECT r.patient_id FROM me JOIN referral r ON r.receiving_organisation_id = me.organisation_id \
-         WHERE r.ended_at IS NULL OR r.ended_at >= {} \
-         UNION SELECT r.patient_id FROM me JOIN referral r ON r.assigned_practitioner_id = me.id \
-         WHERE r.ended_at IS NULL OR r.ended_at >= {}) y \
+         SELECT r.patient_id FROM referral r WHERE r.receiving_organisation_id = {my_org} AND r.ended_at IS NULL \
+         UNION SELECT r.patient_id FROM referral r \
+         WHERE r.receiving_organisation_id = {my_org} AND r.ended_at >= {received_since} \
+         UNION SELECT r.patient_id FROM referral r WHERE r.assigned_practitioner_id = {my_id} AND r.ended_at IS NULL \
+         UNION SELECT r.patient_id FROM referral r \
+         WHERE r.assigned_practitioner_id = {my_id} AND r.ended_at >= {assigned_since}) y \
          UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-         FROM me JOIN care_team_member t ON t.practitioner_id = me.id WHERE t.open_key IS NOT NULL \
+         FROM care_team_member t WHERE t.practitioner_id = {my_id} AND t.open_key IS NOT NULL \
          UNION ALL SELECT 'b', g.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-         FROM me JOIN break_glass g ON g.practitioner_id = me.id WHERE g.expires_at > {}",
-        sql.bind(OrganisationKind::GpPractice.to_value()),
-        moment(&mut sql, i64::from(window.mdt_days_before)),
-        moment(&mut sql, -i64::from(window.mdt_days_after)),
-        moment(&mut sql, -i64::from(window.referral_days_after_end)),
-        moment(&mut sql, -i64::from(window.referral_days_after_end)),
-        moment(&mut sql, 0),
+         FROM break_glass g WHERE g.practitioner_id = {my_id} AND g.expires_at > {glass_after}",
     );
     let rows = sql.query_all(db, statement).await?;
     let (mut found, mut neighbourhoods, mut practices) = (None, Vec::new(), Vec::new());
