@@ -76,6 +76,11 @@ enum Command {
     /// already there), who then adds organisations, neighbourhoods and staff through the API.
     /// Refused once an active deployment administrator exists.
     BootstrapAdmin(server::cli::BootstrapArgs),
+    /// Import a file the team keeps (a staff list): `--dry-run` reports what every row would do;
+    /// a real run stores the whole file or, when a row is refused, nothing. Exits 1 when a row is
+    /// refused.
+    #[command(subcommand)]
+    Import(server::cli::ImportKind),
 }
 
 fn init_tracing(format: LogFormat) {
@@ -155,6 +160,13 @@ async fn run(command: Command, database: DatabaseArgs, auth: AuthArgs) -> anyhow
         }
         Command::Schema => {
             print!("{}", api::schema::sdl());
+            Ok(())
+        }
+        Command::Import(kind) => {
+            let db = server::db::connect_and_migrate(&database).await?;
+            if !server::cli::import(&db, kind).await? {
+                anyhow::bail!("rows were refused (see the report above)");
+            }
             Ok(())
         }
         Command::BootstrapAdmin(args) => {

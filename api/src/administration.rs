@@ -59,7 +59,7 @@ impl AdministrationEvent {
     async fn action(&self) -> &str {
         &self.0.action
     }
-    /// `organisation`, `neighbourhood` or `practitioner`.
+    /// `organisation`, `neighbourhood`, `practitioner` or `import` (a file imported).
     async fn subject_kind(&self) -> &str {
         &self.0.subject_kind
     }
@@ -187,6 +187,9 @@ pub struct CreatePractitionerInput {
     /// The `sub` claim of their tokens from the identity provider (NHS CIS2 or the deployment's
     /// own): unique; without it they cannot sign in until it is set.
     pub identity_subject: Option<String>,
+    /// The organisation's own reference for them (staff number; unique within it, at most 64
+    /// characters): what a staff list import matches on.
+    pub staff_ref: Option<String>,
 }
 
 /// Changes to a practitioner: a field left out stays as it is, null clears it.
@@ -201,6 +204,7 @@ pub struct UpdatePractitionerInput {
     pub caseload_capacity: MaybeUndefined<i32>,
     /// Null: they can no longer sign in (their record stays active).
     pub identity_subject: MaybeUndefined<String>,
+    pub staff_ref: MaybeUndefined<String>,
 }
 
 #[derive(InputObject)]
@@ -356,6 +360,7 @@ impl AdministrationMutation {
             fte: input.fte,
             caseload_capacity: input.caseload_capacity,
             identity_subject: input.identity_subject,
+            staff_ref: input.staff_ref,
         };
         let row = practitioners::create(&req.db, &req.caller, new).await?;
         Ok(PractitionerPayload { practitioner: row.into() })
@@ -382,6 +387,7 @@ impl AdministrationMutation {
             fte: required_change("fte", input.fte)?,
             caseload_capacity: change(input.caseload_capacity),
             identity_subject: change(input.identity_subject),
+            staff_ref: change(input.staff_ref),
         };
         let row = practitioners::update(&req.db, &req.caller, id, changes).await?;
         Ok(PractitionerPayload { practitioner: row.into() })

@@ -85,6 +85,12 @@ impl PractitionerNode {
         let caller = &request(ctx)?.caller;
         Ok(self.model.identity_subject.as_deref().filter(|_| caller.reads_identity_of(&self.model)))
     }
+
+    /// Their organisation's own reference for them (staff number), shown to whom the identity is.
+    async fn staff_ref(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let caller = &request(ctx)?.caller;
+        Ok(self.model.staff_ref.as_deref().filter(|_| caller.reads_identity_of(&self.model)))
+    }
 }
 
 connection_type!(

@@ -1084,6 +1084,7 @@ fn new_practitioner(
         // The demo's identity provider is `neighbourhood token`, which signs with this subject.
         identity_subject: Some(id.to_string()),
         left_at: None,
+        staff_ref: None,
     }
 }
 

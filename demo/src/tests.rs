@@ -646,7 +646,8 @@ fn rows_generated_before_the_history_are_unchanged_by_it() {
         })
         .map(|p| practitioner::Model { identity_subject: None, ..p.clone() })
         .collect();
-    let practitioners = format!("{practitioners:?}").replace(", identity_subject: None, left_at: None", "");
+    let practitioners =
+        format!("{practitioners:?}").replace(", identity_subject: None, left_at: None, staff_ref: None", "");
     let conditions = format!("{:?}", d.conditions).replace(", recorded_by: None", "");
     // The objection column came after the digest, and objections are recorded after the history:
     // the people are pinned without it.

@@ -24,6 +24,7 @@ pub mod disclosure;
 pub mod error;
 pub mod frailty;
 pub mod groups;
+pub mod imports;
 pub mod label;
 pub mod live;
 pub mod mdt;

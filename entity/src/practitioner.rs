@@ -22,6 +22,9 @@ pub struct Model {
     pub identity_subject: Option<String>,
     /// When they were deactivated (null while active).
     pub left_at: Option<DateTimeUtc>,
+    /// The organisation's own reference for them (staff number, HR row id): unique within it; what
+    /// a staff list import matches on.
+    pub staff_ref: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m20261207_000018_access_review_indexes;
 mod m20261207_000019_sharing_objection;
 mod m20261207_000020_administration;
 mod m20261207_000021_registration;
+mod m20261207_000022_staff_reference;
 
 pub use m20261128_000010_held_referrals_index::{HELD_INDEX, HELD_STATES};
 pub use m20261203_000014_lists_as_rows::DISCIPLINES as LISTED_DISCIPLINES;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_sharing_objection::Migration),
             Box::new(m20261207_000020_administration::Migration),
             Box::new(m20261207_000021_registration::Migration),
+            Box::new(m20261207_000022_staff_reference::Migration),
         ]
     }
 }

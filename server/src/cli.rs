@@ -172,6 +172,59 @@ pub async fn bootstrap_admin(
         fte: 1.0,
         caseload_capacity: None,
         identity_subject: Some(args.subject),
+        staff_ref: None,
     };
     practitioners::bootstrap(db, organisation, administrator).await.map_err(|e| anyhow::anyhow!(e.client_message()))
+}
+
+/// `neighbourhood import …`: what to import.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ImportKind {
+    /// An organisation's staff list (CSV; columns in docs/import-formats.md).
+    Staff(ImportArgs),
+}
+
+/// The options every import takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    pub file: std::path::PathBuf,
+    /// The identity (`sub`) of the administrator the import runs as: it goes through their access
+    /// and is recorded in the administration trail as theirs.
+    #[arg(long = "as", value_name = "SUBJECT")]
+    pub as_subject: String,
+    /// Report what every row would do, and store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs an import and prints its report on stdout, with a progress bar on stderr when it is a
+/// terminal. Returns whether every row was accepted.
+pub async fn import(db: &sea_orm::DatabaseConnection, kind: ImportKind) -> anyhow::Result<bool> {
+    use domain::imports::{self, Mode};
+    let ImportKind::Staff(args) = kind;
+    // The access windows do not matter here: an import runs as an administrator, who reads no record.
+    let caller = domain::auth::load_signed_in(db, &args.as_subject, domain::auth::AccessWindows::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.client_message()))?
+        .ok_or_else(|| anyhow::anyhow!("no active practitioner signs in as {:?}", args.as_subject))?;
+    let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::with_draw_target(Some(size), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut progress = |rows: u64, bytes: u64| {
+        bar.set_position(bytes);
+        bar.set_message(format!("{rows} rows"));
+    };
+    let mode = if args.dry_run { Mode::DryRun } else { Mode::Apply };
+    let source = args.file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let report = imports::staff::import(db, &caller, std::io::BufReader::new(file), &source, mode, &mut progress)
+        .await
+        .map_err(|refused| anyhow::anyhow!(refused.0.client_message()))?;
+    bar.finish_and_clear();
+    println!("{report}");
+    Ok(report.counts().refused == 0)
 }

@@ -260,6 +260,7 @@ async fn identifiable_records_open_only_to_allow_listed_kinds_and_roles() {
                 id,
                 identity_subject: Some(id.to_string()),
                 left_at: None,
+                staff_ref: None,
                 given_name: "Test".into(),
                 family_name: format!("{kind:?} {role:?}"),
                 professional_role: role,

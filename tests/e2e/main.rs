@@ -25,6 +25,7 @@ mod disclosure;
 mod figures;
 mod groups;
 mod http_limits;
+mod imports;
 mod live;
 mod mdt;
 mod mdt_domain;

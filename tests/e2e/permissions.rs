@@ -495,6 +495,7 @@ async fn insert_practitioner(app: &TestApp, org: Uuid, kind: K, role: R) -> enti
         id,
         identity_subject: Some(id.to_string()),
         left_at: None,
+        staff_ref: None,
         given_name: "Perm".into(),
         family_name: format!("{kind:?} {role:?}"),
         professional_role: role,

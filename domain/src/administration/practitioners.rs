@@ -60,6 +60,8 @@ pub struct NewPractitioner {
     pub caseload_capacity: Option<i32>,
     /// The `sub` of their tokens; none: they cannot sign in until it is set.
     pub identity_subject: Option<String>,
+    /// The organisation's own reference for them (staff number), unique within it.
+    pub staff_ref: Option<String>,
 }
 
 /// Changes to a practitioner; `None` leaves a field as it is, `Some(None)` clears it.
@@ -72,6 +74,7 @@ pub struct PractitionerChanges {
     pub fte: Option<f64>,
     pub caseload_capacity: Option<Option<i32>>,
     pub identity_subject: Option<Option<String>>,
+    pub staff_ref: Option<Option<String>>,
 }
 
 /// A deactivated practitioner and what their leaving left to do.
@@ -124,6 +127,46 @@ async fn check_subject_free(db: &impl ConnectionTrait, subject: &str, except: Op
     }
 }
 
+/// Longest staff reference.
+pub const MAX_STAFF_REF_CHARS: usize = 64;
+
+fn checked_staff_ref(text: Option<&str>) -> AppResult<Option<String>> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(|t| checked_text("staffRef", t, MAX_STAFF_REF_CHARS)).transpose()
+}
+
+async fn check_staff_ref_free(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    staff_ref: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
+    let existing = practitioner::Entity::find()
+        .filter(practitioner::Column::OrganisationId.eq(organisation_id))
+        .filter(practitioner::Column::StaffRef.eq(staff_ref))
+        .one(db)
+        .await?;
+    match existing {
+        Some(other) if Some(other.id) != except => Err(AppError::conflict_with(
+            format!("staff reference {staff_ref} is already {} {} ({})", other.given_name, other.family_name, other.id),
+            other.id,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The practitioner of `organisation_id` with the organisation's own reference `staff_ref`.
+pub async fn by_staff_ref(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    staff_ref: &str,
+) -> AppResult<Option<practitioner::Model>> {
+    Ok(practitioner::Entity::find()
+        .filter(practitioner::Column::OrganisationId.eq(organisation_id))
+        .filter(practitioner::Column::StaffRef.eq(staff_ref))
+        .one(db)
+        .await?)
+}
+
 async fn organisation_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<organisation::Model> {
     organisation::Entity::find_by_id(id)
         .one(db)
@@ -140,6 +183,7 @@ fn described(p: &practitioner::Model) -> serde_json::Value {
         "fte": p.fte,
         "caseloadCapacity": p.caseload_capacity,
         "identitySubject": p.identity_subject,
+        "staffRef": p.staff_ref,
         "active": p.active,
     })
 }
@@ -175,10 +219,14 @@ pub(crate) async fn create_as(
     let fte = checked_fte(new.fte)?;
     let caseload_capacity = checked_capacity(new.caseload_capacity)?;
     let identity_subject = new.identity_subject.as_deref().map(checked_subject).transpose()?;
+    let staff_ref = checked_staff_ref(new.staff_ref.as_deref())?;
     let txn = db.begin().await?;
     let organisation = organisation_of(&txn, new.organisation_id).await?;
     if let Some(s) = &identity_subject {
         check_subject_free(&txn, s, None).await?;
+    }
+    if let Some(r) = &staff_ref {
+        check_staff_ref_free(&txn, organisation.id, r, None).await?;
     }
     let row = practitioner::Model {
         id: Uuid::now_v7(),
@@ -192,11 +240,14 @@ pub(crate) async fn create_as(
         created_at: Utc::now(),
         identity_subject,
         left_at: None,
+        staff_ref,
     };
     match practitioner::Entity::insert(row.clone().into_active_model()).exec_without_returning(&txn).await {
         Ok(_) => {}
         Err(e) if unique_taken(&e) => {
-            return Err(AppError::conflict("that identity was given to another practitioner a moment ago"))
+            return Err(AppError::conflict(
+                "that identity or staff reference was given to another practitioner a moment ago",
+            ))
         }
         Err(e) => return Err(e.into()),
     }
@@ -269,6 +320,14 @@ pub async fn update(
             check_subject_free(&txn, s, Some(id)).await?;
         }
     }
+    if let Some(staff_ref) = &changes.staff_ref {
+        after.staff_ref = checked_staff_ref(staff_ref.as_deref())?;
+    }
+    if let Some(r) = &after.staff_ref {
+        if after.staff_ref != before.staff_ref || after.organisation_id != before.organisation_id {
+            check_staff_ref_free(&txn, after.organisation_id, r, Some(id)).await?;
+        }
+    }
     if id == caller.practitioner_id
         && (after.professional_role != before.professional_role || after.organisation_id != before.organisation_id)
     {
@@ -289,6 +348,7 @@ pub async fn update(
     model.fte = Set(after.fte);
     model.caseload_capacity = Set(after.caseload_capacity);
     model.identity_subject = Set(after.identity_subject.clone());
+    model.staff_ref = Set(after.staff_ref.clone());
     match model.update(&txn).await {
         Ok(_) => {}
         Err(e) if unique_taken(&e) => {

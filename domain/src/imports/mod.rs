@@ -1,0 +1,141 @@
+//! Imports of files a team already keeps (a staff list today; registers, caseload spreadsheets and
+//! directories to follow). Each goes through the same domain functions, access policy and audit as
+//! the API, row by row, inside one transaction: a dry run reports what every row would do and stores
+//! nothing; a real run stores the whole file or, when any row is refused, nothing. Rows are matched
+//! on the source's own identifiers, so importing the same file again changes nothing.
+
+pub mod staff;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// Whether an import stores what it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Report what every row would do; store nothing.
+    DryRun,
+    /// Store the whole file, or nothing when any row is refused.
+    Apply,
+}
+
+/// What happened, or would happen, to one row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated { fields: Vec<String> },
+    Unchanged,
+    Refused { column: Option<String>, value: Option<String>, reason: String },
+}
+
+/// One row of the file and its outcome. `line` counts the header as line 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowReport {
+    pub line: u64,
+    /// The row's key in the source (e.g. `A81001/12345`).
+    pub key: String,
+    /// Whom or what the row is about, in words.
+    pub about: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The report of one import.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub kind: &'static str,
+    pub dry_run: bool,
+    /// Whether the file's changes were stored (a real run with no row refused).
+    pub stored: bool,
+    pub rows: Vec<RowReport>,
+}
+
+/// How many rows had each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub refused: usize,
+}
+
+impl ImportReport {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for row in &self.rows {
+            match row.outcome {
+                Outcome::Created => counts.created += 1,
+                Outcome::Updated { .. } => counts.updated += 1,
+                Outcome::Unchanged => counts.unchanged += 1,
+                Outcome::Refused { .. } => counts.refused += 1,
+            }
+        }
+        counts
+    }
+}
+
+impl fmt::Display for ImportReport {
+    /// One line per row, then the totals and what was stored.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for row in &self.rows {
+            let what = match &row.outcome {
+                Outcome::Created => "create".to_owned(),
+                Outcome::Updated { fields } => format!("update {}", fields.join(", ")),
+                Outcome::Unchanged => "unchanged".to_owned(),
+                Outcome::Refused { column, value, reason } => {
+                    let mut text = "REFUSED".to_owned();
+                    if let Some(column) = column {
+                        text.push_str(&format!(" column {column}"));
+                    }
+                    if let Some(value) = value {
+                        text.push_str(&format!(" value {value:?}"));
+                    }
+                    format!("{text}: {reason}")
+                }
+            };
+            // Nothing was stored unless the run was real and accepted every row: say what would have been.
+            let would = !self.stored && matches!(row.outcome, Outcome::Created | Outcome::Updated { .. });
+            writeln!(f, "line {} ({}, {}): {}{what}", row.line, row.key, row.about, if would { "would " } else { "" })?;
+        }
+        let c = self.counts();
+        write!(
+            f,
+            "{} rows: {} create, {} update, {} unchanged, {} refused; ",
+            self.rows.len(),
+            c.created,
+            c.updated,
+            c.unchanged,
+            c.refused
+        )?;
+        match (self.dry_run, self.stored) {
+            (true, _) => write!(f, "dry run: nothing stored"),
+            (false, true) => write!(f, "stored"),
+            (false, false) => {
+                write!(f, "nothing stored: the file is stored whole or not at all; correct the refused rows")
+            }
+        }
+    }
+}
+
+/// A whole file refused before its rows are read (a missing column, a caller who may not import).
+#[derive(Debug, Clone)]
+pub struct FileRefused(pub AppError);
+
+/// A refusal of a row from a domain error: the column the error names (through `columns`, the
+/// API's field name → the file's column), the value the row had there, and the reason.
+pub(crate) fn refused(
+    error: &AppError,
+    columns: &[(&str, &str)],
+    value_of: impl Fn(&str) -> Option<String>,
+) -> Outcome {
+    let (field, reason) = match error {
+        AppError::BadUserInput { field, message } => (field.clone(), message.clone()),
+        other => (None, other.client_message()),
+    };
+    let column = field.as_deref().and_then(|f| columns.iter().find(|(api, _)| *api == f).map(|(_, c)| (*c).to_owned()));
+    let value = column.as_deref().and_then(&value_of);
+    Outcome::Refused { column, value, reason }
+}
