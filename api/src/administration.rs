@@ -8,7 +8,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, 
 use entity::administration_event;
 
 use crate::connection_type;
-use crate::context::{opt_id, parse_id, request};
+use crate::context::{change, opt_id, parse_id, request};
 use crate::enums::{OrganisationKind, ProfessionalRole};
 use crate::error::ApiResult;
 use crate::neighbourhoods::NeighbourhoodNode;
@@ -18,15 +18,6 @@ use crate::scalars;
 use domain::administration::{neighbourhoods, organisations, practitioners, TrailFilter};
 use domain::error::AppResult;
 use domain::pagination::PageRequest;
-
-/// Absent: leave as it is; null: clear; a value: set.
-fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
 
 /// A field that cannot be cleared: absent leaves it, a value sets it, null is refused.
 fn required_change<T>(field: &str, value: MaybeUndefined<T>) -> AppResult<Option<T>> {

@@ -114,6 +114,16 @@ pub fn parse_id(field: &str, id: &async_graphql::ID) -> AppResult<uuid::Uuid> {
 }
 
 /// An optional id argument: none when absent, BAD_INPUT naming `field` when it is not a UUID.
+/// An update input's field: absent leaves it as it is (`None`), null clears it (`Some(None)`), a
+/// value sets it.
+pub fn change<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
 pub fn opt_id(field: &str, id: &Option<async_graphql::ID>) -> AppResult<Option<uuid::Uuid>> {
     id.as_ref().map(|id| parse_id(field, id)).transpose()
 }

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 
-use crate::context::{parse_id, request};
+use crate::context::{change, parse_id, request};
 use crate::enums::Sex;
 use crate::error::ApiResult;
 use crate::patients::graphql::PatientCondition;
@@ -92,14 +92,6 @@ pub struct PersonPayload {
 pub struct RecordConditionPayload {
     pub condition: PatientCondition,
     pub patient: PatientNode,
-}
-
-fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
 }
 
 /// The person as written, under the grant that let the caller write: an audited read of them.
