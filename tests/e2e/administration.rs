@@ -145,6 +145,10 @@ async fn a_deployment_administrator_sets_up_a_neighbourhood_whose_staff_sign_in_
     assert!(nodes[0]["summary"].as_str().unwrap().contains("Asha Patel"), "{}", nodes[0]);
     let detail: Value = serde_json::from_str(nodes[0]["detail"].as_str().unwrap()).unwrap();
     assert_eq!(detail["after"]["professionalRole"], "gp");
+    // The trail is read more widely than the identity is shown (privacy officers): it says whether
+    // someone can sign in, never as whom.
+    assert_eq!(detail["after"]["signsIn"], true);
+    assert!(!trail.body.to_string().contains("555021935107"), "no identity in the trail");
     let about_gp = app.gql(&admin, TRAIL, json!({ "subject": gp["id"] })).await;
     assert_eq!(about_gp.data()["administrationTrail"]["totalCount"], 1);
 }

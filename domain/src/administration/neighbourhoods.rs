@@ -74,10 +74,12 @@ pub async fn create(
     members.dedup();
     let txn = db.begin().await?;
     check_name_free(&txn, &name, None).await?;
-    let mut names = Vec::new();
-    for id in &members {
-        names.push(organisation(&txn, *id).await?.name);
+    // The members in one statement; the first id that names no organisation is refused by name.
+    let found = organisation::Entity::find().filter(organisation::Column::Id.is_in(members.clone())).all(&txn).await?;
+    if let Some(missing) = members.iter().find(|id| !found.iter().any(|o| o.id == **id)) {
+        return Err(AppError::bad_input("organisationIds", format!("no organisation has the id {missing}")));
     }
+    let names: Vec<&str> = found.iter().map(|o| o.name.as_str()).collect();
     let now = Utc::now();
     let row = neighbourhood::Model { id: Uuid::now_v7(), name, planned_population, created_at: now };
     neighbourhood::Entity::insert(row.clone().into_active_model()).exec_without_returning(&txn).await?;

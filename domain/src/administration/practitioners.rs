@@ -182,7 +182,9 @@ fn described(p: &practitioner::Model) -> serde_json::Value {
         "organisationId": p.organisation_id,
         "fte": p.fte,
         "caseloadCapacity": p.caseload_capacity,
-        "identitySubject": p.identity_subject,
+        // Whether they can sign in, not the identity itself: the trail is read more widely (privacy
+        // officers) than `Practitioner.identitySubject` is shown.
+        "signsIn": p.identity_subject.is_some(),
         "staffRef": p.staff_ref,
         "active": p.active,
     })
