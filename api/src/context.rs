@@ -49,7 +49,8 @@ impl RequestContext {
     ) -> Self {
         let today = uk_today();
         let disclosure = caller.disclosure();
-        let loaders = Loaders::new(&db, today, caller.counted(disclosure), caller.counted_conditions(disclosure));
+        let loaders =
+            Loaders::new(&db, &caller, today, caller.counted(disclosure), caller.counted_conditions(disclosure));
         Self { caller, db, loaders, live, audit, operation, request_id, today, audited_once: None }
     }
 

@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use sea_orm::{DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
 use uuid::Uuid;
 
 use entity::{
@@ -17,6 +20,7 @@ use entity::{
     practitioner, referral, referral_event, referral_feedback, referral_need, sharing_objection,
 };
 
+use domain::auth::Caller;
 use domain::error::{AppError, AppResult};
 use domain::sql::any_of;
 
@@ -54,10 +58,36 @@ macro_rules! by_id_loader {
 by_id_loader!(OrganisationLoader, organisation);
 by_id_loader!(NeighbourhoodLoader, neighbourhood);
 by_id_loader!(PractitionerLoader, practitioner);
-by_id_loader!(PatientLoader, patient);
 by_id_loader!(ReferralLoader, referral);
 by_id_loader!(OutcomeMeasurementLoader, outcome_measurement);
 by_id_loader!(CarePlanLoader, care_plan);
+
+/// People by id, each with whether a referral relates them to the request's caller (the caller
+/// learns it with the rows: `domain::auth::referral_parties`), in the same statement.
+pub struct PatientLoader {
+    db: DatabaseConnection,
+    caller: Caller,
+}
+
+impl PatientLoader {
+    pub fn new(db: DatabaseConnection, caller: Caller) -> Self {
+        Self { db, caller }
+    }
+}
+
+impl Loader<Uuid> for PatientLoader {
+    type Value = patient::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let select = patient::Entity::find().filter(any_of(self.db.get_database_backend(), patient::Column::Id, keys));
+        let rows = domain::auth::load_people(&self.db, &self.caller, select).await?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
 by_id_loader!(CommunityAssetLoader, community_asset);
 by_id_loader!(MdtMeetingLoader, mdt_meeting);
 
@@ -201,8 +231,18 @@ impl Loader<Uuid> for MeetingRequirementsLoader {
     }
 }
 /// A meeting's agenda items (including removed ones), in agenda order, each with its person: one
-/// statement (a join) for the agenda and its people.
-pub struct MdtAgendaLoader(pub DatabaseConnection);
+/// statement (a join) for the agenda and its people; the caller learns whether a referral relates
+/// them to any of those their reach does not open (a statement only then).
+pub struct MdtAgendaLoader {
+    db: DatabaseConnection,
+    caller: Caller,
+}
+
+impl MdtAgendaLoader {
+    pub fn new(db: DatabaseConnection, caller: Caller) -> Self {
+        Self { db, caller }
+    }
+}
 
 impl Loader<Uuid> for MdtAgendaLoader {
     type Value = Vec<(mdt_agenda_item::Model, patient::Model)>;
@@ -213,8 +253,12 @@ impl Loader<Uuid> for MdtAgendaLoader {
         if keys.is_empty() {
             return Ok(out);
         }
-        let rows = mdt_agenda_item::Entity::find()
+        let backend = self.db.get_database_backend();
+        // The items as `A_…` and their people as `B_…` (sea-orm's pair of models), with whether a
+        // referral relates each person to the caller.
+        let statement = mdt_agenda_item::Entity::find()
             .select_also(patient::Entity)
+            .column_as(self.caller.referral_party(patient::Entity), domain::auth::referral_parties::REFERRAL_PARTY)
             .join(
                 JoinType::InnerJoin,
                 mdt_agenda_item::Entity::belongs_to(patient::Entity)
@@ -222,15 +266,14 @@ impl Loader<Uuid> for MdtAgendaLoader {
                     .to(patient::Column::Id)
                     .into(),
             )
-            .filter(any_of(self.0.get_database_backend(), mdt_agenda_item::Column::MeetingId, keys))
+            .filter(any_of(backend, mdt_agenda_item::Column::MeetingId, keys))
             .order_by_asc(mdt_agenda_item::Column::Position)
             .order_by_asc(mdt_agenda_item::Column::Id)
-            .all(&self.0)
-            .await?;
-        for (item, person) in rows {
-            if let Some(person) = person {
-                out.entry(item.meeting_id).or_default().push((item, person));
-            }
+            .build(backend);
+        for row in self.db.query_all_raw(statement).await? {
+            let item = mdt_agenda_item::Model::from_query_result(&row, "A_")?;
+            let person = domain::auth::referral_parties::read_person(&self.caller, &row, "B_")?;
+            out.entry(item.meeting_id).or_default().push((item, person));
         }
         Ok(out)
     }
@@ -404,6 +447,7 @@ impl Loaders {
     /// Loaders for one request; `counted` is whom the caller's cohort counts count (`Caller::counted`).
     pub fn new(
         db: &DatabaseConnection,
+        caller: &Caller,
         today: chrono::NaiveDate,
         counted: domain::disclosure::Counted,
         view: domain::conditions::ConditionView,
@@ -420,7 +464,7 @@ impl Loaders {
             conditions: make(ConditionsByPatientLoader(db.clone())),
             neighbourhood_members: make(NeighbourhoodMembersLoader(db.clone())),
             cohort_counts: make(CohortCountLoader::new(db.clone(), today, counted, view)),
-            patient: make(PatientLoader(db.clone())),
+            patient: make(PatientLoader::new(db.clone(), caller.clone())),
             referral_events: make(ReferralEventsLoader(db.clone())),
             referral_needs: make(ReferralNeedsLoader(db.clone())),
             referral_feedback: make(ReferralFeedbackLoader(db.clone())),
@@ -440,7 +484,7 @@ impl Loaders {
             mdt_meeting: make(MdtMeetingLoader(db.clone())),
             mdt_invitations: make(MdtInvitationsLoader(db.clone())),
             meeting_requirements: make(MeetingRequirementsLoader(db.clone())),
-            mdt_agenda: make(MdtAgendaLoader(db.clone())),
+            mdt_agenda: make(MdtAgendaLoader::new(db.clone(), caller.clone())),
             mdt_decisions: make(MdtDecisionsLoader(db.clone())),
             mdt_item_actions: make(MdtItemActionsLoader(db.clone())),
             mdt_action_events: make(MdtActionEventsLoader(db.clone())),

@@ -82,10 +82,7 @@ pub async fn open(
     if detail.chars().count() > MAX_DETAIL_CHARS {
         return Err(AppError::bad_input("detail", format!("must be at most {MAX_DETAIL_CHARS} characters")));
     }
-    let person = patient::Entity::find_by_id(new.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", new.patient_id))?;
+    let person = crate::auth::person(db, caller, new.patient_id).await?;
     caller.may_break_glass(&person)?;
     let started_at = Utc::now();
     let row = break_glass::Model {
@@ -97,7 +94,7 @@ pub async fn open(
         reason: new.reason.as_str().to_owned(),
         detail,
         started_at,
-        expires_at: started_at + Duration::hours(i64::from(caller.break_glass_hours)),
+        expires_at: started_at + Duration::hours(i64::from(caller.windows.break_glass_hours)),
         reviewed_by: None,
         reviewed_at: None,
         review_outcome: None,

@@ -40,10 +40,7 @@ fn member_key(patient_id: Uuid, practitioner_id: Uuid) -> String {
 
 /// The person whose team the caller keeps, with the caller's grant on them.
 async fn kept_by(db: &impl ConnectionTrait, caller: &Caller, patient_id: Uuid) -> AppResult<(patient::Model, Grant)> {
-    let person = patient::Entity::find_by_id(patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", patient_id))?;
+    let person = crate::auth::person(db, caller, patient_id).await?;
     caller.patient_scope()?;
     let grant = caller.may_manage_care_team(&person).ok_or_else(|| {
         AppError::forbidden(

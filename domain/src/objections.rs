@@ -27,10 +27,7 @@ pub const MAX_NOTE_CHARS: usize = 2_000;
 
 /// The person, if the caller records their objections, with the caller's grant on them.
 async fn held_by(db: &impl ConnectionTrait, caller: &Caller, patient_id: Uuid) -> AppResult<(patient::Model, Grant)> {
-    let person = patient::Entity::find_by_id(patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", patient_id))?;
+    let person = crate::auth::person(db, caller, patient_id).await?;
     caller.patient_scope()?;
     if let Some(grant) = caller.may_record_objection(&person) {
         return Ok((person, grant));

@@ -565,3 +565,102 @@ async fn a_receptionist_organiser_neither_has_people_proposed_nor_reads_what_was
         .await;
     assert_eq!(owned.data()["setMdtActionStatus"]["action"]["text"], "Review antihypertensives after the falls");
 }
+
+/// The referral relationship is read with the people a request loads, never loaded as a list with
+/// the caller: a referral to the worker's organisation opens the person's record by every path (the
+/// record, a search and its count, a nested referral, the audit's reason) while it is open or
+/// ended within its window, and none of them the day it falls out; another service's staff never.
+#[tokio::test]
+async fn a_referral_opens_a_record_by_every_path_until_its_window_ends() {
+    use entity::{care_team_member, mdt_agenda_item, patient, referral};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = spawn_app().await;
+    let worker = app.practitioner(DemoRole::LinkWorker).await;
+    let token = app.token(DemoRole::LinkWorker).await;
+    let outsider = app.token(DemoRole::SocialCare).await;
+    // Someone with one referral only, ended, to the worker's service, on no agenda and in no team:
+    // nothing but that referral relates them to the worker.
+    let referrals = referral::Entity::find().all(&app.db).await.unwrap();
+    let on_agenda: Vec<_> = mdt_agenda_item::Entity::find().all(&app.db).await.unwrap();
+    let in_team: Vec<_> = care_team_member::Entity::find().all(&app.db).await.unwrap();
+    let ended = referrals
+        .iter()
+        .filter(|r| r.receiving_organisation_id == worker.organisation_id && r.ended_at.is_some())
+        .find(|r| {
+            referrals.iter().filter(|o| o.patient_id == r.patient_id).count() == 1
+                && !on_agenda.iter().any(|a| a.patient_id == r.patient_id)
+                && !in_team.iter().any(|t| t.patient_id == r.patient_id)
+        })
+        .expect("someone referred once to the worker's service, that referral ended")
+        .clone();
+    let person = patient::Entity::find_by_id(ended.patient_id).one(&app.db).await.unwrap().unwrap();
+    assert!(!person.objects_to_sharing);
+    let ended_days_ago = |days: i64| {
+        let db = app.db.clone();
+        async move {
+            referral::Entity::update_many()
+                .col_expr(
+                    referral::Column::EndedAt,
+                    sea_orm::sea_query::Expr::value(Some(chrono::Utc::now() - chrono::Duration::days(days))),
+                )
+                .filter(referral::Column::Id.eq(ended.id))
+                .exec(&db)
+                .await
+                .unwrap();
+        }
+    };
+    let paths = r#"query Paths($referral: ID!, $nhs: String!) {
+        searched: patients(first: 5, filter: { search: $nhs }) { totalCount nodes { id name } }
+        viaReferral: referral(id: $referral) { patient { id name } }
+    }"#;
+    let variables = json!({ "referral": ended.id, "nhs": person.nhs_number });
+    let record = |token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.gql(&token, "query One($id: ID!) { patient(id: $id) { name } }", json!({ "id": person.id })).await }
+    };
+
+    // Ended 89 days ago: within the 90-day window, every path opens the full record.
+    ended_days_ago(89).await;
+    let audited = app.audit_trail().await.len();
+    let one = record(&token).await;
+    assert_eq!(
+        one.data()["patient"]["name"],
+        json!(format!("{} {}", person.given_name, person.family_name)),
+        "{}",
+        one.body
+    );
+    let reply = app.gql(&token, paths, variables.clone()).await;
+    assert!(reply.body["errors"].is_null(), "{}", reply.body);
+    assert_eq!(reply.data()["searched"]["totalCount"], 1, "{}", reply.body);
+    assert_eq!(reply.data()["searched"]["nodes"][0]["id"], person.id.to_string());
+    assert_eq!(reply.data()["viaReferral"]["patient"]["id"], person.id.to_string());
+    let trail = app.audit_trail().await;
+    let reads: Vec<_> = trail[audited..].iter().filter(|r| r.patient_id == person.id).collect();
+    assert!(reads.len() >= 2 && reads.iter().all(|r| r.access_reason == "referral_party"), "{reads:?}");
+    // Another service's staff: nothing, by any path.
+    assert_eq!(record(&outsider).await.error_code(), "FORBIDDEN");
+    let reply = app.gql(&outsider, paths, variables.clone()).await;
+    assert!(reply.body["data"].is_null() || reply.data()["searched"]["totalCount"] == 0, "{}", reply.body);
+
+    // Ended 91 days ago: the next request refuses by every path, the count included.
+    ended_days_ago(91).await;
+    let audited = app.audit_trail().await.len();
+    assert_eq!(record(&token).await.error_code(), "FORBIDDEN");
+    let searched = app
+        .gql(
+            &token,
+            "query S($nhs: String!) { patients(first: 5, filter: { search: $nhs }) { totalCount nodes { id } } }",
+            json!({ "nhs": person.nhs_number }),
+        )
+        .await;
+    assert_eq!(searched.data()["patients"]["totalCount"], 0, "{}", searched.body);
+    let trail = app.audit_trail().await;
+    assert!(trail[audited..].iter().all(|r| r.patient_id != person.id), "nothing read, nothing audited");
+    let via =
+        app.gql(&token, "query R($id: ID!) { referral(id: $id) { patient { id } } }", json!({ "id": ended.id })).await;
+    // The worker's service still reads its own referral, not the person behind it.
+    assert!(via.body["data"]["referral"]["patient"].is_null(), "{}", via.body);
+    assert_eq!(via.error_code(), "FORBIDDEN", "{}", via.body);
+}

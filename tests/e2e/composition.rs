@@ -38,7 +38,7 @@ async fn several_writes_commit_together_and_a_failed_one_undoes_only_itself() {
     // Someone referred to the link worker's service: whom its staff reach.
     let person = patient::Entity::find()
         .filter(patient::Column::NeighbourhoodId.eq(caller.neighbourhood_ids[0]))
-        .filter(patient::Column::Id.is_in(caller.referred_patient_ids.clone()))
+        .filter(patient::Column::Id.is_in(crate::patients::referred_to(&app, &caller).await))
         .one(&app.db)
         .await
         .unwrap()

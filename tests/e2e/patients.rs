@@ -63,10 +63,11 @@ async fn every_filter_matches_a_brute_force_evaluation() {
     // (and the people on the agenda of an MDT meeting the GP is invited to, or referred to them).
     let caller =
         domain::auth::load_caller(&app.db, gp.id, domain::auth::AccessWindows::default()).await.unwrap().unwrap();
+    let referred = referred_to(&app, &caller).await;
     pop.patients.retain(|p| {
         p.registered_practice_id == gp.organisation_id
             || caller.mdt_patient_ids.contains(&p.id)
-            || caller.referred_patient_ids.contains(&p.id)
+            || referred.contains(&p.id)
     });
     assert!(!pop.patients.is_empty() && pop.patients.len() < everyone, "{} of {everyone}", pop.patients.len());
     let other_practice = population(&app, &[neighbourhood])
@@ -346,4 +347,22 @@ async fn every_order_pages_through_everyone_in_the_order_asked() {
     let next: Vec<&str> =
         next.data()["patients"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(next, all[at + 1..(at + 6).min(all.len())].iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// The people referred to the caller's organisation or assigned to the caller, by a referral open
+/// or ended within the window: worked out here from every referral, not by the policy's SQL.
+pub async fn referred_to(app: &TestApp, caller: &domain::auth::Caller) -> std::collections::HashSet<uuid::Uuid> {
+    let since = chrono::Utc::now() - chrono::Duration::days(i64::from(caller.windows.referral_days_after_end));
+    entity::referral::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.receiving_organisation_id == caller.organisation_id
+                || r.assigned_practitioner_id == Some(caller.practitioner_id)
+        })
+        .filter(|r| r.ended_at.is_none_or(|ended| ended >= since))
+        .map(|r| r.patient_id)
+        .collect()
 }

@@ -301,10 +301,16 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
     let worker = app.practitioner(DemoRole::LinkWorker).await;
     let patient = entity::patient::Entity::find().one(&db).await.unwrap().expect("a patient");
     let meeting = entity::mdt_meeting::Entity::find().one(&db).await.unwrap().expect("a meeting");
+    let caller = domain::auth::load_caller(&db, worker.id, domain::auth::AccessWindows::default())
+        .await
+        .unwrap()
+        .expect("the link worker");
     for _ in 0..10 {
         domain::referrals::caseload::caseload_counts(&db, &[worker.id]).await.expect("caseload count");
         api::loaders::ConditionsByPatientLoader(db.clone()).load(&[patient.id]).await.expect("conditions");
-        api::loaders::MdtAgendaLoader(db.clone()).load(&[meeting.id]).await.expect("agenda");
+        api::loaders::MdtAgendaLoader::new(db.clone(), caller.clone()).load(&[meeting.id]).await.expect("agenda");
+        // A person with whether a referral relates them to the caller (its window as `now()`).
+        api::loaders::PatientLoader::new(db.clone(), caller.clone()).load(&[patient.id]).await.expect("person");
     }
     let rows = db
         .query_all_raw(Statement::from_string(
@@ -313,26 +319,27 @@ async fn single_key_loads_reuse_a_generic_plan_on_postgres() {
         ))
         .await
         .expect("prepared statements");
-    let plans: Vec<String> =
-        ["\"assigned_practitioner_id\", COUNT", "FROM \"patient_condition\"", "FROM \"mdt_agenda_item\""]
+    let plans: Vec<String> = [
+        "\"assigned_practitioner_id\", COUNT",
+        "FROM \"patient_condition\"",
+        "FROM \"mdt_agenda_item\"",
+        "AS \"referral_party\"",
+    ]
+    .iter()
+    .map(|needle| {
+        let (generic, custom) = rows
             .iter()
-            .map(|needle| {
-                let (generic, custom) = rows
-                    .iter()
-                    .find_map(|row| {
-                        let text: String = row.try_get("", "statement").ok()?;
-                        text.contains(needle).then(|| {
-                            (
-                                row.try_get::<i64>("", "generic_plans").unwrap(),
-                                row.try_get::<i64>("", "custom_plans").unwrap(),
-                            )
-                        })
-                    })
-                    .unwrap_or_else(|| panic!("no prepared statement containing {needle}"));
-                format!("{needle}: {}", if generic >= 5 && custom <= 5 { "reused" } else { "planned again" })
-                    + &format!(" ({generic} generic, {custom} custom)")
+            .find_map(|row| {
+                let text: String = row.try_get("", "statement").ok()?;
+                text.contains(needle).then(|| {
+                    (row.try_get::<i64>("", "generic_plans").unwrap(), row.try_get::<i64>("", "custom_plans").unwrap())
+                })
             })
-            .collect();
+            .unwrap_or_else(|| panic!("no prepared statement containing {needle}"));
+        format!("{needle}: {}", if generic >= 5 && custom <= 5 { "reused" } else { "planned again" })
+            + &format!(" ({generic} generic, {custom} custom)")
+    })
+    .collect();
     assert!(plans.iter().all(|p| p.contains("reused")), "ten executions each: {plans:#?}");
 }
 

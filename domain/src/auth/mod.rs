@@ -2,6 +2,7 @@
 //! relationships, loaded in one statement) and what the access policy lets them see.
 
 pub mod policy;
+pub mod referral_parties;
 
 use sea_orm::{ActiveEnum, ConnectionTrait};
 use uuid::Uuid;
@@ -10,6 +11,7 @@ use entity::{OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
 pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, Reach, ReferralView};
+pub use referral_parties::{load_people, load_person, person, ReferralParties};
 
 /// The authenticated practitioner, with what the access policy needs to decide.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,15 +30,18 @@ pub struct Caller {
     pub practice_ids: Vec<Uuid>,
     /// People on the agenda of an MDT meeting the caller is invited to, while its access window is open.
     pub mdt_patient_ids: Vec<Uuid>,
-    /// People referred to the caller's organisation or assigned to the caller, by a referral that
-    /// is open or ended within `AccessWindows::referral_days_after_end`; sorted.
-    pub referred_patient_ids: Vec<Uuid>,
+    /// Whether a referral to the caller's organisation or assigned to the caller, open or ended
+    /// within `AccessWindows::referral_days_after_end`, relates a person to them: learnt with the
+    /// people the request loads (`referral_parties`), never loaded as a list.
+    pub referral_parties: ReferralParties,
     /// People whose named care team the caller stands in.
     pub care_team_patient_ids: Vec<Uuid>,
     /// People whose record the caller opened by breaking the glass, while that lasts.
     pub break_glass_patient_ids: Vec<Uuid>,
-    /// How long breaking the glass opens a record (`AccessWindows::break_glass_hours`).
-    pub break_glass_hours: u32,
+    /// How long the relationships that open records for a time last.
+    pub windows: AccessWindows,
+    /// The database the caller's relationships are read from: the SQL of a scope differs a little.
+    pub backend: sea_orm::DatabaseBackend,
 }
 
 /// Who a verified token says its bearer is, before the records are read: the identity
@@ -99,11 +104,12 @@ impl Default for AccessWindows {
 ///
 /// One statement, run on every request: the practitioner with their organisation, the
 /// neighbourhoods that organisation takes part in, the practices whose people it serves, the
-/// people on the agenda of meetings the practitioner is invited to whose window contains now, and
-/// the people referred to the organisation or the practitioner by a referral open or ended within
-/// its window, the people whose named care team the practitioner stands in, and those whose
-/// record they opened by breaking the glass while that lasts, as rows of one `UNION ALL` told apart by `kind`. A round trip per part cost the
-/// database and the server more than the parts themselves.
+/// people on the agenda of meetings the practitioner is invited to whose window contains now, the
+/// people whose named care team the practitioner stands in, and those whose record they opened by
+/// breaking the glass while that lasts, as rows of one `UNION ALL` told apart by `kind`. A round
+/// trip per part cost the database and the server more than the parts themselves. The referral
+/// relationship is not loaded here: a provider's worker may have thousands, and each request
+/// learns it for the people it loads (`referral_parties`).
 pub async fn load_caller(
     db: &impl ConnectionTrait,
     practitioner_id: Uuid,
@@ -141,13 +147,9 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
     // and the windows' days in the text there (numbers from the configuration, never from a
     // request); SQLite, which plans once per prepared statement anyway, binds them.
     //
-    // Each part reads `me` as a scalar sub-select, not as a join, and each referral window is two
-    // selects (open; ended since) rather than one with an OR: the planners know nothing of `me`'s
-    // size, and joined to it SQLite drove the parts from the big tables (every agenda item, every
-    // care team member, a skip-scan of every organisation's open referrals) and PostgreSQL read a
-    // provider's referrals twice over. As scalars both seek each index by its first column: one
-    // statement for a link worker of the social prescribing provider went 0.80 → 0.40 ms on
-    // PostgreSQL and 1.2 → 0.6 ms on SQLite, the same rows.
+    // Each part reads `me` as a scalar sub-select, not as a join: the planners know nothing of
+    // `me`'s size, and joined to it SQLite drove the parts from the big tables (every agenda item,
+    // every care team member) where as scalars both seek each index by its first column.
     let moment = |sql: &mut crate::sql::Sql, days: i64| match sql.backend {
         sea_orm::DatabaseBackend::Postgres => format!("(now() + interval '{days} days')"),
         _ => sql.bind(now + chrono::Duration::days(days)),
@@ -155,8 +157,6 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
     let practice_kind = sql.bind(OrganisationKind::GpPractice.to_value());
     let mdt_from = moment(&mut sql, i64::from(window.mdt_days_before));
     let mdt_until = moment(&mut sql, -i64::from(window.mdt_days_after));
-    let received_since = moment(&mut sql, -i64::from(window.referral_days_after_end));
-    let assigned_since = moment(&mut sql, -i64::from(window.referral_days_after_end));
     let glass_after = moment(&mut sql, 0);
     let (my_id, my_org) = ("(SELECT id FROM me)", "(SELECT organisation_id FROM me)");
     let statement = format!(
@@ -175,13 +175,6 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
          JOIN mdt_agenda_item a ON a.meeting_id = m.id \
          WHERE i.practitioner_id = {my_id} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
          AND m.starts_at <= {mdt_from} AND m.ends_at >= {mdt_until}) x \
-         UNION ALL SELECT 'r', y.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
-         SELECT r.patient_id FROM referral r WHERE r.receiving_organisation_id = {my_org} AND r.ended_at IS NULL \
-         UNION SELECT r.patient_id FROM referral r \
-         WHERE r.receiving_organisation_id = {my_org} AND r.ended_at >= {received_since} \
-         UNION SELECT r.patient_id FROM referral r WHERE r.assigned_practitioner_id = {my_id} AND r.ended_at IS NULL \
-         UNION SELECT r.patient_id FROM referral r \
-         WHERE r.assigned_practitioner_id = {my_id} AND r.ended_at >= {assigned_since}) y \
          UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM care_team_member t WHERE t.practitioner_id = {my_id} AND t.open_key IS NOT NULL \
          UNION ALL SELECT 'b', g.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
@@ -189,7 +182,7 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
     );
     let rows = sql.query_all(db, statement).await?;
     let (mut found, mut neighbourhoods, mut practices) = (None, Vec::new(), Vec::new());
-    let (mut on_agenda, mut referred, mut in_team, mut broken) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut on_agenda, mut in_team, mut broken) = (Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         let kind: String = row.try_get("", "kind")?;
         let id: Uuid = row.try_get("", "id")?;
@@ -199,8 +192,7 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
             "g" => practices.push(id),
             "p" => on_agenda.push(id),
             "t" => in_team.push(id),
-            "b" => broken.push(id),
-            _ => referred.push(id),
+            _ => broken.push(id),
         }
     }
     let Some(row) = found else {
@@ -224,18 +216,16 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
         neighbourhood_ids: neighbourhoods,
         practice_ids: practices,
         mdt_patient_ids: Vec::new(),
-        referred_patient_ids: Vec::new(),
+        referral_parties: ReferralParties::default(),
         care_team_patient_ids: Vec::new(),
         break_glass_patient_ids: Vec::new(),
-        break_glass_hours: window.break_glass_hours,
+        windows: window,
+        backend: db.get_database_backend(),
     };
     // Callers who never see identifiable records gain nothing from an agenda or a referral here
     // (a VCSE receiver reads the summary through the referral itself).
     if caller.patient_scope().is_ok() {
         caller.mdt_patient_ids = on_agenda;
-        referred.sort_unstable();
-        referred.dedup();
-        caller.referred_patient_ids = referred;
         caller.care_team_patient_ids = in_team;
         // Only roles that may break the glass have uses in force (a role changed since is refused).
         if caller.reads_clinical() {

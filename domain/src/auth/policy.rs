@@ -14,15 +14,17 @@
 //! `AccessWindows::referral_days_after_end` (`AccessReason::ReferralParty`), a standing membership
 //! of the person's named care team (`AccessReason::CareTeam`), and an MDT meeting the caller is
 //! invited to, for the people on its agenda from a configured number of days before the
-//! meeting to a number after it (`AccessReason::MdtAgenda`). All are loaded with the caller, so
-//! that closing a referral past its window, ending a membership, taking a person off an agenda or
-//! withdrawing an invitation ends them at the next request. What the allow-list does not open, the person's own
+//! meeting to a number after it (`AccessReason::MdtAgenda`). All are read from the records at
+//! every request (the referral with the people the request loads, `auth::referral_parties`; the
+//! rest with the caller, `auth::load_caller`), so that closing a referral past its window, ending
+//! a membership, taking a person off an agenda or withdrawing an invitation ends them at the next
+//! request. What the allow-list does not open, the person's own
 //! agreements still do, at the level of the summary (name and access needs): an open referral to a
 //! VCSE service (`grant_through_referral`), a plan summary shared with an organisation
 //! (`grant_through_share`), a place at an activity an organisation runs
 //! (`grant_through_connection`).
 
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, SelectStatement};
 use sea_orm::ColumnTrait;
 use uuid::Uuid;
 
@@ -313,8 +315,8 @@ pub struct PatientScope {
     neighbourhood_ids: Vec<Uuid>,
     /// Practices whose registered people the caller reaches.
     practice_ids: Vec<Uuid>,
-    /// People reachable one by one, through a care relationship.
-    patient_ids: Vec<Uuid>,
+    /// People reachable one by one, through a care relationship (`Caller::related_people`).
+    related: SelectStatement,
     /// People whose record the caller opened by breaking the glass: reached whatever they object to.
     break_glass_ids: Vec<Uuid>,
     /// The caller's organisation: a person who objects to sharing beyond their practice is reached
@@ -329,14 +331,8 @@ pub struct PatientScope {
 impl PatientScope {
     /// The condition to add to every select that can return patient rows.
     pub fn condition(&self) -> Condition {
-        let reaches =
-            !(self.neighbourhood_ids.is_empty() && self.practice_ids.is_empty() && self.patient_ids.is_empty());
-        if !reaches && self.break_glass_ids.is_empty() {
-            // Never true: an empty scope selects nothing, on both databases.
-            return Condition::all().add(Expr::val(1).eq(0));
-        }
         let mut any = Condition::any();
-        if reaches {
+        {
             let mut reach = Condition::any();
             if !self.neighbourhood_ids.is_empty() {
                 reach = reach.add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()));
@@ -344,9 +340,7 @@ impl PatientScope {
             if !self.practice_ids.is_empty() {
                 reach = reach.add(patient::Column::RegisteredPracticeId.is_in(self.practice_ids.clone()));
             }
-            if !self.patient_ids.is_empty() {
-                reach = reach.add(patient::Column::Id.is_in(self.patient_ids.clone()));
-            }
+            reach = reach.add(patient::Column::Id.in_subquery(self.related.clone()));
             // A person who objects to sharing beyond their practice is reached by its staff only.
             let shared = Condition::any()
                 .add(patient::Column::ObjectsToSharing.eq(false))
@@ -590,16 +584,6 @@ impl Caller {
         let Some(reach) = self.reach() else {
             return Err(AppError::forbidden(self.why_no_identifiable_access()));
         };
-        // Sorted and deduplicated at once: a provider's worker may have hundreds of referrals.
-        let mut patient_ids: Vec<Uuid> = self
-            .mdt_patient_ids
-            .iter()
-            .chain(&self.referred_patient_ids)
-            .chain(&self.care_team_patient_ids)
-            .copied()
-            .collect();
-        patient_ids.sort_unstable();
-        patient_ids.dedup();
         Ok(PatientScope {
             member_of: self.neighbourhood_ids.clone(),
             neighbourhood_ids: if reach == Reach::NeighbourhoodPopulation {
@@ -608,7 +592,7 @@ impl Caller {
                 Vec::new()
             },
             practice_ids: self.reached_practices().to_vec(),
-            patient_ids,
+            related: self.related_people(),
             break_glass_ids: self.break_glass_patient_ids.clone(),
             organisation_id: self.organisation_id,
             clinical: self.reads_clinical(),
@@ -619,23 +603,42 @@ impl Caller {
     /// The decision for one patient record; `None` means no access. Exactly the people of
     /// `patient_scope`, with the relationship that opens each.
     pub fn grant_for(&self, patient: &patient::Model) -> Option<Grant> {
+        if let Some(decided) = self.decided_without_referral(patient) {
+            return decided;
+        }
+        match self.referral_parties.of(patient.id) {
+            Some(true) => Some(Grant { level: self.record_level(), reason: AccessReason::ReferralParty }),
+            Some(false) => None,
+            None => {
+                // Refused, never granted: the statement that loaded the person did not say whether
+                // a referral relates them to the caller (`auth::load_people`).
+                debug_assert!(false, "person {} loaded without the referral relationship", patient.id);
+                tracing::error!(patient = %patient.id, "person loaded without the referral relationship");
+                None
+            }
+        }
+    }
+
+    /// The decision where the caller's reach, or a relationship loaded with the caller, makes it;
+    /// `None` when only a referral could open the record.
+    fn decided_without_referral(&self, patient: &patient::Model) -> Option<Option<Grant>> {
         // VCSE attendees of an MDT see only what the person agreed to share (plan summary).
-        self.reach()?;
-        let full = |reason| Some(Grant { level: self.record_level(), reason });
+        if self.reach().is_none() {
+            return Some(None);
+        }
+        let full = |reason| Some(Some(Grant { level: self.record_level(), reason }));
         if self.objection_stands_against(patient) {
             // Beyond their practice, only an emergency opens the record of a person who objects.
             return if self.break_glass_patient_ids.contains(&patient.id) {
                 full(AccessReason::BreakGlass)
             } else {
-                None
+                Some(None)
             };
         }
         if self.reaches_population_of(patient.neighbourhood_id) {
             full(AccessReason::NeighbourhoodMember)
         } else if self.reached_practices().contains(&patient.registered_practice_id) {
             full(AccessReason::RegisteredPractice)
-        } else if self.referred_patient_ids.binary_search(&patient.id).is_ok() {
-            full(AccessReason::ReferralParty)
         } else if self.care_team_patient_ids.contains(&patient.id) {
             full(AccessReason::CareTeam)
         } else if self.break_glass_patient_ids.contains(&patient.id) {
@@ -1173,11 +1176,25 @@ mod tests {
             neighbourhood_ids: neighbourhoods,
             practice_ids: Vec::new(),
             mdt_patient_ids: Vec::new(),
-            referred_patient_ids: Vec::new(),
+            referral_parties: unrelated(),
             care_team_patient_ids: Vec::new(),
             break_glass_patient_ids: Vec::new(),
-            break_glass_hours: 4,
+            windows: crate::auth::AccessWindows::default(),
+            backend: sea_orm::DatabaseBackend::Sqlite,
         }
+    }
+
+    /// What a loading statement tells a caller no referral relates to the test patient.
+    fn unrelated() -> crate::auth::ReferralParties {
+        let known = crate::auth::ReferralParties::default();
+        known.learn(Uuid::from_u128(9), false);
+        known
+    }
+
+    /// A caller a referral relates to `patient_id`.
+    fn referred(c: &mut Caller, patient_id: Uuid) {
+        c.referral_parties = crate::auth::ReferralParties::default();
+        c.referral_parties.learn(patient_id, true);
     }
 
     fn test_patient(neighbourhood_id: Uuid) -> patient::Model {
@@ -1247,7 +1264,7 @@ mod tests {
     }
 
     /// Through a referral: a service's staff on the allow-list read the full record while it is
-    /// open or within its window after it ends (loaded with the caller); a VCSE receiver the
+    /// open or within its window after it ends (read with the person); a VCSE receiver the
     /// summary while it is open; the referring organisation the summary of whom it referred, in
     /// the referral and in the feedback addressed to it; another organisation nothing.
     #[test]
@@ -1286,7 +1303,7 @@ mod tests {
         let level = |c: &Caller, r: &entity::referral::Model| c.grant_through_referral(&person, r).map(|g| g.level);
         // Past its window the referral is not among the caller's relationships.
         assert_eq!(level(&worker, &referral(service, false)), None);
-        worker.referred_patient_ids = vec![person.id];
+        referred(&mut worker, person.id);
         assert_eq!(level(&worker, &referral(service, false)), Some(PatientAccessLevel::Full));
         let partner = at(ProfessionalRole::VcseWorker, OrganisationKind::Vcse, vcse);
         assert_eq!(level(&partner, &referral(vcse, true)), Some(PatientAccessLevel::SharedSummary));
@@ -1339,7 +1356,7 @@ mod tests {
         let elsewhere = caller(ProfessionalRole::DistrictNurse, OrganisationKind::CommunityHealthTrust, vec![b]);
         assert_eq!(elsewhere.may_break_glass(&person).unwrap_err().code(), "FORBIDDEN");
         let mut related = nurse.clone();
-        related.referred_patient_ids = vec![person.id];
+        referred(&mut related, person.id);
         assert_eq!(related.may_break_glass(&person).unwrap_err().code(), "BAD_USER_INPUT");
 
         let now = chrono::Utc::now();
@@ -1459,7 +1476,7 @@ mod tests {
             let mut c = caller(role, kind, neighbourhoods);
             c.practice_ids = practices;
             if referred {
-                c.referred_patient_ids = vec![person.id];
+                super::tests::referred(&mut c, person.id);
             }
             let got = c.grant_for(&person);
             assert_eq!(got.map(|g| g.reason), expected, "{role:?} at {kind:?}");
@@ -1469,30 +1486,32 @@ mod tests {
     }
 
     /// The scope selects exactly what `grant_for` opens: the neighbourhood for the coordinator,
-    /// the practice list for practice and PCN staff, the referred people for everyone on the
-    /// allow-list, and nothing else.
+    /// the practice list for practice and PCN staff, the people a relationship relates to the
+    /// caller for everyone on the allow-list, and nothing else.
     #[test]
     fn the_scope_names_what_the_reach_and_the_relationships_open() {
-        let (a, p, q, x) = (Uuid::from_u128(1), Uuid::from_u128(5), Uuid::from_u128(6), Uuid::from_u128(77));
+        let (a, p, q) = (Uuid::from_u128(1), Uuid::from_u128(5), Uuid::from_u128(6));
         let scope_of = |role, kind| {
             let mut c = caller(role, kind, vec![a]);
             c.practice_ids = vec![p, q];
-            c.referred_patient_ids = vec![x];
-            c.patient_scope().expect("a scope")
+            let scope = c.patient_scope().expect("a scope");
+            let text = |s: &SelectStatement| s.build(sea_orm::sea_query::SqliteQueryBuilder).0;
+            assert_eq!(text(&scope.related), text(&c.related_people()), "{role:?}");
+            scope
         };
         let coordinator = scope_of(ProfessionalRole::IntCoordinator, OrganisationKind::Pcn);
-        assert_eq!(
-            (coordinator.neighbourhood_ids, coordinator.practice_ids, coordinator.patient_ids),
-            (vec![a], vec![], vec![x])
-        );
+        assert_eq!((coordinator.neighbourhood_ids, coordinator.practice_ids), (vec![a], vec![]));
         let nurse = scope_of(ProfessionalRole::PracticeNurse, OrganisationKind::Pcn);
-        assert_eq!((nurse.neighbourhood_ids, nurse.practice_ids, nurse.patient_ids), (vec![], vec![p, q], vec![x]));
+        assert_eq!((nurse.neighbourhood_ids, nurse.practice_ids), (vec![], vec![p, q]));
         let social_worker = scope_of(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare);
         assert!(social_worker.covers_neighbourhood(a), "it may still name its neighbourhood in a filter");
-        assert_eq!(
-            (social_worker.neighbourhood_ids, social_worker.practice_ids, social_worker.patient_ids),
-            (vec![], vec![], vec![x])
-        );
+        assert_eq!((social_worker.neighbourhood_ids, social_worker.practice_ids), (vec![], vec![]));
+        // The relationships, as the sub-select every scope carries: each kind of them, for this caller.
+        let sql = sea_orm::sea_query::SqliteQueryBuilder;
+        let (text, _) = social_worker.related.build(sql);
+        for part in ["\"referral\"", "\"care_team_member\"", "\"mdt_agenda_item\"", "\"ended_at\" IS NULL"] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
     }
 
     /// Deny by default, over every organisation kind and role: exactly these pairs see identifiable
@@ -1537,7 +1556,7 @@ mod tests {
                 // The person is registered at the caller's practice (for a practice or PCN) and
                 // referred to them: every rule that could open the record applies.
                 c.practice_ids = vec![Uuid::nil()];
-                c.referred_patient_ids = vec![test_patient(a).id];
+                referred(&mut c, test_patient(a).id);
                 let expected = allowed.contains(&(kind, role));
                 let grant = c.grant_for(&test_patient(a));
                 assert_eq!(grant.is_some(), expected, "{role:?} at {kind:?}");
@@ -1574,6 +1593,7 @@ mod tests {
         );
         assert_eq!(vcse.grant_for(&person), None);
         person.id = Uuid::from_u128(10);
+        visitor.referral_parties.learn(person.id, false);
         assert_eq!(visitor.grant_for(&person), None);
     }
 

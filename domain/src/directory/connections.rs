@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::label::label;
 
-use entity::{asset_connection, asset_connection_event, community_asset, patient, ConnectionState as S};
+use entity::{asset_connection, asset_connection_event, community_asset, ConnectionState as S};
 
 use crate::auth::{Caller, Grant, PatientAccessLevel};
 use crate::error::{AppError, AppResult};
@@ -219,10 +219,7 @@ pub async fn move_connection(
     let current =
         asset_connection::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("connection", id))?;
     let asset = super::get(db, current.asset_id).await?;
-    let patient = patient::Entity::find_by_id(current.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", current.patient_id))?;
+    let patient = crate::auth::person(db, caller, current.patient_id).await?;
     let grant = caller.grant_through_connection(&patient, &current, &asset).ok_or_else(|| {
         AppError::forbidden("only the person's care team and the organisation running the activity see this connection")
     })?;

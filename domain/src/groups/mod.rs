@@ -16,8 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use entity::{
-    group_attendance, group_participant, group_session, patient, practitioner, support_group, AttendanceStatus,
-    ReferralNeed,
+    group_attendance, group_participant, group_session, practitioner, support_group, AttendanceStatus, ReferralNeed,
 };
 
 use crate::auth::Caller;
@@ -185,8 +184,7 @@ pub async fn add_participant(
     if group.closed_at.is_some() {
         return Err(AppError::invalid_transition("the group has closed; no new members".to_owned()));
     }
-    let patient = patient::Entity::find_by_id(patient_id)
-        .one(db)
+    let patient = crate::auth::load_person(db, caller, patient_id)
         .await?
         .ok_or_else(|| AppError::bad_input("patientId", "no such patient"))?;
     if patient.neighbourhood_id != group.neighbourhood_id {

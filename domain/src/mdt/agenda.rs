@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::{mdt_agenda_item, mdt_meeting, patient, practitioner, AgendaItemKind};
+use entity::{mdt_agenda_item, mdt_meeting, practitioner, AgendaItemKind};
 
 use super::{not_closed, organised};
 use crate::auth::{Caller, Grant};
@@ -51,8 +51,7 @@ pub async fn add_item(
     if !(1..=120).contains(&new.minutes_allotted) {
         return Err(AppError::bad_input("minutesAllotted", "must be 1 to 120"));
     }
-    let person = patient::Entity::find_by_id(new.patient_id)
-        .one(db)
+    let person = crate::auth::load_person(db, caller, new.patient_id)
         .await?
         .ok_or_else(|| AppError::bad_input("patientId", "no such patient"))?;
     if person.neighbourhood_id != meeting.neighbourhood_id {

@@ -168,7 +168,7 @@ pub async fn propose(
         .add(patient::Column::NeighbourhoodId.eq(meeting.neighbourhood_id))
         .add(criteria_condition(&request.criteria, today, view))
         .add(Expr::exists(recently_discussed(&meeting, since)).not());
-    let people = patient::Entity::find().filter(cohort.clone()).all(db).await?;
+    let people = crate::auth::load_people(db, caller, patient::Entity::find().filter(cohort.clone())).await?;
     if people.is_empty() {
         return Ok((meeting, Vec::new()));
     }

@@ -35,10 +35,7 @@ pub async fn patient_with_full_access(
     caller: &Caller,
     patient_id: Uuid,
 ) -> AppResult<(patient::Model, Grant)> {
-    let model = patient::Entity::find_by_id(patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", patient_id))?;
+    let model = crate::auth::person(db, caller, patient_id).await?;
     caller.patient_scope()?;
     let grant = caller
         .grant_for(&model)

@@ -184,13 +184,15 @@ impl PatientSelection {
             rows.into_iter().filter_map(|m| caller.grant_for(&m).map(|g| (m, g))).collect::<Vec<_>>()
         };
         if let Some(named) = self.named_by_search() {
-            let rows = named.select()?.limit(SEARCH_NAMES_AT_MOST + 1).all(db).await?;
+            let rows = crate::auth::load_people(db, caller, named.select()?.limit(SEARCH_NAMES_AT_MOST + 1)).await?;
             if rows.len() as u64 <= SEARCH_NAMES_AT_MOST {
                 return Ok(graded(rows));
             }
         }
         if (1..SMALL_NUMBER_THRESHOLD).contains(&answer) {
-            return Ok(graded(self.select()?.limit(SMALL_NUMBER_THRESHOLD).all(db).await?));
+            return Ok(graded(
+                crate::auth::load_people(db, caller, self.select()?.limit(SMALL_NUMBER_THRESHOLD)).await?,
+            ));
         }
         let asks_about_health = self.criteria.iter().any(PatientCriteria::clinical);
         let names_people = self.criteria.iter().any(|c| c.demographic().narrows());
@@ -200,7 +202,7 @@ impl PatientSelection {
                 search: None,
                 ..self.clone()
             };
-            let rows = who.select()?.limit(SMALL_NUMBER_THRESHOLD).all(db).await?;
+            let rows = crate::auth::load_people(db, caller, who.select()?.limit(SMALL_NUMBER_THRESHOLD)).await?;
             if (rows.len() as u64) < SMALL_NUMBER_THRESHOLD {
                 return Ok(graded(rows));
             }
@@ -222,7 +224,7 @@ impl PatientSelection {
         // Cursors through the scope alone: whether the cursor's person matches the criteria is
         // never part of the answer.
         let cursors = patient::Entity::find().filter(self.scope.condition());
-        let page = ordered_page(db, self.select()?, cursors, page, order, self.scope.conditions()).await?;
+        let page = ordered_page(db, caller, self.select()?, cursors, page, order, self.scope.conditions()).await?;
         // The scope is in the query; the per-row decision is checked again so that a scope bug
         // can never reveal a record the policy would refuse.
         Ok(page.filter_map(|m| caller.grant_for(&m).map(|g| (m, g))))
@@ -315,6 +317,7 @@ const PERSON_ORDER: [patient::Column; 3] =
 /// values are read from that row (and, for that order, its condition count).
 async fn ordered_page(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
+    caller: &Caller,
     base: Select<patient::Entity>,
     cursors: Select<patient::Entity>,
     page: PageRequest,
@@ -345,7 +348,7 @@ async fn ordered_page(
     for (expr, direction) in &terms {
         query = query.order_by(expr.clone(), direction.clone());
     }
-    let rows = query.limit(page.limit + 1).all(db).await?;
+    let rows = crate::auth::load_people(db, caller, query.limit(page.limit + 1)).await?;
     Ok(Page::from_rows(rows, page.limit, page.after.is_some(), |m| m.id, |m| m, total))
 }
 
@@ -354,7 +357,7 @@ async fn ordered_page(
 pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<(patient::Model, Grant)> {
     // A caller with no identifiable access at all learns why, before anything is read.
     caller.patient_scope()?;
-    let model = patient::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+    let model = crate::auth::person(db, caller, id).await?;
     let grant = caller
         .grant_for(&model)
         .ok_or_else(|| AppError::forbidden("you have no care relationship that opens this patient's record"))?;

@@ -199,13 +199,15 @@ pub async fn register(
         Err(e) => return Err(e.into()),
     }
     txn.commit().await?;
+    // Someone registered a moment ago has no referral yet.
+    caller.referral_parties.learn(row.id, false);
     let grant = caller.grant_for(&row).ok_or_else(|| AppError::forbidden(crate::auth::policy::NOT_IN_YOUR_ACCESS))?;
     Ok((row, grant))
 }
 
 /// The person, kept by the caller's practice, with the caller's grant on them.
 async fn kept(db: &impl ConnectionTrait, caller: &Caller, id: Uuid) -> AppResult<(patient::Model, Grant)> {
-    let person = patient::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("patient", id))?;
+    let person = crate::auth::person(db, caller, id).await?;
     let grant = caller.may_keep_registration_of(&person)?;
     Ok((person, grant))
 }

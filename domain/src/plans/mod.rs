@@ -555,10 +555,7 @@ pub async fn read(
     caller: &Caller,
     patient_id: Uuid,
 ) -> AppResult<Option<(care_plan::Model, patient::Model, Grant)>> {
-    let patient = patient::Entity::find_by_id(patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", patient_id))?;
+    let patient = crate::auth::person(db, caller, patient_id).await?;
     let plan = find_for_patient(db, patient.id).await?;
     let own = caller.grant_for(&patient);
     if let Some(grant) = own.filter(|g| g.level().opens_clinical()) {

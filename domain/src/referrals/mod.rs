@@ -113,10 +113,7 @@ pub async fn create(
     }
     let checked = checked_referral(&new)?;
 
-    let patient = patient::Entity::find_by_id(new.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("patient", new.patient_id))?;
+    let patient = crate::auth::person(db, caller, new.patient_id).await?;
     caller.patient_scope()?;
     caller.grant_for(&patient).ok_or_else(|| {
         AppError::forbidden("you have no care relationship with this patient, so you cannot refer them")
