@@ -91,7 +91,8 @@ impl AdministrationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(desc = "Only changes to this organisation, neighbourhood or practitioner.")] subject_id: Option<ID>,
+        #[graphql(desc = "Only changes to this organisation, neighbourhood, practitioner or directory entry.")]
+        subject_id: Option<ID>,
     ) -> ApiResult<AdministrationEventConnection> {
         let req = request(ctx)?;
         let filter = TrailFilter { subject_id: opt_id("subjectId", &subject_id)? };

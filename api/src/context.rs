@@ -114,7 +114,6 @@ pub fn parse_id(field: &str, id: &async_graphql::ID) -> AppResult<uuid::Uuid> {
         .map_err(|_| AppError::bad_input(field, format!("{:?} is not a valid id (expected a UUID)", id.as_str())))
 }
 
-/// An optional id argument: none when absent, BAD_INPUT naming `field` when it is not a UUID.
 /// An update input's field: absent leaves it as it is (`None`), null clears it (`Some(None)`), a
 /// value sets it.
 pub fn change<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
@@ -125,6 +124,7 @@ pub fn change<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
+/// An optional id argument: none when absent, BAD_INPUT naming `field` when it is not a UUID.
 pub fn opt_id(field: &str, id: &Option<async_graphql::ID>) -> AppResult<Option<uuid::Uuid>> {
     id.as_ref().map(|id| parse_id(field, id)).transpose()
 }

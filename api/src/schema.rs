@@ -14,7 +14,7 @@ use futures::stream::{BoxStream, StreamExt};
 
 use crate::administration::{AdministrationMutation, AdministrationQuery};
 use crate::cohorts::{CohortMutation, CohortQuery};
-use crate::directory::{DirectoryMutation, DirectoryQuery};
+use crate::directory::{DirectoryEditMutation, DirectoryMutation, DirectoryQuery};
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::input_check::InputTypes;
 use crate::live::SubscriptionRoot;
@@ -61,6 +61,7 @@ pub struct MutationRoot(
     OutcomeMutation,
     PlanMutation,
     DirectoryMutation,
+    DirectoryEditMutation,
     MdtMutation,
     MdtProposalMutation,
     CareTeamMutation,

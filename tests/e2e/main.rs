@@ -21,6 +21,7 @@ mod composition;
 mod conformance;
 mod connections;
 mod directory;
+mod directory_edits;
 mod disclosure;
 mod figures;
 mod groups;

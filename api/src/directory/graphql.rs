@@ -34,7 +34,7 @@ pub enum Weekday {
 }
 
 impl Weekday {
-    fn iso(self) -> i16 {
+    pub(crate) fn iso(self) -> i16 {
         self as i16 + 1
     }
 

@@ -79,7 +79,7 @@ pub(crate) async fn record(
 /// A filter on the administration trail.
 #[derive(Debug, Clone, Default)]
 pub struct TrailFilter {
-    /// Only changes to this organisation, neighbourhood or practitioner.
+    /// Only changes to this organisation, neighbourhood, practitioner or directory entry.
     pub subject_id: Option<Uuid>,
 }
 

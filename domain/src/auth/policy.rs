@@ -1083,6 +1083,20 @@ impl Caller {
             || (self.may_see_identifiable() && self.neighbourhood_ids.contains(&asset.neighbourhood_id))
     }
 
+    /// Refused unless the caller keeps the directory entries `provider_id` runs: its staff who
+    /// work with people, its own administrator, or the deployment's. Commissioners and privacy
+    /// officers do not edit the directory.
+    pub fn may_edit_assets_of(&self, provider_id: Uuid) -> AppResult<()> {
+        let own_admin = self.role == ProfessionalRole::OrganisationAdministrator && self.organisation_id == provider_id;
+        if self.works_for(provider_id) || own_admin || self.role == ProfessionalRole::DeploymentAdministrator {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "a directory entry is kept by the organisation that runs it (its staff or its administrator) or the deployment's administrator",
+            ))
+        }
+    }
+
     /// What the caller administers: refused to everyone but administrators.
     pub fn administration(&self) -> AppResult<AdminScope> {
         match self.role {

@@ -3,11 +3,12 @@
 //! accessibility, languages, capacity, referral or signposting only, date last checked). Search
 //! by text, category, distance from a postcode, accessibility, day of week and spaces; matching
 //! (`matching`) suggests assets for a person and says why; connections (`connections`) link a
-//! person to an asset and hold its places.
+//! person to an asset and hold its places; its provider keeps an entry (`edits`).
 //!
 //! The directory itself is not patient data: every signed-in practitioner may search it.
 
 pub mod connections;
+pub mod edits;
 pub mod geo;
 pub mod matching;
 
