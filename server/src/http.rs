@@ -1,4 +1,5 @@
-//! The HTTP surface: POST /graphql (GraphQL over HTTP with content negotiation), GraphiQL on GET
+//! The HTTP surface: POST /graphql (GraphQL over HTTP with content negotiation; a file upload as a
+//! GraphQL multipart request, with a header that forged forms cannot carry), GraphiQL on GET
 //! when enabled (GET never executes an operation), the WebSocket upgrade of GET /graphql for
 //! subscriptions (`live::ws`), /livez and /readyz. Bodies, batches and
 //! queries are bounded; every request gets a correlation id; errors never carry database text.
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use headers_accept::Accept;
-use mediatype::names::{APPLICATION, CHARSET, HTML, JSON, TEXT};
+use mediatype::names::{APPLICATION, CHARSET, FORM_DATA, HTML, JSON, MULTIPART, TEXT};
 use mediatype::{MediaType, MediaTypeBuf, Name, ReadParams, WriteParams};
 use tower_http::trace::TraceLayer;
 
@@ -178,6 +179,15 @@ impl ResponseMedia {
 const GRAPHQL_RESPONSE_TYPE: MediaType<'static> =
     MediaType::from_parts(APPLICATION, Name::new_unchecked("graphql-response"), Some(JSON), &[]);
 const JSON_TYPE: MediaType<'static> = MediaType::new(APPLICATION, JSON);
+/// `multipart/form-data`: a GraphQL multipart request, which carries an uploaded file.
+const MULTIPART_TYPE: MediaType<'static> = MediaType::new(MULTIPART, FORM_DATA);
+/// Headers of which one must accompany a multipart request (any value): a form another site posts
+/// cannot set them without a CORS preflight this server does not grant, so an upload cannot be
+/// forged from a page the user happens to visit (cross-site request forgery). The second is what
+/// Apollo's clients send.
+const PREFLIGHT_HEADERS: [&str; 2] = ["graphql-require-preflight", "apollo-require-preflight"];
+/// Files one multipart request may upload.
+const MAX_UPLOAD_FILES: usize = 1;
 const HTML_TYPE: MediaType<'static> = MediaType::new(TEXT, HTML);
 
 /// The client's Accept header (absent: anything), its media ranges in precedence order, quality
@@ -289,25 +299,45 @@ async fn handle_graphql(state: AppState, headers: HeaderMap, request_id: String,
         );
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !MediaType::parse(content_type).is_ok_and(|sent| sent.essence() == JSON_TYPE) {
+    let sent = MediaType::parse(content_type);
+    let is = |wanted: &MediaType| sent.as_ref().is_ok_and(|m| m.essence() == *wanted);
+    let batch = if is(&JSON_TYPE) {
+        serde_json::from_slice::<BatchRequest>(&body).map_err(|e| format!("the body is not a GraphQL request: {e}"))
+    } else if is(&MULTIPART_TYPE) {
+        if !PREFLIGHT_HEADERS.iter().any(|name| headers.get(*name).is_some_and(|v| !v.is_empty())) {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                AppError::BadUserInput {
+                    field: None,
+                    message:
+                        "a multipart request (a file upload) must carry the header `GraphQL-Require-Preflight: 1` \
+                              (or `Apollo-Require-Preflight`), which a form posted from another site cannot"
+                            .to_owned(),
+                },
+            );
+        }
+        let options = async_graphql::http::MultipartOptions::default()
+            .max_num_files(MAX_UPLOAD_FILES)
+            .max_file_size(state.settings.max_body_bytes);
+        async_graphql::http::receive_batch_body(Some(content_type), body.as_ref(), options)
+            .await
+            .map_err(|e| format!("the body is not a GraphQL multipart request: {e}"))
+    } else {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
             AppError::BadUserInput {
                 field: None,
-                message: "POST a JSON body with Content-Type: application/json".to_owned(),
+                message: "POST a JSON body with Content-Type: application/json (or multipart/form-data, the GraphQL \
+                          multipart request, to upload a file)"
+                    .to_owned(),
             },
         );
-    }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    };
+    let batch: BatchRequest = match batch {
         Ok(batch) => batch,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                media,
-                AppError::BadUserInput { field: None, message: format!("the body is not a GraphQL request: {e}") },
-            )
-        }
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, media, AppError::BadUserInput { field: None, message }),
     };
     let requests = match batch {
         BatchRequest::Single(request) => vec![request],

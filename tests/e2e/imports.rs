@@ -229,3 +229,110 @@ async fn an_organisations_administrator_imports_only_their_own_staff() {
     assert_eq!(staff_with_refs(&app).await, 0, "nothing stored");
     let _ = std::fs::remove_file(file);
 }
+
+const UPLOAD: &str = r#"mutation Upload($file: Upload!, $dryRun: Boolean!) { importStaffList(file: $file, dryRun: $dryRun) {
+    kind dryRun stored counts { created updated unchanged refused } rows { line key about outcome fields column value reason } } }"#;
+
+/// A GraphQL multipart request (the operation, the map, one file) as a browser's form data would
+/// carry it, with or without the header a forged cross-site form cannot set.
+async fn upload(app: &TestApp, token: &str, file: &[u8], dry_run: bool, preflight: bool) -> crate::helpers::Reply {
+    let boundary = format!("nbh-{}", uuid::Uuid::new_v4().simple());
+    let operations = json!({ "query": UPLOAD, "variables": { "file": null, "dryRun": dry_run } });
+    let mut body = Vec::new();
+    let part = |body: &mut Vec<u8>, headers: &str, content: &[u8]| {
+        body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    part(&mut body, "Content-Disposition: form-data; name=\"operations\"", operations.to_string().as_bytes());
+    part(&mut body, "Content-Disposition: form-data; name=\"map\"", br#"{ "0": ["variables.file"] }"#);
+    part(
+        &mut body,
+        "Content-Disposition: form-data; name=\"0\"; filename=\"staff.csv\"\r\nContent-Type: text/csv",
+        file,
+    );
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header("accept", "application/graphql-response+json")
+        .body(body);
+    if preflight {
+        request = request.header("GraphQL-Require-Preflight", "1");
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    crate::helpers::Reply { status, content_type, body }
+}
+
+#[tokio::test]
+async fn a_staff_list_uploaded_through_graphql_imports_as_from_the_command_line() {
+    let app = spawn_app_with(AppOptions { population: 300, neighbourhoods: 1, ..AppOptions::default() }).await;
+    let admin = app.token(DemoRole::Administrator).await;
+    let example =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/staff.csv")).unwrap();
+
+    // A multipart request without the preflight header is refused before anything runs.
+    let forged = upload(&app, &admin, &example, false, false).await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    assert!(forged.body.to_string().contains("GraphQL-Require-Preflight"), "{}", forged.body);
+    assert_eq!(staff_with_refs(&app).await, 0);
+
+    // The dry run reports every row and stores nothing.
+    let dry = upload(&app, &admin, &example, true, true).await;
+    let report = &dry.data()["importStaffList"];
+    assert_eq!(
+        (report["kind"].clone(), report["dryRun"].clone(), report["stored"].clone()),
+        (json!("staff"), json!(true), json!(false))
+    );
+    assert_eq!(report["counts"]["created"], 5, "{}", dry.body);
+    assert_eq!(report["counts"]["refused"], 0);
+    assert_eq!(report["rows"][0]["line"], 2, "the header is line 1");
+    assert_eq!(report["rows"][0]["outcome"], "CREATED");
+    assert_eq!(staff_with_refs(&app).await, 0, "a dry run stores nothing");
+    assert_eq!(imports_in_trail(&app).await, 0);
+
+    // The real run stores the file, once; the same file again changes nothing.
+    let real = upload(&app, &admin, &example, false, true).await;
+    let report = &real.data()["importStaffList"];
+    assert_eq!(report["stored"], true, "{}", real.body);
+    let rows = report["rows"].as_array().unwrap().len() as u64;
+    assert_eq!(staff_with_refs(&app).await, rows);
+    assert_eq!(imports_in_trail(&app).await, 1);
+    let again = upload(&app, &admin, &example, false, true).await;
+    let report = &again.data()["importStaffList"];
+    assert_eq!(
+        report["counts"],
+        json!({ "created": 0, "updated": 0, "unchanged": rows, "refused": 0 }),
+        "{}",
+        again.body
+    );
+
+    // A refused row names its line, column and value, and nothing of the file is stored.
+    let bad = format!("{HEADER}\nZZP001,NEW-1,Ann,Lee,astronaut,1,,,yes\nZZP001,NEW-2,Bo,Lee,gp,1,,,yes\n");
+    let refused = upload(&app, &admin, bad.as_bytes(), false, true).await;
+    let report = &refused.data()["importStaffList"];
+    assert_eq!(report["stored"], false);
+    let row = &report["rows"][0];
+    assert_eq!(
+        (row["line"].clone(), row["outcome"].clone(), row["column"].clone(), row["value"].clone()),
+        (json!(2), json!("REFUSED"), json!("role"), json!("astronaut")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(staff_with_refs(&app).await, rows, "nothing of a refused file is stored");
+
+    // Not a staff list at all: refused whole, by field. Not an administrator: refused.
+    let not_a_list = upload(&app, &admin, b"name,colour\nAnn,red\n", true, true).await;
+    assert_eq!(not_a_list.error_code(), "BAD_USER_INPUT");
+    assert_eq!(not_a_list.body["errors"][0]["extensions"]["field"], "file", "{}", not_a_list.body);
+    let coordinator = app.token(DemoRole::Coordinator).await;
+    let refused = upload(&app, &coordinator, &example, false, true).await;
+    assert_eq!(refused.error_code(), "FORBIDDEN", "{}", refused.body);
+    assert_eq!(imports_in_trail(&app).await, 2, "the two real runs stored; the refused files left no trace");
+}

@@ -34,6 +34,10 @@ pub struct Caller {
     /// within `AccessWindows::referral_days_after_end`, relates a person to them: learnt with the
     /// people the request loads (`referral_parties`), never loaded as a list.
     pub referral_parties: ReferralParties,
+    /// For staff of a GP practice or a PCN only, the same people as a list (sorted), which their
+    /// scope binds beside their practices' or neighbourhood's population: a practice receives few
+    /// referrals, and a list keeps the statements of its cohort and patient lists as they were.
+    pub practice_referred_ids: Vec<Uuid>,
     /// People whose named care team the caller stands in.
     pub care_team_patient_ids: Vec<Uuid>,
     /// People whose record the caller opened by breaking the glass, while that lasts.
@@ -108,8 +112,9 @@ impl Default for AccessWindows {
 /// people whose named care team the practitioner stands in, and those whose record they opened by
 /// breaking the glass while that lasts, as rows of one `UNION ALL` told apart by `kind`. A round
 /// trip per part cost the database and the server more than the parts themselves. The referral
-/// relationship is not loaded here: a provider's worker may have thousands, and each request
-/// learns it for the people it loads (`referral_parties`).
+/// relationship is loaded here only for the staff of a practice or PCN (few, and their scope binds
+/// them): a provider's worker may have thousands, and each request learns it for the people it
+/// loads (`referral_parties`).
 pub async fn load_caller(
     db: &impl ConnectionTrait,
     practitioner_id: Uuid,
@@ -157,6 +162,10 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
     let practice_kind = sql.bind(OrganisationKind::GpPractice.to_value());
     let mdt_from = moment(&mut sql, i64::from(window.mdt_days_before));
     let mdt_until = moment(&mut sql, -i64::from(window.mdt_days_after));
+    let received_since = moment(&mut sql, -i64::from(window.referral_days_after_end));
+    let assigned_since = moment(&mut sql, -i64::from(window.referral_days_after_end));
+    let practice_kind_again = sql.bind(OrganisationKind::GpPractice.to_value());
+    let pcn_kind = sql.bind(OrganisationKind::Pcn.to_value());
     let glass_after = moment(&mut sql, 0);
     let (my_id, my_org) = ("(SELECT id FROM me)", "(SELECT organisation_id FROM me)");
     let statement = format!(
@@ -175,6 +184,14 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
          JOIN mdt_agenda_item a ON a.meeting_id = m.id \
          WHERE i.practitioner_id = {my_id} AND i.open_key IS NOT NULL AND a.open_key IS NOT NULL \
          AND m.starts_at <= {mdt_from} AND m.ends_at >= {mdt_until}) x \
+         UNION ALL SELECT 'r', y.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (\
+         SELECT r.patient_id FROM referral r WHERE r.receiving_organisation_id = {my_org} AND r.ended_at IS NULL \
+         UNION SELECT r.patient_id FROM referral r \
+         WHERE r.receiving_organisation_id = {my_org} AND r.ended_at >= {received_since} \
+         UNION SELECT r.patient_id FROM referral r WHERE r.assigned_practitioner_id = {my_id} AND r.ended_at IS NULL \
+         UNION SELECT r.patient_id FROM referral r \
+         WHERE r.assigned_practitioner_id = {my_id} AND r.ended_at >= {assigned_since}) y \
+         WHERE (SELECT o.kind FROM organisation o WHERE o.id = {my_org}) IN ({practice_kind_again}, {pcn_kind}) \
          UNION ALL SELECT 't', t.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
          FROM care_team_member t WHERE t.practitioner_id = {my_id} AND t.open_key IS NOT NULL \
          UNION ALL SELECT 'b', g.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
@@ -182,7 +199,7 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
     );
     let rows = sql.query_all(db, statement).await?;
     let (mut found, mut neighbourhoods, mut practices) = (None, Vec::new(), Vec::new());
-    let (mut on_agenda, mut in_team, mut broken) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut on_agenda, mut referred, mut in_team, mut broken) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         let kind: String = row.try_get("", "kind")?;
         let id: Uuid = row.try_get("", "id")?;
@@ -192,6 +209,7 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
             "g" => practices.push(id),
             "p" => on_agenda.push(id),
             "t" => in_team.push(id),
+            "r" => referred.push(id),
             _ => broken.push(id),
         }
     }
@@ -217,6 +235,7 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
         practice_ids: practices,
         mdt_patient_ids: Vec::new(),
         referral_parties: ReferralParties::default(),
+        practice_referred_ids: Vec::new(),
         care_team_patient_ids: Vec::new(),
         break_glass_patient_ids: Vec::new(),
         windows: window,
@@ -226,6 +245,9 @@ async fn load(db: &impl ConnectionTrait, who: Who<'_>, window: AccessWindows) ->
     // (a VCSE receiver reads the summary through the referral itself).
     if caller.patient_scope().is_ok() {
         caller.mdt_patient_ids = on_agenda;
+        referred.sort_unstable();
+        referred.dedup();
+        caller.practice_referred_ids = referred;
         caller.care_team_patient_ids = in_team;
         // Only roles that may break the glass have uses in force (a role changed since is refused).
         if caller.reads_clinical() {

@@ -24,7 +24,7 @@
 //! (`grant_through_share`), a place at an activity an organisation runs
 //! (`grant_through_connection`).
 
-use sea_orm::sea_query::{Condition, SelectStatement};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, SelectStatement};
 use sea_orm::ColumnTrait;
 use uuid::Uuid;
 
@@ -306,6 +306,18 @@ impl ReferralView {
     }
 }
 
+/// The people a caller reaches through care relationships, as a scope selects them.
+#[derive(Debug, Clone, PartialEq)]
+enum Related {
+    /// Bound as a list (sorted), beside a practice's or a neighbourhood's population: the staff of
+    /// a practice or PCN have few relationships beyond it, and a list keeps their statements as
+    /// they were (one plan, their population's indexes).
+    Listed(Vec<Uuid>),
+    /// As a sub-select (`Caller::related_people`): those reached only through relationships,
+    /// who may have thousands (a provider's worker), so that the statement is driven by them.
+    Selected(Box<SelectStatement>),
+}
+
 /// The patients a caller may reach, as a condition every patient select must carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientScope {
@@ -315,8 +327,8 @@ pub struct PatientScope {
     neighbourhood_ids: Vec<Uuid>,
     /// Practices whose registered people the caller reaches.
     practice_ids: Vec<Uuid>,
-    /// People reachable one by one, through a care relationship (`Caller::related_people`).
-    related: SelectStatement,
+    /// People reachable one by one, through a care relationship.
+    related: Related,
     /// People whose record the caller opened by breaking the glass: reached whatever they object to.
     break_glass_ids: Vec<Uuid>,
     /// The caller's organisation: a person who objects to sharing beyond their practice is reached
@@ -331,8 +343,18 @@ pub struct PatientScope {
 impl PatientScope {
     /// The condition to add to every select that can return patient rows.
     pub fn condition(&self) -> Condition {
+        let related = match &self.related {
+            Related::Listed(ids) if ids.is_empty() => None,
+            Related::Listed(ids) => Some(patient::Column::Id.is_in(ids.iter().copied())),
+            Related::Selected(people) => Some(patient::Column::Id.in_subquery((**people).clone())),
+        };
+        let reaches = !(self.neighbourhood_ids.is_empty() && self.practice_ids.is_empty() && related.is_none());
+        if !reaches && self.break_glass_ids.is_empty() {
+            // Never true: an empty scope selects nothing, on both databases.
+            return Condition::all().add(Expr::val(1).eq(0));
+        }
         let mut any = Condition::any();
-        {
+        if reaches {
             let mut reach = Condition::any();
             if !self.neighbourhood_ids.is_empty() {
                 reach = reach.add(patient::Column::NeighbourhoodId.is_in(self.neighbourhood_ids.clone()));
@@ -340,7 +362,9 @@ impl PatientScope {
             if !self.practice_ids.is_empty() {
                 reach = reach.add(patient::Column::RegisteredPracticeId.is_in(self.practice_ids.clone()));
             }
-            reach = reach.add(patient::Column::Id.in_subquery(self.related.clone()));
+            if let Some(related) = related {
+                reach = reach.add(related);
+            }
             // A person who objects to sharing beyond their practice is reached by its staff only.
             let shared = Condition::any()
                 .add(patient::Column::ObjectsToSharing.eq(false))
@@ -592,7 +616,21 @@ impl Caller {
                 Vec::new()
             },
             practice_ids: self.reached_practices().to_vec(),
-            related: self.related_people(),
+            related: if reach == Reach::CareRelationships {
+                Related::Selected(Box::new(self.related_people()))
+            } else {
+                // Sorted and deduplicated at once.
+                let mut ids: Vec<Uuid> = self
+                    .mdt_patient_ids
+                    .iter()
+                    .chain(&self.practice_referred_ids)
+                    .chain(&self.care_team_patient_ids)
+                    .copied()
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                Related::Listed(ids)
+            },
             break_glass_ids: self.break_glass_patient_ids.clone(),
             organisation_id: self.organisation_id,
             clinical: self.reads_clinical(),
@@ -1191,6 +1229,7 @@ mod tests {
             practice_ids: Vec::new(),
             mdt_patient_ids: Vec::new(),
             referral_parties: unrelated(),
+            practice_referred_ids: Vec::new(),
             care_team_patient_ids: Vec::new(),
             break_glass_patient_ids: Vec::new(),
             windows: crate::auth::AccessWindows::default(),
@@ -1205,10 +1244,14 @@ mod tests {
         known
     }
 
-    /// A caller a referral relates to `patient_id`.
+    /// A caller a referral relates to `patient_id` (as loading them tells, and, for practice and
+    /// PCN staff, as the caller's own list says).
     fn referred(c: &mut Caller, patient_id: Uuid) {
         c.referral_parties = crate::auth::ReferralParties::default();
         c.referral_parties.learn(patient_id, true);
+        if matches!(c.organisation_kind, OrganisationKind::GpPractice | OrganisationKind::Pcn) {
+            c.practice_referred_ids = vec![patient_id];
+        }
     }
 
     fn test_patient(neighbourhood_id: Uuid) -> patient::Model {
@@ -1504,27 +1547,34 @@ mod tests {
     /// caller for everyone on the allow-list, and nothing else.
     #[test]
     fn the_scope_names_what_the_reach_and_the_relationships_open() {
-        let (a, p, q) = (Uuid::from_u128(1), Uuid::from_u128(5), Uuid::from_u128(6));
+        let (a, p, q, x) = (Uuid::from_u128(1), Uuid::from_u128(5), Uuid::from_u128(6), Uuid::from_u128(77));
         let scope_of = |role, kind| {
             let mut c = caller(role, kind, vec![a]);
             c.practice_ids = vec![p, q];
-            let scope = c.patient_scope().expect("a scope");
-            let text = |s: &SelectStatement| s.build(sea_orm::sea_query::SqliteQueryBuilder).0;
-            assert_eq!(text(&scope.related), text(&c.related_people()), "{role:?}");
-            scope
+            referred(&mut c, x);
+            (c.patient_scope().expect("a scope"), c)
         };
-        let coordinator = scope_of(ProfessionalRole::IntCoordinator, OrganisationKind::Pcn);
-        assert_eq!((coordinator.neighbourhood_ids, coordinator.practice_ids), (vec![a], vec![]));
-        let nurse = scope_of(ProfessionalRole::PracticeNurse, OrganisationKind::Pcn);
-        assert_eq!((nurse.neighbourhood_ids, nurse.practice_ids), (vec![], vec![p, q]));
-        let social_worker = scope_of(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare);
+        let (coordinator, _) = scope_of(ProfessionalRole::IntCoordinator, OrganisationKind::Pcn);
+        assert_eq!(
+            (coordinator.neighbourhood_ids, coordinator.practice_ids, coordinator.related),
+            (vec![a], vec![], Related::Listed(vec![x]))
+        );
+        let (nurse, _) = scope_of(ProfessionalRole::PracticeNurse, OrganisationKind::Pcn);
+        assert_eq!(
+            (nurse.neighbourhood_ids, nurse.practice_ids, nurse.related),
+            (vec![], vec![p, q], Related::Listed(vec![x]))
+        );
+        let (social_worker, c) = scope_of(ProfessionalRole::SocialWorker, OrganisationKind::AdultSocialCare);
         assert!(social_worker.covers_neighbourhood(a), "it may still name its neighbourhood in a filter");
-        assert_eq!((social_worker.neighbourhood_ids, social_worker.practice_ids), (vec![], vec![]));
-        // The relationships, as the sub-select every scope carries: each kind of them, for this caller.
-        let sql = sea_orm::sea_query::SqliteQueryBuilder;
-        let (text, _) = social_worker.related.build(sql);
+        assert_eq!((social_worker.neighbourhood_ids.clone(), social_worker.practice_ids.clone()), (vec![], vec![]));
+        // Reached through relationships only: all of them as the sub-select the scope carries.
+        let Related::Selected(people) = &social_worker.related else {
+            panic!("a sub-select: {:?}", social_worker.related)
+        };
+        let text = |s: &SelectStatement| s.build(sea_orm::sea_query::SqliteQueryBuilder).0;
+        assert_eq!(text(people), text(&c.related_people()));
         for part in ["\"referral\"", "\"care_team_member\"", "\"mdt_agenda_item\"", "\"ended_at\" IS NULL"] {
-            assert!(text.contains(part), "{part} in {text}");
+            assert!(text(people).contains(part), "{part} in {}", text(people));
         }
     }
 

@@ -96,8 +96,9 @@ impl Caller {
     /// The column a people-loading statement adds (as [`REFERRAL_PARTY`]): whether a referral
     /// relates the person in `patient_table` (the name or alias of the patient table in that
     /// statement) to the caller; NULL for the people the caller's reach opens without a
-    /// relationship (their neighbourhood's population, their practices' people), for whom
-    /// `grant_for` never asks. One seek of `idx_referral_patient` per other person.
+    /// relationship (their neighbourhood's population, their practices' people), and for everyone
+    /// when the caller reads no identifiable record: `grant_for` never asks about them. One seek of
+    /// `idx_referral_patient` per other person.
     pub fn referral_party(&self, patient_table: impl sea_orm::sea_query::IntoIden) -> SimpleExpr {
         let table = patient_table.into_iden();
         let r = Alias::new("r");
@@ -120,9 +121,13 @@ impl Caller {
             }
             _ => None,
         };
-        match covered {
-            Some(covered) => Expr::case(covered, Expr::cust("NULL")).finally(related).into(),
-            None => related,
+        // Unknown (NULL) is a boolean on both databases.
+        let unasked = || Expr::cust("CAST(NULL AS BOOLEAN)");
+        match (self.reach(), covered) {
+            // A caller who reads no identifiable record is never granted one by a referral.
+            (None, _) => unasked(),
+            (_, Some(covered)) => Expr::case(covered, unasked()).finally(related).into(),
+            (_, None) => related,
         }
     }
 
