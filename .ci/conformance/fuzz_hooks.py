@@ -122,6 +122,11 @@ ints = st.one_of(
     st.sampled_from([0, -1, 2**31 - 1, -(2**31), 2**31, -(2**31) - 1, 2**53]),
 )
 schemathesis.graphql.scalar("Int", ints.map(nodes.Int))
+# A file travels only in a multipart request (importStaffList); over JSON whatever stands for one is
+# refused with its reason, never an internal error.
+schemathesis.graphql.scalar(
+    "Upload", st.sampled_from(["", "staff.csv", "#__graphql_file__:0", "#__graphql_file__:9"]).map(nodes.String)
+)
 # Output only (a care plan version's content): never sent, but the generator wants a strategy.
 schemathesis.graphql.scalar("JSON", st.text(max_size=8).map(nodes.String))
 

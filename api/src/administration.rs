@@ -243,8 +243,16 @@ impl AdministrationMutation {
         #[graphql(default = true)] dry_run: bool,
     ) -> ApiResult<ImportReport> {
         let req = request(ctx)?;
-        let upload = file.value(ctx).map_err(|e| {
-            domain::error::AppError::bad_input("file", format!("the uploaded file cannot be read: {}", e))
+        // Not `Upload::value`, which indexes the request's files unchecked: a JSON request may name a
+        // file it never sent.
+        let upload = ctx.query_env.uploads.get(file.0).ok_or_else(|| {
+            domain::error::AppError::bad_input(
+                "file",
+                "no file was sent with the request (send it as a GraphQL multipart request)",
+            )
+        })?;
+        let upload = upload.try_clone().map_err(|e| {
+            domain::error::AppError::bad_input("file", format!("the uploaded file cannot be read: {e}"))
         })?;
         let source = format!("upload {}", upload.filename);
         let mode = if dry_run { imports::Mode::DryRun } else { imports::Mode::Apply };

@@ -22,6 +22,9 @@ use crate::response_shape::{chosen_operation, Roots};
 use crate::scalars::{Date, DateTime, DATE_FORMAT, DATE_TIME_FORMAT};
 use domain::error::code;
 
+/// How a GraphQL multipart request names its files in the variables (async-graphql's convention).
+pub const UPLOAD_PREFIX: &str = "#__graphql_file__:";
+
 /// Most problems reported for one request: enough to fix a form, not a flood.
 const MOST_ERRORS: usize = 20;
 
@@ -224,6 +227,24 @@ impl InputTypes {
             "DateTime" => {
                 if !matches!(value, Value::String(s) if DateTime::parse(s).is_some()) {
                     fail(path, format!("expected {DATE_TIME_FORMAT}, got {}", got()));
+                }
+            }
+            "Upload" => {
+                // What a GraphQL multipart request's map puts there; async-graphql would panic
+                // parsing anything else of that shape.
+                let named_file = |s: &str| {
+                    s.strip_prefix(UPLOAD_PREFIX)
+                        .is_some_and(|n| !n.is_empty() && n.len() < 6 && n.bytes().all(|b| b.is_ascii_digit()))
+                };
+                if !matches!(value, Value::String(s) if named_file(s)) {
+                    fail(
+                        path,
+                        format!(
+                            "expected a file sent in a multipart request (the GraphQL multipart request: the \
+                             variable null, the file mapped to it), got {}",
+                            got()
+                        ),
+                    );
                 }
             }
             other => match self.inputs.get(other) {

@@ -283,6 +283,13 @@ async fn a_staff_list_uploaded_through_graphql_imports_as_from_the_command_line(
     assert!(forged.body.to_string().contains("GraphQL-Require-Preflight"), "{}", forged.body);
     assert_eq!(staff_with_refs(&app).await, 0);
 
+    // Over JSON there is no file: whatever stands for one is refused with its reason.
+    for stand_in in ["staff.csv", "#__graphql_file__:0", "#__graphql_file__:abc", "#__graphql_file__:9"] {
+        let reply = app.gql(&admin, UPLOAD, json!({ "file": stand_in, "dryRun": true })).await;
+        let code = reply.error_code().to_owned();
+        assert!(["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"].contains(&code.as_str()), "{stand_in}: {}", reply.body);
+    }
+
     // The dry run reports every row and stores nothing.
     let dry = upload(&app, &admin, &example, true, true).await;
     let report = &dry.data()["importStaffList"];
