@@ -115,6 +115,17 @@ pub async fn trail(
     .await
 }
 
+/// Free text that may be left empty: trimmed, `None` when empty, at most `max` characters.
+pub(crate) fn optional_text(field: &str, text: Option<String>, max: usize) -> AppResult<Option<String>> {
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    match &text {
+        Some(t) if t.chars().count() > max => {
+            Err(AppError::bad_input(field, format!("must be at most {max} characters")))
+        }
+        _ => Ok(text),
+    }
+}
+
 /// A name or label: trimmed, 1 to `max` characters, no control characters.
 pub(crate) fn checked_text(field: &str, text: &str, max: usize) -> AppResult<String> {
     let text = text.trim();

@@ -644,7 +644,14 @@ impl Caller {
         if let Some(decided) = self.decided_without_referral(patient) {
             return decided;
         }
-        match self.referral_parties.of(patient.id) {
+        // Staff of a practice or PCN hold theirs as a list, loaded with them; the rest learn it
+        // with the people a request loads (`auth::referral_parties`).
+        let related = if self.reach() == Some(Reach::CareRelationships) {
+            self.referral_parties.of(patient.id)
+        } else {
+            Some(self.practice_referred_ids.binary_search(&patient.id).is_ok())
+        };
+        match related {
             Some(true) => Some(Grant { level: self.record_level(), reason: AccessReason::ReferralParty }),
             Some(false) => None,
             None => {
@@ -1575,6 +1582,23 @@ mod tests {
         assert_eq!(text(people), text(&c.related_people()));
         for part in ["\"referral\"", "\"care_team_member\"", "\"mdt_agenda_item\"", "\"ended_at\" IS NULL"] {
             assert!(text(people).contains(part), "{part} in {}", text(people));
+        }
+    }
+
+    /// The referral relationship of those who reach a population is loaded with the caller for
+    /// the staff of practices and PCNs (`auth::load_caller`): every rule with such a reach must be
+    /// at one, or its referrals would open nothing.
+    #[test]
+    fn every_population_reach_is_at_a_practice_or_pcn() {
+        for (kind, rules) in IDENTIFIABLE_ACCESS {
+            for (role, reach, _) in rules.iter() {
+                if *reach != Reach::CareRelationships {
+                    assert!(
+                        matches!(kind, OrganisationKind::GpPractice | OrganisationKind::Pcn),
+                        "{role:?} at {kind:?}"
+                    );
+                }
+            }
         }
     }
 

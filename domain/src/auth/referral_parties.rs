@@ -2,14 +2,18 @@
 //!
 //! A referral to the caller's organisation, or assigned to the caller, open or ended within
 //! `AccessWindows::referral_days_after_end`, opens the person's record (`AccessReason::ReferralParty`).
-//! A provider's worker may have thousands of such referrals, so they are never loaded as a list:
-//! - a select that can return people carries the relationship as a sub-select
-//!   ([`Caller::related_people`], in `PatientScope::condition`), one plan whatever their number;
+//! A provider's worker, reached through relationships alone, may have thousands of such referrals,
+//! so theirs are never loaded as a list:
+//! - their scope carries their relationships as a sub-select ([`Caller::related_people`], in
+//!   `PatientScope::condition`), one plan whatever their number;
 //! - every statement that loads people for a decision (`Caller::grant_for`) answers, per person,
 //!   whether a referral relates them to the caller ([`Caller::referral_party`]), and the loader
 //!   tells the caller ([`load_people`], [`load_person`]). The caller keeps the answers for the
 //!   request; a person it was never told about is refused (and, in a debug build, a panic names
 //!   the load that forgot), never granted.
+//!
+//! Staff of a practice or PCN, who reach a population and receive few referrals beyond it, hold
+//! theirs as a list loaded with them (`Caller::practice_referred_ids`) instead.
 //!
 //! The MDT, care-team and break-glass relationships stay with the caller (`auth::load_caller`):
 //! an agenda, a team and a few uses are small by nature.
@@ -95,10 +99,8 @@ impl Caller {
 
     /// The column a people-loading statement adds (as [`REFERRAL_PARTY`]): whether a referral
     /// relates the person in `patient_table` (the name or alias of the patient table in that
-    /// statement) to the caller; NULL for the people the caller's reach opens without a
-    /// relationship (their neighbourhood's population, their practices' people), and for everyone
-    /// when the caller reads no identifiable record: `grant_for` never asks about them. One seek of
-    /// `idx_referral_patient` per other person.
+    /// statement) to the caller, for a caller reached through relationships alone (one seek of
+    /// `idx_referral_patient` a person); NULL for everyone else, whom `grant_for` never asks about.
     pub fn referral_party(&self, patient_table: impl sea_orm::sea_query::IntoIden) -> SimpleExpr {
         let table = patient_table.into_iden();
         let r = Alias::new("r");
@@ -112,22 +114,12 @@ impl Caller {
                 .cond_where(self.relating_referrals(&r))
                 .to_owned(),
         );
-        let covered = match self.reach() {
-            Some(super::Reach::NeighbourhoodPopulation) if !self.neighbourhood_ids.is_empty() => {
-                Some(Expr::col((table, patient::Column::NeighbourhoodId)).is_in(self.neighbourhood_ids.iter().copied()))
-            }
-            Some(super::Reach::OwnPractice | super::Reach::PcnPractices) if !self.practice_ids.is_empty() => {
-                Some(Expr::col((table, patient::Column::RegisteredPracticeId)).is_in(self.practice_ids.iter().copied()))
-            }
-            _ => None,
-        };
-        // Unknown (NULL) is a boolean on both databases.
-        let unasked = || Expr::cust("CAST(NULL AS BOOLEAN)");
-        match (self.reach(), covered) {
-            // A caller who reads no identifiable record is never granted one by a referral.
-            (None, _) => unasked(),
-            (_, Some(covered)) => Expr::case(covered, unasked()).finally(related).into(),
-            (_, None) => related,
+        // Only those reached through relationships alone ask (practice and PCN staff hold theirs
+        // as a list, and a caller who reads no record is never granted one by a referral).
+        if self.reach() == Some(super::Reach::CareRelationships) {
+            related
+        } else {
+            Expr::cust("CAST(NULL AS BOOLEAN)")
         }
     }
 

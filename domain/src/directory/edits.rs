@@ -21,7 +21,7 @@ use entity::{
     community_asset_session, neighbourhood_organisation, AssetCategory, AssetCost, NoiseLevel,
 };
 
-use crate::administration::{checked_text, record, Actor, Subject};
+use crate::administration::{checked_text, optional_text, record, Actor, Subject};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 
@@ -148,16 +148,6 @@ struct Checked {
     longitude: f64,
 }
 
-fn optional(field: &str, text: Option<String>, max: usize) -> AppResult<Option<String>> {
-    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    match &text {
-        Some(t) if t.chars().count() > max => {
-            Err(AppError::bad_input(field, format!("must be at most {max} characters")))
-        }
-        _ => Ok(text),
-    }
-}
-
 fn time_of(field: &str, text: &str) -> AppResult<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M")
         .map_err(|_| AppError::bad_input(field, format!("{text:?} is not a time of day as HH:MM (e.g. 09:30)")))
@@ -237,10 +227,10 @@ async fn checked(db: &impl ConnectionTrait, d: AssetDetails) -> AppResult<Checke
             description,
             address,
             postcode,
-            contact: optional("contact", d.contact, MAX_NOTE_CHARS)?,
-            schedule_note: optional("scheduleNote", d.schedule_note, MAX_NOTE_CHARS)?,
-            cost_note: optional("costNote", d.cost_note, MAX_NOTE_CHARS)?,
-            eligibility_note: optional("eligibilityNote", d.eligibility_note, MAX_NOTE_CHARS)?,
+            contact: optional_text("contact", d.contact, MAX_NOTE_CHARS)?,
+            schedule_note: optional_text("scheduleNote", d.schedule_note, MAX_NOTE_CHARS)?,
+            cost_note: optional_text("costNote", d.cost_note, MAX_NOTE_CHARS)?,
+            eligibility_note: optional_text("eligibilityNote", d.eligibility_note, MAX_NOTE_CHARS)?,
             condition_codes: conditions.into_iter().collect(),
             categories,
             languages: languages.into_iter().collect(),
@@ -477,17 +467,7 @@ pub async fn update(
     let before = details_of(db, &asset).await?;
     let c = checked(db, change.applied_to(before.clone())).await?;
     let d = &c.details;
-    if let Some(capacity) = d.capacity {
-        if capacity < asset.places_taken {
-            return Err(AppError::bad_input(
-                "capacity",
-                format!(
-                    "{} places are held by people referred or attending; capacity cannot be less",
-                    asset.places_taken
-                ),
-            ));
-        }
-    }
+    super::check_capacity(&asset, d.capacity)?;
     if *d == before {
         return Ok(asset);
     }

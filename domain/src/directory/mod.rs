@@ -223,6 +223,17 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<community_ass
     community_asset::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("community asset", id))
 }
 
+/// Refuses a capacity below the places people referred or attending hold.
+pub(crate) fn check_capacity(asset: &community_asset::Model, capacity: Option<i32>) -> AppResult<()> {
+    match capacity {
+        Some(c) if c < asset.places_taken => Err(AppError::bad_input(
+            "capacity",
+            format!("{} places are held by people referred or attending; capacity cannot be less", asset.places_taken),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What a check of a directory entry found: its capacity or whether it still runs, if changed.
 #[derive(Debug, Clone, Default)]
 pub struct AssetCheck {
@@ -246,17 +257,7 @@ pub async fn record_check(
     if !caller.may_check_asset(&asset) {
         return Err(AppError::forbidden("the provider or the neighbourhood's staff keep an entry up to date"));
     }
-    if let Some(c) = check.capacity {
-        if c < asset.places_taken {
-            return Err(AppError::bad_input(
-                "capacity",
-                format!(
-                    "{} places are held by people referred or attending; capacity cannot be less",
-                    asset.places_taken
-                ),
-            ));
-        }
-    }
+    check_capacity(&asset, check.capacity)?;
     let mut update = community_asset::Entity::update_many()
         .col_expr(A::LastCheckedOn, Expr::value(today))
         .col_expr(A::UpdatedAt, Expr::value(chrono::Utc::now()))

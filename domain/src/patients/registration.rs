@@ -199,8 +199,6 @@ pub async fn register(
         Err(e) => return Err(e.into()),
     }
     txn.commit().await?;
-    // Someone registered a moment ago has no referral yet.
-    caller.referral_parties.learn(row.id, false);
     let grant = caller.grant_for(&row).ok_or_else(|| AppError::forbidden(crate::auth::policy::NOT_IN_YOUR_ACCESS))?;
     Ok((row, grant))
 }

@@ -68,13 +68,7 @@ fn receives(service: ReferralService, kind: OrganisationKind) -> bool {
 }
 
 pub fn bounded_text(field: &str, text: Option<String>) -> AppResult<Option<String>> {
-    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    match &text {
-        Some(t) if t.chars().count() > MAX_TEXT_CHARS => {
-            Err(AppError::bad_input(field, format!("must be at most {MAX_TEXT_CHARS} characters")))
-        }
-        _ => Ok(text),
-    }
+    crate::administration::optional_text(field, text, MAX_TEXT_CHARS)
 }
 
 /// The unique key an open referral holds (NULL once it ends): one open referral per patient and service.
