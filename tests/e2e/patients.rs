@@ -16,24 +16,29 @@ use crate::scenarios::{category, collect_ids, population, Population};
 /// The demo coordinator's token and the population of their neighbourhood.
 async fn coordinator_population(app: &TestApp) -> (String, Population) {
     let token = app.token(DemoRole::Coordinator).await;
-    let me = app.gql(&token, "{ me { neighbourhoods { id } } }", json!({})).await;
+    let me = app.gql(&token, "{ me { organisation { id } neighbourhoods { id } } }", json!({})).await;
     let neighbourhood: Uuid = me.data()["me"]["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
-    (token, population(app, &[neighbourhood]).await.without_sensitive())
+    let organisation: Uuid = me.data()["me"]["organisation"]["id"].as_str().unwrap().parse().unwrap();
+    (token, population(app, &[neighbourhood]).await.without_sensitive().read_by(organisation))
 }
 
 #[tokio::test]
 async fn coordinator_finds_the_frail_multimorbid_cohort_and_pages_through_it() {
     let app = spawn_app().await;
     let token = app.token(DemoRole::Coordinator).await;
-    let me = app.gql(&token, "{ me { role neighbourhoods { id name } patientAccess } }", json!({})).await;
+    let me = app
+        .gql(&token, "{ me { role organisation { id } neighbourhoods { id name } patientAccess } }", json!({}))
+        .await;
     let me = me.data()["me"].clone();
     assert_eq!(me["role"], "INT_COORDINATOR");
     assert_eq!(me["patientAccess"], "FULL");
     let neighbourhood: Uuid = me["neighbourhoods"][0]["id"].as_str().unwrap().parse().unwrap();
+    let organisation: Uuid = me["organisation"]["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(me["neighbourhoods"].as_array().unwrap().len(), 1, "a coordinator serves one INT");
 
-    // The coordinator does not read the sensitive categories: they neither count nor select.
-    let pop = population(&app, &[neighbourhood]).await.without_sensitive();
+    // The coordinator does not read the sensitive categories: they neither count nor select; nor
+    // the people who object to sharing beyond their practice.
+    let pop = population(&app, &[neighbourhood]).await.without_sensitive().read_by(organisation);
     let expected = pop.ids_where(|p, c| {
         matches!(category(p), Some(FrailtyCategory::Moderate | FrailtyCategory::Severe)) && c.len() >= 2
     });

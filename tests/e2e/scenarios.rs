@@ -231,6 +231,13 @@ impl Population {
         self
     }
 
+    /// The population as staff of `organisation_id` reach it: without the people who object to
+    /// sharing beyond their practice, unless that organisation is their practice.
+    pub fn read_by(mut self, organisation_id: Uuid) -> Self {
+        self.patients.retain(|p| !p.objects_to_sharing || p.registered_practice_id == organisation_id);
+        self
+    }
+
     pub fn ids_where(&self, keep: impl Fn(&entity::patient::Model, &[String]) -> bool) -> HashSet<String> {
         self.patients
             .iter()
