@@ -1,9 +1,9 @@
 //! GraphQL for administration of the team (`domain::administration`): organisations,
-//! neighbourhoods and their members, practitioners and the identity they sign in with, a staff
-//! list uploaded as a file, and the administration trail. For administrators (a deployment's, or an organisation's own); nothing
+//! neighbourhoods and their members, practitioners and the identity they sign in with, and the
+//! administration trail. For administrators (a deployment's, or an organisation's own); nothing
 //! here reads a patient record.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 
 use entity::administration_event;
 
@@ -17,7 +17,6 @@ use crate::practitioners::PractitionerNode;
 use crate::scalars;
 use domain::administration::{neighbourhoods, organisations, practitioners, TrailFilter};
 use domain::error::AppResult;
-use domain::imports;
 use domain::pagination::PageRequest;
 
 /// A field that cannot be cleared: absent leaves it, a value sets it, null is refused.
@@ -231,44 +230,6 @@ pub struct AdministrationMutation;
 
 #[Object]
 impl AdministrationMutation {
-    /// Imports a staff list uploaded as a file (CSV, the columns of docs/import-formats.md; a
-    /// GraphQL multipart request, which needs the `GraphQL-Require-Preflight` header), as
-    /// `neighbourhood import staff` does: a dry run (the default) reports what every row would do
-    /// and stores nothing; a real run stores the whole file or, when any row is refused, nothing.
-    /// A file that cannot be read as a staff list at all is BAD_USER_INPUT (field `file`).
-    async fn import_staff_list(
-        &self,
-        ctx: &Context<'_>,
-        file: Upload,
-        #[graphql(default = true)] dry_run: bool,
-    ) -> ApiResult<ImportReport> {
-        let req = request(ctx)?;
-        // Not `Upload::value`, which indexes the request's files unchecked: a JSON request may name a
-        // file it never sent.
-        let upload = ctx.query_env.uploads.get(file.0).ok_or_else(|| {
-            domain::error::AppError::bad_input(
-                "file",
-                "no file was sent with the request (send it as a GraphQL multipart request)",
-            )
-        })?;
-        let upload = upload.try_clone().map_err(|e| {
-            domain::error::AppError::bad_input("file", format!("the uploaded file cannot be read: {e}"))
-        })?;
-        let source = format!("upload {}", upload.filename);
-        let mode = if dry_run { imports::Mode::DryRun } else { imports::Mode::Apply };
-        let report = imports::staff::import(
-            &req.db,
-            &req.caller,
-            std::io::Cursor::new(upload.content),
-            &source,
-            mode,
-            &mut |_, _| {},
-        )
-        .await
-        .map_err(|refused| refused.0)?;
-        Ok(report.into())
-    }
-
     /// Adds an organisation (a deployment administrator).
     async fn create_organisation(
         &self,
@@ -451,86 +412,5 @@ impl AdministrationMutation {
         let id = parse_id("id", &input.id)?;
         let row = practitioners::reactivate(&req.db, &req.caller, id).await?;
         Ok(PractitionerPayload { practitioner: row.into() })
-    }
-}
-
-/// What an import did, or would do, to one row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ImportOutcome {
-    Created,
-    Updated,
-    Unchanged,
-    Refused,
-}
-
-/// One row of an imported file and its outcome.
-#[derive(SimpleObject)]
-pub struct ImportRow {
-    /// The line of the file (the header is line 1).
-    pub line: u64,
-    /// The row's key in the source (e.g. `A81001/12345`: ODS code and staff reference).
-    pub key: String,
-    /// Whom or what the row is about, in words.
-    pub about: String,
-    pub outcome: ImportOutcome,
-    /// What an update changes.
-    pub fields: Vec<String>,
-    /// For a refused row: the column, the value found and why it was refused.
-    pub column: Option<String>,
-    pub value: Option<String>,
-    pub reason: Option<String>,
-}
-
-/// How many rows had each outcome.
-#[derive(SimpleObject)]
-pub struct ImportCounts {
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub refused: u64,
-}
-
-/// The report of one import: every row, the counts, and whether anything was stored.
-#[derive(SimpleObject)]
-pub struct ImportReport {
-    /// What was imported (`staff`).
-    pub kind: String,
-    pub dry_run: bool,
-    /// Whether the file's changes were stored: a real run in which no row was refused.
-    pub stored: bool,
-    pub counts: ImportCounts,
-    pub rows: Vec<ImportRow>,
-}
-
-impl From<imports::ImportReport> for ImportReport {
-    fn from(report: imports::ImportReport) -> Self {
-        let c = report.counts();
-        let count = |n: usize| n as u64;
-        Self {
-            kind: report.kind.to_owned(),
-            dry_run: report.dry_run,
-            stored: report.stored,
-            counts: ImportCounts {
-                created: count(c.created),
-                updated: count(c.updated),
-                unchanged: count(c.unchanged),
-                refused: count(c.refused),
-            },
-            rows: report
-                .rows
-                .into_iter()
-                .map(|row| {
-                    let (outcome, fields, column, value, reason) = match row.outcome {
-                        imports::Outcome::Created => (ImportOutcome::Created, Vec::new(), None, None, None),
-                        imports::Outcome::Updated { fields } => (ImportOutcome::Updated, fields, None, None, None),
-                        imports::Outcome::Unchanged => (ImportOutcome::Unchanged, Vec::new(), None, None, None),
-                        imports::Outcome::Refused { column, value, reason } => {
-                            (ImportOutcome::Refused, Vec::new(), column, value, Some(reason))
-                        }
-                    };
-                    ImportRow { line: row.line, key: row.key, about: row.about, outcome, fields, column, value, reason }
-                })
-                .collect(),
-        }
     }
 }

@@ -18,6 +18,7 @@ pub mod directory;
 pub mod enums;
 pub mod error;
 pub mod groups;
+pub mod imports;
 pub mod input_check;
 pub mod live;
 pub mod loaders;

@@ -16,6 +16,7 @@ use crate::administration::{AdministrationMutation, AdministrationQuery};
 use crate::cohorts::{CohortMutation, CohortQuery};
 use crate::directory::{DirectoryEditMutation, DirectoryMutation, DirectoryQuery};
 use crate::groups::{GroupMutation, GroupQuery};
+use crate::imports::ImportMutation;
 use crate::input_check::InputTypes;
 use crate::live::SubscriptionRoot;
 use crate::mdt::{MdtMutation, MdtProposalMutation, MdtProposalQuery, MdtQuery};
@@ -70,6 +71,7 @@ pub struct MutationRoot(
     PrivacyMutation,
     AdministrationMutation,
     RegistrationMutation,
+    ImportMutation,
 );
 
 /// The schema behind the one door every request goes through: a document's shape is checked

@@ -180,8 +180,11 @@ pub async fn bootstrap_admin(
 /// `neighbourhood import …`: what to import.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ImportKind {
-    /// An organisation's staff list (CSV; columns in docs/import-formats.md).
+    /// An organisation's staff list (CSV; columns in docs/import-formats.md), as an administrator.
     Staff(ImportArgs),
+    /// A GP practice's register of people (CSV; columns in docs/import-formats.md), as a member of
+    /// the practice's staff.
+    Register(ImportArgs),
 }
 
 /// The options every import takes.
@@ -189,8 +192,8 @@ pub enum ImportKind {
 pub struct ImportArgs {
     /// The file to import.
     pub file: std::path::PathBuf,
-    /// The identity (`sub`) of the administrator the import runs as: it goes through their access
-    /// and is recorded in the administration trail as theirs.
+    /// The identity (`sub`) of the member of staff the import runs as: it goes through their
+    /// access and is recorded in the administration trail as theirs.
     #[arg(long = "as", value_name = "SUBJECT")]
     pub as_subject: String,
     /// Report what every row would do, and store nothing.
@@ -198,12 +201,38 @@ pub struct ImportArgs {
     pub dry_run: bool,
 }
 
-/// Runs an import and prints its report on stdout, with a progress bar on stderr when it is a
-/// terminal. Returns whether every row was accepted.
+/// Writes each row's line on stdout as it is decided, around a progress bar on stderr.
+struct PrintRows {
+    bar: indicatif::ProgressBar,
+    dry_run: bool,
+    rows: u64,
+}
+
+impl domain::imports::RowSink for PrintRows {
+    fn row(&mut self, row: domain::imports::RowReport, bytes: u64) {
+        use std::io::Write;
+        let line = row.line(self.dry_run);
+        // A closed stdout (`| head`) must not stop the import half way: the report is lost, not the file.
+        self.bar.suspend(|| {
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        });
+        self.rows += 1;
+        self.bar.set_position(bytes);
+        if self.rows.is_multiple_of(256) {
+            self.bar.set_message(format!("{} rows", self.rows));
+        }
+    }
+}
+
+/// Runs an import and prints its report on stdout, a line per row as it goes, with a progress bar
+/// on stderr when it is a terminal. Returns whether every row was accepted.
 pub async fn import(db: &sea_orm::DatabaseConnection, kind: ImportKind) -> anyhow::Result<bool> {
     use domain::imports::{self, Mode};
-    let ImportKind::Staff(args) = kind;
-    // The access windows do not matter here: an import runs as an administrator, who reads no record.
+    let (args, register) = match kind {
+        ImportKind::Staff(args) => (args, false),
+        ImportKind::Register(args) => (args, true),
+    };
+    // The access windows do not matter here: an import reads no record it does not write.
     let caller = domain::auth::load_signed_in(db, &args.as_subject, domain::auth::AccessWindows::default())
         .await
         .map_err(|e| anyhow::anyhow!(e.client_message()))?
@@ -212,19 +241,20 @@ pub async fn import(db: &sea_orm::DatabaseConnection, kind: ImportKind) -> anyho
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = indicatif::ProgressBar::with_draw_target(Some(size), indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {msg}")
+        indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {msg} {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut progress = |rows: u64, bytes: u64| {
-        bar.set_position(bytes);
-        bar.set_message(format!("{rows} rows"));
-    };
+    let mut rows = PrintRows { bar, dry_run: args.dry_run, rows: 0 };
     let mode = if args.dry_run { Mode::DryRun } else { Mode::Apply };
     let source = args.file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let report = imports::staff::import(db, &caller, std::io::BufReader::new(file), &source, mode, &mut progress)
-        .await
-        .map_err(|refused| anyhow::anyhow!(refused.0.client_message()))?;
-    bar.finish_and_clear();
+    let input = std::io::BufReader::with_capacity(1 << 16, file);
+    let report = if register {
+        imports::register::import(db, &caller, input, &source, mode, &mut rows).await
+    } else {
+        imports::staff::import(db, &caller, input, &source, mode, &mut rows).await
+    }
+    .map_err(|refused| anyhow::anyhow!(refused.0.client_message()))?;
+    rows.bar.finish_and_clear();
     println!("{report}");
-    Ok(report.counts().refused == 0)
+    Ok(report.counts.refused == 0)
 }

@@ -42,6 +42,7 @@ mod plans_domain;
 mod pool;
 mod privacy;
 mod referrals;
+mod register_import;
 mod registration;
 mod scenarios;
 mod schema_sync;

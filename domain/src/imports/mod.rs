@@ -1,9 +1,10 @@
-//! Imports of files a team already keeps (a staff list today; registers, caseload spreadsheets and
-//! directories to follow). Each goes through the same domain functions, access policy and audit as
+//! Imports of files a team already keeps (a staff list, a practice register; caseload spreadsheets
+//! and directories to follow). Each goes through the same domain functions, access policy and audit as
 //! the API, row by row, inside one transaction: a dry run reports what every row would do and stores
 //! nothing; a real run stores the whole file or, when any row is refused, nothing. Rows are matched
 //! on the source's own identifiers, so importing the same file again changes nothing.
 
+pub mod register;
 pub mod staff;
 
 use std::fmt;
@@ -43,14 +44,15 @@ pub struct RowReport {
     pub outcome: Outcome,
 }
 
-/// The report of one import.
+/// What one import did, or would do: the counts of each outcome and whether anything was stored.
+/// The rows themselves went to the import's [`RowSink`] as they were decided.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportReport {
     pub kind: &'static str,
     pub dry_run: bool,
     /// Whether the file's changes were stored (a real run with no row refused).
     pub stored: bool,
-    pub rows: Vec<RowReport>,
+    pub counts: Counts,
 }
 
 /// How many rows had each outcome.
@@ -62,49 +64,87 @@ pub struct Counts {
     pub refused: usize,
 }
 
-impl ImportReport {
-    pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
-        for row in &self.rows {
-            match row.outcome {
-                Outcome::Created => counts.created += 1,
-                Outcome::Updated { .. } => counts.updated += 1,
-                Outcome::Unchanged => counts.unchanged += 1,
-                Outcome::Refused { .. } => counts.refused += 1,
-            }
+impl Counts {
+    pub fn rows(&self) -> usize {
+        self.created + self.updated + self.unchanged + self.refused
+    }
+
+    fn add(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Created => self.created += 1,
+            Outcome::Updated { .. } => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Refused { .. } => self.refused += 1,
         }
-        counts
+    }
+}
+
+/// Where an import puts each row's report as soon as it is decided, so that a file of any length
+/// is imported in bounded memory: the command line writes rows out, an upload keeps them for its
+/// reply (an upload is bounded by the request's size).
+pub trait RowSink: Send {
+    /// `bytes` is how far into the file the import has read.
+    fn row(&mut self, row: RowReport, bytes: u64);
+}
+
+/// A sink that keeps every row.
+#[derive(Debug, Default)]
+pub struct KeepRows(pub Vec<RowReport>);
+
+impl RowSink for KeepRows {
+    fn row(&mut self, row: RowReport, _bytes: u64) {
+        self.0.push(row);
+    }
+}
+
+/// Counts the rows an import reports while passing them on.
+pub(crate) struct Tally<'a> {
+    pub counts: Counts,
+    sink: &'a mut dyn RowSink,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(sink: &'a mut dyn RowSink) -> Self {
+        Self { counts: Counts::default(), sink }
+    }
+
+    pub fn row(&mut self, row: RowReport, bytes: u64) {
+        self.counts.add(&row.outcome);
+        self.sink.row(row, bytes);
+    }
+}
+
+impl RowReport {
+    /// The row in words, one line: `would` when nothing will be stored (a dry run).
+    pub fn line(&self, would: bool) -> String {
+        let what = match &self.outcome {
+            Outcome::Created => "create".to_owned(),
+            Outcome::Updated { fields } => format!("update {}", fields.join(", ")),
+            Outcome::Unchanged => "unchanged".to_owned(),
+            Outcome::Refused { column, value, reason } => {
+                let mut text = "REFUSED".to_owned();
+                if let Some(column) = column {
+                    text.push_str(&format!(" column {column}"));
+                }
+                if let Some(value) = value {
+                    text.push_str(&format!(" value {value:?}"));
+                }
+                format!("{text}: {reason}")
+            }
+        };
+        let would = would && matches!(self.outcome, Outcome::Created | Outcome::Updated { .. });
+        format!("line {} ({}, {}): {}{what}", self.line, self.key, self.about, if would { "would " } else { "" })
     }
 }
 
 impl fmt::Display for ImportReport {
-    /// One line per row, then the totals and what was stored.
+    /// The totals and what was stored.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for row in &self.rows {
-            let what = match &row.outcome {
-                Outcome::Created => "create".to_owned(),
-                Outcome::Updated { fields } => format!("update {}", fields.join(", ")),
-                Outcome::Unchanged => "unchanged".to_owned(),
-                Outcome::Refused { column, value, reason } => {
-                    let mut text = "REFUSED".to_owned();
-                    if let Some(column) = column {
-                        text.push_str(&format!(" column {column}"));
-                    }
-                    if let Some(value) = value {
-                        text.push_str(&format!(" value {value:?}"));
-                    }
-                    format!("{text}: {reason}")
-                }
-            };
-            // Nothing was stored unless the run was real and accepted every row: say what would have been.
-            let would = !self.stored && matches!(row.outcome, Outcome::Created | Outcome::Updated { .. });
-            writeln!(f, "line {} ({}, {}): {}{what}", row.line, row.key, row.about, if would { "would " } else { "" })?;
-        }
-        let c = self.counts();
+        let c = self.counts;
         write!(
             f,
             "{} rows: {} create, {} update, {} unchanged, {} refused; ",
-            self.rows.len(),
+            c.rows(),
             c.created,
             c.updated,
             c.unchanged,

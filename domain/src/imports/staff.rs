@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use entity::{practitioner, ProfessionalRole};
 
-use super::{refused, FileRefused, ImportReport, Mode, Outcome, RowReport};
+use super::{refused, FileRefused, ImportReport, Mode, Outcome, RowReport, RowSink, Tally};
 use crate::administration::practitioners::{self, NewPractitioner, PractitionerChanges};
 use crate::administration::{organisations, record, Actor, Subject};
 use crate::auth::Caller;
@@ -151,8 +151,8 @@ fn changes(existing: &practitioner::Model, w: &Wanted) -> (PractitionerChanges, 
     (c, fields)
 }
 
-/// Imports a staff list read from `input` (CSV with a header row) as `caller`. `progress` is told
-/// the rows read so far and the bytes of the file read. A file that cannot be read as a staff list
+/// Imports a staff list read from `input` (CSV with a header row) as `caller`, each row's report
+/// going to `sink` as it is decided. A file that cannot be read as a staff list
 /// at all (no header, a required column missing, a caller who may not administer) is refused
 /// whole, before any row.
 pub async fn import(
@@ -161,7 +161,7 @@ pub async fn import(
     input: impl Read,
     source: &str,
     mode: Mode,
-    progress: &mut (dyn FnMut(u64, u64) + Send),
+    sink: &mut dyn RowSink,
 ) -> Result<ImportReport, FileRefused> {
     caller.administration().map_err(FileRefused)?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
@@ -191,7 +191,7 @@ pub async fn import(
     }
     let internal = |e: AppError| FileRefused(e);
     let txn = db.begin().await.map_err(|e| internal(e.into()))?;
-    let mut rows = Vec::new();
+    let mut rows = Tally::new(sink);
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut organisations_by_code: HashMap<String, Option<Uuid>> = HashMap::new();
     let mut record_buf = csv::StringRecord::new();
@@ -201,16 +201,12 @@ pub async fn import(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                rows.push(RowReport {
-                    line,
-                    key: String::new(),
-                    about: String::new(),
-                    outcome: Outcome::Refused {
-                        column: None,
-                        value: None,
-                        reason: format!("the row cannot be read: {e}"),
-                    },
-                });
+                let outcome =
+                    Outcome::Refused { column: None, value: None, reason: format!("the row cannot be read: {e}") };
+                rows.row(
+                    RowReport { line, key: String::new(), about: String::new(), outcome },
+                    reader.position().byte(),
+                );
                 continue;
             }
         }
@@ -230,11 +226,10 @@ pub async fn import(
                 .trim()
                 .to_owned();
         let outcome = one_row(&txn, caller, &row, &code, &staff_ref, &mut seen, &mut organisations_by_code).await;
-        rows.push(RowReport { line, key, about, outcome });
-        progress(rows.len() as u64, reader.position().byte());
+        rows.row(RowReport { line, key, about, outcome }, reader.position().byte());
     }
-    let mut report = ImportReport { kind: "staff", dry_run: mode == Mode::DryRun, stored: false, rows };
-    let counts = report.counts();
+    let counts = rows.counts;
+    let mut report = ImportReport { kind: "staff", dry_run: mode == Mode::DryRun, stored: false, counts };
     if mode == Mode::Apply && counts.refused == 0 {
         // An organisation's administrator imports their own staff: the import is in their trail.
         let organisation_id = match caller.administration() {
@@ -244,7 +239,7 @@ pub async fn import(
         let subject = Subject { kind: "import", id: Uuid::now_v7(), organisation_id };
         let summary = format!(
             "imported the staff list {source}: {} rows, {} created, {} updated, {} unchanged",
-            report.rows.len(),
+            counts.rows(),
             counts.created,
             counts.updated,
             counts.unchanged

@@ -77,7 +77,7 @@ fn checked_nhs_number(text: &str) -> AppResult<String> {
     NhsNumber::parse(text).map(|n| n.as_digits()).map_err(|e| AppError::bad_input("nhsNumber", e.to_string()))
 }
 
-fn checked_birth(date: NaiveDate, today: NaiveDate) -> AppResult<NaiveDate> {
+pub(crate) fn checked_birth(date: NaiveDate, today: NaiveDate) -> AppResult<NaiveDate> {
     if date > today {
         return Err(AppError::bad_input("dateOfBirth", format!("{date} is in the future")));
     }
@@ -87,7 +87,7 @@ fn checked_birth(date: NaiveDate, today: NaiveDate) -> AppResult<NaiveDate> {
     Ok(date)
 }
 
-fn checked_decile(decile: Option<i16>) -> AppResult<Option<i16>> {
+pub(crate) fn checked_decile(decile: Option<i16>) -> AppResult<Option<i16>> {
     match decile {
         Some(d) if !(1..=10).contains(&d) => {
             Err(AppError::bad_input("deprivationDecile", "an IMD decile is 1 (most deprived) to 10"))
@@ -96,14 +96,14 @@ fn checked_decile(decile: Option<i16>) -> AppResult<Option<i16>> {
     }
 }
 
-fn checked_language(language: Option<String>) -> AppResult<Option<String>> {
+pub(crate) fn checked_language(language: Option<String>) -> AppResult<Option<String>> {
     language
         .filter(|l| !l.trim().is_empty())
         .map(|l| crate::administration::checked_text("interpreterLanguage", &l, MAX_LANGUAGE_CHARS))
         .transpose()
 }
 
-fn name(field: &str, text: &str) -> AppResult<String> {
+pub(crate) fn checked_name(field: &str, text: &str) -> AppResult<String> {
     crate::administration::checked_text(field, text, MAX_NAME_CHARS)
 }
 
@@ -118,7 +118,7 @@ async fn check_number_free(db: &impl ConnectionTrait, number: &str, except: Opti
 }
 
 /// The one neighbourhood a practice takes part in (its registered people's).
-async fn neighbourhood_of_practice(db: &impl ConnectionTrait, practice_id: Uuid) -> AppResult<Uuid> {
+pub(crate) async fn neighbourhood_of_practice(db: &impl ConnectionTrait, practice_id: Uuid) -> AppResult<Uuid> {
     let practice = organisation::Entity::find_by_id(practice_id).one(db).await?.ok_or_else(|| {
         AppError::bad_input("registeredPracticeId", format!("no organisation has the id {practice_id}"))
     })?;
@@ -151,8 +151,8 @@ pub async fn register(
 ) -> AppResult<(patient::Model, Grant)> {
     caller.may_register_at(new.registered_practice_id)?;
     let nhs_number = checked_nhs_number(&new.nhs_number)?;
-    let given_name = name("givenName", &new.given_name)?;
-    let family_name = name("familyName", &new.family_name)?;
+    let given_name = checked_name("givenName", &new.given_name)?;
+    let family_name = checked_name("familyName", &new.family_name)?;
     let date_of_birth = checked_birth(new.date_of_birth, today)?;
     let postcode = crate::directory::geo::normalise_postcode("postcode", &new.postcode)?;
     let deprivation_decile = checked_decile(new.deprivation_decile)?;
@@ -226,10 +226,10 @@ pub async fn update(
         check_number_free(&txn, &after.nhs_number, Some(id)).await?;
     }
     if let Some(n) = &changes.given_name {
-        after.given_name = name("givenName", n)?;
+        after.given_name = checked_name("givenName", n)?;
     }
     if let Some(n) = &changes.family_name {
-        after.family_name = name("familyName", n)?;
+        after.family_name = checked_name("familyName", n)?;
     }
     if let Some(d) = changes.date_of_birth {
         after.date_of_birth = checked_birth(d, today)?;
@@ -327,7 +327,7 @@ pub async fn record_condition(
     Ok((row, grant))
 }
 
-async fn touch(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+pub(crate) async fn touch(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
     patient::Entity::update_many()
         .col_expr(patient::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
         .filter(patient::Column::Id.eq(id))
@@ -345,6 +345,17 @@ pub enum FrailtyMeasure {
     Cfs { value: i16, assessed_on: NaiveDate },
 }
 
+/// Refuses an eFI score outside 0 to 1, or calculated in the future.
+pub(crate) fn checked_efi(score: f64, calculated_on: NaiveDate, today: NaiveDate) -> AppResult<()> {
+    if !(0.0..=1.0).contains(&score) {
+        return Err(AppError::bad_input("score", "an eFI score is between 0 and 1 (deficits present / 36)"));
+    }
+    if calculated_on > today {
+        return Err(AppError::bad_input("calculatedOn", format!("{calculated_on} is in the future")));
+    }
+    Ok(())
+}
+
 /// Records a frailty measure for a person, with who recorded it.
 pub async fn record_frailty(
     db: &(impl ConnectionTrait + TransactionTrait),
@@ -359,12 +370,7 @@ pub async fn record_frailty(
     match measure {
         FrailtyMeasure::Efi { score, calculated_on } => {
             caller.may_record_clinical()?;
-            if !(0.0..=1.0).contains(&score) {
-                return Err(AppError::bad_input("score", "an eFI score is between 0 and 1 (deficits present / 36)"));
-            }
-            if calculated_on > today {
-                return Err(AppError::bad_input("calculatedOn", format!("{calculated_on} is in the future")));
-            }
+            checked_efi(score, calculated_on, today)?;
             model.efi_score = Set(Some(score));
             model.efi_calculated_on = Set(Some(calculated_on));
             model.efi_recorded_by = Set(Some(caller.practitioner_id));
