@@ -36,8 +36,13 @@ pub(crate) fn run_import(app: &TestApp, kind: &str, file: &std::path::Path, subj
 }
 
 fn write(name: &str, rows: &[String]) -> std::path::PathBuf {
+    write_csv(name, HEADER, rows)
+}
+
+/// A CSV file of `header` and `rows` in the temporary folder.
+pub(crate) fn write_csv(name: &str, header: &str, rows: &[String]) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("nbh-{name}-{}.csv", uuid::Uuid::new_v4().simple()));
-    let mut text = String::from(HEADER);
+    let mut text = String::from(header);
     for row in rows {
         text.push('\n');
         text.push_str(row);

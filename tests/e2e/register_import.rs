@@ -10,7 +10,7 @@ use serde_json::json;
 use server::cli::DemoRole;
 
 use crate::helpers::{spawn_app_with, AppOptions, TestApp};
-use crate::imports::{run_import, stdout, upload_to};
+use crate::imports::{run_import, stdout, upload_to, write_csv};
 
 const HEADER: &str = "nhs_number,given_name,family_name,date_of_birth,sex,postcode,deprivation_decile,lives_alone,\
 is_carer,hearing_impairment,visual_impairment,interpreter_language,conditions,efi_score,efi_calculated_on";
@@ -33,15 +33,7 @@ async fn fresh_numbers(app: &TestApp, count: usize) -> Vec<String> {
 }
 
 fn write(header: &str, rows: &[String]) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("nbh-register-{}.csv", uuid::Uuid::new_v4().simple()));
-    let mut text = String::from(header);
-    for row in rows {
-        text.push('\n');
-        text.push_str(row);
-    }
-    text.push('\n');
-    std::fs::write(&path, text).unwrap();
-    path
+    write_csv("register", header, rows)
 }
 
 async fn person(app: &TestApp, number: &str) -> Option<patient::Model> {

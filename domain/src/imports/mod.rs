@@ -160,6 +160,38 @@ impl fmt::Display for ImportReport {
     }
 }
 
+/// Reads a CSV file's header row (names trimmed, lower case) and checks it against the kind's
+/// columns: every required one present, none unknown. `kind` names the file in the refusal ("a
+/// staff list").
+pub(crate) fn read_header<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    kind: &str,
+    required: &[&str],
+    columns: &[&str],
+) -> Result<Vec<String>, FileRefused> {
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(|e| FileRefused(AppError::bad_input("file", format!("the header row cannot be read: {e}"))))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|c| !names.iter().any(|h| h == c)).collect();
+    if !missing.is_empty() {
+        return Err(FileRefused(AppError::bad_input(
+            "file",
+            format!("the header has no column {}; {kind} has the columns {}", missing.join(", "), columns.join(", ")),
+        )));
+    }
+    let unknown: Vec<&String> = names.iter().filter(|h| !columns.contains(&h.as_str())).collect();
+    if !unknown.is_empty() {
+        return Err(FileRefused(AppError::bad_input(
+            "file",
+            format!("unknown columns {unknown:?}; {kind} has the columns {}", columns.join(", ")),
+        )));
+    }
+    Ok(names)
+}
+
 /// A whole file refused before its rows are read (a missing column, a caller who may not import).
 #[derive(Debug, Clone)]
 pub struct FileRefused(pub AppError);

@@ -165,30 +165,7 @@ pub async fn import(
 ) -> Result<ImportReport, FileRefused> {
     caller.administration().map_err(FileRefused)?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| FileRefused(AppError::bad_input("file", format!("the header row cannot be read: {e}"))))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
-    if !missing.is_empty() {
-        return Err(FileRefused(AppError::bad_input(
-            "file",
-            format!(
-                "the header has no column {}; a staff list has the columns {}",
-                missing.join(", "),
-                COLUMNS.join(", ")
-            ),
-        )));
-    }
-    let unknown: Vec<&String> = header.iter().filter(|h| !COLUMNS.contains(&h.as_str())).collect();
-    if !unknown.is_empty() {
-        return Err(FileRefused(AppError::bad_input(
-            "file",
-            format!("unknown columns {unknown:?}; a staff list has the columns {}", COLUMNS.join(", ")),
-        )));
-    }
+    let header = super::read_header(&mut reader, "a staff list", &REQUIRED, &COLUMNS)?;
     let internal = |e: AppError| FileRefused(e);
     let txn = db.begin().await.map_err(|e| internal(e.into()))?;
     let mut rows = Tally::new(sink);
