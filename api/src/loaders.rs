@@ -83,8 +83,7 @@ impl Loader<Uuid> for PatientLoader {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let select = patient::Entity::find().filter(any_of(self.db.get_database_backend(), patient::Column::Id, keys));
-        let rows = domain::auth::load_people(&self.db, &self.caller, select).await?;
+        let rows = domain::auth::load_people_by_id(&self.db, &self.caller, keys).await?;
         Ok(rows.into_iter().map(|m| (m.id, m)).collect())
     }
 }

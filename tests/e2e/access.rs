@@ -615,6 +615,9 @@ async fn a_referral_opens_a_record_by_every_path_until_its_window_ends() {
         viaReferral: referral(id: $referral) { patient { id name } }
     }"#;
     let variables = json!({ "referral": ended.id, "nhs": person.nhs_number });
+    // The inbox: the list of the service's referrals, each with its person (the request learns the
+    // relationship from the referral listed, not from the database).
+    let listed = r#"query Listed($person: ID!) { referrals(first: 10, filter: { patientId: $person }) { nodes { id patient { id name } } } }"#;
     let record = |token: &str| {
         let token = token.to_owned();
         let app = &app;
@@ -636,6 +639,8 @@ async fn a_referral_opens_a_record_by_every_path_until_its_window_ends() {
     assert_eq!(reply.data()["searched"]["totalCount"], 1, "{}", reply.body);
     assert_eq!(reply.data()["searched"]["nodes"][0]["id"], person.id.to_string());
     assert_eq!(reply.data()["viaReferral"]["patient"]["id"], person.id.to_string());
+    let inbox = app.gql(&token, listed, json!({ "person": person.id })).await;
+    assert_eq!(inbox.data()["referrals"]["nodes"][0]["patient"]["id"], person.id.to_string(), "{}", inbox.body);
     let trail = app.audit_trail().await;
     let reads: Vec<_> = trail[audited..].iter().filter(|r| r.patient_id == person.id).collect();
     assert!(reads.len() >= 2 && reads.iter().all(|r| r.access_reason == "referral_party"), "{reads:?}");
@@ -660,7 +665,12 @@ async fn a_referral_opens_a_record_by_every_path_until_its_window_ends() {
     assert!(trail[audited..].iter().all(|r| r.patient_id != person.id), "nothing read, nothing audited");
     let via =
         app.gql(&token, "query R($id: ID!) { referral(id: $id) { patient { id } } }", json!({ "id": ended.id })).await;
-    // The worker's service still reads its own referral, not the person behind it.
+    // The worker's service still reads its own referral, not the person behind it: alone, or listed.
     assert!(via.body["data"]["referral"]["patient"].is_null(), "{}", via.body);
     assert_eq!(via.error_code(), "FORBIDDEN", "{}", via.body);
+    let inbox = app.gql(&token, listed, json!({ "person": person.id })).await;
+    assert_eq!(inbox.body["data"]["referrals"]["nodes"][0]["id"], ended.id.to_string(), "{}", inbox.body);
+    assert!(inbox.body["data"]["referrals"]["nodes"][0]["patient"].is_null(), "{}", inbox.body);
+    assert_eq!(inbox.error_code(), "FORBIDDEN", "{}", inbox.body);
+    // (Reading the referral itself is audited against the person, as any read of a referral is.)
 }

@@ -11,7 +11,7 @@ use entity::{OrganisationKind, ProfessionalRole};
 
 use crate::error::{AppError, AppResult};
 pub use policy::{AccessReason, Grant, PatientAccessLevel, PatientScope, Reach, ReferralView};
-pub use referral_parties::{load_people, load_person, person, ReferralParties};
+pub use referral_parties::{load_people, load_people_by_id, load_person, person, ReferralParties};
 
 /// The authenticated practitioner, with what the access policy needs to decide.
 #[derive(Debug, Clone, PartialEq)]

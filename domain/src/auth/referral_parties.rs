@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryResult, QuerySelect, Select,
+    ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
@@ -185,6 +186,28 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Tells the request about the people of referrals it has read: a referral that relates its
+    /// person to the caller by the rule of [`Caller::referral_party`] (to their organisation or
+    /// assigned to them, open or ended within the window) settles the question for that person, so
+    /// a later load of them need not ask the database again (a provider's inbox or a worker's
+    /// caseload: every person on the page is related by the referral shown). Only ever learns that
+    /// a person is related; a referral that does not relate them says nothing (another may).
+    pub fn learn_from_referrals<'a>(&self, referrals: impl IntoIterator<Item = &'a referral::Model>) {
+        if self.reach() != Some(super::Reach::CareRelationships) {
+            return;
+        }
+        let since = chrono::Utc::now() - chrono::Duration::days(i64::from(self.windows.referral_days_after_end));
+        for r in referrals {
+            let party = r.receiving_organisation_id == self.organisation_id
+                || r.assigned_practitioner_id == Some(self.practitioner_id);
+            if party && r.ended_at.is_none_or(|ended| ended >= since) {
+                self.referral_parties.learn(r.patient_id, true);
+            }
+        }
+    }
+}
+
 /// A patient row with the [`REFERRAL_PARTY`] column.
 struct PersonRow {
     patient: patient::Model,
@@ -219,6 +242,21 @@ pub async fn load_people(
             row.patient
         })
         .collect())
+}
+
+/// The people with these ids ([`load_people`]); when the request already knows, for every one of
+/// them, whether a referral relates them to the caller, the statement does not ask again.
+pub async fn load_people_by_id(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    ids: &[Uuid],
+) -> AppResult<Vec<patient::Model>> {
+    let select =
+        patient::Entity::find().filter(crate::sql::any_of(db.get_database_backend(), patient::Column::Id, ids));
+    if ids.iter().all(|id| caller.referral_parties.of(*id).is_some()) {
+        return Ok(select.all(db).await?);
+    }
+    load_people(db, caller, select).await
 }
 
 /// One person by id ([`load_people`]); `None` when there is no such person.

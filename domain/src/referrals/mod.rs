@@ -553,8 +553,21 @@ pub struct ReferralFilter {
 }
 
 /// Referrals the caller is a party to (referring or receiving organisation, assigned worker),
-/// oldest first (the natural order of a waiting list) or newest first (an inbox).
+/// oldest first (the natural order of a waiting list) or newest first (an inbox). The request
+/// learns from them whom they relate to the caller (`Caller::learn_from_referrals`), so that the
+/// people of the page load without asking again.
 pub async fn list(
+    db: &(impl ConnectionTrait + Clone + Send + 'static),
+    caller: &Caller,
+    filter: ReferralFilter,
+    page: PageRequest,
+) -> AppResult<Page<referral::Model>> {
+    let page = list_page(db, caller, filter, page).await?;
+    caller.learn_from_referrals(page.items.iter().map(|(_, r)| r));
+    Ok(page)
+}
+
+async fn list_page(
     db: &(impl ConnectionTrait + Clone + Send + 'static),
     caller: &Caller,
     filter: ReferralFilter,
